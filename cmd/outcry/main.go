@@ -1,0 +1,58 @@
+// Command outcry serves a letter campaign: the campaign page, the JSON API
+// and the sender that delivers each letter to every decision-maker.
+//
+//	outcry                       serve (configured by environment variables)
+//	outcry targets check [file]  validate a targets file
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "serve" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := serve(ctx, getenv, stderr); err != nil {
+			fmt.Fprintln(stderr, "outcry:", err)
+			return 1
+		}
+		return 0
+	}
+	switch {
+	case len(args) >= 2 && args[0] == "targets" && args[1] == "check":
+		return targetsCheck(args[2:], getenv, stdout, stderr)
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "outcry: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+const usage = `usage:
+  outcry                        serve the campaign (settings from the environment, see README.md)
+  outcry targets check [file]   validate a targets file (default: $OUTCRY_TARGETS or targets.yaml)
+`
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,215 @@
+// Package config reads outcry's settings from the environment, with defaults
+// that serve the bundled campaign on a fresh machine.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config holds every setting. The README's configuration table documents
+// each environment variable; keep the two in step.
+type Config struct {
+	Addr      string // OUTCRY_ADDR
+	DB        string // OUTCRY_DB
+	Targets   string // OUTCRY_TARGETS
+	Campaign  string // OUTCRY_CAMPAIGN: campaign content file (missing: the embedded example)
+	Templates string // OUTCRY_TEMPLATES: directory overriding embedded templates ("" = embedded)
+	BaseURL   string // OUTCRY_BASE_URL
+	LogLevel  string // OUTCRY_LOG_LEVEL
+	LogFormat string // OUTCRY_LOG_FORMAT: text or json
+
+	// Delivery.
+	SendGridAPIKey   string        // SENDGRID_API_KEY
+	SendGridURL      string        // OUTCRY_SENDGRID_URL
+	FromEmail        string        // OUTCRY_FROM_EMAIL
+	FromName         string        // OUTCRY_FROM_NAME
+	SendRate         float64       // OUTCRY_SEND_RATE: messages/second, 0 = no limit
+	TargetHourlyCap  int           // OUTCRY_TARGET_HOURLY_CAP: 0 = no cap
+	Sandbox          bool          // OUTCRY_SANDBOX
+	SendWorkers      int           // OUTCRY_SEND_WORKERS
+	MaxAttempts      int           // OUTCRY_MAX_ATTEMPTS
+	SendTimeout      time.Duration // OUTCRY_SEND_TIMEOUT
+	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
+}
+
+// Default returns the settings used when no variable is set.
+func Default() Config {
+	return Config{
+		Addr:            "localhost:8080",
+		DB:              "outcry.db",
+		Targets:         "targets.yaml",
+		Campaign:        "campaign.yaml",
+		BaseURL:         "http://localhost:8080",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		SendGridURL:     "https://api.sendgrid.com",
+		FromEmail:       "campaigns@example.com",
+		FromName:        "outcry",
+		SendRate:        5,
+		TargetHourlyCap: 30,
+		SendWorkers:     8,
+		MaxAttempts:     8,
+		SendTimeout:     10 * time.Second,
+	}
+}
+
+// DryRun reports whether no SendGrid key is configured.
+func (c Config) DryRun() bool { return c.SendGridAPIKey == "" }
+
+// Load reads the environment through getenv (os.Getenv in production) and
+// returns the validated settings, or an error naming every bad variable.
+func Load(getenv func(string) string) (Config, error) {
+	c := Default()
+	p := parser{getenv: getenv}
+	p.str("OUTCRY_ADDR", &c.Addr)
+	p.str("OUTCRY_DB", &c.DB)
+	p.str("OUTCRY_TARGETS", &c.Targets)
+	p.str("OUTCRY_CAMPAIGN", &c.Campaign)
+	p.str("OUTCRY_TEMPLATES", &c.Templates)
+	p.str("OUTCRY_BASE_URL", &c.BaseURL)
+	p.str("OUTCRY_LOG_LEVEL", &c.LogLevel)
+	p.str("OUTCRY_LOG_FORMAT", &c.LogFormat)
+
+	p.str("SENDGRID_API_KEY", &c.SendGridAPIKey)
+	p.str("OUTCRY_SENDGRID_URL", &c.SendGridURL)
+	p.str("OUTCRY_FROM_EMAIL", &c.FromEmail)
+	p.str("OUTCRY_FROM_NAME", &c.FromName)
+	p.float("OUTCRY_SEND_RATE", &c.SendRate)
+	p.int("OUTCRY_TARGET_HOURLY_CAP", &c.TargetHourlyCap)
+	p.bool("OUTCRY_SANDBOX", &c.Sandbox)
+	p.int("OUTCRY_SEND_WORKERS", &c.SendWorkers)
+	p.int("OUTCRY_MAX_ATTEMPTS", &c.MaxAttempts)
+	p.duration("OUTCRY_SEND_TIMEOUT", &c.SendTimeout)
+	p.str("SENDGRID_WEBHOOK_PUBLIC_KEY", &c.WebhookPublicKey)
+
+	p.check("OUTCRY_ADDR", c.Addr != "", "must not be empty")
+	p.check("OUTCRY_DB", c.DB != "", "must not be empty")
+	p.check("OUTCRY_TARGETS", c.Targets != "", "must not be empty")
+	p.check("OUTCRY_BASE_URL", validURL(c.BaseURL), "must be an absolute http(s) URL")
+	p.check("OUTCRY_SENDGRID_URL", validURL(c.SendGridURL), "must be an absolute http(s) URL")
+	p.check("OUTCRY_LOG_LEVEL", oneOf(c.LogLevel, "debug", "info", "warn", "error"), "must be debug, info, warn or error")
+	p.check("OUTCRY_LOG_FORMAT", oneOf(c.LogFormat, "text", "json"), "must be text or json")
+	p.check("OUTCRY_FROM_EMAIL", validEmail(c.FromEmail), "must be a plain email address")
+	p.check("OUTCRY_FROM_NAME", c.FromName != "" && !strings.ContainsAny(c.FromName, "\r\n\x00"), "must be a non-empty single line")
+	p.check("OUTCRY_SEND_RATE", c.SendRate >= 0, "must be 0 (no limit) or a positive number")
+	p.check("OUTCRY_TARGET_HOURLY_CAP", c.TargetHourlyCap >= 0, "must be 0 (no cap) or a positive whole number")
+	p.check("OUTCRY_SEND_WORKERS", c.SendWorkers >= 1 && c.SendWorkers <= 256, "must be between 1 and 256")
+	p.check("OUTCRY_MAX_ATTEMPTS", c.MaxAttempts >= 1, "must be at least 1")
+	p.check("OUTCRY_SEND_TIMEOUT", c.SendTimeout > 0, "must be a positive duration such as 10s")
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	c.SendGridURL = strings.TrimRight(c.SendGridURL, "/")
+	return c, errors.Join(p.errs...)
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []error
+	bad    map[string]bool
+}
+
+func (p *parser) fail(name, raw, why string) {
+	if p.bad == nil {
+		p.bad = map[string]bool{}
+	}
+	p.bad[name] = true
+	p.errs = append(p.errs, fmt.Errorf("config: %s=%q: %s", name, raw, why))
+}
+
+func (p *parser) lookup(name string) (string, bool) {
+	v := strings.TrimSpace(p.getenv(name))
+	return v, v != ""
+}
+
+func (p *parser) str(name string, dst *string) {
+	if v, ok := p.lookup(name); ok {
+		*dst = v
+	}
+}
+
+func (p *parser) int(name string, dst *int) {
+	v, ok := p.lookup(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.fail(name, v, "must be a whole number")
+		return
+	}
+	*dst = n
+}
+
+func (p *parser) float(name string, dst *float64) {
+	v, ok := p.lookup(name)
+	if !ok {
+		return
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f != f { // NaN
+		p.fail(name, v, "must be a number")
+		return
+	}
+	*dst = f
+}
+
+func (p *parser) bool(name string, dst *bool) {
+	v, ok := p.lookup(name)
+	if !ok {
+		return
+	}
+	switch strings.ToLower(v) {
+	case "1", "true", "on", "yes":
+		*dst = true
+	case "0", "false", "off", "no":
+		*dst = false
+	default:
+		p.fail(name, v, "must be on or off")
+	}
+}
+
+func (p *parser) duration(name string, dst *time.Duration) {
+	v, ok := p.lookup(name)
+	if !ok {
+		return
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		p.fail(name, v, "must be a duration such as 10s or 5m")
+		return
+	}
+	*dst = d
+}
+
+// check records a problem unless the variable already failed to parse.
+func (p *parser) check(name string, ok bool, why string) {
+	if ok || p.bad[name] {
+		return
+	}
+	raw := p.getenv(name)
+	p.fail(name, raw, why)
+}
+
+func validURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}

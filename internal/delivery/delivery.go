@@ -1,0 +1,103 @@
+// Package delivery moves queued messages out of the send log and through a
+// Mailer: the dry-run mailer by default, SendGrid when a key is configured.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Message is one personalized letter to one target, as the sender sees it.
+type Message struct {
+	ID             int64  // row id in the send log
+	PublicID       string // opaque id given to the provider (custom_args)
+	Campaign       string // campaign slug (the provider category)
+	TargetID       string
+	TargetName     string
+	TargetEmail    string
+	SupporterName  string // full name, used in the From display name
+	SupporterEmail string // reply-to
+	Subject        string
+	Body           string
+	Attempts       int // attempts made before this one
+}
+
+// Mailer sends one message and returns the provider's message id.
+// A failure is reported as a *SendError so the sender knows what to do next;
+// any other error is treated as temporary.
+type Mailer interface {
+	Send(ctx context.Context, m Message) (providerID string, err error)
+	Name() string
+}
+
+// ErrorKind says how the sender should react to a failed send.
+type ErrorKind int
+
+const (
+	// Temporary: 5xx, timeout, connection error. Retry with backoff.
+	Temporary ErrorKind = iota
+	// Permanent: 400, 413. Mark failed at once.
+	Permanent
+	// RateLimited: 429. Slow the whole sender down until RetryAt.
+	RateLimited
+	// Unauthorized: 401, 403. Pause all sending until the operator acts.
+	Unauthorized
+)
+
+func (k ErrorKind) String() string {
+	switch k {
+	case Temporary:
+		return "temporary"
+	case Permanent:
+		return "permanent"
+	case RateLimited:
+		return "rate-limited"
+	case Unauthorized:
+		return "unauthorized"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// SendError is a classified send failure.
+type SendError struct {
+	Kind    ErrorKind
+	Status  int       // HTTP status, 0 when no response
+	RetryAt time.Time // for RateLimited: when the provider allows sending again (zero: unknown)
+	Msg     string
+}
+
+func (e *SendError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("%s (HTTP %d): %s", e.Kind, e.Status, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Kind, e.Msg)
+}
+
+// Classify returns the SendError in err, or a Temporary one wrapping err.
+func Classify(err error) *SendError {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se
+	}
+	return &SendError{Kind: Temporary, Msg: err.Error()}
+}
+
+// Outcome is what became of one claimed message.
+type Outcome struct {
+	ID         int64
+	Status     string    // "sent", "failed" or "queued" (due again at Next)
+	Attempted  bool      // a send was attempted (counts toward attempts)
+	ProviderID string    // with "sent"
+	Error      string    // last error, kept on the row
+	Next       time.Time // with "queued": when it is due again (zero: now)
+}
+
+// Queue is where messages come from: the send log.
+type Queue interface {
+	// Claim leases up to limit due messages, skipping the given targets.
+	Claim(ctx context.Context, limit int, lease time.Duration, skipTargets []string) ([]Message, error)
+	// Finish records outcomes of claimed messages.
+	Finish(ctx context.Context, outcomes []Outcome) error
+}

@@ -1,0 +1,466 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Options tune the sender. Zero values take the defaults in parentheses.
+type Options struct {
+	Workers      int           // concurrent sends (8)
+	Rate         float64       // messages per second across the process; 0 = no limit
+	HourlyCap    int           // most messages per target in a sliding hour; 0 = no cap
+	MaxAttempts  int           // attempts before a temporary failure becomes final (8)
+	BatchSize    int           // most messages claimed at once (256)
+	Lease        time.Duration // how long a claim holds before another sender may retake it (15m)
+	PollInterval time.Duration // how often to look for due messages when idle (500ms)
+	FlushEvery   time.Duration // how long outcomes wait to be written in a batch (10ms)
+	Grace        time.Duration // how long in-flight sends may run after shutdown starts (10s)
+	BackoffBase  time.Duration // first retry delay (1s)
+	BackoffMax   time.Duration // longest retry delay (5m)
+	Logger       *slog.Logger
+	// RecentSends seeds the per-target cap window after a restart.
+	RecentSends map[string][]time.Time
+}
+
+func (o *Options) defaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.Workers, 8)
+	def(&o.MaxAttempts, 8)
+	def(&o.BatchSize, 256)
+	defd(&o.Lease, 15*time.Minute)
+	defd(&o.PollInterval, 500*time.Millisecond)
+	defd(&o.FlushEvery, 10*time.Millisecond)
+	defd(&o.Grace, 10*time.Second)
+	defd(&o.BackoffBase, time.Second)
+	defd(&o.BackoffMax, 5*time.Minute)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Sender claims due messages from a Queue in batches, sends them through a
+// Mailer at a shared rate, and records every outcome.
+type Sender struct {
+	q       Queue
+	mailer  Mailer
+	opt     Options
+	limiter *rate.Limiter
+	log     *slog.Logger
+	now     func() time.Time
+
+	wake chan struct{}
+
+	mu        sync.Mutex
+	paused    bool
+	pauseWhy  string
+	resumed   chan struct{} // closed on resume
+	holdUntil time.Time     // after a 429: no sends before this
+	hold429   int           // consecutive 429s without a reset header
+	window    map[string][]time.Time
+
+	inflight atomic.Int64
+	sent     atomic.Int64
+	failed   atomic.Int64
+}
+
+// NewSender builds a sender; call Run to start it.
+func NewSender(q Queue, m Mailer, opt Options) *Sender {
+	opt.defaults()
+	limit := rate.Inf
+	if opt.Rate > 0 {
+		limit = rate.Limit(opt.Rate)
+	}
+	s := &Sender{
+		q: q, mailer: m, opt: opt, log: opt.Logger, now: time.Now,
+		// A burst of one keeps the achieved rate at the limit in every second.
+		limiter: rate.NewLimiter(limit, 1),
+		wake:    make(chan struct{}, 1),
+		resumed: make(chan struct{}),
+		window:  map[string][]time.Time{},
+	}
+	for id, ts := range opt.RecentSends {
+		s.window[id] = append([]time.Time(nil), ts...)
+	}
+	return s
+}
+
+// Mailer returns the mailer the sender uses.
+func (s *Sender) Mailer() Mailer { return s.mailer }
+
+// Notify tells the sender that new messages are queued.
+func (s *Sender) Notify() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Pause stops sending until Resume; queued messages stay queued.
+func (s *Sender) Pause(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.paused {
+		s.paused = true
+		s.resumed = make(chan struct{})
+	}
+	s.pauseWhy = reason
+}
+
+// Resume lets sending continue after Pause.
+func (s *Sender) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused {
+		s.paused = false
+		s.pauseWhy = ""
+		close(s.resumed)
+	}
+	s.Notify()
+}
+
+// Paused reports whether sending is paused, and why.
+func (s *Sender) Paused() (bool, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused, s.pauseWhy
+}
+
+// Stats are the sender's counters since start.
+type Stats struct {
+	InFlight int64
+	Sent     int64
+	Failed   int64
+	Rate     float64
+}
+
+// Stats returns the sender's counters.
+func (s *Sender) Stats() Stats {
+	return Stats{InFlight: s.inflight.Load(), Sent: s.sent.Load(), Failed: s.failed.Load(), Rate: s.opt.Rate}
+}
+
+type job struct {
+	m        Message
+	deadline time.Time // do not start a send after this: the lease may run out
+}
+
+// Run sends until ctx is cancelled, then lets in-flight sends finish within
+// the grace period, returns unsent claims to the queue and records every
+// outcome before returning.
+func (s *Sender) Run(ctx context.Context) error {
+	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
+	stop := context.AfterFunc(ctx, func() {
+		time.AfterFunc(s.opt.Grace, cancelSends)
+	})
+	defer stop()
+
+	jobs := make(chan job, s.opt.BatchSize)
+	results := make(chan Outcome, s.opt.BatchSize)
+	var workers sync.WaitGroup
+	for range s.opt.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for j := range jobs {
+				if ctx.Err() != nil { // shutting down: give the claim back unsent
+					results <- Outcome{ID: j.m.ID, Status: "queued"}
+					continue
+				}
+				results <- s.send(sendCtx, j)
+			}
+		}()
+	}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		s.record(results)
+	}()
+
+	s.claimLoop(ctx, jobs)
+	close(jobs)
+	workers.Wait()
+	close(results)
+	<-finished
+	return nil
+}
+
+// claimLoop claims batches while there is room and sending is not paused.
+func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
+	batch := s.batchSize()
+	for ctx.Err() == nil {
+		s.mu.Lock()
+		paused, resumed := s.paused, s.resumed
+		s.mu.Unlock()
+		if paused {
+			select {
+			case <-ctx.Done():
+			case <-resumed:
+			}
+			continue
+		}
+		room := int64(batch) - s.inflight.Load()
+		if room < int64(max(1, batch/4)) {
+			s.wait(ctx, s.opt.FlushEvery)
+			continue
+		}
+		msgs, err := s.q.Claim(ctx, int(room), s.opt.Lease, s.cappedTargets())
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("sender: claim failed", "err", err)
+			}
+			s.wait(ctx, s.opt.PollInterval)
+			continue
+		}
+		if len(msgs) == 0 {
+			s.wait(ctx, s.opt.PollInterval)
+			continue
+		}
+		deadline := s.now().Add(s.opt.Lease - s.opt.Lease/10)
+		s.inflight.Add(int64(len(msgs)))
+		for _, m := range msgs {
+			jobs <- job{m: m, deadline: deadline}
+		}
+	}
+}
+
+// batchSize claims about two seconds' worth of messages when a rate is set,
+// so that a claim never waits long in memory.
+func (s *Sender) batchSize() int {
+	if s.opt.Rate <= 0 {
+		return s.opt.BatchSize
+	}
+	return max(1, min(s.opt.BatchSize, int(math.Ceil(2*s.opt.Rate))))
+}
+
+func (s *Sender) wait(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-s.wake:
+	case <-t.C:
+	}
+}
+
+// send makes one attempt and says what became of it.
+func (s *Sender) send(ctx context.Context, j job) Outcome {
+	m := j.m
+	back := Outcome{ID: m.ID, Status: "queued"} // returned to the queue, no attempt made
+
+	if paused, _ := s.Paused(); paused {
+		return back
+	}
+	if err := s.waitHold(ctx); err != nil {
+		return back
+	}
+	if until, ok := s.reserve(m.TargetID); !ok {
+		back.Next = until
+		return back
+	}
+	if err := s.limiter.Wait(ctx); err != nil {
+		s.unreserve(m.TargetID)
+		return back
+	}
+	if s.now().After(j.deadline) {
+		s.unreserve(m.TargetID)
+		return back
+	}
+	providerID, err := s.mailer.Send(ctx, m)
+	if err == nil {
+		s.mu.Lock()
+		s.hold429 = 0
+		s.mu.Unlock()
+		s.sent.Add(1)
+		return Outcome{ID: m.ID, Status: "sent", Attempted: true, ProviderID: providerID}
+	}
+	s.unreserve(m.TargetID)
+	se := Classify(err)
+	attempts := m.Attempts + 1
+	switch se.Kind {
+	case Permanent:
+		s.failed.Add(1)
+		s.log.Warn("sender: message refused by provider", "message", m.ID, "target", m.TargetID, "err", se.Msg)
+		return Outcome{ID: m.ID, Status: "failed", Attempted: true, Error: se.Error()}
+	case Unauthorized:
+		s.log.Error("sender: PROVIDER REFUSED OUR CREDENTIALS, ALL SENDING PAUSED: check SENDGRID_API_KEY and the sender identity OUTCRY_FROM_EMAIL, then resume from the console or restart",
+			"status", se.Status, "err", se.Msg)
+		s.Pause("provider refused the credentials (HTTP " + strconv.Itoa(se.Status) + "): " + se.Msg)
+		return Outcome{ID: m.ID, Status: "queued", Error: se.Error()}
+	case RateLimited:
+		until := s.hold(se.RetryAt)
+		s.log.Warn("sender: provider rate limit, slowing down", "until", until)
+		return Outcome{ID: m.ID, Status: "queued", Error: se.Error(), Next: until}
+	default:
+		if attempts >= s.opt.MaxAttempts {
+			s.failed.Add(1)
+			return Outcome{ID: m.ID, Status: "failed", Attempted: true, Error: se.Error()}
+		}
+		return Outcome{ID: m.ID, Status: "queued", Attempted: true, Error: se.Error(), Next: s.now().Add(s.backoff(attempts))}
+	}
+}
+
+// backoff is the delay before retry n (1-based): base·2^(n-1), capped, ±20 % jitter.
+func (s *Sender) backoff(n int) time.Duration {
+	d := s.opt.BackoffBase << min(n-1, 20)
+	if d > s.opt.BackoffMax || d <= 0 {
+		d = s.opt.BackoffMax
+	}
+	jitter := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(d) * jitter)
+}
+
+// hold stops every worker from sending until the provider's reset time, or
+// for an escalating pause when it gave none.
+func (s *Sender) hold(reset time.Time) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until := reset
+	if until.IsZero() || until.Before(s.now()) {
+		s.hold429++
+		until = s.now().Add(s.backoff(s.hold429))
+	}
+	if until.After(s.holdUntil) {
+		s.holdUntil = until
+	}
+	return s.holdUntil
+}
+
+func (s *Sender) waitHold(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		d := s.holdUntil.Sub(s.now())
+		s.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// reserve takes a slot in the target's hourly window, or says when one frees.
+func (s *Sender) reserve(target string) (time.Time, bool) {
+	if s.opt.HourlyCap <= 0 {
+		return time.Time{}, true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	w := prune(s.window[target], now)
+	if len(w) >= s.opt.HourlyCap {
+		s.window[target] = w
+		return w[0].Add(time.Hour), false
+	}
+	s.window[target] = append(w, now)
+	return time.Time{}, true
+}
+
+func (s *Sender) unreserve(target string) {
+	if s.opt.HourlyCap <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w := s.window[target]; len(w) > 0 {
+		s.window[target] = w[:len(w)-1]
+	}
+}
+
+// cappedTargets lists targets that have had their cap in the past hour, so
+// the claim leaves their messages queued.
+func (s *Sender) cappedTargets() []string {
+	if s.opt.HourlyCap <= 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	var out []string
+	for id, w := range s.window {
+		w = prune(w, now)
+		s.window[id] = w
+		if len(w) >= s.opt.HourlyCap {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func prune(w []time.Time, now time.Time) []time.Time {
+	cut := 0
+	for cut < len(w) && now.Sub(w[cut]) >= time.Hour {
+		cut++
+	}
+	return w[cut:]
+}
+
+// record writes outcomes in batches until results is closed.
+func (s *Sender) record(results <-chan Outcome) {
+	buf := make([]Outcome, 0, s.opt.BatchSize)
+	flush := func() {
+		if len(buf) == 0 {
+			return
+		}
+		for attempt := 0; ; attempt++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := s.q.Finish(ctx, buf)
+			cancel()
+			if err == nil {
+				break
+			}
+			// The messages stay leased and are retaken after the lease if
+			// this never succeeds; never drop them silently.
+			s.log.Error("sender: recording outcomes failed", "err", err, "count", len(buf), "attempt", attempt+1)
+			if attempt >= 5 {
+				break
+			}
+			time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+		}
+		s.inflight.Add(-int64(len(buf)))
+		buf = buf[:0]
+		s.Notify()
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case o, ok := <-results:
+			if !ok {
+				flush()
+				return
+			}
+			if len(buf) == 0 {
+				timer.Reset(s.opt.FlushEvery)
+			}
+			buf = append(buf, o)
+			if len(buf) >= cap(buf) {
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		}
+	}
+}

@@ -1,0 +1,201 @@
+// Package letter holds what a supporter submits: its validation and the
+// rendering of one personalized copy per target.
+package letter
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"reflect"
+	"strings"
+	"text/template"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// Limits on what a supporter may write, in characters.
+const (
+	MaxSubject  = 200
+	MaxBody     = 5000
+	MaxName     = 100
+	MaxEmail    = 254
+	MaxPostcode = 20
+)
+
+// Submission is one supporter's letter as received from the form or the API.
+type Submission struct {
+	FirstName      string `json:"first_name" form:"first_name" validate:"required,max=100,singleline"`
+	LastName       string `json:"last_name" form:"last_name" validate:"required,max=100,singleline"`
+	Email          string `json:"email" form:"email" validate:"required,max=254,singleline,email"`
+	Postcode       string `json:"postcode" form:"postcode" validate:"max=20,singleline"`
+	Subject        string `json:"subject" form:"subject" validate:"required,max=200,singleline"`
+	Body           string `json:"body" form:"body" validate:"required,max=5000,multiline"`
+	ConsentUpdates bool   `json:"consent_updates" form:"consent_updates"`
+	AcceptPrivacy  bool   `json:"accept_privacy" form:"accept_privacy" validate:"required"`
+}
+
+// FieldErrors maps a field's JSON name to a message for the supporter.
+type FieldErrors map[string]string
+
+func (fe FieldErrors) Error() string {
+	parts := make([]string, 0, len(fe))
+	for k, v := range fe {
+		parts = append(parts, k+": "+v)
+	}
+	return "invalid letter: " + strings.Join(parts, "; ")
+}
+
+var validate = newValidator()
+
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		return strings.SplitN(f.Tag.Get("json"), ",", 2)[0]
+	})
+	must(v.RegisterValidation("singleline", func(fl validator.FieldLevel) bool {
+		s := fl.Field().String()
+		return utf8.ValidString(s) && !strings.ContainsFunc(s, isSingleLineControl)
+	}))
+	must(v.RegisterValidation("multiline", func(fl validator.FieldLevel) bool {
+		s := fl.Field().String()
+		return utf8.ValidString(s) && !strings.ContainsFunc(s, isMultiLineControl)
+	}))
+	return v
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// isSingleLineControl reports characters that may not appear in a one-line
+// field: every control character (CR, LF, NUL, tab…) and the Unicode line
+// and paragraph separators.
+func isSingleLineControl(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError
+}
+
+// isMultiLineControl allows newlines and tabs in the letter body.
+func isMultiLineControl(r rune) bool {
+	return r != '\n' && r != '\t' && isSingleLineControl(r)
+}
+
+// Normalize trims the fields, lower-cases the email and turns CRLF into LF.
+func (s *Submission) Normalize() {
+	s.FirstName = strings.TrimSpace(s.FirstName)
+	s.LastName = strings.TrimSpace(s.LastName)
+	s.Email = NormalizeEmail(s.Email)
+	s.Postcode = strings.TrimSpace(s.Postcode)
+	s.Subject = strings.TrimSpace(s.Subject)
+	s.Body = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s.Body, "\r\n", "\n"), "\r", "\n"))
+}
+
+// NormalizeEmail is the form in which an address is stored and deduplicated.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// Validate normalizes s and checks it, returning FieldErrors when invalid.
+func (s *Submission) Validate() error {
+	s.Normalize()
+	err := validate.Struct(s)
+	if err == nil {
+		return nil
+	}
+	verrs, ok := err.(validator.ValidationErrors)
+	if !ok {
+		return fmt.Errorf("letter: validate: %w", err)
+	}
+	fe := FieldErrors{}
+	for _, e := range verrs {
+		if _, dup := fe[e.Field()]; !dup {
+			fe[e.Field()] = message(e)
+		}
+	}
+	return fe
+}
+
+var labels = map[string]string{
+	"first_name": "your first name",
+	"last_name":  "your last name",
+	"email":      "your email address",
+	"postcode":   "your postcode",
+	"subject":    "a subject",
+	"body":       "your letter",
+}
+
+func message(e validator.FieldError) string {
+	switch e.Tag() {
+	case "required":
+		if e.Field() == "accept_privacy" {
+			return "Please confirm that you have read the privacy notice."
+		}
+		return "Please enter " + labels[e.Field()] + "."
+	case "max":
+		return fmt.Sprintf("Please keep this to %s characters or fewer.", e.Param())
+	case "email":
+		return "Please enter a valid email address, like name@example.org."
+	case "singleline":
+		return "Please use a single line of plain text, without control characters."
+	case "multiline":
+		return "Please remove control characters from your letter."
+	}
+	return "This value is not valid."
+}
+
+// Supporter is who signs a letter.
+type Supporter struct {
+	FirstName string
+	LastName  string
+	Postcode  string
+}
+
+// FullName is the supporter's name as signed.
+func (s Supporter) FullName() string {
+	return strings.TrimSpace(s.FirstName + " " + s.LastName)
+}
+
+// Recipient is who a copy is addressed to.
+type Recipient struct {
+	Name       string
+	Title      string
+	Salutation string
+}
+
+// Data is what the letter template sees.
+type Data struct {
+	Target    Recipient
+	Supporter Supporter
+	Body      string
+}
+
+// Renderer turns a body into one personalized copy per target.
+type Renderer struct {
+	tmpl *template.Template
+}
+
+// LetterTemplate is the template's file name in the templates folder.
+const LetterTemplate = "letter.txt"
+
+// NewRenderer parses the letter template from fsys.
+func NewRenderer(fsys fs.FS) (*Renderer, error) {
+	t, err := template.New(LetterTemplate).Option("missingkey=error").ParseFS(fsys, LetterTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("letter: parse template: %w", err)
+	}
+	return &Renderer{tmpl: t}, nil
+}
+
+// Render produces the text of one copy. The body is data: template
+// directives in it are not executed.
+func (r *Renderer) Render(d Data) (string, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(d.Body) + 256)
+	if err := r.tmpl.Execute(&buf, d); err != nil {
+		return "", fmt.Errorf("letter: render: %w", err)
+	}
+	return strings.TrimSpace(buf.String()) + "\n", nil
+}

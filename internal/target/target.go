@@ -1,0 +1,304 @@
+// Package target holds the decision-makers who receive the letters: the
+// list in targets.yaml, its validation with line numbers, and a registry
+// that swaps in a new list only when it is valid.
+package target
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/mail"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Target is one decision-maker.
+type Target struct {
+	ID         string `yaml:"id" json:"id"`
+	Name       string `yaml:"name" json:"name"`
+	Title      string `yaml:"title" json:"title"`
+	Email      string `yaml:"email" json:"email"`
+	Salutation string `yaml:"salutation" json:"salutation"`
+	Active     bool   `yaml:"active" json:"active"`
+}
+
+// File is the shape of targets.yaml.
+type File struct {
+	Targets []Target `yaml:"targets"`
+}
+
+// Problem is one thing wrong in a targets file, with where it is.
+type Problem struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) Error() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// Problems is every problem found in one file.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+const (
+	maxTargets   = 1000
+	maxFieldLen  = 200
+	maxFileBytes = 1 << 20
+)
+
+var idRe = regexp.MustCompile(`^[a-z0-9]+([-_.][a-z0-9]+)*$`)
+
+var yamlLineRe = regexp.MustCompile(`line (\d+)`)
+
+// Parse validates a targets file and returns its targets, or Problems.
+func Parse(name string, data []byte) ([]Target, error) {
+	if len(data) > maxFileBytes {
+		return nil, Problems{{File: name, Msg: fmt.Sprintf("file is larger than %d bytes", maxFileBytes)}}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlProblem(name, data, err)
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return nil, Problems{{File: name, Line: 1, Msg: "file is empty: expected a 'targets:' list"}}
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return nil, Problems{{File: name, Line: doc.Line, Msg: "expected a mapping with a 'targets:' list"}}
+	}
+	var list *yaml.Node
+	var ps Problems
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		if k.Value == "targets" {
+			list = v
+		} else {
+			ps = append(ps, Problem{name, k.Line, fmt.Sprintf("unknown key %q (expected 'targets')", k.Value)})
+		}
+	}
+	if list == nil {
+		return nil, append(ps, Problem{name, doc.Line, "missing 'targets:' list"})
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, append(ps, Problem{name, list.Line, "'targets' must be a list"})
+	}
+	if len(list.Content) > maxTargets {
+		return nil, append(ps, Problem{name, list.Line, fmt.Sprintf("more than %d targets", maxTargets)})
+	}
+	targets := make([]Target, 0, len(list.Content))
+	ids := map[string]int{}
+	emails := map[string]int{}
+	for _, item := range list.Content {
+		t, itemProblems := parseTarget(name, item)
+		ps = append(ps, itemProblems...)
+		if len(itemProblems) > 0 {
+			continue
+		}
+		if line, dup := ids[t.ID]; dup {
+			ps = append(ps, Problem{name, item.Line, fmt.Sprintf("id %q is already used on line %d", t.ID, line)})
+			continue
+		}
+		if line, dup := emails[t.Email]; dup {
+			ps = append(ps, Problem{name, item.Line, fmt.Sprintf("email %q is already used on line %d", t.Email, line)})
+			continue
+		}
+		ids[t.ID], emails[t.Email] = item.Line, item.Line
+		targets = append(targets, t)
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return targets, nil
+}
+
+var fields = map[string]bool{"id": true, "name": true, "title": true, "email": true, "salutation": true, "active": true}
+
+func parseTarget(name string, item *yaml.Node) (Target, Problems) {
+	var t Target
+	var ps Problems
+	bad := func(line int, format string, args ...any) {
+		ps = append(ps, Problem{name, line, fmt.Sprintf(format, args...)})
+	}
+	if item.Kind != yaml.MappingNode {
+		bad(item.Line, "each target must be a mapping with id, name, title, email, salutation and active")
+		return t, ps
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(item.Content); i += 2 {
+		k, v := item.Content[i], item.Content[i+1]
+		if !fields[k.Value] {
+			bad(k.Line, "unknown field %q", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		if v.Kind != yaml.ScalarNode {
+			bad(v.Line, "%s must be a single value", k.Value)
+			continue
+		}
+		val := strings.TrimSpace(v.Value)
+		if k.Value != "active" && (len(val) > maxFieldLen || strings.ContainsFunc(val, isControl)) {
+			bad(v.Line, "%s must be one line of at most %d characters", k.Value, maxFieldLen)
+			continue
+		}
+		switch k.Value {
+		case "id":
+			if !idRe.MatchString(val) {
+				bad(v.Line, "id %q must be lower-case letters and digits, joined by - _ or .", val)
+			}
+			t.ID = val
+		case "name":
+			t.Name = val
+		case "title":
+			t.Title = val
+		case "salutation":
+			t.Salutation = val
+		case "email":
+			addr, err := mail.ParseAddress(val)
+			if err != nil || addr.Address != val {
+				bad(v.Line, "email %q is not a valid address", val)
+			}
+			t.Email = strings.ToLower(val)
+		case "active":
+			if err := v.Decode(&t.Active); err != nil {
+				bad(v.Line, "active must be true or false, not %q", v.Value)
+			}
+		}
+	}
+	for _, f := range []string{"id", "name", "title", "email", "salutation", "active"} {
+		if !seen[f] {
+			bad(item.Line, "target is missing %q", f)
+		} else if f != "active" {
+			if v := map[string]string{"id": t.ID, "name": t.Name, "title": t.Title, "email": t.Email, "salutation": t.Salutation}[f]; v == "" {
+				bad(item.Line, "%s must not be empty", f)
+			}
+		}
+	}
+	return t, ps
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 }
+
+func yamlProblem(name string, data []byte, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = strings.TrimSpace(strings.TrimPrefix(yamlLineRe.ReplaceAllString(msg, ""), ":"))
+		// yaml.v3 counts lines from zero for some parser errors (it reports
+		// the line before an unclosed bracket). If the file up to the
+		// reported line parses, the problem is on the next one.
+		lines := strings.SplitAfter(string(data), "\n")
+		if line < len(lines) {
+			var n yaml.Node
+			if yaml.Unmarshal([]byte(strings.Join(lines[:line], "")), &n) == nil {
+				line++
+			}
+		}
+	}
+	return Problems{{File: name, Line: line, Msg: "not valid YAML: " + msg}}
+}
+
+// Load reads and validates a targets file.
+func Load(path string) ([]Target, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("targets: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Marshal writes targets in the file format, with a header comment.
+func Marshal(targets []Target) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("# Decision-makers who receive every letter. See README.md for the fields.\n")
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(File{Targets: targets}); err != nil {
+		return nil, fmt.Errorf("targets: encode: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// List is one loaded, valid set of targets.
+type List struct {
+	All []Target
+}
+
+// Active returns the targets that receive new letters.
+func (l *List) Active() []Target {
+	var out []Target
+	for _, t := range l.All {
+		if t.Active {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ByID finds a target by id.
+func (l *List) ByID(id string) (Target, bool) {
+	for _, t := range l.All {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Target{}, false
+}
+
+// Registry holds the current list and swaps in a new one only when it is valid.
+type Registry struct {
+	path string
+	cur  atomic.Pointer[List]
+}
+
+// NewRegistry loads path; an invalid file is an error.
+func NewRegistry(path string) (*Registry, error) {
+	r := &Registry{path: path}
+	if err := r.Reload(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// NewStatic returns a registry over a fixed list (tests and tools).
+func NewStatic(targets []Target) *Registry {
+	r := &Registry{}
+	r.cur.Store(&List{All: targets})
+	return r
+}
+
+// Path is the file the registry reads.
+func (r *Registry) Path() string { return r.path }
+
+// Current returns the list in force.
+func (r *Registry) Current() *List { return r.cur.Load() }
+
+// Reload reads the file again; on any problem the previous list stays in force.
+func (r *Registry) Reload() error {
+	if r.path == "" {
+		return errors.New("targets: registry has no file")
+	}
+	ts, err := Load(r.path)
+	if err != nil {
+		return err
+	}
+	r.cur.Store(&List{All: ts})
+	return nil
+}

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/target"
+)
+
+// page is what every page template sees.
+type page struct {
+	Campaign      *campaign.Campaign
+	Count         int
+	Targets       []target.Target
+	BaseURL       string
+	RetentionDays int
+
+	// The letter form.
+	Form      letter.Submission
+	Errors    letter.FieldErrors
+	CSRF      string
+	FormStamp string
+
+	// Error pages.
+	Status  int
+	Heading string
+	Message string
+}
+
+func (p *page) CampaignPath() string { return "/c/" + p.Campaign.Slug }
+func (p *page) CampaignURL() string  { return p.BaseURL + p.CampaignPath() }
+
+// ImageURL is the campaign image as an absolute URL (for link previews).
+func (p *page) ImageURL() string {
+	src := p.Campaign.Image.Src
+	if strings.HasPrefix(src, "/") {
+		return p.BaseURL + src
+	}
+	return src
+}
+
+// ShareText is the query-escaped text of a share link.
+func (p *page) ShareText() string {
+	return url.QueryEscape(p.Campaign.Title + " " + p.CampaignURL())
+}
+
+// fieldView is one form field as the "field" template renders it.
+type fieldView struct {
+	Name, Label, Type, Autocomplete string
+	Required                        bool
+	Value                           string
+	Error                           string
+}
+
+// Field describes a form field with the value the supporter typed (or the
+// campaign default for the letter) and its error, if any.
+func (p *page) Field(name, label, typ, autocomplete string, required bool) fieldView {
+	f := fieldView{Name: name, Label: label, Type: typ, Autocomplete: autocomplete, Required: required, Error: p.Errors[name]}
+	switch name {
+	case "first_name":
+		f.Value = p.Form.FirstName
+	case "last_name":
+		f.Value = p.Form.LastName
+	case "email":
+		f.Value = p.Form.Email
+	case "postcode":
+		f.Value = p.Form.Postcode
+	case "subject":
+		f.Value = p.Form.Subject
+	case "body":
+		f.Value = p.Form.Body
+	}
+	return f
+}

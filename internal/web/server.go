@@ -1,0 +1,183 @@
+// Package web serves the public pages and the public JSON API: the campaign
+// page, the letter form, the thank-you page and the embedding API.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/target"
+)
+
+// Deps is what the web layer needs.
+type Deps struct {
+	Campaign      *campaign.Campaign
+	Letters       *letter.Service
+	Store         *store.Store
+	Targets       *target.Registry
+	Templates     fs.FS // page templates (layout.html, campaign.html…)
+	Static        fs.FS // served under /static/
+	BaseURL       string
+	RetentionDays int
+	Logger        *slog.Logger
+}
+
+// Server is the HTTP server's routes and templates.
+type Server struct {
+	Echo  *echo.Echo
+	d     Deps
+	pages map[string]*template.Template
+	log   *slog.Logger
+}
+
+var pageNames = []string{"campaign", "thanks", "error", "privacy"}
+
+// New builds the server and parses every page template (a broken template
+// stops start-up, not a request).
+func New(d Deps) (*Server, error) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
+	for _, name := range pageNames {
+		t, err := template.New(name).ParseFS(d.Templates, "layout.html", name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s.html: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	e.Use(s.requestLog())
+	s.Echo = e
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	e := s.Echo
+	e.GET("/", s.campaignPage)
+	e.GET("/c/:slug", s.campaignPage)
+	e.POST("/c/:slug", s.submitForm)
+	e.GET("/c/:slug/thanks", s.thanksPage)
+	e.GET("/privacy", s.privacyPage)
+	e.GET("/healthz", s.healthz)
+	e.StaticFS("/static", s.d.Static)
+
+	api := e.Group("/api/v1")
+	api.GET("/campaigns/:slug", s.apiCampaign)
+	api.POST("/campaigns/:slug/letters", s.apiSign)
+}
+
+// requestLog logs each request without query strings or bodies, which may
+// carry personal data.
+func (s *Server) requestLog() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelDebug
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			s.log.Log(c.Request().Context(), level, "http", "method", v.Method, "path", v.URIPath,
+				"status", v.Status, "latency", v.Latency.Round(time.Microsecond))
+			return nil
+		},
+	})
+}
+
+// campaignFor resolves the slug in the path (none: the default campaign).
+func (s *Server) campaignFor(c echo.Context) (*campaign.Campaign, error) {
+	slug := c.Param("slug")
+	if slug != "" && slug != s.d.Campaign.Slug {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "There is no campaign at this address.")
+	}
+	return s.d.Campaign, nil
+}
+
+func (s *Server) render(c echo.Context, status int, name string, p *page) error {
+	var buf strings.Builder
+	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	return c.HTML(status, buf.String())
+}
+
+func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, error) {
+	count, err := s.d.Store.SupporterCount(ctx, camp.Slug)
+	if err != nil {
+		return nil, err
+	}
+	return &page{
+		Campaign:      camp,
+		Count:         count,
+		Targets:       s.d.Targets.Current().Active(),
+		BaseURL:       s.d.BaseURL,
+		RetentionDays: s.d.RetentionDays,
+	}, nil
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.d.Store.Ping(ctx); err != nil {
+		s.log.Error("healthz: database does not answer", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleError maps errors to status codes: JSON for the API, a page otherwise.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "Something went wrong on our side. Please try again in a minute."
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(status)
+		}
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "path", c.Request().URL.Path, "err", err)
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		c.JSON(status, map[string]string{"error": msg})
+		return
+	}
+	p := &page{Campaign: s.d.Campaign, BaseURL: s.d.BaseURL, Status: status, Heading: headings[status], Message: msg}
+	if p.Heading == "" {
+		p.Heading = http.StatusText(status)
+	}
+	if rerr := s.render(c, status, "error", p); rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+		c.String(status, msg)
+	}
+}
+
+var headings = map[int]string{
+	http.StatusNotFound:            "Page not found",
+	http.StatusTooManyRequests:     "Too many letters at once",
+	http.StatusInternalServerError: "Something went wrong",
+	http.StatusForbidden:           "This form has expired",
+}
