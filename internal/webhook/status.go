@@ -1,0 +1,73 @@
+package webhook
+
+// Send-log statuses an event can move a message to.
+const (
+	StatusDelivered  = "delivered"
+	StatusDeferred   = "deferred"
+	StatusBounced    = "bounced"
+	StatusDropped    = "dropped"
+	StatusSpamReport = "spamreport"
+)
+
+// StatusFor returns the send-log status e moves its message to, or "" for
+// events that say nothing about delivery (processed, open, click,
+// unsubscribe, group_unsubscribe, …). Every "bounce" event, blocked ones
+// included, gives "bounced".
+func StatusFor(e Event) string {
+	switch e.Event {
+	case "delivered":
+		return StatusDelivered
+	case "deferred":
+		return StatusDeferred
+	case "bounce":
+		return StatusBounced
+	case "dropped":
+		return StatusDropped
+	case "spamreport":
+		return StatusSpamReport
+	}
+	return ""
+}
+
+// Rank orders send-log statuses so that events arriving late or out of
+// order never move a message backwards: apply a new status only when its
+// rank is higher than the current one.
+//
+//	queued, sending                    1
+//	sent                               2
+//	deferred                           3
+//	delivered                          4
+//	bounced, dropped, spamreport       5 (final)
+//
+// A spam report or a late bounce may follow "delivered"; "deferred" may not.
+// Any other status, "failed" included, ranks 0: an event proves the
+// provider took the message, so it may overwrite our own verdict.
+func Rank(status string) int {
+	switch status {
+	case "queued", "sending":
+		return 1
+	case "sent":
+		return 2
+	case StatusDeferred:
+		return 3
+	case StatusDelivered:
+		return 4
+	case StatusBounced, StatusDropped, StatusSpamReport:
+		return 5
+	}
+	return 0
+}
+
+// HardProblem reports whether e shows a problem with the target's address
+// itself — a hard bounce (type "bounce" or none) or a spam report — so the
+// target needs an operator's attention. A "blocked" bounce is a refusal of
+// this message or sender (content, reputation), not of the address.
+func HardProblem(e Event) bool {
+	switch e.Event {
+	case "bounce":
+		return e.Type == "bounce" || e.Type == ""
+	case "spamreport":
+		return true
+	}
+	return false
+}
