@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/config"
+	"github.com/outcry/outcry/internal/sgfake"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -52,16 +53,20 @@ func TestBadConfigNamesTheVariable(t *testing.T) {
 	}
 }
 
-// TestServeEndToEnd starts the whole service on loopback on its defaults
-// (dry-run), sends a letter through the API and waits for the dry-run
-// sender to mark every copy sent.
-func TestServeEndToEnd(t *testing.T) {
+// startApp builds and runs the whole service on loopback with the given
+// settings (plus a temporary database, targets and campaign paths).
+func startApp(t *testing.T, vars map[string]string) (*app, string) {
+	t.Helper()
 	dir := t.TempDir()
-	cfg, err := config.Load(env(map[string]string{
+	all := map[string]string{
 		"OUTCRY_DB":       filepath.Join(dir, "e2e.db"),
 		"OUTCRY_TARGETS":  filepath.Join(dir, "targets.yaml"), // missing: the bundled file is written there
 		"OUTCRY_CAMPAIGN": filepath.Join(dir, "campaign.yaml"),
-	}))
+	}
+	for k, v := range vars {
+		all[k] = v
+	}
+	cfg, err := config.Load(env(all))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,15 +75,24 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.store.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.run(ctx, ln) }()
-	base := "http://" + ln.Addr().String()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		a.store.Close()
+	})
+	return a, "http://" + ln.Addr().String()
+}
 
+func signAndWait(t *testing.T, a *app, base string) {
+	t.Helper()
 	resp, err := http.Get(base + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -104,18 +118,49 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		if counts["sent"] == 4 {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("messages = %v, want 4 sent by the dry-run sender", counts)
+			t.Fatalf("messages = %v, want 4 sent", counts)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if _, err := os.Stat(cfg.Targets); err != nil {
+}
+
+// TestServeEndToEnd runs the service on its defaults (dry-run): a letter
+// through the API is recorded as sent for each of the 4 targets.
+func TestServeEndToEnd(t *testing.T) {
+	a, base := startApp(t, nil)
+	if a.sender.Mailer().Name() != "dry-run" {
+		t.Fatalf("mailer %s, want dry-run without a key", a.sender.Mailer().Name())
+	}
+	signAndWait(t, a, base)
+	if _, err := os.Stat(a.cfg.Targets); err != nil {
 		t.Fatalf("bundled targets file not written: %v", err)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+}
+
+// TestServeWithSendGrid runs the service with a SendGrid key pointed at a
+// fake SendGrid: the letter reaches the fake once per target.
+func TestServeWithSendGrid(t *testing.T) {
+	fake := sgfake.New()
+	defer fake.Close()
+	a, base := startApp(t, map[string]string{
+		"SENDGRID_API_KEY":    "SG.test-key",
+		"OUTCRY_SENDGRID_URL": fake.URL(),
+		"OUTCRY_FROM_EMAIL":   "letters@campaign.example",
+		"OUTCRY_FROM_NAME":    "Stop Baby",
+		"OUTCRY_SANDBOX":      "on",
+		"OUTCRY_SEND_RATE":    "0",
+	})
+	signAndWait(t, a, base)
+	reqs := fake.Requests()
+	if len(reqs) != 4 {
+		t.Fatalf("fake SendGrid received %d requests, want 4", len(reqs))
+	}
+	m := reqs[0].Mail
+	if m.From.Name != "Ann Lee via Stop Baby" || m.From.Email != "letters@campaign.example" || m.ReplyTo.Email != "ann@example.org" ||
+		!m.MailSettings.SandboxMode.Enable || !strings.HasPrefix(m.Content[0].Value, "Dear ") {
+		t.Fatalf("mail = %+v", m)
 	}
 }

@@ -80,6 +80,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		st.Close()
 		return nil, err
 	}
+	if cfg.WebhookPublicKey == "" && !cfg.DryRun() {
+		log.Warn("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid accepts unsigned events; turn on signed webhooks in SendGrid and set the key")
+	}
 	mailer := newMailer(cfg, log)
 	sender := delivery.NewSender(st, mailer, delivery.Options{
 		Workers:     cfg.SendWorkers,
@@ -99,6 +102,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Static:    outcry.Static(),
 		BaseURL:   cfg.BaseURL,
 		Logger:    log,
+
+		WebhookPublicKey: cfg.WebhookPublicKey,
 	})
 	if err != nil {
 		st.Close()
@@ -112,7 +117,16 @@ func newMailer(cfg config.Config, log *slog.Logger) delivery.Mailer {
 		log.Warn("no SENDGRID_API_KEY: dry-run mode, messages are recorded as sent but nothing leaves this machine")
 		return delivery.NewDryRun(log)
 	}
-	return delivery.NewDryRun(log)
+	log.Info("live sending through SendGrid", "url", cfg.SendGridURL, "from", cfg.FromEmail, "sandbox", cfg.Sandbox,
+		"rate_per_second", cfg.SendRate, "target_hourly_cap", cfg.TargetHourlyCap)
+	return delivery.NewSendGrid(delivery.SendGridConfig{
+		APIKey:    cfg.SendGridAPIKey,
+		BaseURL:   cfg.SendGridURL,
+		FromEmail: cfg.FromEmail,
+		FromName:  cfg.FromName,
+		Sandbox:   cfg.Sandbox,
+		Timeout:   cfg.SendTimeout,
+	})
 }
 
 // run serves on ln and sends until ctx ends, then shuts down gracefully.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/outcry/outcry/internal/webhook"
 )
 
 // Config holds every setting. The README's configuration table documents
@@ -102,6 +104,9 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_SEND_WORKERS", c.SendWorkers >= 1 && c.SendWorkers <= 256, "must be between 1 and 256")
 	p.check("OUTCRY_MAX_ATTEMPTS", c.MaxAttempts >= 1, "must be at least 1")
 	p.check("OUTCRY_SEND_TIMEOUT", c.SendTimeout > 0, "must be a positive duration such as 10s")
+	if c.WebhookPublicKey != "" {
+		p.check("SENDGRID_WEBHOOK_PUBLIC_KEY", webhook.ParsePublicKey(c.WebhookPublicKey) == nil, "must be the base64 ECDSA public key SendGrid shows for the signed Event Webhook")
+	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	c.SendGridURL = strings.TrimRight(c.SendGridURL, "/")
 	return c, errors.Join(p.errs...)

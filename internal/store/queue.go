@@ -93,15 +93,18 @@ func (s *Store) Claim(ctx context.Context, limit int, lease time.Duration, skipT
 
 // Finish records outcomes in one transaction. An outcome applies only to a
 // message still leased ('sending'), so a message cancelled meanwhile stays
-// cancelled.
+// cancelled; a send whose delivery event came first gets its provider id
+// and time recorded.
 func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
 	}
 	now := s.nowMs()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// A delivery event may arrive before the send's own outcome is
+		// recorded: the message then keeps the status the event gave it.
 		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET
-				status = ?,
+				status = CASE WHEN status = 'sending' THEN ? ELSE status END,
 				attempts = attempts + ?,
 				provider_message_id = CASE WHEN ? <> '' THEN ? ELSE provider_message_id END,
 				last_error = ?,
@@ -109,7 +112,8 @@ func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
 				lease_until = 0,
 				sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
 				updated_at = ?
-			WHERE id = ? AND status = 'sending'`)
+			WHERE id = ? AND (status = 'sending'
+				OR (? = 'sent' AND status IN ('deferred', 'delivered', 'bounced', 'dropped', 'spamreport') AND sent_at IS NULL))`)
 		if err != nil {
 			return err
 		}
@@ -124,7 +128,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
 				next = o.Next.UnixMilli()
 			}
 			if _, err := stmt.ExecContext(ctx, o.Status, attempted, o.ProviderID, o.ProviderID, o.Error, next,
-				o.Status, now, now, o.ID); err != nil {
+				o.Status, now, now, o.ID, o.Status); err != nil {
 				return fmt.Errorf("message %d: %w", o.ID, err)
 			}
 		}
@@ -174,4 +178,13 @@ func (s *Store) RecentSends(ctx context.Context, since time.Time) (map[string][]
 		out[id] = append(out[id], time.UnixMilli(ms))
 	}
 	return out, rows.Err()
+}
+
+// MessageState returns a message's status, last error and attempts.
+func (s *Store) MessageState(ctx context.Context, id int64) (status, lastError string, attempts int, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT status, last_error, attempts FROM messages WHERE id = ?`, id).Scan(&status, &lastError, &attempts)
+	if err != nil {
+		return "", "", 0, fmt.Errorf("store: message %d: %w", id, err)
+	}
+	return status, lastError, attempts, nil
 }

@@ -32,7 +32,9 @@ type Deps struct {
 	Static        fs.FS // served under /static/
 	BaseURL       string
 	RetentionDays int
-	Logger        *slog.Logger
+	// WebhookPublicKey verifies SendGrid's signed Event Webhook ("" = unsigned posts accepted).
+	WebhookPublicKey string
+	Logger           *slog.Logger
 }
 
 // Server is the HTTP server's routes and templates.
@@ -79,6 +81,8 @@ func (s *Server) routes() {
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
 	e.StaticFS("/static", s.d.Static)
+
+	e.POST("/webhooks/sendgrid", s.sendgridWebhook)
 
 	api := e.Group("/api/v1")
 	api.GET("/campaigns/:slug", s.apiCampaign)
@@ -161,7 +165,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if status >= 500 {
 		s.log.Error("request failed", "path", c.Request().URL.Path, "err", err)
 	}
-	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+	if p := c.Request().URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/webhooks/") {
 		c.JSON(status, map[string]string{"error": msg})
 		return
 	}

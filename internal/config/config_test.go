@@ -1,0 +1,53 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string // substring; "" = valid
+		check   func(Config) bool
+	}{
+		{"defaults", nil, "", func(c Config) bool {
+			return c.Addr == "localhost:8080" && c.DB == "outcry.db" && c.Targets == "targets.yaml" && c.DryRun() &&
+				c.SendRate == 5 && c.TargetHourlyCap == 30 && c.SendGridURL == "https://api.sendgrid.com"
+		}},
+		{"overrides", map[string]string{"OUTCRY_ADDR": ":9000", "SENDGRID_API_KEY": "SG.x", "OUTCRY_SEND_RATE": "0.5",
+			"OUTCRY_TARGET_HOURLY_CAP": "0", "OUTCRY_SANDBOX": "on", "OUTCRY_SEND_TIMEOUT": "3s", "OUTCRY_BASE_URL": "https://x.example/"}, "",
+			func(c Config) bool {
+				return c.Addr == ":9000" && !c.DryRun() && c.SendRate == 0.5 && c.TargetHourlyCap == 0 && c.Sandbox &&
+					c.SendTimeout == 3*time.Second && c.BaseURL == "https://x.example"
+			}},
+		{"rate not a number", map[string]string{"OUTCRY_SEND_RATE": "fast"}, "OUTCRY_SEND_RATE", nil},
+		{"negative rate", map[string]string{"OUTCRY_SEND_RATE": "-1"}, "OUTCRY_SEND_RATE", nil},
+		{"cap not whole", map[string]string{"OUTCRY_TARGET_HOURLY_CAP": "2.5"}, "OUTCRY_TARGET_HOURLY_CAP", nil},
+		{"sandbox", map[string]string{"OUTCRY_SANDBOX": "maybe"}, "OUTCRY_SANDBOX", nil},
+		{"base url", map[string]string{"OUTCRY_BASE_URL": "localhost:8080"}, "OUTCRY_BASE_URL", nil},
+		{"sendgrid url", map[string]string{"OUTCRY_SENDGRID_URL": "ftp://x"}, "OUTCRY_SENDGRID_URL", nil},
+		{"from email", map[string]string{"OUTCRY_FROM_EMAIL": "Campaign <a@b.c>"}, "OUTCRY_FROM_EMAIL", nil},
+		{"webhook key", map[string]string{"SENDGRID_WEBHOOK_PUBLIC_KEY": "not-a-key"}, "SENDGRID_WEBHOOK_PUBLIC_KEY", nil},
+		{"log level", map[string]string{"OUTCRY_LOG_LEVEL": "loud"}, "OUTCRY_LOG_LEVEL", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(c) {
+				t.Fatalf("config = %+v", c)
+			}
+		})
+	}
+}

@@ -1,0 +1,152 @@
+package delivery_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/sgfake"
+	"github.com/outcry/outcry/internal/store"
+)
+
+// These tests run the sender with the real SendGrid mailer (sendgrid-go)
+// against a fake SendGrid on loopback, with the real store.
+
+func newFake(t *testing.T) *sgfake.Server {
+	t.Helper()
+	f := sgfake.New()
+	t.Cleanup(f.Close)
+	return f
+}
+
+func sendgridSender(st *store.Store, fake *sgfake.Server, opt delivery.Options) *delivery.Sender {
+	if opt.PollInterval == 0 {
+		opt.PollInterval = 5 * time.Millisecond
+	}
+	m := delivery.NewSendGrid(delivery.SendGridConfig{
+		APIKey: "SG.test", BaseURL: fake.URL(), FromEmail: "campaign@outcry.example", FromName: "Stop Baby",
+		Timeout: 2 * time.Second,
+	})
+	return delivery.NewSender(st, m, opt)
+}
+
+func TestSendGridEndToEnd(t *testing.T) {
+	st := newStore(t)
+	fake := newFake(t)
+	queue(t, st, 3, "t1", "t2")
+	run(t, sendgridSender(st, fake, delivery.Options{}))
+	waitFor(t, "6 sent", func() bool { return counts(t, st)["sent"] == 6 })
+	reqs := fake.Requests()
+	if len(reqs) != 6 {
+		t.Fatalf("fake received %d requests, want 6 (each message once)", len(reqs))
+	}
+	seen := map[string]bool{}
+	for _, r := range reqs {
+		m := r.Mail
+		if m.From.Email != "campaign@outcry.example" || m.From.Name[len(m.From.Name)-len(" via Stop Baby"):] != " via Stop Baby" {
+			t.Errorf("from = %+v", m.From)
+		}
+		if len(m.Personalizations) != 1 || len(m.Personalizations[0].To) != 1 {
+			t.Fatalf("personalizations = %+v", m.Personalizations)
+		}
+		to := m.Personalizations[0].To[0].Email
+		if m.ReplyTo.Email == "" || m.ReplyTo.Email == to {
+			t.Errorf("reply_to = %+v", m.ReplyTo)
+		}
+		if len(m.CustomArgs) != 1 || m.CustomArgs["outcry_id"] == "" || len(m.Categories) != 1 || m.Categories[0] != "c" {
+			t.Errorf("provider metadata must be only the opaque id and the campaign: %v %v", m.CustomArgs, m.Categories)
+		}
+		seen[m.CustomArgs["outcry_id"]+to] = true
+	}
+	if len(seen) != 6 {
+		t.Fatalf("duplicate sends: %d distinct of 6", len(seen))
+	}
+}
+
+func TestSendGrid429SlowsTheWholeSender(t *testing.T) {
+	st := newStore(t)
+	fake := newFake(t)
+	reset := time.Now().Add(1500 * time.Millisecond).Truncate(time.Second).Add(time.Second)
+	fake.Script(sgfake.Response{Status: 429, Header: map[string]string{"X-RateLimit-Reset": strconv.FormatInt(reset.Unix(), 10)}})
+	queue(t, st, 4, "t1")
+	run(t, sendgridSender(st, fake, delivery.Options{Workers: 1}))
+	waitFor(t, "4 sent", func() bool { return counts(t, st)["sent"] == 4 })
+	reqs := fake.Requests()
+	if len(reqs) != 5 {
+		t.Fatalf("requests = %d, want 1 refused + 4 sent", len(reqs))
+	}
+	for _, r := range reqs[1:] {
+		if r.At.Before(reset) {
+			t.Fatalf("a send at %v came before the provider's reset time %v", r.At, reset)
+		}
+	}
+}
+
+func TestSendGridOutageDelaysNeverDrops(t *testing.T) {
+	st := newStore(t)
+	fake := newFake(t)
+	fake.SetDefault(sgfake.Response{Status: 503})
+	queue(t, st, 2, "t1")
+	run(t, sendgridSender(st, fake, delivery.Options{MaxAttempts: 100, BackoffBase: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond}))
+	waitFor(t, "several failed attempts", func() bool { return fake.Count() >= 6 })
+	if c := counts(t, st); c["failed"] != 0 || c["sent"] != 0 {
+		t.Fatalf("during the outage: %v", c)
+	}
+	fake.SetDefault(sgfake.Response{Status: 202})
+	waitFor(t, "both sent after the outage", func() bool { return counts(t, st)["sent"] == 2 })
+}
+
+func TestSendGridPermanentAndAuthErrors(t *testing.T) {
+	st := newStore(t)
+	fake := newFake(t)
+	fake.Script(sgfake.Response{Status: 400, Body: sgfake.ErrorBody("The to email does not contain a valid address.", "personalizations.0.to")})
+	queue(t, st, 1, "t1")
+	s := sendgridSender(st, fake, delivery.Options{Workers: 1})
+	run(t, s)
+	waitFor(t, "failed", func() bool { return counts(t, st)["failed"] == 1 })
+	status, lastErr, attempts, err := st.MessageState(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "The to email does not contain a valid address."; status != "failed" || attempts != 1 || !strings.Contains(lastErr, want) {
+		t.Fatalf("message 1: %s after %d attempts, last_error %q; want failed at once with SendGrid's message", status, attempts, lastErr)
+	}
+
+	fake.SetDefault(sgfake.Response{Status: 401, Body: sgfake.ErrorBody("The provided authorization grant is invalid", "")})
+	queueAs(t, st, "x", 3, "t1")
+	s.Notify()
+	waitFor(t, "paused", func() bool { p, _ := s.Paused(); return p })
+	n := fake.Count()
+	time.Sleep(100 * time.Millisecond)
+	if fake.Count() != n || counts(t, st)["queued"] != 3 {
+		t.Fatalf("after a 401 the sender kept going (%d→%d requests) or lost messages: %v", n, fake.Count(), counts(t, st))
+	}
+	fake.SetDefault(sgfake.Response{Status: 202})
+	s.Resume()
+	waitFor(t, "sent after resume", func() bool { return counts(t, st)["sent"] == 3 })
+}
+
+func TestSendGridRateAccuracy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 3 s; -short")
+	}
+	st := newStore(t)
+	fake := newFake(t)
+	queue(t, st, 60, "t1")
+	const limit = 20
+	run(t, sendgridSender(st, fake, delivery.Options{Workers: 16, Rate: limit}))
+	waitFor(t, "60 sent", func() bool { return counts(t, st)["sent"] == 60 })
+	reqs := fake.Requests()
+	span := reqs[len(reqs)-1].At.Sub(reqs[0].At).Seconds()
+	if achieved := float64(len(reqs)-1) / span; achieved > limit*1.05 {
+		t.Fatalf("achieved %.2f/s over %.2fs with a limit of %d/s", achieved, span, limit)
+	}
+	for sec, n := range fake.PerSecond() {
+		if n > limit+1 {
+			t.Fatalf("%d sends in second %d, limit %d plus a burst of 1", n, sec, limit)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/outcry/outcry/internal/webhook"
+)
+
+// EventResult counts what one webhook post did.
+type EventResult struct {
+	Stored     int // new events recorded
+	Duplicates int // events already recorded (same event id)
+	Unmatched  int // events for no message of ours (recorded without one)
+	Moved      int // messages whose status changed
+}
+
+// ApplyEvents records delivery events and moves their messages' status
+// forward: an event is matched by our opaque id, else by the provider's
+// message id; it is deduplicated by its event id; a late event never moves a
+// message backwards (webhook.Rank). A hard bounce or spam report marks the
+// target as needing attention, which stops further sends to it.
+func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventResult, error) {
+	var res EventResult
+	now := s.nowMs()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, e := range events {
+			var msgID sql.NullInt64
+			var status, targetID string
+			err := tx.QueryRowContext(ctx, `SELECT id, status, target_id FROM messages
+				WHERE public_id = ? OR (? <> '' AND provider_message_id = ?) LIMIT 1`,
+				e.OutcryID, e.ProviderMessageID(), e.ProviderMessageID()).Scan(&msgID, &status, &targetID)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("match event: %w", err)
+			}
+			r, err := tx.ExecContext(ctx, `INSERT INTO message_events (message_id, event_id, event, type, reason, occurred_at, received_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
+				msgID, eventID(e), e.Event, e.Type, e.Reason, e.Timestamp*1000, now)
+			if err != nil {
+				return fmt.Errorf("insert event: %w", err)
+			}
+			if n, _ := r.RowsAffected(); n == 0 {
+				res.Duplicates++
+				continue
+			}
+			res.Stored++
+			if !msgID.Valid {
+				res.Unmatched++
+				continue
+			}
+			if next := webhook.StatusFor(e); next != "" && webhook.Rank(next) > webhook.Rank(status) {
+				if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ? WHERE id = ?`, next, now, msgID.Int64); err != nil {
+					return fmt.Errorf("move message: %w", err)
+				}
+				res.Moved++
+			}
+			if webhook.HardProblem(e) {
+				note := e.Event
+				if e.Reason != "" {
+					note += ": " + e.Reason
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO target_state (target_id, needs_attention, attention_note, updated_at)
+					VALUES (?, 1, ?, ?)
+					ON CONFLICT (target_id) DO UPDATE SET needs_attention = 1, attention_note = excluded.attention_note, updated_at = excluded.updated_at`,
+					targetID, note, now); err != nil {
+					return fmt.Errorf("mark target: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return EventResult{}, fmt.Errorf("store: apply events: %w", err)
+	}
+	return res, nil
+}
+
+// eventID is SendGrid's event id, or a digest of the event when it has none,
+// so that a resent post is still recognized.
+func eventID(e webhook.Event) string {
+	if e.SGEventID != "" {
+		return e.SGEventID
+	}
+	h := sha256.Sum256([]byte(e.SGMessageID + "\x00" + e.OutcryID + "\x00" + e.Event + "\x00" + e.Type + "\x00" + strconv.FormatInt(e.Timestamp, 10)))
+	return "digest:" + hex.EncodeToString(h[:16])
+}
+
+// TargetNeedsAttention reports whether delivery events flagged a target.
+func (s *Store) TargetNeedsAttention(ctx context.Context, targetID string) (bool, string, error) {
+	var flag bool
+	var note string
+	err := s.r.QueryRowContext(ctx, `SELECT needs_attention, attention_note FROM target_state WHERE target_id = ?`, targetID).Scan(&flag, &note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("store: target state: %w", err)
+	}
+	return flag, note, nil
+}
