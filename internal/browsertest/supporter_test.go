@@ -8,8 +8,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-
 func TestSupporterEditsTheLetterAndSends(t *testing.T) {
+	t.Parallel()
 	for _, js := range []bool{true, false} {
 		name := "with JavaScript"
 		if !js {
@@ -72,6 +72,7 @@ func TestSupporterEditsTheLetterAndSends(t *testing.T) {
 }
 
 func TestBadEmailShowsTheErrorAndKeepsTheInput(t *testing.T) {
+	t.Parallel()
 	for _, js := range []bool{true, false} {
 		name := "with JavaScript"
 		if !js {
@@ -134,6 +135,7 @@ func TestBadEmailShowsTheErrorAndKeepsTheInput(t *testing.T) {
 }
 
 func TestCopyLink(t *testing.T) {
+	t.Parallel()
 	for _, js := range []bool{true, false} {
 		t.Run(map[bool]string{true: "with JavaScript", false: "without JavaScript"}[js], func(t *testing.T) {
 			a := newApp(t)
@@ -165,6 +167,7 @@ func TestCopyLink(t *testing.T) {
 }
 
 func TestShareLinksAndPreviewTags(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := tab(t)
 	for _, path := range []string{"/", "/c/netflix-baby/thanks"} {
@@ -190,7 +193,7 @@ func TestShareLinksAndPreviewTags(t *testing.T) {
 // clearField empties a form field, as a supporter selecting all and deleting would.
 func clearField(id string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(function(){ var e = document.getElementById("` + id + `"); e.value = ""; return true })()`)(ctx, tg)
+		_, err := chromedp.Evaluate[bool](`(function(){ var e = document.getElementById("`+id+`"); e.value = ""; return true })()`)(ctx, tg)
 		return err
 	})
 }
