@@ -18,6 +18,7 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -71,6 +72,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	if err != nil {
 		return nil, err
 	}
+	messages, err := i18n.Load(templates, cfg.Lang)
+	if err != nil {
+		return nil, fmt.Errorf("OUTCRY_LANG=%s: %w", cfg.Lang, err)
+	}
 	st, err := store.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
@@ -92,7 +97,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Logger:      log,
 		RecentSends: recent,
 	})
-	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify}
+	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify, Messages: messages}
 	srv, err := web.New(web.Deps{
 		Campaign:  camp,
 		Letters:   letters,
@@ -102,6 +107,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Static:    outcry.Static(),
 		BaseURL:   cfg.BaseURL,
 		Logger:    log,
+		Messages:  messages,
 
 		WebhookPublicKey: cfg.WebhookPublicKey,
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type Config struct {
 	BaseURL   string // OUTCRY_BASE_URL
 	LogLevel  string // OUTCRY_LOG_LEVEL
 	LogFormat string // OUTCRY_LOG_FORMAT: text or json
+	Lang      string // OUTCRY_LANG: language of the pages (templates/messages/<lang>.yaml)
 
 	// Delivery.
 	SendGridAPIKey   string        // SENDGRID_API_KEY
@@ -50,6 +52,7 @@ func Default() Config {
 		BaseURL:         "http://localhost:8080",
 		LogLevel:        "info",
 		LogFormat:       "text",
+		Lang:            "en",
 		SendGridURL:     "https://api.sendgrid.com",
 		FromEmail:       "campaigns@example.com",
 		FromName:        "outcry",
@@ -77,6 +80,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.str("OUTCRY_BASE_URL", &c.BaseURL)
 	p.str("OUTCRY_LOG_LEVEL", &c.LogLevel)
 	p.str("OUTCRY_LOG_FORMAT", &c.LogFormat)
+	p.str("OUTCRY_LANG", &c.Lang)
 
 	p.str("SENDGRID_API_KEY", &c.SendGridAPIKey)
 	p.str("OUTCRY_SENDGRID_URL", &c.SendGridURL)
@@ -97,6 +101,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_SENDGRID_URL", validURL(c.SendGridURL), "must be an absolute http(s) URL")
 	p.check("OUTCRY_LOG_LEVEL", oneOf(c.LogLevel, "debug", "info", "warn", "error"), "must be debug, info, warn or error")
 	p.check("OUTCRY_LOG_FORMAT", oneOf(c.LogFormat, "text", "json"), "must be text or json")
+	p.check("OUTCRY_LANG", langRe.MatchString(c.Lang), "must be a language tag such as en, de or pt-BR")
 	p.check("OUTCRY_FROM_EMAIL", validEmail(c.FromEmail), "must be a plain email address")
 	p.check("OUTCRY_FROM_NAME", c.FromName != "" && !strings.ContainsAny(c.FromName, "\r\n\x00"), "must be a non-empty single line")
 	p.check("OUTCRY_SEND_RATE", c.SendRate >= 0, "must be 0 (no limit) or a positive number")
@@ -199,6 +204,8 @@ func (p *parser) check(name string, ok bool, why string) {
 	raw := p.getenv(name)
 	p.fail(name, raw, why)
 }
+
+var langRe = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
 func validURL(s string) bool {
 	u, err := url.Parse(s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -23,6 +24,8 @@ type Service struct {
 	Renderer *Renderer
 	// Queued is called after a new letter is stored (wakes the sender).
 	Queued func()
+	// Messages are the validation messages' language (nil: English).
+	Messages *i18n.Catalog
 }
 
 // Result says what became of an accepted submission. Callers must answer a
@@ -35,7 +38,11 @@ type Result struct {
 // Sign validates and stores a letter to the campaign with the given slug.
 // Invalid input returns FieldErrors.
 func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (Result, error) {
-	if err := sub.Validate(); err != nil {
+	lang := s.Messages
+	if lang == nil {
+		lang = i18n.Default()
+	}
+	if err := sub.ValidateIn(lang); err != nil {
 		return Result{}, err
 	}
 	msgs, err := s.Render(sub, s.Targets.Current().Active())

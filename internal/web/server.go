@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -35,6 +37,8 @@ type Deps struct {
 	// WebhookPublicKey verifies SendGrid's signed Event Webhook ("" = unsigned posts accepted).
 	WebhookPublicKey string
 	Logger           *slog.Logger
+	// Messages is the language of the pages (nil: English).
+	Messages *i18n.Catalog
 }
 
 // Server is the HTTP server's routes and templates.
@@ -53,9 +57,12 @@ func New(d Deps) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Messages == nil {
+		d.Messages = i18n.Default()
+	}
 	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
 	for _, name := range pageNames {
-		t, err := template.New(name).ParseFS(d.Templates, "layout.html", name+".html")
+		t, err := template.New(name).Funcs(d.Messages.Funcs()).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s.html: %w", name, err)
 		}
@@ -169,19 +176,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.JSON(status, map[string]string{"error": msg})
 		return
 	}
-	p := &page{Campaign: s.d.Campaign, BaseURL: s.d.BaseURL, Status: status, Heading: headings[status], Message: msg}
-	if p.Heading == "" {
-		p.Heading = http.StatusText(status)
+	// Pages speak the supporter's language: heading and text come from the
+	// message file (error.<status>.*), the error's own text is for the API.
+	m, key := s.d.Messages, "error."+strconv.Itoa(status)
+	if !m.Has(key + ".heading") {
+		key = "error.other"
 	}
+	p := &page{Campaign: s.d.Campaign, BaseURL: s.d.BaseURL, Status: status,
+		Heading: m.T(key + ".heading"), Message: m.T(key + ".message")}
 	if rerr := s.render(c, status, "error", p); rerr != nil {
 		s.log.Error("render error page", "err", rerr)
 		c.String(status, msg)
 	}
-}
-
-var headings = map[int]string{
-	http.StatusNotFound:            "Page not found",
-	http.StatusTooManyRequests:     "Too many letters at once",
-	http.StatusInternalServerError: "Something went wrong",
-	http.StatusForbidden:           "This form has expired",
 }

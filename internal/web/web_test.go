@@ -321,3 +321,34 @@ func TestHealthz(t *testing.T) {
 		t.Fatalf("healthz with the database closed = %d, want 503", status)
 	}
 }
+
+// Every page renders every text from the message file: no key is missing.
+func TestPagesHaveNoMissingMessages(t *testing.T) {
+	a := newTestApp(t)
+	bad := goodForm()
+	bad.Set("email", "nope")
+	pages := []struct{ method, path, body string }{
+		{"GET", "/", ""},
+		{"POST", "/c/netflix-baby", bad.Encode()},
+		{"GET", "/c/netflix-baby/thanks", ""},
+		{"GET", "/privacy", ""},
+		{"GET", "/no-such-page", ""},
+	}
+	for _, p := range pages {
+		ct := ""
+		if p.method == "POST" {
+			ct = "application/x-www-form-urlencoded"
+		}
+		status, _, body := a.do(t, p.method, p.path, ct, p.body)
+		if strings.Contains(body, "⟦") {
+			i := strings.Index(body, "⟦")
+			t.Errorf("%s %s (%d): a message key is missing: %s", p.method, p.path, status, body[i:min(len(body), i+60)])
+		}
+		if !strings.Contains(body, `<html lang="en">`) {
+			t.Errorf("%s %s: no lang", p.method, p.path)
+		}
+	}
+	if _, _, body := a.do(t, "GET", "/no-such-page", "", ""); !strings.Contains(body, "Page not found") || !strings.Contains(body, `class="site"`) {
+		t.Error("404 is not the styled error page")
+	}
+}
