@@ -36,6 +36,9 @@ type Config struct {
 	MaxAttempts      int           // OUTCRY_MAX_ATTEMPTS
 	SendTimeout      time.Duration // OUTCRY_SEND_TIMEOUT
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
+
+	// Trust and safety (see safety.go).
+	Safety
 }
 
 // Default returns the settings used when no variable is set.
@@ -56,6 +59,7 @@ func Default() Config {
 		SendWorkers:     8,
 		MaxAttempts:     8,
 		SendTimeout:     10 * time.Second,
+		Safety:          defaultSafety(),
 	}
 }
 
@@ -102,6 +106,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_SEND_WORKERS", c.SendWorkers >= 1 && c.SendWorkers <= 256, "must be between 1 and 256")
 	p.check("OUTCRY_MAX_ATTEMPTS", c.MaxAttempts >= 1, "must be at least 1")
 	p.check("OUTCRY_SEND_TIMEOUT", c.SendTimeout > 0, "must be a positive duration such as 10s")
+	p.safety(&c.Safety)
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	c.SendGridURL = strings.TrimRight(c.SendGridURL, "/")
 	return c, errors.Join(p.errs...)
