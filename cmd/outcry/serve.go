@@ -89,16 +89,27 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Logger:      log,
 		RecentSends: recent,
 	})
-	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify}
+	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify, Logger: log}
+	security, conf, err := buildSafety(ctx, cfg, camp, st, mailer, sender, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if conf != nil {
+		letters.Confirm = conf
+	}
 	srv, err := web.New(web.Deps{
-		Campaign:  camp,
-		Letters:   letters,
-		Store:     st,
-		Targets:   targets,
-		Templates: templates,
-		Static:    outcry.Static(),
-		BaseURL:   cfg.BaseURL,
-		Logger:    log,
+		Campaign:      camp,
+		Letters:       letters,
+		Store:         st,
+		Targets:       targets,
+		Templates:     templates,
+		Static:        outcry.Static(),
+		BaseURL:       cfg.BaseURL,
+		RetentionDays: cfg.RetentionDays,
+		Logger:        log,
+		Security:      security,
+		Confirm:       conf,
 	})
 	if err != nil {
 		st.Close()
@@ -133,6 +144,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 
 	senderDone := make(chan error, 1)
 	go func() { senderDone <- a.sender.Run(ctx) }()
+	go a.maintain(ctx)
 
 	hs := &http.Server{
 		Handler:           a.web.Echo,
