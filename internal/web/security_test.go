@@ -525,4 +525,3 @@ func TestPrivacyPageFromConfiguration(t *testing.T) {
 		t.Fatal("the privacy page does not state the retention period")
 	}
 }
-
