@@ -525,3 +525,31 @@ func TestPrivacyPageFromConfiguration(t *testing.T) {
 		t.Fatal("the privacy page does not state the retention period")
 	}
 }
+
+// A browser that sends Fetch Metadata is trusted for same-origin posts (its
+// page may carry echo's placeholder token and no cookie); a cross-site post
+// still needs the token.
+func TestCSRFWithFetchMetadata(t *testing.T) {
+	a := newTestApp(t)
+	_, _, page := a.doWith(t, "GET", "/c/netflix-baby", "", "", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "none") })
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no token on the page")
+	}
+	f := goodForm()
+	f.Set("csrf", m[1])
+	f.Set("ts", a.srv.stamp(time.Now().Add(-time.Minute)))
+	post := func(site string) int {
+		status, _, _ := a.doWith(t, "POST", "/c/netflix-baby", "application/x-www-form-urlencoded", f.Encode(), func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", site) })
+		return status
+	}
+	if status := post("cross-site"); status != http.StatusForbidden {
+		t.Fatalf("cross-site post: %d, want 403", status)
+	}
+	if status := post("same-site"); status != http.StatusForbidden {
+		t.Fatalf("same-site post without the cookie: %d, want 403", status)
+	}
+	if status := post("same-origin"); status != http.StatusSeeOther || a.supporters(t) != 1 {
+		t.Fatalf("same-origin post: %d", status)
+	}
+}
