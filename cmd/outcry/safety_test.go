@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/config"
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/store"
 )
 
 type lockedBuffer struct {
@@ -138,5 +141,46 @@ func TestConfirmationAndPrivacyEndToEnd(t *testing.T) {
 	}
 	if code := run([]string{"supporter", "frob"}, env(vars), io.Discard, io.Discard); code != 2 {
 		t.Fatalf("bad supporter command: %d", code)
+	}
+}
+
+// TestPeriodicPurge runs the maintenance job once over old data: expired
+// unconfirmed letters go, the text of long-finished messages goes, the rows stay.
+func TestPeriodicPurge(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Load(env(map[string]string{
+		"OUTCRY_DB": filepath.Join(dir, "p.db"), "OUTCRY_TARGETS": filepath.Join(dir, "targets.yaml"),
+		"OUTCRY_CAMPAIGN": filepath.Join(dir, "campaign.yaml"), "OUTCRY_RETENTION_DAYS": "30",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := build(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.store.Close()
+	past := time.Now().Add(-31 * 24 * time.Hour)
+	a.store.SetClock(func() time.Time { return past })
+	one := []store.NewMessage{{TargetID: "t1", TargetEmail: "t@example.com", TargetName: "T", Subject: "old subject", Body: "old letter"}}
+	a.store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "old@example.org", FirstName: "A", LastName: "B"}, one)
+	a.store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "unc@example.org", FirstName: "C", LastName: "D", Status: store.SupporterUnconfirmed}, one)
+	claimed, _ := a.store.Claim(ctx, 10, time.Minute, nil)
+	if len(claimed) != 1 {
+		t.Fatalf("claimed %d", len(claimed))
+	}
+	a.store.Finish(ctx, []delivery.Outcome{{ID: claimed[0].ID, Status: "sent", Attempted: true, ProviderID: "p"}})
+	a.store.SetClock(time.Now)
+	a.purge(ctx)
+	exp, _ := (&privacy.Service{Store: a.store}).Export(ctx, "old@example.org")
+	if len(exp.Supporters) != 1 || exp.Supporters[0].Messages[0].Body != "" || exp.Supporters[0].Messages[0].Status != "sent" {
+		t.Fatalf("retention: %+v", exp.Supporters)
+	}
+	if exp, _ := (&privacy.Service{Store: a.store}).Export(ctx, "unc@example.org"); len(exp.Supporters) != 0 {
+		t.Fatal("an expired unconfirmed letter was kept")
+	}
+	if n, _ := a.store.SupporterCount(ctx, "netflix-baby"); n != 1 {
+		t.Fatalf("count = %d, want 1", n)
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,5 +166,24 @@ func TestSecretIsStable(t *testing.T) {
 	c, _ := s.Secret(ctx, "y")
 	if string(a) != string(b) || string(a) == string(c) {
 		t.Fatal("a secret must be stable per name and differ between names")
+	}
+}
+
+func TestErasedCheckUsesAnIndex(t *testing.T) {
+	s := openTest(t)
+	var id, parent, notused int
+	var detail string
+	rows, err := s.r.Query(`EXPLAIN QUERY PLAN SELECT EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL)`, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	plan := ""
+	for rows.Next() {
+		rows.Scan(&id, &parent, &notused, &detail)
+		plan += detail + "\n"
+	}
+	if !strings.Contains(plan, "supporters_erased") {
+		t.Fatalf("the erased check scans the supporters:\n%s", plan)
 	}
 }
