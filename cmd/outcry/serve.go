@@ -97,18 +97,28 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Logger:      log,
 		RecentSends: recent,
 	})
-	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify, Messages: messages}
+	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify, Messages: messages, Logger: log}
+	security, conf, err := buildSafety(ctx, cfg, camp, st, mailer, sender, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if conf != nil {
+		letters.Confirm = conf
+	}
 	srv, err := web.New(web.Deps{
-		Campaign:  camp,
-		Letters:   letters,
-		Store:     st,
-		Targets:   targets,
-		Templates: templates,
-		Static:    outcry.Static(),
-		BaseURL:   cfg.BaseURL,
-		Logger:    log,
-		Messages:  messages,
-
+		Campaign:         camp,
+		Letters:          letters,
+		Store:            st,
+		Targets:          targets,
+		Templates:        templates,
+		Static:           outcry.Static(),
+		BaseURL:          cfg.BaseURL,
+		RetentionDays:    cfg.RetentionDays,
+		Logger:           log,
+		Messages:         messages,
+		Security:         security,
+		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
 	})
 	if err != nil {
@@ -153,6 +163,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 
 	senderDone := make(chan error, 1)
 	go func() { senderDone <- a.sender.Run(ctx) }()
+	go a.maintain(ctx)
 
 	hs := &http.Server{
 		Handler:           a.web.Echo,

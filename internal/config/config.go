@@ -40,6 +40,9 @@ type Config struct {
 	MaxAttempts      int           // OUTCRY_MAX_ATTEMPTS
 	SendTimeout      time.Duration // OUTCRY_SEND_TIMEOUT
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
+
+	// Trust and safety (see safety.go).
+	Safety
 }
 
 // Default returns the settings used when no variable is set.
@@ -61,6 +64,7 @@ func Default() Config {
 		SendWorkers:     8,
 		MaxAttempts:     8,
 		SendTimeout:     10 * time.Second,
+		Safety:          defaultSafety(),
 	}
 }
 
@@ -112,6 +116,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.WebhookPublicKey != "" {
 		p.check("SENDGRID_WEBHOOK_PUBLIC_KEY", webhook.ParsePublicKey(c.WebhookPublicKey) == nil, "must be the base64 ECDSA public key SendGrid shows for the signed Event Webhook")
 	}
+	p.safety(&c.Safety)
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	c.SendGridURL = strings.TrimRight(c.SendGridURL, "/")
 	return c, errors.Join(p.errs...)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"reflect"
 	"strings"
 	"text/template"
@@ -193,4 +194,18 @@ func (r *Renderer) Render(d Data) (string, error) {
 		return "", fmt.Errorf("letter: render: %w", err)
 	}
 	return strings.TrimSpace(buf.String()) + "\n", nil
+}
+
+// FromForm reads a submission from the fields of the HTML form.
+func FromForm(form url.Values) Submission {
+	return Submission{
+		FirstName:      form.Get("first_name"),
+		LastName:       form.Get("last_name"),
+		Email:          form.Get("email"),
+		Postcode:       form.Get("postcode"),
+		Subject:        form.Get("subject"),
+		Body:           form.Get("body"),
+		ConsentUpdates: form.Get("consent_updates") != "",
+		AcceptPrivacy:  form.Get("accept_privacy") != "",
+	}
 }

@@ -3,6 +3,7 @@ package letter
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/store"
@@ -26,6 +27,16 @@ type Service struct {
 	Queued func()
 	// Messages are the validation messages' language (nil: English).
 	Messages *i18n.Catalog
+	// Confirm, when set, holds new letters until their writer confirms
+	// (OUTCRY_CONFIRM): it sends the confirmation email for an unconfirmed
+	// address, throttled, and does nothing for a confirmed one.
+	Confirm Confirmer
+	Logger  *slog.Logger
+}
+
+// Confirmer sends confirmation emails (internal/confirm).
+type Confirmer interface {
+	Request(ctx context.Context, campaign, email string) error
 }
 
 // Result says what became of an accepted submission. Callers must answer a
@@ -49,6 +60,17 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	if err != nil {
 		return Result{}, err
 	}
+	erased, err := s.Store.IsErased(ctx, campaign, sub.Email)
+	if err != nil {
+		return Result{}, fmt.Errorf("letter: sign: %w", err)
+	}
+	if erased { // this address wrote and was erased since: a repeat creates nothing
+		return Result{Messages: len(msgs)}, nil
+	}
+	status := store.SupporterConfirmed
+	if s.Confirm != nil {
+		status = store.SupporterUnconfirmed
+	}
 	created, err := s.Store.CreateLetter(ctx, store.NewSupporter{
 		Campaign:       campaign,
 		Email:          sub.Email,
@@ -58,9 +80,18 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 		ConsentUpdates: sub.ConsentUpdates,
 		ConsentVersion: consentVersion(sub.ConsentUpdates),
 		PrivacyVersion: PrivacyVersion,
+		Status:         status,
 	}, msgs)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
+	}
+	if s.Confirm != nil {
+		// New or repeated alike; a failed email is logged, and the answer
+		// stays the same so that nobody learns who has written.
+		if err := s.Confirm.Request(ctx, campaign, sub.Email); err != nil {
+			s.log().Error("letter: confirmation email", "err", err)
+		}
+		return Result{Created: created, Messages: len(msgs)}, nil
 	}
 	if created && s.Queued != nil {
 		s.Queued()
@@ -87,6 +118,13 @@ func (s *Service) Render(sub *Submission, targets []target.Target) ([]store.NewM
 		})
 	}
 	return msgs, nil
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
 }
 
 func consentVersion(given bool) string {

@@ -4,12 +4,14 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
@@ -39,6 +42,9 @@ type Deps struct {
 	Logger           *slog.Logger
 	// Messages is the language of the pages (nil: English).
 	Messages *i18n.Catalog
+	Security Security
+	// Confirm checks confirmation links (nil: OUTCRY_CONFIRM is off).
+	Confirm *confirm.Service
 }
 
 // Server is the HTTP server's routes and templates.
@@ -49,7 +55,7 @@ type Server struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -59,6 +65,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Messages == nil {
 		d.Messages = i18n.Default()
+	}
+	if len(d.Security.FormSecret) == 0 {
+		d.Security.FormSecret = []byte(rand.Text())
 	}
 	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
 	for _, name := range pageNames {
@@ -72,8 +81,13 @@ func New(d Deps) (*Server, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ipExtractor(d.Security.TrustedProxies)
 	e.Use(middleware.Recover())
 	e.Use(s.requestLog())
+	e.Use(s.securityHeaders())
+	if cors := s.cors(); cors != nil {
+		e.Use(cors)
+	}
 	s.Echo = e
 	s.routes()
 	return s, nil
@@ -81,9 +95,12 @@ func New(d Deps) (*Server, error) {
 
 func (s *Server) routes() {
 	e := s.Echo
-	e.GET("/", s.campaignPage)
-	e.GET("/c/:slug", s.campaignPage)
-	e.POST("/c/:slug", s.submitForm)
+	csrf := s.csrf()
+	submit := chain(s.submitLimit(), middleware.BodyLimit(bodyLimit))
+	e.GET("/", s.campaignPage, csrf)
+	e.GET("/c/:slug", s.campaignPage, csrf)
+	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
+	e.GET("/c/:slug/confirm", s.confirmPage)
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
@@ -93,7 +110,18 @@ func (s *Server) routes() {
 
 	api := e.Group("/api/v1")
 	api.GET("/campaigns/:slug", s.apiCampaign)
-	api.POST("/campaigns/:slug/letters", s.apiSign)
+	api.POST("/campaigns/:slug/letters", s.apiSign, slices.Concat(submit, []echo.MiddlewareFunc{requireJSON})...)
+}
+
+// chain drops the middlewares that are off (nil).
+func chain(ms ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	out := make([]echo.MiddlewareFunc, 0, len(ms))
+	for _, m := range ms {
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // requestLog logs each request without query strings or bodies, which may
@@ -141,6 +169,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		Targets:       s.d.Targets.Current().Active(),
 		BaseURL:       s.d.BaseURL,
 		RetentionDays: s.d.RetentionDays,
+		ConfirmOn:     s.d.Confirm != nil,
 	}, nil
 }
 
