@@ -23,6 +23,9 @@ type Service struct {
 	Renderer *Renderer
 	// Queued is called after a new letter is stored (wakes the sender).
 	Queued func()
+	// Observe, when set, is told of each accepted letter: created is false
+	// for a repeat from the same address (metrics).
+	Observe func(created bool)
 }
 
 // Result says what became of an accepted submission. Callers must answer a
@@ -54,6 +57,9 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	}, msgs)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
+	}
+	if s.Observe != nil {
+		s.Observe(created)
 	}
 	if created && s.Queued != nil {
 		s.Queued()
