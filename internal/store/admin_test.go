@@ -176,3 +176,67 @@ func TestRetryCancelAndSettings(t *testing.T) {
 		t.Fatalf("supporters = %d", n)
 	}
 }
+
+// BenchmarkSendLogPage measures one page of each send log filter on a
+// million messages (go test -run '^$' -bench SendLogPage ./internal/store).
+func BenchmarkSendLogPage(b *testing.B) {
+	s, err := Open(context.Background(), b.TempDir()+"/bench.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const supporters, perSupporter = 250_000, 4 // 1,000,000 messages
+	t0 := time.Now().Add(-30 * 24 * time.Hour).UnixMilli()
+	if _, err := s.w.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		INSERT INTO supporters (id, campaign, email, first_name, last_name, created_at)
+		SELECT i, 'c', 's' || i || '@example.org', 'A', 'B', ? + i * 10 FROM n`, supporters, t0); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.w.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		INSERT INTO messages (id, public_id, supporter_id, campaign, target_id, target_email, target_name, subject, body,
+			status, next_attempt_at, queued_at, updated_at)
+		SELECT i, 'p' || i, (i - 1) / ? + 1, 'c', 't' || (i % ?), 't@example.com', 'T', 's', 'b',
+			CASE WHEN i % 100 = 0 THEN 'failed' WHEN i % 7 = 0 THEN 'queued' ELSE 'sent' END,
+			0, ? + ((i - 1) / ?) * 10, 0 FROM n`, supporters*perSupporter, perSupporter, perSupporter, t0, perSupporter); err != nil {
+		b.Fatal(err)
+	}
+	mid := time.UnixMilli(t0 + supporters*5)
+	for _, c := range []struct {
+		name string
+		f    MessageFilter
+	}{
+		{"newest", MessageFilter{}},
+		{"deep-page", MessageFilter{Before: 10_000}},
+		{"status-failed", MessageFilter{Status: "failed", Before: 500_000}},
+		{"target", MessageFilter{Target: "t1", Before: 500_000}},
+		{"status+target", MessageFilter{Status: "queued", Target: "t2"}},
+		{"email", MessageFilter{Campaign: "c", Email: "s123456@example.org"}},
+		{"date-range", MessageFilter{From: mid.Add(-time.Hour), To: mid}},
+		{"date-range+status", MessageFilter{Status: "failed", From: mid.Add(-24 * time.Hour), To: mid}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			c.f.Limit = 50
+			for b.Loop() {
+				rows, err := s.Messages(context.Background(), c.f)
+				if err != nil || len(rows) == 0 {
+					b.Fatalf("%d rows, %v", len(rows), err)
+				}
+			}
+		})
+	}
+	// The dashboard's counts: a scan of a million index entries.
+	b.Run("target-status-counts", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.TargetStatusCounts(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("status-counts", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.StatusCounts(context.Background(), "c"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
