@@ -325,7 +325,7 @@ func TestCSRFRefused(t *testing.T) {
 		paths := []string{"/admin/pause", "/admin/resume", "/admin/targets", "/admin/targets/ted-sarandos/remove",
 			"/admin/letter", "/admin/messages/1/retry", "/admin/logout"}
 		for _, p := range paths {
-			if r := e.do("POST", p, form); r.status != http.StatusForbidden {
+			if r := e.do("POST", p, form); r.status != http.StatusForbidden || !strings.Contains(r.body, "Nothing was changed") {
 				t.Fatalf("%s token on %s: %d", name, p, r.status)
 			}
 		}

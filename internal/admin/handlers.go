@@ -110,8 +110,8 @@ func (c *Console) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (c *Console) forbidden(ctx echo.Context) error {
 	v := c.newView(ctx, "Form expired", "", nil)
-	v.Error = "This form has expired or did not come from the console. Go back, reload the page and try again."
-	return c.render(ctx, http.StatusForbidden, "login", v)
+	v.Error = "This form has expired or did not come from the console."
+	return c.render(ctx, http.StatusForbidden, "expired", v)
 }
 
 func (c *Console) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
@@ -123,7 +123,17 @@ func (c *Console) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			ctx.Response().Header().Set("WWW-Authenticate", `Bearer realm="outcry admin"`)
 			return ctx.JSON(http.StatusUnauthorized, map[string]string{"error": "missing or wrong token: send Authorization: Bearer <OUTCRY_ADMIN_TOKEN>"})
 		}
-		return next(ctx)
+		err := next(ctx)
+		if err == nil || ctx.Response().Committed {
+			return err
+		}
+		// The API answers in JSON, also when something fails.
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			return ctx.JSON(he.Code, map[string]any{"error": he.Message})
+		}
+		c.log.Error("admin api failed", "path", ctx.Request().URL.Path, "err", err)
+		return ctx.JSON(http.StatusInternalServerError, map[string]string{"error": "internal error; see the server log"})
 	}
 }
 
