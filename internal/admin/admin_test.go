@@ -957,7 +957,9 @@ func TestEstimateDrain(t *testing.T) {
 	}{
 		{"empty", nil, 5, 30, 0, true},
 		{"rate bound", map[string]int{"a": 10, "b": 10}, 5, 0, 4 * time.Second, true},
-		{"cap bound", map[string]int{"a": 60, "b": 1}, 100, 30, 2 * time.Hour, true},
+		{"cap bound", map[string]int{"a": 61, "b": 1}, 100, 30, 2 * time.Hour, true},
+		{"under the cap", map[string]int{"a": 2, "b": 8}, 5, 30, 2 * time.Second, true},
+		{"cap only", map[string]int{"a": 31}, 0, 30, time.Hour, true},
 		{"unlimited", map[string]int{"a": 10}, 0, 0, 0, false},
 	}
 	for _, c := range cases {

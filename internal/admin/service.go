@@ -154,8 +154,10 @@ func EstimateDrain(queuedPerTarget map[string]int, ratePerSec float64, hourlyCap
 		limited = true
 	}
 	if hourlyCap > 0 {
-		// A target receives at most hourlyCap messages in any hour.
-		secs = math.Max(secs, float64(fullest)/float64(hourlyCap)*3600)
+		// A target receives at most hourlyCap messages in any sliding hour:
+		// n messages need (n-1)/hourlyCap full hours of waiting (assuming
+		// its window is empty now).
+		secs = math.Max(secs, float64((fullest-1)/hourlyCap)*3600)
 		limited = true
 	}
 	return time.Duration(secs * float64(time.Second)), limited
