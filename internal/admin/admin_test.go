@@ -304,7 +304,13 @@ func TestLoginRateLimited(t *testing.T) {
 			t.Fatalf("attempt %d: %d", i+1, r.status)
 		}
 	}
-	r := e.tryLogin(testPassword) // even the right password waits
+	// A forged X-Forwarded-For does not buy another attempt.
+	page := e.get("/admin/login")
+	r := e.do("POST", "/admin/login", url.Values{"csrf": {csrfIn(t, page.body)}, "password": {"wrong"}}, "X-Forwarded-For", "203.0.113.9")
+	if r.status != http.StatusTooManyRequests {
+		t.Fatalf("X-Forwarded-For bypassed the limit: %d", r.status)
+	}
+	r = e.tryLogin(testPassword) // even the right password waits
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
 		t.Fatalf("4th attempt: %d", r.status)
 	}

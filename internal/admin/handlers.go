@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -156,7 +157,7 @@ func (c *Console) renderLogin(ctx echo.Context, status int, msg string) error {
 }
 
 func (c *Console) login(ctx echo.Context) error {
-	if !c.auth.limiter.allow(ctx.RealIP()) {
+	if !c.auth.limiter.allow(clientIP(ctx)) {
 		ctx.Response().Header().Set("Retry-After", strconv.Itoa(int(c.d.LoginEvery.Seconds()+0.5)))
 		return c.renderLogin(ctx, http.StatusTooManyRequests, "Too many login attempts from your address. Wait a little and try again.")
 	}
@@ -169,13 +170,13 @@ func (c *Console) login(ctx echo.Context) error {
 		return c.forbidden(ctx)
 	}
 	if !c.auth.checkPassword(ctx.FormValue("password")) {
-		c.log.Warn("admin: failed login", "ip", ctx.RealIP())
+		c.log.Warn("admin: failed login", "ip", clientIP(ctx))
 		return c.renderLogin(ctx, http.StatusUnauthorized, "That password is not right.")
 	}
 	value, _ := c.auth.newSession()
 	ctx.SetCookie(c.auth.cookie(sessionCookie, value, int(sessionTTL.Seconds())))
 	ctx.SetCookie(c.auth.cookie(loginCookie, "", -1))
-	c.log.Info("admin: organizer logged in", "ip", ctx.RealIP())
+	c.log.Info("admin: organizer logged in", "ip", clientIP(ctx))
 	return ctx.Redirect(http.StatusSeeOther, "/admin")
 }
 
@@ -517,6 +518,21 @@ func (c *Console) messageAction(ctx echo.Context) error {
 		return c.redirect(ctx, back, "cancelled")
 	}
 	return echo.NewHTTPError(http.StatusNotFound, "Unknown action.")
+}
+
+// clientIP is the address login attempts are counted by: the connection's
+// peer, unless the server is configured with an IP extractor for a trusted
+// proxy. (Echo's RealIP alone would trust any X-Forwarded-For header, and a
+// guesser could then change address with every attempt.)
+func clientIP(ctx echo.Context) string {
+	if ctx.Echo().IPExtractor != nil {
+		return ctx.RealIP()
+	}
+	host, _, err := net.SplitHostPort(ctx.Request().RemoteAddr)
+	if err != nil {
+		return ctx.Request().RemoteAddr
+	}
+	return host
 }
 
 func randomID() string { return rand.Text() }
