@@ -43,6 +43,12 @@ type Config struct {
 
 	// Trust and safety (see safety.go).
 	Safety
+
+	// Organizer console.
+	AdminPassword     string // OUTCRY_ADMIN_PASSWORD
+	AdminPasswordHash string // OUTCRY_ADMIN_PASSWORD_HASH: bcrypt
+	AdminToken        string // OUTCRY_ADMIN_TOKEN: Bearer token of /admin/api/ and /metrics
+	SessionSecret     string // OUTCRY_SESSION_SECRET: signs console sessions ("" = random per start)
 }
 
 // Default returns the settings used when no variable is set.
@@ -97,6 +103,10 @@ func Load(getenv func(string) string) (Config, error) {
 	p.int("OUTCRY_MAX_ATTEMPTS", &c.MaxAttempts)
 	p.duration("OUTCRY_SEND_TIMEOUT", &c.SendTimeout)
 	p.str("SENDGRID_WEBHOOK_PUBLIC_KEY", &c.WebhookPublicKey)
+	p.str("OUTCRY_ADMIN_PASSWORD", &c.AdminPassword)
+	p.str("OUTCRY_ADMIN_PASSWORD_HASH", &c.AdminPasswordHash)
+	p.str("OUTCRY_ADMIN_TOKEN", &c.AdminToken)
+	p.str("OUTCRY_SESSION_SECRET", &c.SessionSecret)
 
 	p.check("OUTCRY_ADDR", c.Addr != "", "must not be empty")
 	p.check("OUTCRY_DB", c.DB != "", "must not be empty")
@@ -117,6 +127,9 @@ func Load(getenv func(string) string) (Config, error) {
 		p.check("SENDGRID_WEBHOOK_PUBLIC_KEY", webhook.ParsePublicKey(c.WebhookPublicKey) == nil, "must be the base64 ECDSA public key SendGrid shows for the signed Event Webhook")
 	}
 	p.safety(&c.Safety)
+	p.check("OUTCRY_ADMIN_PASSWORD_HASH", c.AdminPasswordHash == "" || strings.HasPrefix(c.AdminPasswordHash, "$2"), "must be a bcrypt hash ($2a$…, $2b$…)")
+	p.check("OUTCRY_ADMIN_TOKEN", c.AdminToken == "" || len(c.AdminToken) >= 16, "must be at least 16 characters")
+	p.check("OUTCRY_SESSION_SECRET", c.SessionSecret == "" || len(c.SessionSecret) >= 32, "must be at least 32 characters")
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	c.SendGridURL = strings.TrimRight(c.SendGridURL, "/")
 	return c, errors.Join(p.errs...)

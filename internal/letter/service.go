@@ -32,6 +32,9 @@ type Service struct {
 	// address, throttled, and does nothing for a confirmed one.
 	Confirm Confirmer
 	Logger  *slog.Logger
+	// Observe, when set, is told of each accepted letter: created is false
+	// for a repeat from the same address (metrics).
+	Observe func(created bool)
 }
 
 // Confirmer sends confirmation emails (internal/confirm).
@@ -84,6 +87,9 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	}, msgs)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
+	}
+	if s.Observe != nil {
+		s.Observe(created)
 	}
 	if s.Confirm != nil {
 		// New or repeated alike; a failed email is logged, and the answer

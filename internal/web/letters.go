@@ -24,7 +24,11 @@ func (s *Server) campaignPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Form = letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body}
+	subject, body, err := s.letterDefaults(c.Request().Context(), camp)
+	if err != nil {
+		return err
+	}
+	p.Form = letter.Submission{Subject: subject, Body: body}
 	s.arm(c, p)
 	return s.render(c, http.StatusOK, "campaign", p)
 }
@@ -196,6 +200,10 @@ func (s *Server) apiCampaign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	subject, body, err := s.letterDefaults(c.Request().Context(), camp)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"slug":           camp.Slug,
 		"title":          camp.Title,
@@ -204,8 +212,8 @@ func (s *Server) apiCampaign(c echo.Context) error {
 		"story":          camp.Paragraphs(),
 		"image":          camp.Image,
 		"goal":           camp.Goal,
-		"subject":        camp.Letter.Subject,
-		"body":           camp.Letter.Body,
+		"subject":        subject,
+		"body":           body,
 		"count":          count,
 		"url":            s.d.BaseURL + "/c/" + camp.Slug,
 	})
