@@ -470,6 +470,22 @@ func TestConsoleNoHorizontalScroll(t *testing.T) {
 			wide := eval[[]string](t, ct, `Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest(".scroll")).slice(0, 5).map(e => e.tagName + (e.id ? "#" + e.id : "") + "." + e.className)`)
 			t.Errorf("%s at 360 px: scrollWidth %d > clientWidth %d; too wide: %v", p.name, sw, cw, wide)
 		}
+		// A wide table scrolls in its box; its words are not broken
+		// letter by letter to squeeze it in (no text in a cell has more
+		// lines than words; a line may end at a hyphen).
+		broken := eval[[]string](t, ct, `(function () {
+			const out = [], w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+			for (let n; (n = w.nextNode());) {
+				if (!n.parentElement.closest("th, td")) continue;
+				const words = n.textContent.trim().split(/[\s-]+/).filter(Boolean).length, r = document.createRange();
+				r.selectNodeContents(n);
+				const lines = new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size;
+				if (words > 0 && lines > words) out.push(n.textContent.trim());
+			}
+			return out.slice(0, 5) })()`)
+		if len(broken) > 0 {
+			t.Errorf("%s at 360 px: table cells with words broken across lines: %q", p.name, broken)
+		}
 	}
 }
 
