@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -48,6 +49,8 @@ var flashes = map[string]string{
 	"loggedout":  "You are logged out.",
 	"activated":  "Target activated: it receives letters written from now on.",
 	"deactivate": "Target deactivated: it receives no new letters.",
+	"erased":     "Erased: the supporter's personal data and letter text are gone; the counts and the record that letters were sent remain.",
+	"noneerased": "Nothing is held about this address: nothing was erased.",
 }
 
 func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {
@@ -188,8 +191,9 @@ func (c *Console) logout(ctx echo.Context) error {
 // --- dashboard and live controls ------------------------------------------
 
 type dashboardData struct {
-	Stats *Stats
-	Chart any
+	Stats       *Stats
+	Chart       any
+	DryRunLinks []confirm.DryRunLink
 }
 
 func (c *Console) dashboard(ctx echo.Context) error {
@@ -203,7 +207,7 @@ func (c *Console) dashboard(ctx echo.Context) error {
 		return err
 	}
 	return c.render(ctx, http.StatusOK, "dashboard", c.newView(ctx, "Dashboard", "dashboard",
-		dashboardData{Stats: st, Chart: hourlyChart(hours)}))
+		dashboardData{Stats: st, Chart: hourlyChart(hours), DryRunLinks: c.dryRunLinks()}))
 }
 
 func (c *Console) pause(ctx echo.Context) error {
