@@ -313,6 +313,9 @@ func (c *Console) editTarget(ctx echo.Context) error {
 func (c *Console) targetAction(ctx echo.Context) error {
 	rc := ctx.Request().Context()
 	id := ctx.Param("id")
+	if !target.ValidID(id) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no target with this id.")
+	}
 	var err error
 	flash := ""
 	switch ctx.Param("action") {
@@ -461,7 +464,10 @@ func (c *Console) messagesPage(ctx echo.Context) error {
 	rc := ctx.Request().Context()
 	status := http.StatusOK
 	if len(bad) > 0 {
-		status = http.StatusUnprocessableEntity
+		// Show the refused values back, bounded.
+		status = http.StatusBadRequest
+		d.Filter = in.bounded()
+		d.Query = d.Filter.query()
 	} else {
 		rows, err := c.d.Store.Messages(rc, f)
 		if err != nil {
@@ -472,7 +478,11 @@ func (c *Console) messagesPage(ctx echo.Context) error {
 			d.Next = rows[len(rows)-1].ID
 		}
 	}
-	return c.render(ctx, status, "messages", c.newView(ctx, "Send log", "messages", d))
+	v := c.newView(ctx, "Send log", "messages", d)
+	if len(bad) > 0 {
+		v.Error = "The filter is not valid: " + badList(bad)
+	}
+	return c.render(ctx, status, "messages", v)
 }
 
 func (c *Console) messagePage(ctx echo.Context) error {
