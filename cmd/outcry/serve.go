@@ -22,6 +22,7 @@ import (
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/web"
@@ -131,7 +132,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		return nil, err
 	}
 	if err := buildAdmin(ctx, cfg, log, srv, admin.Deps{Campaign: camp, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Metrics: metrics, Templates: templates}); err != nil {
+		Sender: sender, Metrics: metrics, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}}); err != nil {
 		st.Close()
 		return nil, err
 	}

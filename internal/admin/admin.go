@@ -14,8 +14,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -27,8 +29,10 @@ type Deps struct {
 	Targets   *target.Registry
 	Renderer  *letter.Renderer
 	Sender    *delivery.Sender
-	Metrics   *Metrics // nil: no /metrics
-	Templates fs.FS    // the templates folder; pages are read from admin/*.html
+	Metrics   *Metrics         // nil: no /metrics
+	Privacy   *privacy.Service // nil: one on Store
+	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
+	Templates fs.FS            // the templates folder; pages are read from admin/*.html
 
 	Password      string // OUTCRY_ADMIN_PASSWORD
 	PasswordHash  string // OUTCRY_ADMIN_PASSWORD_HASH (bcrypt)
@@ -55,7 +59,7 @@ type Console struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "letter", "messages", "message"}
+var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "letter", "messages", "message", "supporters"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -95,6 +99,8 @@ func (c *Console) routes(e *echo.Echo) {
 	api := e.Group("/admin/api", c.requireToken)
 	api.GET("/messages", c.apiMessages)
 	api.GET("/stats", c.apiStats)
+	api.GET("/supporters/export", c.apiSupporterExport)
+	api.POST("/supporters/erase", c.apiSupporterErase)
 
 	e.GET("/admin/login", c.loginPage, c.requireEnabled)
 	e.POST("/admin/login", c.login, c.requireEnabled)
@@ -116,6 +122,9 @@ func (c *Console) routes(e *echo.Echo) {
 	g.GET("/supporters.csv", c.supportersCSV)
 	g.GET("/messages/:id", c.messagePage)
 	g.POST("/messages/:id/:action", c.messageAction)
+	g.GET("/supporters", c.supportersPage)
+	g.POST("/supporters/export", c.supporterExport)
+	g.POST("/supporters/erase", c.supporterErase)
 }
 
 var funcs = template.FuncMap{

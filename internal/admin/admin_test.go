@@ -483,10 +483,10 @@ func TestSendLogFilters(t *testing.T) {
 			t.Errorf("%s: %d rows, want %d", c.query, got, c.want)
 		}
 	}
-	if r := e.get("/admin/messages?status=bogus"); r.status != http.StatusUnprocessableEntity {
+	if r := e.get("/admin/messages?status=bogus"); r.status != http.StatusBadRequest {
 		t.Fatalf("bad status filter: %d", r.status)
 	}
-	if r := e.get("/admin/messages?from=yesterday"); r.status != http.StatusUnprocessableEntity {
+	if r := e.get("/admin/messages?from=yesterday"); r.status != http.StatusBadRequest {
 		t.Fatalf("bad date filter: %d", r.status)
 	}
 }

@@ -136,7 +136,8 @@ func (c *Console) messagesCSV(ctx echo.Context) error {
 	in.Before = ""
 	f, bad := c.svc.parseFilter(in, 0)
 	if len(bad) > 0 {
-		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid; go back to the send log.")
+		// Plain text: the site's error page would not say what is wrong.
+		return ctx.String(http.StatusBadRequest, "The filter is not valid ("+badList(bad)+"); go back to the send log.\n")
 	}
 	cw := startCSV(ctx, "outcry-messages.csv", []string{"id", "target_id", "target_email", "supporter_email", "status",
 		"attempts", "last_error", "provider_message_id", "queued_at", "sent_at", "updated_at"})

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -48,6 +49,8 @@ var flashes = map[string]string{
 	"loggedout":  "You are logged out.",
 	"activated":  "Target activated: it receives letters written from now on.",
 	"deactivate": "Target deactivated: it receives no new letters.",
+	"erased":     "Erased: the supporter's personal data and letter text are gone; the counts and the record that letters were sent remain.",
+	"noneerased": "Nothing is held about this address: nothing was erased.",
 }
 
 func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {
@@ -188,8 +191,9 @@ func (c *Console) logout(ctx echo.Context) error {
 // --- dashboard and live controls ------------------------------------------
 
 type dashboardData struct {
-	Stats *Stats
-	Chart any
+	Stats       *Stats
+	Chart       any
+	DryRunLinks []confirm.DryRunLink
 }
 
 func (c *Console) dashboard(ctx echo.Context) error {
@@ -203,7 +207,7 @@ func (c *Console) dashboard(ctx echo.Context) error {
 		return err
 	}
 	return c.render(ctx, http.StatusOK, "dashboard", c.newView(ctx, "Dashboard", "dashboard",
-		dashboardData{Stats: st, Chart: hourlyChart(hours)}))
+		dashboardData{Stats: st, Chart: hourlyChart(hours), DryRunLinks: c.dryRunLinks()}))
 }
 
 func (c *Console) pause(ctx echo.Context) error {
@@ -309,6 +313,9 @@ func (c *Console) editTarget(ctx echo.Context) error {
 func (c *Console) targetAction(ctx echo.Context) error {
 	rc := ctx.Request().Context()
 	id := ctx.Param("id")
+	if !target.ValidID(id) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no target with this id.")
+	}
 	var err error
 	flash := ""
 	switch ctx.Param("action") {
@@ -457,7 +464,10 @@ func (c *Console) messagesPage(ctx echo.Context) error {
 	rc := ctx.Request().Context()
 	status := http.StatusOK
 	if len(bad) > 0 {
-		status = http.StatusUnprocessableEntity
+		// Show the refused values back, bounded.
+		status = http.StatusBadRequest
+		d.Filter = in.bounded()
+		d.Query = d.Filter.query()
 	} else {
 		rows, err := c.d.Store.Messages(rc, f)
 		if err != nil {
@@ -468,7 +478,11 @@ func (c *Console) messagesPage(ctx echo.Context) error {
 			d.Next = rows[len(rows)-1].ID
 		}
 	}
-	return c.render(ctx, status, "messages", c.newView(ctx, "Send log", "messages", d))
+	v := c.newView(ctx, "Send log", "messages", d)
+	if len(bad) > 0 {
+		v.Error = "The filter is not valid: " + badList(bad)
+	}
+	return c.render(ctx, status, "messages", v)
 }
 
 func (c *Console) messagePage(ctx echo.Context) error {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
-	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -306,51 +305,6 @@ func (s *service) resume(ctx context.Context) error {
 }
 
 // exportMessages and friends share the filter parsing below.
-type filterInput struct {
-	Status, Target, From, To, Email, Before string
-}
-
-// parseFilter turns query values into a store filter; bad values are
-// reported by field name.
-func (s *service) parseFilter(in filterInput, limit int) (store.MessageFilter, map[string]string) {
-	f := store.MessageFilter{Campaign: s.d.Campaign.Slug, Status: in.Status, Target: in.Target, Limit: limit}
-	bad := map[string]string{}
-	if in.Status != "" && !contains(statuses, in.Status) {
-		bad["status"] = "unknown status"
-	}
-	parseDay := func(name, v string, end bool) time.Time {
-		if v == "" {
-			return time.Time{}
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			d, derr := time.Parse("2006-01-02", v)
-			if derr != nil {
-				bad[name] = "use a date (2006-01-02) or an RFC 3339 time"
-				return time.Time{}
-			}
-			t = d
-			if end {
-				t = t.AddDate(0, 0, 1) // the whole "to" day is included
-			}
-		}
-		return t
-	}
-	f.From = parseDay("from", in.From, false)
-	f.To = parseDay("to", in.To, true)
-	if in.Email != "" {
-		f.Email = letter.NormalizeEmail(in.Email)
-	}
-	if in.Before != "" {
-		var id int64
-		if _, err := fmt.Sscan(in.Before, &id); err != nil || id <= 0 {
-			bad["before"] = "must be a message id"
-		}
-		f.Before = id
-	}
-	return f, bad
-}
-
 func contains(list []string, v string) bool {
 	for _, x := range list {
 		if x == v {

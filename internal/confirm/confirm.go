@@ -57,6 +57,8 @@ type Service struct {
 	Queued func()
 	Logger *slog.Logger
 	Now    func() time.Time
+
+	dryRun dryRunLinks // recent links not emailed (dry-run), for the console
 }
 
 func (s *Service) now() time.Time {
@@ -200,6 +202,7 @@ func (s *Service) send(ctx context.Context, sup store.PendingSupporter, link str
 	if s.Mailer.Name() == "dry-run" {
 		// Nothing leaves the machine: show the link to the operator (by id, never the address).
 		s.log().Info("dry-run: confirmation link", "supporter", sup.ID, "link", link)
+		s.dryRun.add(DryRunLink{SupporterID: sup.ID, Link: link, At: s.now()})
 	} else {
 		s.log().Info("confirmation email sent", "supporter", sup.ID)
 	}

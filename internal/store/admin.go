@@ -135,9 +135,11 @@ func (s *Store) ClearNeedsAttention(ctx context.Context, targetID string) error 
 	return nil
 }
 
-// TargetStatusCounts returns, per target, the number of messages in each status.
+// TargetStatusCounts returns, per target, the number of messages in each
+// status, read from message_counts (kept exact by triggers: migration 005).
 func (s *Store) TargetStatusCounts(ctx context.Context) (map[string]map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT target_id, status, COUNT(*) FROM messages GROUP BY target_id, status`)
+	rows, err := s.r.QueryContext(ctx, `SELECT target_id, status, SUM(n) FROM message_counts
+		WHERE n > 0 GROUP BY target_id, status`)
 	if err != nil {
 		return nil, fmt.Errorf("store: target status counts: %w", err)
 	}

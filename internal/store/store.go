@@ -28,6 +28,8 @@ type Store struct {
 	w   *sql.DB
 	r   *sql.DB
 	now func() time.Time
+
+	insertMessage *sql.Stmt // prepared once on the writer (letters.go)
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -44,6 +46,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
+	}
+	if s.insertMessage, err = w.PrepareContext(ctx, insertMessageSQL); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: prepare: %w", err)
 	}
 	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -77,6 +83,9 @@ func dsn(path string, readOnly bool) string {
 // Close closes both pools.
 func (s *Store) Close() error {
 	var errs []error
+	if s.insertMessage != nil {
+		errs = append(errs, s.insertMessage.Close())
+	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}

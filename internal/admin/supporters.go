@@ -1,0 +1,180 @@
+package admin
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/outcry/outcry/internal/confirm"
+	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/privacy"
+)
+
+// The organizer's side of a supporter's data requests (issue 5, privacy):
+// export everything held about an address as JSON, and erase it. The
+// console asks for the address twice before erasing; the API takes it in a
+// JSON body. Addresses are never logged.
+
+// errEmail is a bad address typed by the organizer.
+type errEmail string
+
+func (e errEmail) Error() string { return string(e) }
+
+// supporterEmail checks and normalizes an address given to the console.
+func supporterEmail(raw string) (string, error) {
+	if !utf8.ValidString(raw) {
+		return "", errEmail("The address is not valid text (invalid UTF-8).")
+	}
+	email := letter.NormalizeEmail(raw)
+	switch {
+	case email == "":
+		return "", errEmail("Enter the supporter's email address.")
+	case len(email) > letter.MaxEmail:
+		return "", errEmail(fmt.Sprintf("An email address has at most %d characters.", letter.MaxEmail))
+	case strings.ContainsAny(email, "\r\n"):
+		return "", errEmail("An email address is one line.")
+	}
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		return "", errEmail("This is not an email address.")
+	}
+	return email, nil
+}
+
+func (c *Console) privacy() *privacy.Service {
+	if c.d.Privacy != nil {
+		return c.d.Privacy
+	}
+	return &privacy.Service{Store: c.d.Store}
+}
+
+// supportersData is the Supporters page: the request form, or the step
+// that asks for the address again before erasing.
+type supportersData struct {
+	Email        string
+	Problem      string
+	ConfirmErase bool
+}
+
+func (c *Console) supportersPage(ctx echo.Context) error {
+	return c.renderSupporters(ctx, http.StatusOK, supportersData{})
+}
+
+func (c *Console) renderSupporters(ctx echo.Context, status int, d supportersData) error {
+	return c.render(ctx, status, "supporters", c.newView(ctx, "Supporters", "supporters", d))
+}
+
+// supporterExport is the console's export: a JSON download.
+func (c *Console) supporterExport(ctx echo.Context) error {
+	raw := ctx.FormValue("email")
+	email, err := supporterEmail(raw)
+	if err != nil {
+		return c.renderSupporters(ctx, http.StatusBadRequest, supportersData{Email: boundedEcho(raw), Problem: err.Error()})
+	}
+	exp, err := c.privacy().Export(ctx.Request().Context(), email)
+	if err != nil {
+		return err
+	}
+	c.log.Info("admin: supporter data exported", "records", len(exp.Supporters))
+	h := ctx.Response().Header()
+	h.Set("Content-Disposition", `attachment; filename="outcry-supporter-export.json"`)
+	h.Set("Cache-Control", "no-store")
+	return ctx.JSONPretty(http.StatusOK, exp, "  ")
+}
+
+// supporterErase erases after the organizer typed the address a second
+// time (field confirm_email); the first post only shows that step.
+func (c *Console) supporterErase(ctx echo.Context) error {
+	raw := ctx.FormValue("email")
+	email, err := supporterEmail(raw)
+	if err != nil {
+		return c.renderSupporters(ctx, http.StatusBadRequest, supportersData{Email: boundedEcho(raw), Problem: err.Error()})
+	}
+	again, given := ctx.Request().PostForm["confirm_email"]
+	if !given {
+		return c.renderSupporters(ctx, http.StatusOK, supportersData{Email: email, ConfirmErase: true})
+	}
+	if len(again) != 1 || letter.NormalizeEmail(again[0]) != email {
+		return c.renderSupporters(ctx, http.StatusBadRequest, supportersData{Email: email, ConfirmErase: true,
+			Problem: "The two addresses differ: nothing was erased. Type the address again exactly."})
+	}
+	n, err := c.privacy().Erase(ctx.Request().Context(), email)
+	if err != nil {
+		return err
+	}
+	c.log.Info("admin: supporter erased", "records", n)
+	if n == 0 {
+		return c.redirect(ctx, "/admin/supporters", "noneerased")
+	}
+	return c.redirect(ctx, "/admin/supporters", "erased")
+}
+
+// boundedEcho shortens a rejected value before it is shown back in the form.
+func boundedEcho(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	if len(s) > letter.MaxEmail {
+		s = s[:letter.MaxEmail]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+	}
+	return s
+}
+
+// apiSupporterExport is GET /admin/api/supporters/export?email=.
+func (c *Console) apiSupporterExport(ctx echo.Context) error {
+	email, err := supporterEmail(ctx.QueryParam("email"))
+	if err != nil {
+		return ctx.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}
+	exp, err := c.privacy().Export(ctx.Request().Context(), email)
+	if err != nil {
+		return err
+	}
+	c.log.Info("admin api: supporter data exported", "records", len(exp.Supporters))
+	ctx.Response().Header().Set("Cache-Control", "no-store")
+	return ctx.JSON(http.StatusOK, exp)
+}
+
+// apiSupporterErase is POST /admin/api/supporters/erase with {"email": ...};
+// it answers {"email": ..., "erased": n} (n = 0: nothing was held).
+func (c *Console) apiSupporterErase(ctx echo.Context) error {
+	req := ctx.Request()
+	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return ctx.JSON(http.StatusUnsupportedMediaType, map[string]string{"error": "send Content-Type: application/json"})
+	}
+	var body struct {
+		Email string `json:"email"`
+	}
+	dec := json.NewDecoder(io.LimitReader(req.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return ctx.JSON(http.StatusBadRequest, map[string]string{"error": `the body must be {"email": "..."}`})
+	}
+	if dec.More() {
+		return ctx.JSON(http.StatusBadRequest, map[string]string{"error": `the body must be one object {"email": "..."}`})
+	}
+	email, err := supporterEmail(body.Email)
+	if err != nil {
+		return ctx.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}
+	n, err := c.privacy().Erase(req.Context(), email)
+	if err != nil {
+		return err
+	}
+	c.log.Info("admin api: supporter erased", "records", n)
+	return ctx.JSON(http.StatusOK, map[string]any{"email": email, "erased": n})
+}
+
+// dryRunLinks are the dry-run confirmation links the dashboard shows.
+func (c *Console) dryRunLinks() []confirm.DryRunLink {
+	if c.d.Confirm == nil {
+		return nil
+	}
+	return c.d.Confirm.DryRunLinks()
+}
