@@ -118,7 +118,10 @@ func TestSendGridPermanentAndAuthErrors(t *testing.T) {
 	fake.SetDefault(sgfake.Response{Status: 401, Body: sgfake.ErrorBody("The provided authorization grant is invalid", "")})
 	queueAs(t, st, "x", 3, "t1")
 	s.Notify()
-	waitFor(t, "paused", func() bool { p, _ := s.Paused(); return p })
+	waitFor(t, "paused with every message back in the queue", func() bool {
+		p, _ := s.Paused()
+		return p && counts(t, st)["queued"] == 3
+	})
 	n := fake.Count()
 	time.Sleep(100 * time.Millisecond)
 	if fake.Count() != n || counts(t, st)["queued"] != 3 {
