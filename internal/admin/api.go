@@ -98,6 +98,9 @@ type csvWriter struct {
 }
 
 func startCSV(ctx echo.Context, filename string, header []string) *csvWriter {
+	// A million-row export outlasts the server's write timeout: lift it for
+	// this response only (the rows stream, so memory stays flat).
+	_ = http.NewResponseController(ctx.Response()).SetWriteDeadline(time.Time{})
 	h := ctx.Response().Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
