@@ -28,6 +28,8 @@ type Store struct {
 	w   *sql.DB
 	r   *sql.DB
 	now func() time.Time
+
+	letters letterWriter // group commit of CreateLetter (groupcommit.go)
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -60,13 +62,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// dsn sets busy_timeout first, then WAL, synchronous=NORMAL and foreign keys.
+// dsn sets busy_timeout first, then WAL, synchronous=NORMAL, foreign keys
+// and temporary storage in memory.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "temp_store(MEMORY)") // savepoint journals of group commits stay in memory
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	}
