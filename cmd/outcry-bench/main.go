@@ -53,7 +53,7 @@ func main() {
 	flag.IntVar(&o.letters, "letters", 10000, "letters queued for the drain (× the campaign's targets; -short: 1000)")
 	flag.Float64Var(&o.rate, "rate", 50, "OUTCRY_SEND_RATE for the rate-accuracy run")
 	flag.DurationVar(&o.rateFor, "rate-duration", 30*time.Second, "how long the rate-accuracy run measures (-short: 5s)")
-	flag.Float64Var(&o.signRate, "sign-send-rate", 0, "OUTCRY_SEND_RATE of the sender running during the sign run (0 = no limit: it drains as fast as it can)")
+	flag.Float64Var(&o.signRate, "sign-send-rate", 5, "OUTCRY_SEND_RATE of the sender running during the sign run (default: outcry's default; 0 = no limit, it then drains as fast as it can beside the sign requests)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (databases, server logs)")
 	flag.StringVar(&o.baseline, "serve-baseline", "", "internal: serve a baseline (bare|insert) in this process")
 	flag.StringVar(&o.addr, "addr", "", "internal: baseline listen address")
