@@ -3,6 +3,7 @@
 //
 //	outcry                       serve (configured by environment variables)
 //	outcry targets check [file]  validate a targets file
+//	outcry supporter export|erase <email>  a supporter's data: a copy, or its erasure
 package main
 
 import (
@@ -32,6 +33,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	switch {
 	case len(args) >= 2 && args[0] == "targets" && args[1] == "check":
 		return targetsCheck(args[2:], getenv, stdout, stderr)
+	case args[0] == "supporter":
+		return supporterCmd(args[1:], getenv, stdout, stderr)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -43,6 +46,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 const usage = `usage:
   outcry                        serve the campaign (settings from the environment, see README.md)
   outcry targets check [file]   validate a targets file (default: $OUTCRY_TARGETS or targets.yaml)
+  outcry supporter export <email>  print everything held about an address as JSON
+  outcry supporter erase <email>   erase an address's personal data and letter text (counts stay)
 `
 
 func newLogger(w io.Writer, level, format string) *slog.Logger {

@@ -11,13 +11,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/outcry/outcry"
+	"github.com/outcry/outcry/internal/admin"
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -71,6 +74,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	if err != nil {
 		return nil, err
 	}
+	messages, err := i18n.Load(templates, cfg.Lang)
+	if err != nil {
+		return nil, fmt.Errorf("OUTCRY_LANG=%s: %w", cfg.Lang, err)
+	}
 	st, err := store.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
@@ -84,6 +91,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		log.Warn("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid accepts unsigned events; turn on signed webhooks in SendGrid and set the key")
 	}
 	mailer := newMailer(cfg, log)
+	metrics := admin.NewMetrics(st, camp.Slug)
 	sender := delivery.NewSender(st, mailer, delivery.Options{
 		Workers:     cfg.SendWorkers,
 		Rate:        cfg.SendRate,
@@ -91,25 +99,67 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      log,
 		RecentSends: recent,
+		Observer:    metrics.ObserveSend,
 	})
-	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify}
+	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
+		Messages: messages, Logger: log, Observe: metrics.ObserveLetter}
+	security, conf, err := buildSafety(ctx, cfg, camp, st, mailer, sender, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if conf != nil {
+		letters.Confirm = conf
+	}
 	srv, err := web.New(web.Deps{
-		Campaign:  camp,
-		Letters:   letters,
-		Store:     st,
-		Targets:   targets,
-		Templates: templates,
-		Static:    outcry.Static(),
-		BaseURL:   cfg.BaseURL,
-		Logger:    log,
-
+		Campaign:         camp,
+		Letters:          letters,
+		Store:            st,
+		Targets:          targets,
+		Templates:        templates,
+		Static:           outcry.Static(),
+		BaseURL:          cfg.BaseURL,
+		RetentionDays:    cfg.RetentionDays,
+		Logger:           log,
+		Messages:         messages,
+		Security:         security,
+		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
+	if err := buildAdmin(ctx, cfg, log, srv, admin.Deps{Campaign: camp, Store: st, Targets: targets, Renderer: renderer,
+		Sender: sender, Metrics: metrics, Templates: templates}); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return &app{cfg: cfg, log: log, store: st, targets: targets, sender: sender, web: srv}, nil
+}
+
+// buildAdmin restores a campaign pause saved by the console and registers
+// the organizer console.
+func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *web.Server, d admin.Deps) error {
+	paused, why, err := d.Store.CampaignPause(ctx)
+	if err != nil {
+		return err
+	}
+	if paused {
+		d.Sender.Pause(why)
+		log.Warn("sending is paused (set from the console); resume it there", "reason", why)
+	}
+	d.Password, d.PasswordHash, d.Token = cfg.AdminPassword, cfg.AdminPasswordHash, cfg.AdminToken
+	d.SessionSecret = []byte(cfg.SessionSecret)
+	d.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
+	d.SendRate, d.HourlyCap, d.Logger = cfg.SendRate, cfg.TargetHourlyCap, log
+	if cfg.AdminPassword == "" && cfg.AdminPasswordHash == "" {
+		log.Info("organizer console disabled: set OUTCRY_ADMIN_PASSWORD (or OUTCRY_ADMIN_PASSWORD_HASH) to enable /admin")
+	} else if cfg.SessionSecret == "" {
+		log.Info("no OUTCRY_SESSION_SECRET: console sessions end when outcry restarts")
+	}
+	_, err = admin.Register(srv.Echo, d)
+	return err
 }
 
 func newMailer(cfg config.Config, log *slog.Logger) delivery.Mailer {
@@ -145,8 +195,13 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 
+	if err := a.targets.Watch(ctx, target.WatchOptions{Logger: a.log}); err != nil {
+		a.log.Warn("targets file watcher not started; SIGHUP still reloads", "err", err)
+	}
+
 	senderDone := make(chan error, 1)
 	go func() { senderDone <- a.sender.Run(ctx) }()
+	go a.maintain(ctx)
 
 	hs := &http.Server{
 		Handler:           a.web.Echo,

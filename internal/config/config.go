@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type Config struct {
 	BaseURL   string // OUTCRY_BASE_URL
 	LogLevel  string // OUTCRY_LOG_LEVEL
 	LogFormat string // OUTCRY_LOG_FORMAT: text or json
+	Lang      string // OUTCRY_LANG: language of the pages (templates/messages/<lang>.yaml)
 
 	// Delivery.
 	SendGridAPIKey   string        // SENDGRID_API_KEY
@@ -38,6 +40,15 @@ type Config struct {
 	MaxAttempts      int           // OUTCRY_MAX_ATTEMPTS
 	SendTimeout      time.Duration // OUTCRY_SEND_TIMEOUT
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
+
+	// Trust and safety (see safety.go).
+	Safety
+
+	// Organizer console.
+	AdminPassword     string // OUTCRY_ADMIN_PASSWORD
+	AdminPasswordHash string // OUTCRY_ADMIN_PASSWORD_HASH: bcrypt
+	AdminToken        string // OUTCRY_ADMIN_TOKEN: Bearer token of /admin/api/ and /metrics
+	SessionSecret     string // OUTCRY_SESSION_SECRET: signs console sessions ("" = random per start)
 }
 
 // Default returns the settings used when no variable is set.
@@ -50,6 +61,7 @@ func Default() Config {
 		BaseURL:         "http://localhost:8080",
 		LogLevel:        "info",
 		LogFormat:       "text",
+		Lang:            "en",
 		SendGridURL:     "https://api.sendgrid.com",
 		FromEmail:       "campaigns@example.com",
 		FromName:        "outcry",
@@ -58,6 +70,7 @@ func Default() Config {
 		SendWorkers:     8,
 		MaxAttempts:     8,
 		SendTimeout:     10 * time.Second,
+		Safety:          defaultSafety(),
 	}
 }
 
@@ -77,6 +90,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.str("OUTCRY_BASE_URL", &c.BaseURL)
 	p.str("OUTCRY_LOG_LEVEL", &c.LogLevel)
 	p.str("OUTCRY_LOG_FORMAT", &c.LogFormat)
+	p.str("OUTCRY_LANG", &c.Lang)
 
 	p.str("SENDGRID_API_KEY", &c.SendGridAPIKey)
 	p.str("OUTCRY_SENDGRID_URL", &c.SendGridURL)
@@ -89,6 +103,10 @@ func Load(getenv func(string) string) (Config, error) {
 	p.int("OUTCRY_MAX_ATTEMPTS", &c.MaxAttempts)
 	p.duration("OUTCRY_SEND_TIMEOUT", &c.SendTimeout)
 	p.str("SENDGRID_WEBHOOK_PUBLIC_KEY", &c.WebhookPublicKey)
+	p.str("OUTCRY_ADMIN_PASSWORD", &c.AdminPassword)
+	p.str("OUTCRY_ADMIN_PASSWORD_HASH", &c.AdminPasswordHash)
+	p.str("OUTCRY_ADMIN_TOKEN", &c.AdminToken)
+	p.str("OUTCRY_SESSION_SECRET", &c.SessionSecret)
 
 	p.check("OUTCRY_ADDR", c.Addr != "", "must not be empty")
 	p.check("OUTCRY_DB", c.DB != "", "must not be empty")
@@ -97,6 +115,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_SENDGRID_URL", validURL(c.SendGridURL), "must be an absolute http(s) URL")
 	p.check("OUTCRY_LOG_LEVEL", oneOf(c.LogLevel, "debug", "info", "warn", "error"), "must be debug, info, warn or error")
 	p.check("OUTCRY_LOG_FORMAT", oneOf(c.LogFormat, "text", "json"), "must be text or json")
+	p.check("OUTCRY_LANG", langRe.MatchString(c.Lang), "must be a language tag such as en, de or pt-BR")
 	p.check("OUTCRY_FROM_EMAIL", validEmail(c.FromEmail), "must be a plain email address")
 	p.check("OUTCRY_FROM_NAME", c.FromName != "" && !strings.ContainsAny(c.FromName, "\r\n\x00"), "must be a non-empty single line")
 	p.check("OUTCRY_SEND_RATE", c.SendRate >= 0, "must be 0 (no limit) or a positive number")
@@ -107,6 +126,10 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.WebhookPublicKey != "" {
 		p.check("SENDGRID_WEBHOOK_PUBLIC_KEY", webhook.ParsePublicKey(c.WebhookPublicKey) == nil, "must be the base64 ECDSA public key SendGrid shows for the signed Event Webhook")
 	}
+	p.safety(&c.Safety)
+	p.check("OUTCRY_ADMIN_PASSWORD_HASH", c.AdminPasswordHash == "" || strings.HasPrefix(c.AdminPasswordHash, "$2"), "must be a bcrypt hash ($2a$…, $2b$…)")
+	p.check("OUTCRY_ADMIN_TOKEN", c.AdminToken == "" || len(c.AdminToken) >= 16, "must be at least 16 characters")
+	p.check("OUTCRY_SESSION_SECRET", c.SessionSecret == "" || len(c.SessionSecret) >= 32, "must be at least 32 characters")
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	c.SendGridURL = strings.TrimRight(c.SendGridURL, "/")
 	return c, errors.Join(p.errs...)
@@ -199,6 +222,8 @@ func (p *parser) check(name string, ok bool, why string) {
 	raw := p.getenv(name)
 	p.fail(name, raw, why)
 }
+
+var langRe = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
 func validURL(s string) bool {
 	u, err := url.Parse(s)

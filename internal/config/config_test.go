@@ -32,6 +32,9 @@ func TestLoad(t *testing.T) {
 		{"from email", map[string]string{"OUTCRY_FROM_EMAIL": "Campaign <a@b.c>"}, "OUTCRY_FROM_EMAIL", nil},
 		{"webhook key", map[string]string{"SENDGRID_WEBHOOK_PUBLIC_KEY": "not-a-key"}, "SENDGRID_WEBHOOK_PUBLIC_KEY", nil},
 		{"log level", map[string]string{"OUTCRY_LOG_LEVEL": "loud"}, "OUTCRY_LOG_LEVEL", nil},
+		{"lang default", nil, "", func(c Config) bool { return c.Lang == "en" }},
+		{"lang set", map[string]string{"OUTCRY_LANG": "pt-BR"}, "", func(c Config) bool { return c.Lang == "pt-BR" }},
+		{"lang not a tag", map[string]string{"OUTCRY_LANG": "../x"}, "OUTCRY_LANG", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

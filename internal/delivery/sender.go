@@ -29,6 +29,9 @@ type Options struct {
 	Logger       *slog.Logger
 	// RecentSends seeds the per-target cap window after a restart.
 	RecentSends map[string][]time.Time
+	// Observer, when set, is told of every send attempt: how long the
+	// provider took and its error (nil on success). Used for metrics.
+	Observer func(took time.Duration, err error)
 }
 
 func (o *Options) defaults() {
@@ -283,7 +286,11 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 		s.unreserve(m.TargetID)
 		return back
 	}
+	started := s.now()
 	providerID, err := s.mailer.Send(ctx, m)
+	if s.opt.Observer != nil {
+		s.opt.Observer(s.now().Sub(started), err)
+	}
 	if err == nil {
 		s.mu.Lock()
 		s.hold429 = 0

@@ -28,7 +28,7 @@ func sendgridSender(st *store.Store, fake *sgfake.Server, opt delivery.Options) 
 	}
 	m := delivery.NewSendGrid(delivery.SendGridConfig{
 		APIKey: "SG.test", BaseURL: fake.URL(), FromEmail: "campaign@outcry.example", FromName: "Stop Baby",
-		Timeout: 2 * time.Second,
+		Timeout: 30 * time.Second, // generous: a timeout would add a retry to the counts below
 	})
 	return delivery.NewSender(st, m, opt)
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"reflect"
 	"strings"
 	"text/template"
@@ -13,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/outcry/outcry/internal/i18n"
 )
 
 // Limits on what a supporter may write, in characters.
@@ -98,8 +101,12 @@ func NormalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
 }
 
-// Validate normalizes s and checks it, returning FieldErrors when invalid.
-func (s *Submission) Validate() error {
+// Validate normalizes s and checks it, returning FieldErrors (in English)
+// when invalid.
+func (s *Submission) Validate() error { return s.ValidateIn(i18n.Default()) }
+
+// ValidateIn is Validate with the messages of catalog m.
+func (s *Submission) ValidateIn(m *i18n.Catalog) error {
 	s.Normalize()
 	err := validate.Struct(s)
 	if err == nil {
@@ -112,38 +119,27 @@ func (s *Submission) Validate() error {
 	fe := FieldErrors{}
 	for _, e := range verrs {
 		if _, dup := fe[e.Field()]; !dup {
-			fe[e.Field()] = message(e)
+			fe[e.Field()] = message(m, e)
 		}
 	}
 	return fe
 }
 
-var labels = map[string]string{
-	"first_name": "your first name",
-	"last_name":  "your last name",
-	"email":      "your email address",
-	"postcode":   "your postcode",
-	"subject":    "a subject",
-	"body":       "your letter",
-}
-
-func message(e validator.FieldError) string {
+// message is the supporter-facing text of a validation error, from the
+// message file (templates/messages/<lang>.yaml, keys validation.*).
+func message(m *i18n.Catalog, e validator.FieldError) string {
 	switch e.Tag() {
 	case "required":
 		if e.Field() == "accept_privacy" {
-			return "Please confirm that you have read the privacy notice."
+			return m.T("validation.accept_privacy")
 		}
-		return "Please enter " + labels[e.Field()] + "."
+		return m.T("validation.required", "field", m.T("validation.fields."+e.Field()))
 	case "max":
-		return fmt.Sprintf("Please keep this to %s characters or fewer.", e.Param())
-	case "email":
-		return "Please enter a valid email address, like name@example.org."
-	case "singleline":
-		return "Please use a single line of plain text, without control characters."
-	case "multiline":
-		return "Please remove control characters from your letter."
+		return m.T("validation.max", "max", e.Param())
+	case "email", "singleline", "multiline":
+		return m.T("validation." + e.Tag())
 	}
-	return "This value is not valid."
+	return m.T("validation.invalid")
 }
 
 // Supporter is who signs a letter.
@@ -198,4 +194,18 @@ func (r *Renderer) Render(d Data) (string, error) {
 		return "", fmt.Errorf("letter: render: %w", err)
 	}
 	return strings.TrimSpace(buf.String()) + "\n", nil
+}
+
+// FromForm reads a submission from the fields of the HTML form.
+func FromForm(form url.Values) Submission {
+	return Submission{
+		FirstName:      form.Get("first_name"),
+		LastName:       form.Get("last_name"),
+		Email:          form.Get("email"),
+		Postcode:       form.Get("postcode"),
+		Subject:        form.Get("subject"),
+		Body:           form.Get("body"),
+		ConsentUpdates: form.Get("consent_updates") != "",
+		AcceptPrivacy:  form.Get("accept_privacy") != "",
+	}
 }

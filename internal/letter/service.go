@@ -3,7 +3,9 @@ package letter
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
+	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -23,6 +25,21 @@ type Service struct {
 	Renderer *Renderer
 	// Queued is called after a new letter is stored (wakes the sender).
 	Queued func()
+	// Messages are the validation messages' language (nil: English).
+	Messages *i18n.Catalog
+	// Confirm, when set, holds new letters until their writer confirms
+	// (OUTCRY_CONFIRM): it sends the confirmation email for an unconfirmed
+	// address, throttled, and does nothing for a confirmed one.
+	Confirm Confirmer
+	Logger  *slog.Logger
+	// Observe, when set, is told of each accepted letter: created is false
+	// for a repeat from the same address (metrics).
+	Observe func(created bool)
+}
+
+// Confirmer sends confirmation emails (internal/confirm).
+type Confirmer interface {
+	Request(ctx context.Context, campaign, email string) error
 }
 
 // Result says what became of an accepted submission. Callers must answer a
@@ -35,12 +52,27 @@ type Result struct {
 // Sign validates and stores a letter to the campaign with the given slug.
 // Invalid input returns FieldErrors.
 func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (Result, error) {
-	if err := sub.Validate(); err != nil {
+	lang := s.Messages
+	if lang == nil {
+		lang = i18n.Default()
+	}
+	if err := sub.ValidateIn(lang); err != nil {
 		return Result{}, err
 	}
 	msgs, err := s.Render(sub, s.Targets.Current().Active())
 	if err != nil {
 		return Result{}, err
+	}
+	erased, err := s.Store.IsErased(ctx, campaign, sub.Email)
+	if err != nil {
+		return Result{}, fmt.Errorf("letter: sign: %w", err)
+	}
+	if erased { // this address wrote and was erased since: a repeat creates nothing
+		return Result{Messages: len(msgs)}, nil
+	}
+	status := store.SupporterConfirmed
+	if s.Confirm != nil {
+		status = store.SupporterUnconfirmed
 	}
 	created, err := s.Store.CreateLetter(ctx, store.NewSupporter{
 		Campaign:       campaign,
@@ -51,9 +83,21 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 		ConsentUpdates: sub.ConsentUpdates,
 		ConsentVersion: consentVersion(sub.ConsentUpdates),
 		PrivacyVersion: PrivacyVersion,
+		Status:         status,
 	}, msgs)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
+	}
+	if s.Observe != nil {
+		s.Observe(created)
+	}
+	if s.Confirm != nil {
+		// New or repeated alike; a failed email is logged, and the answer
+		// stays the same so that nobody learns who has written.
+		if err := s.Confirm.Request(ctx, campaign, sub.Email); err != nil {
+			s.log().Error("letter: confirmation email", "err", err)
+		}
+		return Result{Created: created, Messages: len(msgs)}, nil
 	}
 	if created && s.Queued != nil {
 		s.Queued()
@@ -80,6 +124,13 @@ func (s *Service) Render(sub *Submission, targets []target.Target) ([]store.NewM
 		})
 	}
 	return msgs, nil
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
 }
 
 func consentVersion(given bool) string {

@@ -8,11 +8,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/letter"
 )
 
 // maxJSONBody bounds a letter sent to the API: the letter's own limits plus room for JSON.
-const maxJSONBody = 64 << 10
+const maxJSONBody = 128 << 10
 
 func (s *Server) campaignPage(c echo.Context) error {
 	camp, err := s.campaignFor(c)
@@ -23,43 +24,113 @@ func (s *Server) campaignPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Form = letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body}
+	subject, body, err := s.letterDefaults(c.Request().Context(), camp)
+	if err != nil {
+		return err
+	}
+	p.Form = letter.Submission{Subject: subject, Body: body}
+	s.arm(c, p)
 	return s.render(c, http.StatusOK, "campaign", p)
 }
 
 // submitForm takes the HTML form: on success it redirects to the thank-you
 // page (POST-redirect-GET); invalid input re-renders the form with a message
-// at each bad field and everything typed kept.
+// at each bad field and everything typed kept. A bot (the hidden field
+// filled in, or a form sent sooner than a person could) gets the same
+// redirect and nothing is stored.
 func (s *Server) submitForm(c echo.Context) error {
 	camp, err := s.campaignFor(c)
 	if err != nil {
 		return err
 	}
-	sub := letter.Submission{
-		FirstName:      c.FormValue("first_name"),
-		LastName:       c.FormValue("last_name"),
-		Email:          c.FormValue("email"),
-		Postcode:       c.FormValue("postcode"),
-		Subject:        c.FormValue("subject"),
-		Body:           c.FormValue("body"),
-		ConsentUpdates: c.FormValue("consent_updates") != "",
-		AcceptPrivacy:  c.FormValue("accept_privacy") != "",
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read. Please reload the page and try again.")
+	}
+	sub := letter.FromForm(form)
+	thanks := "/c/" + camp.Slug + "/thanks"
+	if form.Get("website") != "" {
+		s.log.Info("form: honeypot filled in; nothing stored")
+		return c.Redirect(http.StatusSeeOther, thanks)
+	}
+	switch s.checkStamp(form.Get("ts")) {
+	case stampForged, stampTooFast:
+		s.log.Info("form: sent too fast or with a forged stamp; nothing stored")
+		return c.Redirect(http.StatusSeeOther, thanks)
+	case stampMissing, stampExpired:
+		return s.reRender(c, http.StatusUnprocessableEntity, sub, nil,
+			"This page was open for a long time. Please check your letter below and send it again.")
 	}
 	typed := sub // what the supporter typed, before normalization
 	_, err = s.d.Letters.Sign(c.Request().Context(), camp.Slug, &sub)
 	var fe letter.FieldErrors
 	if errors.As(err, &fe) {
-		p, perr := s.newPage(c.Request().Context(), camp)
-		if perr != nil {
-			return perr
-		}
-		p.Form, p.Errors = typed, fe
-		return s.render(c, http.StatusUnprocessableEntity, "campaign", p)
+		return s.reRender(c, http.StatusUnprocessableEntity, typed, fe, "")
 	}
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/c/"+camp.Slug+"/thanks")
+	return c.Redirect(http.StatusSeeOther, thanks)
+}
+
+// reRender shows the form again with what the supporter typed.
+func (s *Server) reRender(c echo.Context, status int, typed letter.Submission, fe letter.FieldErrors, notice string) error {
+	p, err := s.newPage(c.Request().Context(), s.d.Campaign)
+	if err != nil {
+		return err
+	}
+	p.Form, p.Errors, p.Notice = typed, fe, notice
+	s.arm(c, p)
+	return s.render(c, status, "campaign", p)
+}
+
+// arm fills the form's CSRF token and signed render time.
+func (s *Server) arm(c echo.Context, p *page) {
+	p.CSRF = s.csrfToken(c)
+	p.FormStamp = s.stamp(s.now())
+}
+
+// csrfFailed answers a form whose CSRF token is missing or wrong: 403, and
+// the form again with everything typed, so nothing is lost.
+func (s *Server) csrfFailed(err error, c echo.Context) error {
+	s.log.Info("form: CSRF check failed", "err", err)
+	if c.Request().Method != http.MethodPost || c.Param("slug") != s.d.Campaign.Slug {
+		return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Please reload the page.")
+	}
+	form, ferr := c.FormParams()
+	if ferr != nil {
+		return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Please reload the page.")
+	}
+	return s.reRender(c, http.StatusForbidden, letter.FromForm(form), nil,
+		"This form has expired, please reload: we kept your letter below, check it and send it again.")
+}
+
+// confirmPage is GET /c/{slug}/confirm?t=… from the confirmation email.
+func (s *Server) confirmPage(c echo.Context) error {
+	camp, err := s.campaignFor(c)
+	if err != nil {
+		return err
+	}
+	if s.d.Confirm == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "There is nothing to confirm here.")
+	}
+	outcome, err := s.d.Confirm.Confirm(c.Request().Context(), camp.Slug, c.QueryParam("t"))
+	switch {
+	case errors.Is(err, confirm.ErrInvalid):
+		return echo.NewHTTPError(http.StatusBadRequest,
+			"This confirmation link is not valid. Please open the link from the email exactly as it was sent; nothing has been changed.")
+	case errors.Is(err, confirm.ErrExpired):
+		return echo.NewHTTPError(http.StatusGone,
+			"This confirmation link has expired and the letter was not sent. You are welcome to write again.")
+	case err != nil:
+		return err
+	}
+	p, err := s.newPage(c.Request().Context(), camp)
+	if err != nil {
+		return err
+	}
+	p.Confirmed = outcome == confirm.Confirmed
+	return s.render(c, http.StatusOK, "confirm", p)
 }
 
 func (s *Server) thanksPage(c echo.Context) error {
@@ -129,6 +200,10 @@ func (s *Server) apiCampaign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	subject, body, err := s.letterDefaults(c.Request().Context(), camp)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"slug":           camp.Slug,
 		"title":          camp.Title,
@@ -137,8 +212,8 @@ func (s *Server) apiCampaign(c echo.Context) error {
 		"story":          camp.Paragraphs(),
 		"image":          camp.Image,
 		"goal":           camp.Goal,
-		"subject":        camp.Letter.Subject,
-		"body":           camp.Letter.Body,
+		"subject":        subject,
+		"body":           body,
 		"count":          count,
 		"url":            s.d.BaseURL + "/c/" + camp.Slug,
 	})

@@ -16,12 +16,17 @@ type page struct {
 	Targets       []target.Target
 	BaseURL       string
 	RetentionDays int
+	ConfirmOn     bool // letters wait for the writer's confirmation
 
 	// The letter form.
 	Form      letter.Submission
 	Errors    letter.FieldErrors
 	CSRF      string
 	FormStamp string
+	Notice    string // a message above the form (expired form, check again)
+
+	// The confirmation page.
+	Confirmed bool
 
 	// Error pages.
 	Status  int

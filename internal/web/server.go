@@ -4,12 +4,15 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +20,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/confirm"
+	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -35,6 +40,11 @@ type Deps struct {
 	// WebhookPublicKey verifies SendGrid's signed Event Webhook ("" = unsigned posts accepted).
 	WebhookPublicKey string
 	Logger           *slog.Logger
+	// Messages is the language of the pages (nil: English).
+	Messages *i18n.Catalog
+	Security Security
+	// Confirm checks confirmation links (nil: OUTCRY_CONFIRM is off).
+	Confirm *confirm.Service
 }
 
 // Server is the HTTP server's routes and templates.
@@ -45,7 +55,7 @@ type Server struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -53,9 +63,15 @@ func New(d Deps) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Messages == nil {
+		d.Messages = i18n.Default()
+	}
+	if len(d.Security.FormSecret) == 0 {
+		d.Security.FormSecret = []byte(rand.Text())
+	}
 	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
 	for _, name := range pageNames {
-		t, err := template.New(name).ParseFS(d.Templates, "layout.html", name+".html")
+		t, err := template.New(name).Funcs(d.Messages.Funcs()).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s.html: %w", name, err)
 		}
@@ -65,8 +81,13 @@ func New(d Deps) (*Server, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ipExtractor(d.Security.TrustedProxies)
 	e.Use(middleware.Recover())
 	e.Use(s.requestLog())
+	e.Use(s.securityHeaders())
+	if cors := s.cors(); cors != nil {
+		e.Use(cors)
+	}
 	s.Echo = e
 	s.routes()
 	return s, nil
@@ -74,9 +95,12 @@ func New(d Deps) (*Server, error) {
 
 func (s *Server) routes() {
 	e := s.Echo
-	e.GET("/", s.campaignPage)
-	e.GET("/c/:slug", s.campaignPage)
-	e.POST("/c/:slug", s.submitForm)
+	csrf := s.csrf()
+	submit := chain(s.submitLimit(), middleware.BodyLimit(bodyLimit))
+	e.GET("/", s.campaignPage, csrf)
+	e.GET("/c/:slug", s.campaignPage, csrf)
+	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
+	e.GET("/c/:slug/confirm", s.confirmPage)
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
@@ -86,7 +110,18 @@ func (s *Server) routes() {
 
 	api := e.Group("/api/v1")
 	api.GET("/campaigns/:slug", s.apiCampaign)
-	api.POST("/campaigns/:slug/letters", s.apiSign)
+	api.POST("/campaigns/:slug/letters", s.apiSign, slices.Concat(submit, []echo.MiddlewareFunc{requireJSON})...)
+}
+
+// chain drops the middlewares that are off (nil).
+func chain(ms ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	out := make([]echo.MiddlewareFunc, 0, len(ms))
+	for _, m := range ms {
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // requestLog logs each request without query strings or bodies, which may
@@ -134,6 +169,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		Targets:       s.d.Targets.Current().Active(),
 		BaseURL:       s.d.BaseURL,
 		RetentionDays: s.d.RetentionDays,
+		ConfirmOn:     s.d.Confirm != nil,
 	}, nil
 }
 
@@ -169,19 +205,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.JSON(status, map[string]string{"error": msg})
 		return
 	}
-	p := &page{Campaign: s.d.Campaign, BaseURL: s.d.BaseURL, Status: status, Heading: headings[status], Message: msg}
-	if p.Heading == "" {
-		p.Heading = http.StatusText(status)
+	// Pages speak the supporter's language: heading and text come from the
+	// message file (error.<status>.*), the error's own text is for the API.
+	m, key := s.d.Messages, "error."+strconv.Itoa(status)
+	if !m.Has(key + ".heading") {
+		key = "error.other"
 	}
+	p := &page{Campaign: s.d.Campaign, BaseURL: s.d.BaseURL, Status: status,
+		Heading: m.T(key + ".heading"), Message: m.T(key + ".message")}
 	if rerr := s.render(c, status, "error", p); rerr != nil {
 		s.log.Error("render error page", "err", rerr)
 		c.String(status, msg)
 	}
-}
-
-var headings = map[int]string{
-	http.StatusNotFound:            "Page not found",
-	http.StatusTooManyRequests:     "Too many letters at once",
-	http.StatusInternalServerError: "Something went wrong",
-	http.StatusForbidden:           "This form has expired",
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/letter"
@@ -26,7 +27,7 @@ type testApp struct {
 	http  *httptest.Server
 }
 
-func newTestApp(t testing.TB) *testApp {
+func newTestApp(t testing.TB, opts ...func(*Deps)) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
@@ -47,11 +48,17 @@ func newTestApp(t testing.TB) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Deps{
+	d := Deps{
 		Campaign: camp, Store: st, Targets: reg, Templates: tmpl, Static: os.DirFS("../../static"),
 		Letters: &letter.Service{Store: st, Targets: reg, Renderer: r},
 		BaseURL: "http://outcry.test",
-	})
+		// The rate limit is off unless a test turns it on (many tests post from one address).
+		Security: Security{FormSecret: []byte("test form secret"), FormMinTime: 3 * time.Second},
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	srv, err := New(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +77,75 @@ func (a *testApp) do(t *testing.T, method, path, contentType, body string) (int,
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// submit posts the form as a browser would: it loads the page first (the
+// CSRF cookie and token) and sends the form a minute after rendering.
+func (a *testApp) submit(t *testing.T, form url.Values) (int, http.Header, string) {
+	t.Helper()
+	return a.submitAt(t, form, time.Now().Add(-time.Minute))
+}
+
+func (a *testApp) submitAt(t *testing.T, form url.Values, rendered time.Time) (int, http.Header, string) {
+	t.Helper()
+	cookie, token := a.csrf(t)
+	form = cloneValues(form)
+	form.Set("csrf", token)
+	form.Set("ts", a.srv.stamp(rendered))
+	return a.doWith(t, "POST", "/c/netflix-baby", "application/x-www-form-urlencoded", form.Encode(), func(r *http.Request) { r.AddCookie(cookie) })
+}
+
+// csrf loads the campaign page and returns its CSRF cookie and form token.
+func (a *testApp) csrf(t *testing.T) (*http.Cookie, string) {
+	t.Helper()
+	resp, err := http.Get(a.http.URL + "/c/netflix-baby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := csrfField.FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatal("the form carries no CSRF token")
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == csrfCookie {
+			return c, m[1]
+		}
+	}
+	t.Fatal("the page set no CSRF cookie")
+	return nil, ""
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+func (a *testApp) doWith(t *testing.T, method, path, contentType, body string, edit func(*http.Request)) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, a.http.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if edit != nil {
+		edit(req)
 	}
 	resp, err := noRedirect.Do(req)
 	if err != nil {
@@ -143,7 +219,7 @@ func TestFormValidationKeepsInput(t *testing.T) {
 			form.Set("first_name", "Zoë <script>")
 			form.Set(tt.field, tt.value)
 			form.Set("consent_updates", "true")
-			status, _, body := a.do(t, "POST", "/c/netflix-baby", "application/x-www-form-urlencoded", form.Encode())
+			status, _, body := a.submit(t, form)
 			if status != http.StatusUnprocessableEntity {
 				t.Fatalf("status = %d, want 422", status)
 			}
@@ -185,7 +261,7 @@ func htmlEscape(s string) string {
 
 func TestFormSubmitQueuesAndRedirects(t *testing.T) {
 	a := newTestApp(t)
-	status, h, _ := a.do(t, "POST", "/c/netflix-baby", "application/x-www-form-urlencoded", goodForm().Encode())
+	status, h, _ := a.submit(t, goodForm())
 	if status != http.StatusSeeOther || h.Get("Location") != "/c/netflix-baby/thanks" {
 		t.Fatalf("status %d location %q, want 303 to the thank-you page", status, h.Get("Location"))
 	}
@@ -246,7 +322,7 @@ func TestDedupeAcrossCaseAndWhitespace(t *testing.T) {
 	// The HTML form answers a repeat exactly like a first letter too.
 	form := goodForm()
 	form.Set("email", " ANN@EXAMPLE.ORG")
-	status, h, _ := a.do(t, "POST", "/c/netflix-baby", "application/x-www-form-urlencoded", form.Encode())
+	status, h, _ := a.submit(t, form)
 	if status != 303 || h.Get("Location") != "/c/netflix-baby/thanks" {
 		t.Fatalf("repeat form: %d %s", status, h.Get("Location"))
 	}
@@ -319,5 +395,36 @@ func TestHealthz(t *testing.T) {
 	a.store.Close()
 	if status, _, _ := a.do(t, "GET", "/healthz", "", ""); status != 503 {
 		t.Fatalf("healthz with the database closed = %d, want 503", status)
+	}
+}
+
+// Every page renders every text from the message file: no key is missing.
+func TestPagesHaveNoMissingMessages(t *testing.T) {
+	a := newTestApp(t)
+	bad := goodForm()
+	bad.Set("email", "nope")
+	pages := []struct{ method, path, body string }{
+		{"GET", "/", ""},
+		{"POST", "/c/netflix-baby", bad.Encode()},
+		{"GET", "/c/netflix-baby/thanks", ""},
+		{"GET", "/privacy", ""},
+		{"GET", "/no-such-page", ""},
+	}
+	for _, p := range pages {
+		ct := ""
+		if p.method == "POST" {
+			ct = "application/x-www-form-urlencoded"
+		}
+		status, _, body := a.do(t, p.method, p.path, ct, p.body)
+		if strings.Contains(body, "⟦") {
+			i := strings.Index(body, "⟦")
+			t.Errorf("%s %s (%d): a message key is missing: %s", p.method, p.path, status, body[i:min(len(body), i+60)])
+		}
+		if !strings.Contains(body, `<html lang="en">`) {
+			t.Errorf("%s %s: no lang", p.method, p.path)
+		}
+	}
+	if _, _, body := a.do(t, "GET", "/no-such-page", "", ""); !strings.Contains(body, "Page not found") || !strings.Contains(body, `class="site"`) {
+		t.Error("404 is not the styled error page")
 	}
 }

@@ -1,0 +1,149 @@
+// Package admin is the organizer console under /admin: a password-protected
+// browser console (sessions in a signed cookie, CSRF tokens on every form)
+// and a JSON API under /admin/api/ behind a Bearer token, plus /metrics.
+package admin
+
+import (
+	"crypto/rand"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/target"
+)
+
+// Deps is what the console needs.
+type Deps struct {
+	Campaign  *campaign.Campaign
+	Store     *store.Store
+	Targets   *target.Registry
+	Renderer  *letter.Renderer
+	Sender    *delivery.Sender
+	Metrics   *Metrics // nil: no /metrics
+	Templates fs.FS    // the templates folder; pages are read from admin/*.html
+
+	Password      string // OUTCRY_ADMIN_PASSWORD
+	PasswordHash  string // OUTCRY_ADMIN_PASSWORD_HASH (bcrypt)
+	Token         string // OUTCRY_ADMIN_TOKEN
+	SessionSecret []byte // OUTCRY_SESSION_SECRET; nil: random per start
+	SecureCookies bool   // OUTCRY_BASE_URL is https
+	SendRate      float64
+	HourlyCap     int
+
+	// LoginEvery and LoginBurst limit login attempts per client address
+	// (default: a burst of 5, then one every 10 seconds).
+	LoginEvery time.Duration
+	LoginBurst int
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Console is the registered console.
+type Console struct {
+	d     Deps
+	svc   *service
+	auth  *auth
+	pages map[string]*template.Template
+	log   *slog.Logger
+}
+
+var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "letter", "messages", "message"}
+
+// Register adds the console's routes to e. Without a password the console
+// answers every page with how to enable it; without a token the API and
+// /metrics are off.
+func Register(e *echo.Echo, d Deps) (*Console, error) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.LoginEvery <= 0 {
+		d.LoginEvery = 10 * time.Second
+	}
+	if d.LoginBurst <= 0 {
+		d.LoginBurst = 5
+	}
+	if len(d.SessionSecret) == 0 {
+		d.SessionSecret = []byte(rand.Text() + rand.Text())
+	}
+	c := &Console{d: d, svc: &service{d: d}, log: d.Logger, pages: map[string]*template.Template{}}
+	c.auth = &auth{password: d.Password, hash: []byte(d.PasswordHash), secret: d.SessionSecret, secure: d.SecureCookies,
+		now: d.Now, limiter: newIPLimiter(d.LoginEvery, d.LoginBurst)}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(funcs).ParseFS(d.Templates, "admin/layout.html", "admin/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("admin: parse admin/%s.html: %w", name, err)
+		}
+		c.pages[name] = t
+	}
+	c.routes(e)
+	return c, nil
+}
+
+func (c *Console) routes(e *echo.Echo) {
+	e.GET("/metrics", c.metrics, c.requireToken)
+	api := e.Group("/admin/api", c.requireToken)
+	api.GET("/messages", c.apiMessages)
+	api.GET("/stats", c.apiStats)
+
+	e.GET("/admin/login", c.loginPage, c.requireEnabled)
+	e.POST("/admin/login", c.login, c.requireEnabled)
+	g := e.Group("/admin", c.requireEnabled, c.requireSession)
+	g.GET("", c.dashboard)
+	g.GET("/", c.dashboard)
+	g.POST("/logout", c.logout)
+	g.POST("/pause", c.pause)
+	g.POST("/resume", c.resume)
+	g.GET("/targets", c.targetsPage)
+	g.POST("/targets", c.addTarget)
+	g.GET("/targets/:id", c.targetPage)
+	g.POST("/targets/:id", c.editTarget)
+	g.POST("/targets/:id/:action", c.targetAction)
+	g.GET("/letter", c.letterPage)
+	g.POST("/letter", c.letterPost)
+	g.GET("/messages", c.messagesPage)
+	g.GET("/messages.csv", c.messagesCSV)
+	g.GET("/supporters.csv", c.supportersCSV)
+	g.GET("/messages/:id", c.messagePage)
+	g.POST("/messages/:id/:action", c.messageAction)
+}
+
+var funcs = template.FuncMap{
+	"time": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			if v.IsZero() {
+				return ""
+			}
+			return v.UTC().Format("2006-01-02 15:04:05 UTC")
+		case *time.Time:
+			if v == nil {
+				return ""
+			}
+			return v.UTC().Format("2006-01-02 15:04:05 UTC")
+		}
+		return ""
+	},
+	"statuses": func() []string { return statuses },
+	"args":     func(v ...any) []any { return v },
+	"duration": func(secs *float64) string {
+		if secs == nil {
+			return "cannot be estimated"
+		}
+		d := time.Duration(*secs * float64(time.Second)).Round(time.Minute)
+		if d < time.Minute {
+			return "under a minute"
+		}
+		return d.String()
+	},
+}

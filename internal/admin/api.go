@@ -1,0 +1,175 @@
+package admin
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/outcry/outcry/internal/store"
+)
+
+// apiMessage is one message in GET /admin/api/messages.
+type apiMessage struct {
+	ID                int64   `json:"id"`
+	TargetID          string  `json:"target_id"`
+	TargetEmail       string  `json:"target_email"`
+	SupporterEmail    string  `json:"supporter_email"`
+	Status            string  `json:"status"`
+	Attempts          int     `json:"attempts"`
+	LastError         string  `json:"last_error"`
+	ProviderMessageID string  `json:"provider_message_id"`
+	QueuedAt          string  `json:"queued_at"`
+	SentAt            *string `json:"sent_at"`
+	UpdatedAt         string  `json:"updated_at"`
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// apiMessages is GET /admin/api/messages?status=&target=&after=&limit=.
+// Messages come newest first (by id). after is a keyset cursor: give the
+// "next" value of the previous answer to get the messages listed after it,
+// that is, older ones with a smaller id. Messages that arrive meanwhile never
+// shift a page. next is null on the last page.
+func (c *Console) apiMessages(ctx echo.Context) error {
+	limit := 100
+	if v := ctx.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return ctx.JSON(http.StatusBadRequest, map[string]string{"error": "limit must be between 1 and 1000"})
+		}
+		limit = n
+	}
+	f, bad := c.svc.parseFilter(filterInput{Status: ctx.QueryParam("status"), Target: ctx.QueryParam("target"),
+		From: ctx.QueryParam("from"), To: ctx.QueryParam("to"), Email: ctx.QueryParam("email"),
+		Before: ctx.QueryParam("after")}, limit)
+	if len(bad) > 0 {
+		if msg, ok := bad["before"]; ok {
+			delete(bad, "before")
+			bad["after"] = msg
+		}
+		return ctx.JSON(http.StatusBadRequest, map[string]any{"errors": bad})
+	}
+	rows, err := c.d.Store.Messages(ctx.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]apiMessage, len(rows))
+	for i, m := range rows {
+		out[i] = apiMessage{ID: m.ID, TargetID: m.TargetID, TargetEmail: m.TargetEmail, SupporterEmail: m.SupporterEmail,
+			Status: m.Status, Attempts: m.Attempts, LastError: m.LastError, ProviderMessageID: m.ProviderMessageID,
+			QueuedAt: rfc3339(m.QueuedAt), UpdatedAt: rfc3339(m.UpdatedAt)}
+		if m.SentAt != nil {
+			s := rfc3339(*m.SentAt)
+			out[i].SentAt = &s
+		}
+	}
+	var next *int64
+	if len(rows) == limit {
+		next = &rows[len(rows)-1].ID
+	}
+	return ctx.JSON(http.StatusOK, map[string]any{"messages": out, "next": next})
+}
+
+// apiStats is GET /admin/api/stats.
+func (c *Console) apiStats(ctx echo.Context) error {
+	st, err := c.svc.stats(ctx.Request().Context())
+	if err != nil {
+		return err
+	}
+	return ctx.JSON(http.StatusOK, st)
+}
+
+func (c *Console) metrics(ctx echo.Context) error {
+	if c.d.Metrics == nil {
+		return ctx.JSON(http.StatusNotFound, map[string]string{"error": "metrics are not configured"})
+	}
+	c.d.Metrics.Handler().ServeHTTP(ctx.Response(), ctx.Request())
+	return nil
+}
+
+// csvWriter streams CSV rows, flushing to the client every 256 rows.
+type csvWriter struct {
+	ctx echo.Context
+	w   *csv.Writer
+	n   int
+}
+
+func startCSV(ctx echo.Context, filename string, header []string) *csvWriter {
+	h := ctx.Response().Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	h.Set("Cache-Control", "no-store")
+	ctx.Response().WriteHeader(http.StatusOK)
+	cw := &csvWriter{ctx: ctx, w: csv.NewWriter(ctx.Response())}
+	cw.w.Write(header)
+	return cw
+}
+
+func (cw *csvWriter) row(fields ...string) error {
+	for i, f := range fields { // neutralize spreadsheet formulas
+		if f != "" && (f[0] == '=' || f[0] == '+' || f[0] == '-' || f[0] == '@') {
+			fields[i] = "'" + f
+		}
+	}
+	if err := cw.w.Write(fields); err != nil {
+		return err
+	}
+	cw.n++
+	if cw.n%256 == 0 {
+		cw.w.Flush()
+		cw.ctx.Response().Flush()
+	}
+	return cw.w.Error()
+}
+
+func (cw *csvWriter) end() error {
+	cw.w.Flush()
+	return cw.w.Error()
+}
+
+// messagesCSV exports the filtered send log, row by row as it is read.
+func (c *Console) messagesCSV(ctx echo.Context) error {
+	in := filterFrom(ctx)
+	in.Before = ""
+	f, bad := c.svc.parseFilter(in, 0)
+	if len(bad) > 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid; go back to the send log.")
+	}
+	cw := startCSV(ctx, "outcry-messages.csv", []string{"id", "target_id", "target_email", "supporter_email", "status",
+		"attempts", "last_error", "provider_message_id", "queued_at", "sent_at", "updated_at"})
+	err := c.d.Store.EachMessage(ctx.Request().Context(), f, func(m store.MessageRow) error {
+		sent := ""
+		if m.SentAt != nil {
+			sent = rfc3339(*m.SentAt)
+		}
+		return cw.row(strconv.FormatInt(m.ID, 10), m.TargetID, m.TargetEmail, m.SupporterEmail, m.Status,
+			strconv.Itoa(m.Attempts), m.LastError, m.ProviderMessageID, rfc3339(m.QueuedAt), sent, rfc3339(m.UpdatedAt))
+	})
+	if err == nil {
+		err = cw.end()
+	}
+	if err != nil {
+		c.log.Error("admin: messages export cut short", "err", err)
+	}
+	return nil
+}
+
+// supportersCSV exports supporters with their consent, row by row.
+func (c *Console) supportersCSV(ctx echo.Context) error {
+	cw := startCSV(ctx, "outcry-supporters.csv", []string{"id", "email", "first_name", "last_name", "postcode",
+		"consent_updates", "consent_version", "privacy_version", "status", "created_at"})
+	err := c.d.Store.EachSupporter(ctx.Request().Context(), c.d.Campaign.Slug, func(s store.SupporterRow) error {
+		return cw.row(strconv.FormatInt(s.ID, 10), s.Email, s.FirstName, s.LastName, s.Postcode,
+			strconv.FormatBool(s.ConsentUpdates), s.ConsentVersion, s.PrivacyVersion, s.Status, rfc3339(s.CreatedAt))
+	})
+	if err == nil {
+		err = cw.end()
+	}
+	if err != nil {
+		c.log.Error("admin: supporters export cut short", "err", err)
+	}
+	return nil
+}

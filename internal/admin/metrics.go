@@ -1,0 +1,111 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/store"
+)
+
+// Metrics are outcry's Prometheus metrics, on their own registry. Counters
+// are fed by hooks (letter.Service.Observe, delivery.Options.Observer);
+// message counts and queue depth are read from the database at scrape time.
+type Metrics struct {
+	reg        *prometheus.Registry
+	accepted   prometheus.Counter
+	duplicates prometheus.Counter
+	latency    prometheus.Histogram
+	responses  *prometheus.CounterVec
+}
+
+// NewMetrics builds the metrics for one campaign's store.
+func NewMetrics(st *store.Store, campaign string) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		accepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "outcry_letters_accepted_total", Help: "New letters stored (one per supporter).",
+		}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "outcry_letters_duplicate_total", Help: "Letters from an address that had already written (nothing stored).",
+		}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "outcry_send_duration_seconds", Help: "Time the mail provider took to answer one send.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}),
+		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outcry_provider_responses_total", Help: "Provider answers to sends, by class (ok, temporary, permanent, rate-limited, unauthorized).",
+		}, []string{"class"}),
+	}
+	for _, c := range []string{"ok", "temporary", "permanent", "rate-limited", "unauthorized"} {
+		m.responses.WithLabelValues(c)
+	}
+	m.reg.MustRegister(m.accepted, m.duplicates, m.latency, m.responses,
+		&dbCollector{st: st, campaign: campaign},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveLetter counts an accepted letter (hook for letter.Service.Observe).
+func (m *Metrics) ObserveLetter(created bool) {
+	if created {
+		m.accepted.Inc()
+	} else {
+		m.duplicates.Inc()
+	}
+}
+
+// ObserveSend records one send attempt (hook for delivery.Options.Observer).
+func (m *Metrics) ObserveSend(took time.Duration, err error) {
+	m.latency.Observe(took.Seconds())
+	class := "ok"
+	if err != nil {
+		class = delivery.Classify(err).Kind.String()
+	}
+	m.responses.WithLabelValues(class).Inc()
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+var (
+	messagesDesc = prometheus.NewDesc("outcry_messages", "Messages in the send log by status.", []string{"status"}, nil)
+	queueDesc    = prometheus.NewDesc("outcry_queue_depth", "Messages waiting to be sent (queued or being sent).", nil, nil)
+	supDesc      = prometheus.NewDesc("outcry_supporters", "Supporters who have written.", nil, nil)
+)
+
+// dbCollector reads counts from the database at scrape time.
+type dbCollector struct {
+	st       *store.Store
+	campaign string
+}
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- messagesDesc
+	ch <- queueDesc
+	ch <- supDesc
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.st.StatusCounts(ctx, c.campaign)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(messagesDesc, err)
+		return
+	}
+	for _, s := range statuses {
+		ch <- prometheus.MustNewConstMetric(messagesDesc, prometheus.GaugeValue, float64(counts[s]), s)
+	}
+	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(counts["queued"]+counts["sending"]))
+	if n, err := c.st.SupporterCount(ctx, c.campaign); err == nil {
+		ch <- prometheus.MustNewConstMetric(supDesc, prometheus.GaugeValue, float64(n))
+	}
+}

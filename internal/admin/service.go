@@ -1,0 +1,361 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math"
+	"net/mail"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/target"
+)
+
+// Statuses in the order the console lists them.
+var statuses = []string{"unconfirmed", "queued", "sending", "sent", "delivered", "deferred", "bounced", "dropped",
+	"spamreport", "failed", "cancelled"}
+
+// TargetFigures is one target as the console shows it.
+type TargetFigures struct {
+	target.Target
+	Paused         bool           `json:"paused"`
+	NeedsAttention bool           `json:"needs_attention"`
+	AttentionNote  string         `json:"attention_note,omitempty"`
+	Counts         map[string]int `json:"counts"`
+	InFile         bool           `json:"in_file"` // false: only in the send log (removed from the file)
+}
+
+// Stats is the dashboard and GET /admin/api/stats.
+type Stats struct {
+	Totals        map[string]int  `json:"totals"`
+	Supporters    int             `json:"supporters"`
+	QueueDepth    int             `json:"queue_depth"`
+	Processed     int             `json:"processed"`
+	Accepted      int             `json:"accepted"` // processed + queue depth`
+	Paused        bool            `json:"paused"`
+	PauseReason   string          `json:"pause_reason,omitempty"`
+	DrainSeconds  *float64        `json:"drain_seconds"` // null: cannot say (nothing limits, or everything paused)
+	SendRate      float64         `json:"send_rate"`
+	HourlyCap     int             `json:"target_hourly_cap"`
+	ActiveTargets int             `json:"active_targets"`
+	Targets       []TargetFigures `json:"targets"`
+}
+
+// service holds the console's logic, independent of HTTP.
+type service struct {
+	d Deps
+}
+
+// targets lists the targets in the file plus any target that only appears in
+// the send log, with their state and counts.
+func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
+	counts, err := s.d.Store.TargetStatusCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	states, err := s.d.Store.TargetStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []TargetFigures
+	seen := map[string]bool{}
+	add := func(t target.Target, inFile bool) {
+		st := states[t.ID]
+		c := counts[t.ID]
+		if c == nil {
+			c = map[string]int{}
+		}
+		out = append(out, TargetFigures{Target: t, Paused: st.Paused, NeedsAttention: st.NeedsAttention,
+			AttentionNote: st.AttentionNote, Counts: c, InFile: inFile})
+		seen[t.ID] = true
+	}
+	for _, t := range s.d.Targets.Current().All {
+		add(t, true)
+	}
+	var gone []string
+	for id := range counts {
+		if !seen[id] {
+			gone = append(gone, id)
+		}
+	}
+	sort.Strings(gone)
+	for _, id := range gone {
+		add(target.Target{ID: id, Name: id}, false)
+	}
+	return out, nil
+}
+
+func (s *service) stats(ctx context.Context) (*Stats, error) {
+	totals, err := s.d.Store.StatusCounts(ctx, s.d.Campaign.Slug)
+	if err != nil {
+		return nil, err
+	}
+	sup, err := s.d.Store.SupporterCount(ctx, s.d.Campaign.Slug)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := s.targets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := &Stats{Totals: totals, Supporters: sup, SendRate: s.d.SendRate, HourlyCap: s.d.HourlyCap, Targets: ts}
+	for _, k := range statuses {
+		if _, ok := st.Totals[k]; !ok {
+			st.Totals[k] = 0
+		}
+	}
+	st.QueueDepth = totals["queued"] + totals["sending"]
+	for k, n := range totals {
+		if k != "queued" && k != "sending" && k != "unconfirmed" {
+			st.Processed += n
+		}
+	}
+	st.Accepted = st.Processed + st.QueueDepth
+	st.Paused, st.PauseReason = s.d.Sender.Paused()
+	perTarget := map[string]int{}
+	for _, t := range ts {
+		if t.Active {
+			st.ActiveTargets++
+		}
+		if !t.Paused && !t.NeedsAttention {
+			perTarget[t.ID] = t.Counts["queued"] + t.Counts["sending"]
+		}
+	}
+	if d, ok := EstimateDrain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused {
+		secs := d.Seconds()
+		st.DrainSeconds = &secs
+	}
+	return st, nil
+}
+
+// EstimateDrain says how long the queue takes to empty at the process rate
+// (messages per second, 0 = unlimited) and the per-target hourly cap (0 = no
+// cap): the longer of the whole queue at the rate and the fullest target's
+// queue at its cap. ok is false when nothing limits the rate.
+func EstimateDrain(queuedPerTarget map[string]int, ratePerSec float64, hourlyCap int) (time.Duration, bool) {
+	total, fullest := 0, 0
+	for _, n := range queuedPerTarget {
+		total += n
+		fullest = max(fullest, n)
+	}
+	if total == 0 {
+		return 0, true
+	}
+	var secs float64
+	limited := false
+	if ratePerSec > 0 {
+		secs = float64(total) / ratePerSec
+		limited = true
+	}
+	if hourlyCap > 0 {
+		// A target receives at most hourlyCap messages in any sliding hour:
+		// n messages need (n-1)/hourlyCap full hours of waiting (assuming
+		// its window is empty now).
+		secs = math.Max(secs, float64((fullest-1)/hourlyCap)*3600)
+		limited = true
+	}
+	return time.Duration(secs * float64(time.Second)), limited
+}
+
+// ErrUnknownTarget is returned for an id not in the targets file.
+var ErrUnknownTarget = errors.New("no target with this id in the targets file")
+
+// saveTarget adds t (when id is "") or replaces the target with that id,
+// then saves the file through the registry (validated like start-up).
+func (s *service) saveTarget(id string, t target.Target) error {
+	all := append([]target.Target(nil), s.d.Targets.Current().All...)
+	if id == "" {
+		return s.d.Targets.Save(append(all, t))
+	}
+	for i := range all {
+		if all[i].ID == id {
+			all[i] = t
+			return s.d.Targets.Save(all)
+		}
+	}
+	return ErrUnknownTarget
+}
+
+func (s *service) setActive(id string, active bool) error {
+	t, ok := s.d.Targets.Current().ByID(id)
+	if !ok {
+		return ErrUnknownTarget
+	}
+	t.Active = active
+	return s.saveTarget(id, t)
+}
+
+func (s *service) removeTarget(id string) error {
+	var keep []target.Target
+	found := false
+	for _, t := range s.d.Targets.Current().All {
+		if t.ID == id {
+			found = true
+			continue
+		}
+		keep = append(keep, t)
+	}
+	if !found {
+		return ErrUnknownTarget
+	}
+	return s.d.Targets.Save(keep)
+}
+
+// sampleSupporter signs previews and test sends.
+var sampleSupporter = letter.Supporter{FirstName: "Alex", LastName: "Sample", Postcode: "AB1 2CD"}
+
+// letterDefaults returns the campaign's default letter: the edited one when
+// the organizer saved one, the campaign file's otherwise.
+func (s *service) letterDefaults(ctx context.Context) (subject, body string, err error) {
+	subject, body, ok, err := s.d.Store.LetterDefaults(ctx, s.d.Campaign.Slug)
+	if err != nil || !ok {
+		return s.d.Campaign.Letter.Subject, s.d.Campaign.Letter.Body, err
+	}
+	return subject, body, nil
+}
+
+// checkLetter validates an edited default letter with a supporter's limits.
+func checkLetter(subject, body string) (string, string, letter.FieldErrors) {
+	sub := letter.Submission{FirstName: "x", LastName: "x", Email: "x@example.com", AcceptPrivacy: true,
+		Subject: subject, Body: body}
+	if err := sub.Validate(); err != nil {
+		var fe letter.FieldErrors
+		if errors.As(err, &fe) {
+			return sub.Subject, sub.Body, fe
+		}
+		return sub.Subject, sub.Body, letter.FieldErrors{"body": err.Error()}
+	}
+	return sub.Subject, sub.Body, nil
+}
+
+// preview renders body for one target and the sample supporter.
+func (s *service) preview(t target.Target, body string) (string, error) {
+	return s.d.Renderer.Render(letter.Data{
+		Target:    letter.Recipient{Name: t.Name, Title: t.Title, Salutation: t.Salutation},
+		Supporter: sampleSupporter,
+		Body:      body,
+	})
+}
+
+// TestResult is what a test send returned.
+type TestResult struct {
+	To         string
+	Mailer     string
+	ProviderID string
+	Err        string
+}
+
+// testSend sends the letter to the organizer's own address through the
+// configured mailer, as a pseudo-target "test".
+func (s *service) testSend(ctx context.Context, to, subject, body string) (TestResult, error) {
+	addr, err := mail.ParseAddress(strings.TrimSpace(to))
+	if err != nil || addr.Address != strings.TrimSpace(to) {
+		return TestResult{}, fmt.Errorf("%q is not a plain email address", to)
+	}
+	rendered, err := s.preview(target.Target{ID: "test", Name: "Test recipient", Title: "Organizer", Salutation: "Organizer"}, body)
+	if err != nil {
+		return TestResult{}, err
+	}
+	m := delivery.Message{
+		PublicID:       "test-" + rand.Text(),
+		Campaign:       s.d.Campaign.Slug,
+		TargetID:       "test",
+		TargetName:     "Test recipient",
+		TargetEmail:    addr.Address,
+		SupporterName:  sampleSupporter.FullName(),
+		SupporterEmail: addr.Address,
+		Subject:        "[test] " + subject,
+		Body:           rendered,
+	}
+	mailer := s.d.Sender.Mailer()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	res := TestResult{To: addr.Address, Mailer: mailer.Name()}
+	id, err := mailer.Send(ctx, m)
+	if err != nil {
+		res.Err = err.Error()
+	}
+	res.ProviderID = id
+	return res, nil
+}
+
+// pause pauses all sending and remembers it across restarts.
+func (s *service) pause(ctx context.Context) error {
+	const why = "paused by the organizer from the console"
+	if err := s.d.Store.SetCampaignPause(ctx, true, why); err != nil {
+		return err
+	}
+	s.d.Sender.Pause(why)
+	return nil
+}
+
+// resume lets sending continue, also after the provider refused our
+// credentials (401/403).
+func (s *service) resume(ctx context.Context) error {
+	if err := s.d.Store.SetCampaignPause(ctx, false, ""); err != nil {
+		return err
+	}
+	s.d.Sender.Resume()
+	return nil
+}
+
+// exportMessages and friends share the filter parsing below.
+type filterInput struct {
+	Status, Target, From, To, Email, Before string
+}
+
+// parseFilter turns query values into a store filter; bad values are
+// reported by field name.
+func (s *service) parseFilter(in filterInput, limit int) (store.MessageFilter, map[string]string) {
+	f := store.MessageFilter{Campaign: s.d.Campaign.Slug, Status: in.Status, Target: in.Target, Limit: limit}
+	bad := map[string]string{}
+	if in.Status != "" && !contains(statuses, in.Status) {
+		bad["status"] = "unknown status"
+	}
+	parseDay := func(name, v string, end bool) time.Time {
+		if v == "" {
+			return time.Time{}
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			d, derr := time.Parse("2006-01-02", v)
+			if derr != nil {
+				bad[name] = "use a date (2006-01-02) or an RFC 3339 time"
+				return time.Time{}
+			}
+			t = d
+			if end {
+				t = t.AddDate(0, 0, 1) // the whole "to" day is included
+			}
+		}
+		return t
+	}
+	f.From = parseDay("from", in.From, false)
+	f.To = parseDay("to", in.To, true)
+	if in.Email != "" {
+		f.Email = letter.NormalizeEmail(in.Email)
+	}
+	if in.Before != "" {
+		var id int64
+		if _, err := fmt.Sscan(in.Before, &id); err != nil || id <= 0 {
+			bad["before"] = "must be a message id"
+		}
+		f.Before = id
+	}
+	return f, bad
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

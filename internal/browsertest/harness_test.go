@@ -1,0 +1,273 @@
+package browsertest
+
+import (
+	"context"
+	"database/sql"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	_ "modernc.org/sqlite"
+
+	"github.com/outcry/outcry"
+	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/i18n"
+	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/target"
+	"github.com/outcry/outcry/internal/web"
+)
+
+// chromiumPaths are where a Chromium is looked for, after $OUTCRY_CHROMIUM.
+var chromiumPaths = []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"}
+
+func findChromium() string {
+	if p := os.Getenv("OUTCRY_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, p := range chromiumPaths {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	return ""
+}
+
+var (
+	browserOnce   sync.Once
+	browserCtx    context.Context
+	browserErr    error
+	browserCancel = func() {}
+	browserDir    string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browserCancel()
+	if browserDir != "" {
+		// Chromium's children may still write there for a moment.
+		for range 50 {
+			if os.RemoveAll(browserDir) == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	os.Exit(code)
+}
+
+// browser returns a context of the shared headless Chromium, started on
+// first use, or skips the test when there is none (fails under
+// OUTCRY_REQUIRE_BROWSER=1).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := findChromium()
+	if path == "" {
+		msg := "no Chromium found (looked at $OUTCRY_CHROMIUM, " + strings.Join(chromiumPaths, ", ") + " and chromium in PATH): install it with 'apt-get install chromium' to run the browser tests"
+		if os.Getenv("OUTCRY_REQUIRE_BROWSER") == "1" {
+			t.Fatal(msg + " (OUTCRY_REQUIRE_BROWSER=1: a missing browser is a failure)")
+		}
+		t.Skip(msg)
+	}
+	browserOnce.Do(func() {
+		browserDir, browserErr = os.MkdirTemp("", "outcry-chromium-")
+		if browserErr != nil {
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.UserDataDir(browserDir),
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("no-first-run", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.WindowSize(1280, 900),
+		)
+		if os.Geteuid() == 0 {
+			opts = append(opts, chromedp.NoSandbox)
+		}
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(alloc)
+		browserCancel = func() { cancelCtx(); cancelAlloc() }
+		browserCtx = ctx
+		browserErr = chromedp.Do(ctx) // start the browser, without a timeout
+	})
+	if browserErr != nil {
+		t.Fatalf("start Chromium %s: %v", path, browserErr)
+	}
+	return browserCtx
+}
+
+// tab opens a new tab in its own browser context (no shared cookies),
+// closed with the test, with a deadline for everything it does.
+func tab(t *testing.T) context.Context {
+	t.Helper()
+	parent := browser(t)
+	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	ctx, cancelT := context.WithTimeout(ctx, 45*time.Second)
+	t.Cleanup(func() { cancelT(); cancel() })
+	return ctx
+}
+
+// app is the real web server over a fresh database, built from the same
+// embedded templates, static files and bundled campaign as cmd/outcry.
+type app struct {
+	URL    string
+	Store  *store.Store
+	DBPath string
+}
+
+func newApp(t *testing.T) *app {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	data, err := outcry.Bundled("campaign.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	camp, err := campaign.Parse("campaign.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := outcry.Bundled("targets.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpath := filepath.Join(dir, "targets.yaml")
+	if err := os.WriteFile(tpath, targets, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := target.NewRegistry(tpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates := outcry.Templates("")
+	renderer, err := letter.NewRenderer(templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := i18n.Load(templates, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "outcry.db")
+	st, err := store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	hs := httptest.NewUnstartedServer(nil)
+	srv, err := web.New(web.Deps{
+		Campaign: camp, Store: st, Targets: reg, Templates: templates, Static: outcry.Static(),
+		Letters:  &letter.Service{Store: st, Targets: reg, Renderer: renderer, Messages: msgs},
+		BaseURL:  "http://" + hs.Listener.Addr().String(),
+		Messages: msgs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.Config.Handler = srv.Echo
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return &app{URL: hs.URL, Store: st, DBPath: dbPath}
+}
+
+// queuedMessage is one row of the send log.
+type queuedMessage struct{ Status, Subject, Body string }
+
+func (a *app) messages(t *testing.T) []queuedMessage {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+a.DBPath+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT status, subject, body FROM messages ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []queuedMessage
+	for rows.Next() {
+		var m queuedMessage
+		if err := rows.Scan(&m.Status, &m.Subject, &m.Body); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// run runs browser steps, failing the test on error.
+func run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// text is the text of the element matching a CSS selector.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return v
+}
+
+// clickAndLoad clicks and waits for the page the click loads.
+func clickAndLoad(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
+		t.Fatalf("click %s: %v", sel, err)
+	}
+}
+
+// noScript turns JavaScript off in the tab (for pages loaded afterwards).
+func noScript(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if err := chromedp.Do(ctx); err != nil { // open the tab first
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// viewport sets the tab's width and height in CSS pixels (mobile: touch and
+// mobile layout).
+func viewport(t *testing.T, ctx context.Context, w, h int64, mobile bool) {
+	t.Helper()
+	opts := []chromedp.EmulateViewportOption{}
+	if mobile {
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2))
+	}
+	run(t, ctx, chromedp.EmulateViewport(w, h, opts...))
+}

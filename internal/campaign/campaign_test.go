@@ -1,0 +1,46 @@
+package campaign
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestBundledCampaign(t *testing.T) {
+	c, err := Load("../../campaign.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Slug != "netflix-baby" || c.Title != "Netflix is normalizing sexual exploitation of minors" {
+		t.Fatalf("slug %q title %q", c.Slug, c.Title)
+	}
+	if !strings.Contains(c.Image.Caption, "Teenage sexual exploitation is not 'edgy' entertainment") || c.Image.Alt == "" {
+		t.Fatalf("image = %+v", c.Image)
+	}
+	if !strings.Contains(c.CallToAction, "contact Netflix executives to tell them to stop production") {
+		t.Fatalf("call to action = %q", c.CallToAction)
+	}
+	ps := c.Paragraphs()
+	if len(ps) != 8 || !strings.HasPrefix(ps[0], "Netflix has begun streaming a new drama called Baby") {
+		t.Fatalf("%d paragraphs, first %q", len(ps), ps[0])
+	}
+	if c.Letter.Subject == "" || !strings.Contains(c.Letter.Body, "stop production") {
+		t.Fatalf("letter = %+v", c.Letter)
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"unknown field", "slug: a\ntitel: x\n", "field titel not found"},
+		{"bad slug", "slug: Not A Slug\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\nletter: {subject: s, body: b}\n", "slug"},
+		{"missing alt", "slug: a\ntitle: t\nstory: s\nimage: {src: /x}\nletter: {subject: s, body: b}\n", "image.alt"},
+		{"missing letter", "slug: a\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\n", "letter.subject"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "c.yaml") {
+				t.Fatalf("error %v, want one naming c.yaml and %q", err, tt.want)
+			}
+		})
+	}
+}

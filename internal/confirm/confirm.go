@@ -1,0 +1,207 @@
+// Package confirm is the optional double opt-in: a new letter is held
+// until its writer follows a signed, expiring link sent to their address.
+package confirm
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/store"
+)
+
+// Errors of a confirmation link. Neither changes anything.
+var (
+	ErrInvalid = errors.New("confirm: the link is not valid")
+	ErrExpired = errors.New("confirm: the link has expired")
+)
+
+// Outcome is what following a valid link did.
+type Outcome int
+
+const (
+	Confirmed        Outcome = iota + 1 // the letter is now queued
+	AlreadyConfirmed                    // the link was used before
+)
+
+// ResendAfter is the least time between two confirmation emails to one address.
+const ResendAfter = 10 * time.Minute
+
+// Service sends confirmation emails and checks their links.
+type Service struct {
+	Store   *store.Store
+	Mailer  delivery.Mailer
+	Secret  []byte        // HMAC key of the links
+	TTL     time.Duration // a link's life; unconfirmed letters are purged after it
+	BaseURL string        // public URL the links start with
+	// Campaign title and organizer, for the email's words and its From.
+	CampaignTitle string
+	FromName      string
+	ReplyTo       string
+	// Limiter bounds confirmation emails (their own rate, apart from the
+	// targets' queue). nil: 1 per second, burst 10.
+	Limiter *rate.Limiter
+	// Queued wakes the sender after a confirmation.
+	Queued func()
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// Token returns the signed link token of a supporter, valid until expires:
+// "<supporter id>.<expiry unix s>.<base64url HMAC-SHA256>".
+func (s *Service) Token(supporterID int64, expires time.Time) string {
+	payload := strconv.FormatInt(supporterID, 10) + "." + strconv.FormatInt(expires.Unix(), 10)
+	return payload + "." + s.mac(payload)
+}
+
+func (s *Service) mac(payload string) string {
+	m := hmac.New(sha256.New, s.Secret)
+	m.Write([]byte("outcry confirm\x00" + payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Link is the confirmation URL of a supporter.
+func (s *Service) Link(campaign string, supporterID int64, expires time.Time) string {
+	return s.BaseURL + "/c/" + url.PathEscape(campaign) + "/confirm?t=" + s.Token(supporterID, expires)
+}
+
+// parse checks a token's signature and expiry and returns its supporter id.
+func (s *Service) parse(token string) (int64, error) {
+	if len(token) > 200 {
+		return 0, ErrInvalid
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return 0, ErrInvalid
+	}
+	payload := parts[0] + "." + parts[1]
+	if !hmac.Equal([]byte(parts[2]), []byte(s.mac(payload))) {
+		return 0, ErrInvalid
+	}
+	id, err1 := strconv.ParseInt(parts[0], 10, 64)
+	exp, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil || id <= 0 {
+		return 0, ErrInvalid
+	}
+	if !s.now().Before(time.Unix(exp, 0)) {
+		return 0, ErrExpired
+	}
+	return id, nil
+}
+
+// Confirm follows a link: the supporter's held messages are queued.
+func (s *Service) Confirm(ctx context.Context, campaign, token string) (Outcome, error) {
+	id, err := s.parse(token)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.Store.ConfirmSupporter(ctx, campaign, id)
+	if err != nil {
+		return 0, fmt.Errorf("confirm: %w", err)
+	}
+	switch res {
+	case store.ConfirmDone:
+		s.log().Info("letter confirmed", "supporter", id)
+		if s.Queued != nil {
+			s.Queued()
+		}
+		return Confirmed, nil
+	case store.ConfirmAlready:
+		return AlreadyConfirmed, nil
+	}
+	return 0, ErrExpired // purged, or never existed under a valid signature
+}
+
+// Request sends the confirmation email for an unconfirmed letter of this
+// address, at most once per ResendAfter. It is called on every accepted
+// submission while confirmation is on; it does nothing for a confirmed
+// address, so a repeat is answered exactly like a new letter.
+func (s *Service) Request(ctx context.Context, campaign, email string) error {
+	now := s.now()
+	sup, ok, err := s.Store.ClaimConfirmationSend(ctx, campaign, email, now.Add(-ResendAfter))
+	if err != nil {
+		return fmt.Errorf("confirm: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	expires := time.UnixMilli(sup.CreatedAt).Add(s.TTL)
+	if !now.Before(expires) {
+		return nil // about to be purged; the supporter may write again then
+	}
+	link := s.Link(campaign, sup.ID, expires)
+	if err := s.send(ctx, sup, link); err != nil {
+		// Let a later submit try again rather than wait ten minutes.
+		if rerr := s.Store.ReleaseConfirmationSend(context.WithoutCancel(ctx), sup.ID); rerr != nil {
+			s.log().Error("confirm: release resend mark", "supporter", sup.ID, "err", rerr)
+		}
+		return fmt.Errorf("confirm: send to supporter %d: %w", sup.ID, err)
+	}
+	return nil
+}
+
+func (s *Service) limiter() *rate.Limiter {
+	if s.Limiter == nil {
+		s.Limiter = rate.NewLimiter(1, 10)
+	}
+	return s.Limiter
+}
+
+func (s *Service) send(ctx context.Context, sup store.PendingSupporter, link string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.limiter().Wait(ctx); err != nil {
+		return fmt.Errorf("confirmation rate: %w", err)
+	}
+	msg := delivery.Message{
+		PublicID:       "confirm-" + rand.Text(),
+		Campaign:       sup.Campaign,
+		TargetID:       "confirm",
+		TargetName:     strings.TrimSpace(sup.FirstName + " " + sup.LastName),
+		TargetEmail:    sup.Email,
+		SupporterName:  s.FromName,
+		SupporterEmail: s.ReplyTo,
+		Subject:        "Please confirm your letter: " + s.CampaignTitle,
+		Body: "Hello " + sup.FirstName + ",\n\n" +
+			"you wrote a letter for the campaign \"" + s.CampaignTitle + "\". It will be sent only when you confirm\n" +
+			"that it was you, by opening this link:\n\n" + link + "\n\n" +
+			"The link works until " + time.UnixMilli(sup.CreatedAt).Add(s.TTL).UTC().Format("2 January 2006 15:04 MST") + ".\n" +
+			"If you did not write this letter, ignore this email: nothing will be sent and we will delete it.\n",
+	}
+	if _, err := s.Mailer.Send(ctx, msg); err != nil {
+		return err
+	}
+	if s.Mailer.Name() == "dry-run" {
+		// Nothing leaves the machine: show the link to the operator (by id, never the address).
+		s.log().Info("dry-run: confirmation link", "supporter", sup.ID, "link", link)
+	} else {
+		s.log().Info("confirmation email sent", "supporter", sup.ID)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+)
+
+// ErasedPrefix starts the email column of an erased supporter: the rest is
+// a keyed hash of the address, so a repeat is still recognized (dedupe)
+// while the address itself is gone.
+const ErasedPrefix = "erased:"
+
+// ErasedEmail is what an erased supporter's address is replaced with:
+// HMAC-SHA256 of the normalized address under a key kept in this database.
+func (s *Store) ErasedEmail(ctx context.Context, email string) (string, error) {
+	key, err := s.Secret(ctx, "erase")
+	if err != nil {
+		return "", err
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(email))
+	return ErasedPrefix + hex.EncodeToString(m.Sum(nil)), nil
+}
+
+// IsErased reports whether this (normalized) address wrote to the campaign
+// and was erased since.
+func (s *Store) IsErased(ctx context.Context, campaign, email string) (bool, error) {
+	var any int
+	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL)`, campaign).Scan(&any); err != nil {
+		return false, fmt.Errorf("store: erased check: %w", err)
+	}
+	if any == 0 {
+		return false, nil // the usual case: nobody erased, no hashing
+	}
+	hashed, err := s.ErasedEmail(ctx, email)
+	if err != nil {
+		return false, err
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM supporters WHERE campaign = ? AND email = ?`, campaign, hashed).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: erased check: %w", err)
+	}
+	return n > 0, nil
+}
+
+// SupporterRecord is everything held about one supporter of one campaign.
+type SupporterRecord struct {
+	ID             int64           `json:"id"`
+	Campaign       string          `json:"campaign"`
+	Email          string          `json:"email"`
+	FirstName      string          `json:"first_name"`
+	LastName       string          `json:"last_name"`
+	Postcode       string          `json:"postcode"`
+	ConsentUpdates bool            `json:"consent_updates"`
+	ConsentVersion string          `json:"consent_version"`
+	PrivacyVersion string          `json:"privacy_version"`
+	Status         string          `json:"status"`
+	CreatedAt      int64           `json:"created_at"` // unix ms; also when consent was given
+	ConfirmedAt    *int64          `json:"confirmed_at,omitempty"`
+	ErasedAt       *int64          `json:"erased_at,omitempty"`
+	Messages       []MessageRecord `json:"messages"`
+}
+
+// MessageRecord is one message of a supporter, with its delivery events.
+type MessageRecord struct {
+	ID                int64         `json:"id"`
+	PublicID          string        `json:"public_id"`
+	TargetID          string        `json:"target_id"`
+	TargetName        string        `json:"target_name"`
+	TargetEmail       string        `json:"target_email"`
+	Subject           string        `json:"subject"`
+	Body              string        `json:"body"`
+	Status            string        `json:"status"`
+	Attempts          int           `json:"attempts"`
+	LastError         string        `json:"last_error"`
+	ProviderMessageID string        `json:"provider_message_id"`
+	QueuedAt          int64         `json:"queued_at"`
+	SentAt            *int64        `json:"sent_at,omitempty"`
+	UpdatedAt         int64         `json:"updated_at"`
+	Events            []EventRecord `json:"events"`
+}
+
+// EventRecord is one delivery event of a message.
+type EventRecord struct {
+	EventID    string `json:"event_id"`
+	Event      string `json:"event"`
+	Type       string `json:"type"`
+	Reason     string `json:"reason"`
+	OccurredAt int64  `json:"occurred_at"`
+	ReceivedAt int64  `json:"received_at"`
+}
+
+// SupporterRecords returns everything held about a normalized address, in
+// every campaign.
+func (s *Store) SupporterRecords(ctx context.Context, email string) ([]SupporterRecord, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, campaign, email, first_name, last_name, postcode, consent_updates,
+			consent_version, privacy_version, status, created_at, confirmed_at, erased_at
+		FROM supporters WHERE email = ? ORDER BY id`, email)
+	if err != nil {
+		return nil, fmt.Errorf("store: supporter records: %w", err)
+	}
+	var out []SupporterRecord
+	for rows.Next() {
+		var r SupporterRecord
+		var confirmed, erased sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.Campaign, &r.Email, &r.FirstName, &r.LastName, &r.Postcode, &r.ConsentUpdates,
+			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &r.CreatedAt, &confirmed, &erased); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: supporter records: %w", err)
+		}
+		r.ConfirmedAt, r.ErasedAt = nullPtr(confirmed), nullPtr(erased)
+		out = append(out, r)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("store: supporter records: %w", err)
+	}
+	for i := range out {
+		if out[i].Messages, err = s.messageRecords(ctx, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) messageRecords(ctx context.Context, supporterID int64) ([]MessageRecord, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, public_id, target_id, target_name, target_email, subject, body, status,
+			attempts, last_error, provider_message_id, queued_at, sent_at, updated_at
+		FROM messages WHERE supporter_id = ? ORDER BY id`, supporterID)
+	if err != nil {
+		return nil, fmt.Errorf("store: message records: %w", err)
+	}
+	out := []MessageRecord{}
+	for rows.Next() {
+		var m MessageRecord
+		var sent sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.PublicID, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.Subject, &m.Body, &m.Status,
+			&m.Attempts, &m.LastError, &m.ProviderMessageID, &m.QueuedAt, &sent, &m.UpdatedAt); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: message records: %w", err)
+		}
+		m.SentAt = nullPtr(sent)
+		out = append(out, m)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("store: message records: %w", err)
+	}
+	for i := range out {
+		evs, err := s.r.QueryContext(ctx, `SELECT event_id, event, type, reason, occurred_at, received_at
+			FROM message_events WHERE message_id = ? ORDER BY occurred_at, id`, out[i].ID)
+		if err != nil {
+			return nil, fmt.Errorf("store: event records: %w", err)
+		}
+		out[i].Events = []EventRecord{}
+		for evs.Next() {
+			var e EventRecord
+			if err := evs.Scan(&e.EventID, &e.Event, &e.Type, &e.Reason, &e.OccurredAt, &e.ReceivedAt); err != nil {
+				evs.Close()
+				return nil, fmt.Errorf("store: event records: %w", err)
+			}
+			out[i].Events = append(out[i].Events, e)
+		}
+		if err := evs.Close(); err != nil {
+			return nil, fmt.Errorf("store: event records: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func nullPtr(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	return &n.Int64
+}
+
+// EraseSupporter removes the personal data and letter text of a normalized
+// address in every campaign: names, postcode and the address itself (kept
+// only as a keyed hash, so a repeat is still recognized), the subject,
+// body and error text of their messages, and the free text of their
+// delivery events. Messages not yet sent are cancelled. The rows stay, so
+// counts and the record that letters were sent remain right. It returns
+// how many supporter rows were erased.
+func (s *Store) EraseSupporter(ctx context.Context, email string) (int, error) {
+	hashed, err := s.ErasedEmail(ctx, email)
+	if err != nil {
+		return 0, err
+	}
+	now := s.nowMs()
+	n := 0
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM supporters WHERE email = ?`, email)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			for _, q := range []string{
+				`UPDATE message_events SET reason = '' WHERE message_id IN (SELECT id FROM messages WHERE supporter_id = ?)`,
+				`UPDATE messages SET status = 'cancelled', lease_until = 0
+					WHERE supporter_id = ? AND status IN ('unconfirmed', 'queued', 'sending', 'deferred')`,
+				`UPDATE messages SET subject = '', body = '', last_error = '' WHERE supporter_id = ?`,
+			} {
+				if _, err := tx.ExecContext(ctx, q, id); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE messages SET updated_at = ? WHERE supporter_id = ?`, now, id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE supporters SET email = ?, first_name = '', last_name = '', postcode = '',
+				erased_at = ? WHERE id = ?`, hashed, now, id); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: erase supporter: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FinalStatuses are the message statuses after which nothing more is sent.
+var FinalStatuses = []string{"sent", "delivered", "bounced", "dropped", "spamreport", "failed", "cancelled"}
+
+// Secret returns the random key kept under name in the settings table,
+// creating it on first use: it survives restarts, so links and forms
+// signed before a restart stay valid.
+func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
+	key := "secret:" + name
+	var v string
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if err == nil {
+		return []byte(v), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: read secret %s: %w", name, err)
+	}
+	v = rand.Text() + rand.Text()
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO NOTHING`, key, v, s.nowMs()); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: create secret %s: %w", name, err)
+	}
+	return []byte(v), nil
+}
+
+// PendingSupporter is an unconfirmed supporter about to get a confirmation email.
+type PendingSupporter struct {
+	ID        int64
+	Campaign  string
+	Email     string
+	FirstName string
+	LastName  string
+	CreatedAt int64 // unix ms
+}
+
+// ClaimConfirmationSend marks that a confirmation email goes out now to
+// the unconfirmed supporter with this address, unless one went out after
+// lastBefore. ok=false: nothing to send (confirmed, unknown, or too soon).
+// The check and the mark are one statement, so two simultaneous submits
+// send one email.
+func (s *Store) ClaimConfirmationSend(ctx context.Context, campaign, email string, lastBefore time.Time) (p PendingSupporter, ok bool, err error) {
+	err = s.w.QueryRowContext(ctx, `UPDATE supporters SET confirm_sent_at = ?
+		WHERE campaign = ? AND email = ? AND status = 'unconfirmed'
+		  AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?)
+		RETURNING id, campaign, email, first_name, last_name, created_at`,
+		s.nowMs(), campaign, email, lastBefore.UnixMilli()).
+		Scan(&p.ID, &p.Campaign, &p.Email, &p.FirstName, &p.LastName, &p.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, fmt.Errorf("store: claim confirmation send: %w", err)
+	}
+	return p, true, nil
+}
+
+// ReleaseConfirmationSend clears the mark after a failed send.
+func (s *Store) ReleaseConfirmationSend(ctx context.Context, supporterID int64) error {
+	if _, err := s.w.ExecContext(ctx, `UPDATE supporters SET confirm_sent_at = NULL WHERE id = ?`, supporterID); err != nil {
+		return fmt.Errorf("store: release confirmation send: %w", err)
+	}
+	return nil
+}
+
+// ConfirmResult is what ConfirmSupporter did.
+type ConfirmResult int
+
+const (
+	ConfirmMissing ConfirmResult = iota // no such supporter (purged)
+	ConfirmDone                         // confirmed now: messages queued
+	ConfirmAlready                      // confirmed before
+)
+
+// ConfirmSupporter confirms an unconfirmed supporter of a campaign and
+// queues their held messages, in one transaction.
+func (s *Store) ConfirmSupporter(ctx context.Context, campaign string, id int64) (ConfirmResult, error) {
+	res := ConfirmMissing
+	now := s.nowMs()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM supporters WHERE id = ? AND campaign = ? AND erased_at IS NULL`, id, campaign).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if status != SupporterUnconfirmed {
+			res = ConfirmAlready
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE supporters SET status = 'confirmed', confirmed_at = ? WHERE id = ?`, now, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, queued_at = ?, updated_at = ?
+			WHERE supporter_id = ? AND status = 'unconfirmed'`, now, now, now, id); err != nil {
+			return err
+		}
+		res = ConfirmDone
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: confirm supporter %d: %w", id, err)
+	}
+	return res, nil
+}
+
+// PurgeUnconfirmed deletes supporters still unconfirmed who wrote before
+// cutoff, with their held messages, and takes them off the counts.
+func (s *Store) PurgeUnconfirmed(ctx context.Context, cutoff time.Time) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, campaign FROM supporters WHERE status = 'unconfirmed' AND created_at < ?`, cutoff.UnixMilli())
+		if err != nil {
+			return err
+		}
+		type sup struct {
+			id       int64
+			campaign string
+		}
+		var sups []sup
+		for rows.Next() {
+			var x sup
+			if err := rows.Scan(&x.id, &x.campaign); err != nil {
+				rows.Close()
+				return err
+			}
+			sups = append(sups, x)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, x := range sups {
+			for _, q := range []string{
+				`DELETE FROM message_events WHERE message_id IN (SELECT id FROM messages WHERE supporter_id = ?)`,
+				`DELETE FROM messages WHERE supporter_id = ?`,
+				`DELETE FROM supporters WHERE id = ?`,
+			} {
+				if _, err := tx.ExecContext(ctx, q, x.id); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE counters SET supporters = MAX(supporters - 1, 0) WHERE campaign = ?`, x.campaign); err != nil {
+				return err
+			}
+		}
+		n = len(sups)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: purge unconfirmed: %w", err)
+	}
+	return n, nil
+}
+
+// PurgeLetterText empties the subject and body of messages that reached a
+// final state before cutoff. The rows stay: the send log and the counts.
+func (s *Store) PurgeLetterText(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET subject = '', body = ''
+		WHERE status IN ('sent', 'delivered', 'bounced', 'dropped', 'spamreport', 'failed', 'cancelled')
+		  AND updated_at < ? AND (body <> '' OR subject <> '')`, cutoff.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: purge letter text: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: purge letter text: %w", err)
+	}
+	return n, nil
+}

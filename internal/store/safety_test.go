@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
+)
+
+func unconfirmed(email string) NewSupporter {
+	s := sup(email)
+	s.Status = SupporterUnconfirmed
+	return s
+}
+
+func TestConfirmSupporterQueuesHeldMessages(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if _, err := s.CreateLetter(ctx, unconfirmed("a@example.org"), msgs("t1", "t2")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Claim(ctx, 10, time.Minute, nil); len(got) != 0 {
+		t.Fatalf("the sender claimed %d unconfirmed messages", len(got))
+	}
+	var id int64
+	s.r.QueryRow(`SELECT id FROM supporters`).Scan(&id)
+	tests := []struct {
+		campaign string
+		id       int64
+		want     ConfirmResult
+	}{
+		{"other", id, ConfirmMissing}, // a link of another campaign
+		{"c", id + 1, ConfirmMissing},
+		{"c", id, ConfirmDone},
+		{"c", id, ConfirmAlready},
+	}
+	for _, tt := range tests {
+		got, err := s.ConfirmSupporter(ctx, tt.campaign, tt.id)
+		if err != nil || got != tt.want {
+			t.Fatalf("confirm(%s, %d) = %v, %v; want %v", tt.campaign, tt.id, got, err, tt.want)
+		}
+	}
+	counts, _ := s.StatusCounts(ctx, "c")
+	if counts["queued"] != 2 || counts["unconfirmed"] != 0 {
+		t.Fatalf("after confirmation: %v", counts)
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM supporters WHERE status = 'confirmed' AND confirmed_at IS NOT NULL`); n != 1 {
+		t.Fatal("supporter not marked confirmed")
+	}
+}
+
+func TestClaimConfirmationSendThrottles(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	s.CreateLetter(ctx, unconfirmed("a@example.org"), msgs("t1"))
+	s.CreateLetter(ctx, sup("confirmed@example.org"), msgs("t1"))
+	claim := func(email string) bool {
+		_, ok, err := s.ClaimConfirmationSend(ctx, "c", email, now.Add(-10*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	steps := []struct {
+		advance time.Duration
+		email   string
+		want    bool
+	}{
+		{0, "a@example.org", true},
+		{0, "a@example.org", false},
+		{9 * time.Minute, "a@example.org", false},
+		{time.Minute, "a@example.org", true}, // ten minutes after the first
+		{0, "confirmed@example.org", false},
+		{0, "nobody@example.org", false},
+	}
+	for i, st := range steps {
+		now = now.Add(st.advance)
+		if got := claim(st.email); got != st.want {
+			t.Fatalf("step %d: claim %s = %v, want %v", i, st.email, got, st.want)
+		}
+	}
+	var id int64
+	s.r.QueryRow(`SELECT id FROM supporters WHERE email = 'a@example.org'`).Scan(&id)
+	if err := s.ReleaseConfirmationSend(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if !claim("a@example.org") {
+		t.Fatal("a released mark still throttles")
+	}
+}
+
+func TestPurgeUnconfirmed(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	s.CreateLetter(ctx, unconfirmed("old@example.org"), msgs("t1", "t2"))
+	s.CreateLetter(ctx, sup("confirmed-old@example.org"), msgs("t1", "t2"))
+	now = now.Add(47 * time.Hour)
+	s.CreateLetter(ctx, unconfirmed("new@example.org"), msgs("t1", "t2"))
+	now = now.Add(2 * time.Hour)
+	n, err := s.PurgeUnconfirmed(ctx, now.Add(-48*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want 1", n, err)
+	}
+	if c, _ := s.SupporterCount(ctx, "c"); c != 2 {
+		t.Fatalf("count = %d, want 2", c)
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM supporters WHERE email = 'old@example.org'`); n != 0 {
+		t.Fatal("the expired supporter is still there")
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM messages`); n != 4 {
+		t.Fatalf("messages = %d, want 4 (the confirmed and the recent unconfirmed)", n)
+	}
+	if n, _ := s.PurgeUnconfirmed(ctx, now.Add(-48*time.Hour)); n != 0 {
+		t.Fatal("a second purge removed more")
+	}
+}
+
+func TestPurgeLetterText(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	s.CreateLetter(ctx, sup("a@example.org"), msgs("t1", "t2", "t3"))
+	got, _ := s.Claim(ctx, 2, time.Minute, nil)
+	s.Finish(ctx, []delivery.Outcome{
+		{ID: got[0].ID, Status: "sent", Attempted: true, ProviderID: "p1"},
+		{ID: got[1].ID, Status: "failed", Attempted: true, Error: "bad"},
+	})
+	now = now.Add(24 * time.Hour)
+	s.CreateLetter(ctx, sup("b@example.org"), msgs("t1"))
+	got, _ = s.Claim(ctx, 1, time.Minute, nil) // t3 of a (oldest due), final a day later than the others
+	s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: "sent", Attempted: true, ProviderID: "p2"}})
+	now = now.Add(90 * 24 * time.Hour)
+	n, err := s.PurgeLetterText(ctx, now.Add(-90*24*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("purged %d, %v; want the 2 messages final for more than 90 days", n, err)
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM messages WHERE body = '' AND subject = ''`); n != 2 {
+		t.Fatalf("emptied rows = %d", n)
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM messages`); n != 4 {
+		t.Fatal("purging removed log rows")
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM messages WHERE status = 'sent' AND provider_message_id = 'p1' AND body = ''`); n != 1 {
+		t.Fatal("the sent row lost its log data or kept its text")
+	}
+	if n, _ := s.PurgeLetterText(ctx, now.Add(-90*24*time.Hour)); n != 0 {
+		t.Fatal("a second purge changed rows")
+	}
+}
+
+func TestSecretIsStable(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a, err := s.Secret(ctx, "x")
+	if err != nil || len(a) < 32 {
+		t.Fatalf("secret %q, %v", a, err)
+	}
+	b, _ := s.Secret(ctx, "x")
+	c, _ := s.Secret(ctx, "y")
+	if string(a) != string(b) || string(a) == string(c) {
+		t.Fatal("a secret must be stable per name and differ between names")
+	}
+}
+
+func TestErasedCheckUsesAnIndex(t *testing.T) {
+	s := openTest(t)
+	var id, parent, notused int
+	var detail string
+	rows, err := s.r.Query(`EXPLAIN QUERY PLAN SELECT EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL)`, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	plan := ""
+	for rows.Next() {
+		rows.Scan(&id, &parent, &notused, &detail)
+		plan += detail + "\n"
+	}
+	if !strings.Contains(plan, "supporters_erased") {
+		t.Fatalf("the erased check scans the supporters:\n%s", plan)
+	}
+}

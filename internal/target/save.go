@@ -1,0 +1,85 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// saveMu keeps two saves from interleaving their backup and rename.
+var saveMu sync.Mutex
+
+// Save validates targets exactly as start-up does (Parse on the marshalled
+// bytes), writes them to the registry's file atomically — a temporary file
+// in the same folder, renamed over the old one, which is kept as
+// "<file>.bak" — and puts the new list in force at once.
+func (r *Registry) Save(targets []Target) error {
+	if r.path == "" {
+		return errors.New("targets: registry has no file")
+	}
+	saveMu.Lock()
+	defer saveMu.Unlock()
+	data, err := Marshal(targets)
+	if err != nil {
+		return err
+	}
+	parsed, err := Parse(r.path, data)
+	if err != nil {
+		return err
+	}
+	if err := WriteAtomic(r.path, data); err != nil {
+		return err
+	}
+	r.cur.Store(&List{All: parsed})
+	return nil
+}
+
+// WriteAtomic replaces path with data: it writes a temporary file in the same
+// folder, syncs it, keeps the current file as path+".bak", then renames the
+// temporary file over path. A reader never sees a half-written file.
+func WriteAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("targets: save: %w", err)
+	}
+	tmpName := tmp.Name()
+	fail := func(err error) error {
+		tmp.Close()
+		os.Remove(tmpName)
+		return fmt.Errorf("targets: save %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(err)
+	}
+	if old, err := os.ReadFile(path); err == nil {
+		if err := os.WriteFile(path+".bak", old, mode); err != nil {
+			os.Remove(tmpName)
+			return fmt.Errorf("targets: save %s: keep backup: %w", path, err)
+		}
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		os.Remove(tmpName)
+		return fmt.Errorf("targets: save %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"math"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+)
+
+// Security is the web layer's abuse and hardening settings.
+type Security struct {
+	// SubmitRate is letters per minute per client IP (0 = no limit),
+	// SubmitBurst how many may come at once (default 3).
+	SubmitRate  int
+	SubmitBurst int
+	// TrustedProxies are the networks whose X-Forwarded-For is believed;
+	// none: the client IP is the connection's address.
+	TrustedProxies []*net.IPNet
+	// CORSOrigins may call /api/v1 from a browser (none: no CORS headers).
+	CORSOrigins []string
+	// FormSecret signs the form's render time (required).
+	FormSecret []byte
+	// FormMinTime is the least time between rendering the form and a
+	// human submitting it; FormMaxAge is when a rendered form expires.
+	FormMinTime time.Duration
+	FormMaxAge  time.Duration
+	// Now is the clock (tests); nil: time.Now.
+	Now func() time.Time
+}
+
+// Request bodies on public routes are bounded. A letter at its limits,
+// URL-encoded with every character a 4-byte one, is about 66 KB.
+const bodyLimit = "128K"
+
+const csrfCookie = "outcry_csrf"
+
+func (s *Server) now() time.Time {
+	if s.d.Security.Now != nil {
+		return s.d.Security.Now()
+	}
+	return time.Now()
+}
+
+// securityHeaders sets strict headers on every response. The pages load
+// only their own stylesheet, script and images; nothing is inline.
+func (s *Server) securityHeaders() echo.MiddlewareFunc {
+	img := "'self' data:"
+	if u, err := url.Parse(s.d.Campaign.Image.Src); err == nil && u.Scheme == "https" && u.Host != "" {
+		img += " https://" + u.Host // a campaign image hosted elsewhere
+	}
+	hsts := 0
+	if strings.HasPrefix(s.d.BaseURL, "https://") {
+		hsts = 31536000
+	}
+	return middleware.SecureWithConfig(middleware.SecureConfig{
+		ContentTypeNosniff: "nosniff",
+		XFrameOptions:      "DENY",
+		HSTSMaxAge:         hsts,
+		ReferrerPolicy:     "strict-origin-when-cross-origin",
+		ContentSecurityPolicy: "default-src 'self'; img-src " + img + "; style-src 'self'; script-src 'self'; " +
+			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+	})
+}
+
+// ipExtractor trusts X-Forwarded-For only from the configured proxies.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// submitLimit limits letter submissions per client IP; nil when off.
+func (s *Server) submitLimit() echo.MiddlewareFunc {
+	perMin := s.d.Security.SubmitRate
+	if perMin <= 0 {
+		return nil
+	}
+	burst := s.d.Security.SubmitBurst
+	if burst <= 0 {
+		burst = 3
+	}
+	retryAfter := strconv.Itoa(int(math.Ceil(60 / float64(perMin))))
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(float64(perMin) / 60), Burst: burst, ExpiresIn: 3 * time.Minute,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", retryAfter)
+			s.log.Info("submission rate limit reached", "path", c.Request().URL.Path)
+			return echo.NewHTTPError(http.StatusTooManyRequests,
+				"Too many letters were sent from your network in a short time. Please wait a minute and try again.")
+		},
+	})
+}
+
+// csrf guards the HTML form with a double-submit cookie: the form carries
+// the token in its hidden "csrf" field, the cookie holds the same value.
+// A SameSite=Lax, HttpOnly cookie is not sent with a cross-site POST.
+func (s *Server) csrf() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:csrf",
+		CookieName:     csrfCookie,
+		CookiePath:     "/",
+		CookieMaxAge:   86400,
+		CookieSecure:   s.secureCookies(),
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteLaxMode,
+		// A browser that says a POST is cross-site or same-site still needs the token.
+		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) { return false, nil },
+		ErrorHandler:          s.csrfFailed,
+	})
+}
+
+func (s *Server) secureCookies() bool { return strings.HasPrefix(s.d.BaseURL, "https://") }
+
+// csrfToken is the token for the form being rendered: the middleware's, or
+// (when re-rendering after a failed check) the cookie's or a new one.
+func (s *Server) csrfToken(c echo.Context) string {
+	if t, ok := c.Get("csrf").(string); ok && t != "" {
+		return t
+	}
+	if k, err := c.Cookie(csrfCookie); err == nil && k.Value != "" && len(k.Value) <= 64 {
+		return k.Value
+	}
+	t := rand.Text()
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: t, Path: "/", MaxAge: 86400, Secure: s.secureCookies(),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	c.Set("csrf", t)
+	return t
+}
+
+// requireJSON refuses an API write that is not JSON (415): a browser cannot
+// send application/json cross-site without a CORS preflight.
+func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+		if err != nil || mt != echo.MIMEApplicationJSON {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "The request body must be JSON (Content-Type: application/json).")
+		}
+		return next(c)
+	}
+}
+
+// cors lets the configured origins call /api/v1 from a browser.
+func (s *Server) cors() echo.MiddlewareFunc {
+	if len(s.d.Security.CORSOrigins) == 0 {
+		return nil
+	}
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		Skipper:      func(c echo.Context) bool { return !strings.HasPrefix(c.Request().URL.Path, "/api/v1/") },
+		AllowOrigins: s.d.Security.CORSOrigins,
+		AllowMethods: []string{http.MethodGet, http.MethodPost},
+		AllowHeaders: []string{echo.HeaderContentType},
+		MaxAge:       3600,
+	})
+}
+
+// Form stamps: the time the form was rendered, signed so that a bot cannot
+// pretend it took its time. "<unix ms>.<base64url HMAC-SHA256>".
+
+func (s *Server) stamp(t time.Time) string {
+	ms := strconv.FormatInt(t.UnixMilli(), 10)
+	return ms + "." + s.stampMAC(ms)
+}
+
+func (s *Server) stampMAC(ms string) string {
+	m := hmac.New(sha256.New, s.d.Security.FormSecret)
+	m.Write([]byte("outcry form stamp\x00" + ms))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+type stampCheck int
+
+const (
+	stampOK      stampCheck = iota
+	stampMissing            // no stamp: re-render and ask again
+	stampForged             // not signed by us: a bot
+	stampTooFast            // sooner than a person could write: a bot
+	stampExpired            // an old page: re-render and ask again
+)
+
+func (s *Server) checkStamp(v string) stampCheck {
+	if v == "" {
+		return stampMissing
+	}
+	ms, mac, ok := strings.Cut(v, ".")
+	if !ok || len(v) > 100 || !hmac.Equal([]byte(mac), []byte(s.stampMAC(ms))) {
+		return stampForged
+	}
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return stampForged
+	}
+	age := s.now().Sub(time.UnixMilli(n))
+	maxAge := s.d.Security.FormMaxAge
+	if maxAge <= 0 {
+		maxAge = 24 * time.Hour
+	}
+	switch {
+	case age < s.d.Security.FormMinTime:
+		return stampTooFast
+	case age > maxAge:
+		return stampExpired
+	}
+	return stampOK
+}
