@@ -45,10 +45,27 @@ func letterBody(run int64, worker, i int) []byte {
 		`"consent_updates":false,"accept_privacy":true}`, run, worker, i)
 }
 
+// loadRaw is what one or more load rounds measured, before summary.
+type loadRaw struct {
+	lat     []time.Duration
+	errors  int64
+	elapsed time.Duration
+}
+
+func (a *loadRaw) add(b loadRaw) {
+	a.lat = append(a.lat, b.lat...)
+	a.errors += b.errors
+	a.elapsed += b.elapsed
+}
+
 // runLoad posts unique letters to url from conns connections for warmup
 // (not counted) and then dur, and returns the counted figures. Only 2xx
 // answers count as successes; everything else is an error.
 func runLoad(ctx context.Context, url string, conns int, warmup, dur time.Duration) loadResult {
+	return runRaw(ctx, url, conns, warmup, dur).summary()
+}
+
+func runRaw(ctx context.Context, url string, conns int, warmup, dur time.Duration) loadRaw {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        conns * 2,
@@ -101,16 +118,20 @@ func runLoad(ctx context.Context, url string, conns int, warmup, dur time.Durati
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(measureFrom)
-	var all []time.Duration
-	var r loadResult
+	raw := loadRaw{elapsed: time.Since(measureFrom)}
 	for w := range conns {
-		all = append(all, lat[w]...)
-		r.Errors += errs[w]
+		raw.lat = append(raw.lat, lat[w]...)
+		raw.errors += errs[w]
 	}
+	return raw
+}
+
+func (raw loadRaw) summary() loadResult {
+	all := slices.Clone(raw.lat)
 	slices.Sort(all)
+	r := loadResult{Errors: raw.errors}
 	r.Requests = int64(len(all))
-	r.Seconds = elapsed.Seconds()
+	r.Seconds = raw.elapsed.Seconds()
 	r.RPS = float64(r.Requests-r.Errors) / r.Seconds
 	if len(all) > 0 {
 		r.P50ms = ms(all[len(all)*50/100])

@@ -164,34 +164,71 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 		PeakRSSWhich: "the outcry server child process (VmHWM from /proc/<pid>/status); each step runs its own process, the figure is the largest"}
 	warmup := min(time.Second, o.duration/5)
 
-	// 1. Baselines.
-	for _, b := range []struct {
-		kind string
-		out  *loadResult
-	}{{"bare", &res.Bare}, {"insert", &res.Insert}} {
+	// 1 and 2. The baselines and the sign endpoint, measured in interleaved
+	// rounds (bare, insert, sign, bare, …) so that whatever else the machine
+	// does at the time weighs on all three alike: their ratios are what
+	// this run can trust.
+	type server struct {
+		name string
+		c    *child
+		url  string
+		raw  loadRaw
+	}
+	var servers []*server
+	defer func() {
+		for _, s := range servers {
+			s.c.stop()
+		}
+	}()
+	for _, kind := range []string{"bare", "insert"} {
 		addr, err := freeAddr()
 		if err != nil {
 			return nil, err
 		}
-		c, err := startChild(ctx, "baseline-"+b.kind, dir, addr, self,
-			[]string{"-serve-baseline", b.kind, "-addr", addr, "-db", filepath.Join(dir, "baseline.db")}, nil)
+		c, err := startChild(ctx, "baseline-"+kind, dir, addr, self,
+			[]string{"-serve-baseline", kind, "-addr", addr, "-db", filepath.Join(dir, "baseline.db")}, nil)
 		if err != nil {
 			return nil, err
 		}
-		logf("baseline %s: %d connections for %s", b.kind, o.conns, o.duration)
-		*b.out = runLoad(ctx, c.url+"/api/v1/campaigns/x/letters", o.conns, warmup, o.duration)
-		if err := c.stop(); err != nil {
-			return nil, err
-		}
+		servers = append(servers, &server{name: "baseline " + kind, c: c, url: c.url + "/api/v1/campaigns/x/letters"})
 	}
-
-	// 2. The sign endpoint of the real server, its sender running.
-	sign, err := measureSign(ctx, o, dir, bin, warmup, logf)
+	signChild, fake, signURL, err := startSign(ctx, o, dir, bin)
 	if err != nil {
 		return nil, err
 	}
-	res.Sign, res.SignSendRate, res.SignSentDuring = sign.load, o.signRate, sign.sent
-	res.PeakRSSEach["sign"] = sign.rss
+	defer fake.Close()
+	sign := &server{name: "outcry sign", c: signChild, url: signURL}
+	servers = append(servers, sign)
+	rounds := 5
+	if o.short {
+		rounds = 2
+	}
+	per := o.duration / time.Duration(rounds)
+	logf("baselines and sign endpoint: %d rounds of %s each, %d connections, outcry's sender running", rounds, per, o.conns)
+	for r := range rounds {
+		for _, s := range servers {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			warm := time.Duration(0)
+			if r == 0 {
+				warm = warmup
+			}
+			s.raw.add(runRaw(ctx, s.url, o.conns, warm, per))
+		}
+	}
+	res.Bare, res.Insert, res.Sign = servers[0].raw.summary(), servers[1].raw.summary(), sign.raw.summary()
+	rss, err := signChild.peakRSS()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range servers {
+		if err := s.c.stop(); err != nil {
+			return nil, err
+		}
+	}
+	res.SignSendRate, res.SignSentDuring = o.signRate, fake.Count()
+	res.PeakRSSEach["sign"] = rss
 	res.SignOverInsert = ratio(res.Sign.RPS, res.Insert.RPS)
 	res.SignOverBare = ratio(res.Sign.RPS, res.Bare.RPS)
 

@@ -55,38 +55,26 @@ func bundledSlug() (string, error) {
 	return c.Slug, nil
 }
 
-type signResult struct {
-	load loadResult
-	sent int
-	rss  float64
-}
-
-func measureSign(ctx context.Context, o options, dir, bin string, warmup time.Duration, logf func(string, ...any)) (signResult, error) {
+// startSign starts the outcry server for the sign run, its sender sending
+// to a fake SendGrid; the caller stops both.
+func startSign(ctx context.Context, o options, dir, bin string) (*child, *sgfake.Server, string, error) {
 	slug, err := bundledSlug()
 	if err != nil {
-		return signResult{}, err
+		return nil, nil, "", err
 	}
 	fake := sgfake.New()
-	defer fake.Close()
 	fake.SetRecord(false)
 	addr, err := freeAddr()
 	if err != nil {
-		return signResult{}, err
+		fake.Close()
+		return nil, nil, "", err
 	}
 	c, err := startChild(ctx, "outcry-sign", dir, addr, bin, nil, outcryEnv(addr, filepath.Join(dir, "sign.db"), dir, fake.URL(), o.signRate))
 	if err != nil {
-		return signResult{}, err
+		fake.Close()
+		return nil, nil, "", err
 	}
-	logf("outcry sign endpoint: %d connections for %s, sender running", o.conns, o.duration)
-	l := runLoad(ctx, c.url+"/api/v1/campaigns/"+slug+"/letters", o.conns, warmup, o.duration)
-	rss, rerr := c.peakRSS()
-	if err := c.stop(); err != nil {
-		return signResult{}, err
-	}
-	if rerr != nil {
-		return signResult{}, rerr
-	}
-	return signResult{load: l, sent: fake.Count(), rss: rss}, nil
+	return c, fake, c.url + "/api/v1/campaigns/" + slug + "/letters", nil
 }
 
 // fillQueue stores n letters through the letter service (validated,
