@@ -296,7 +296,7 @@ func printTable(w io.Writer, r *results) {
 	if r.SignSendRate > 0 {
 		rateName = fmt.Sprintf("%g/s", r.SignSendRate)
 	}
-	row("messages sent during the sign run ("+rateName+")", fmt.Sprintf("%d", r.SignSentDuring), "", nil)
+	row("sent by its sender meanwhile ("+rateName+")", fmt.Sprintf("%d", r.SignSentDuring), "", nil)
 	row(fmt.Sprintf("drain %d messages, no limit: msg/s", r.DrainMessages), fmt.Sprintf("%.0f", r.DrainRate), ">= 5000", b(r.DrainRate >= 5000))
 	row("drain seconds", fmt.Sprintf("%.2f", r.DrainSeconds), "", nil)
 	row(fmt.Sprintf("rate %g/s over %.0f s: achieved", r.RateLimit, r.RateSeconds), fmt.Sprintf("%.2f/s (%+.2f %%)", r.RateAchieved, r.RateErrorPct), "± 1 %", b(math.Abs(r.RateErrorPct) <= 1))
