@@ -28,6 +28,8 @@ func hourlyChart(hours []store.HourCount) template.HTML {
 	fmt.Fprintf(&b, `<title id="chart-t">Letters per hour</title><desc id="chart-d">%d letters from %s to %s UTC; the busiest hour had %d.</desc>`,
 		total, first.Format("2006-01-02 15:04"), last.Format("2006-01-02 15:04"), peak)
 	plotW := w - left - pad
+	// A slot per hour; a bar no wider than 40 (one or two hours of letters
+	// would otherwise fill the whole chart with one block).
 	bw := plotW / float64(len(hours))
 	// Axis and gridline at the peak.
 	fmt.Fprintf(&b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, pad+h, w-pad, pad+h)
@@ -35,7 +37,9 @@ func hourlyChart(hours []store.HourCount) template.HTML {
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end">%d</text>`, left-4, pad+4, peak)
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end">0</text>`, left-4, pad+h)
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f">%s</text>`, left, h+pad*2-2, first.Format("Jan 2 15:04"))
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`, w-pad, h+pad*2-2, last.Format("Jan 2 15:04"))
+	if !last.Equal(first) {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`, w-pad, h+pad*2-2, last.Format("Jan 2 15:04"))
+	}
 	b.WriteString(`<g class="bars">`)
 	for i, hc := range hours {
 		if hc.Count == 0 {
@@ -43,7 +47,7 @@ func hourlyChart(hours []store.HourCount) template.HTML {
 		}
 		bh := float64(hc.Count) / float64(peak) * h
 		fmt.Fprintf(&b, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f"><title>%s: %d</title></rect>`,
-			left+float64(i)*bw, pad+h-bh, max(bw*0.9, 0.5), bh, hc.Hour.Format("2006-01-02 15:00"), hc.Count)
+			left+float64(i)*bw, pad+h-bh, min(max(bw*0.9, 0.5), 40), bh, hc.Hour.Format("2006-01-02 15:00"), hc.Count)
 	}
 	b.WriteString(`</g></svg>`)
 	return template.HTML(b.String())

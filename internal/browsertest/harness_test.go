@@ -3,6 +3,8 @@ package browsertest
 import (
 	"context"
 	"database/sql"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -18,7 +20,9 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/outcry/outcry"
+	"github.com/outcry/outcry/internal/admin"
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
@@ -119,18 +123,51 @@ func tab(t *testing.T) context.Context {
 	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
 	ctx, cancelT := context.WithTimeout(ctx, 45*time.Second)
 	t.Cleanup(func() { cancelT(); cancel() })
+	// Every tab acts as the focused page: the tests run in parallel tabs of
+	// one browser, and :focus-visible (checked by a11y.js) matches only in a
+	// page that has focus, so the check failed now and then under load.
+	if err := chromedp.Do(ctx); err != nil { // open the tab
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	return ctx
 }
 
 // app is the real web server over a fresh database, built from the same
 // embedded templates, static files and bundled campaign as cmd/outcry.
 type app struct {
-	URL    string
-	Store  *store.Store
-	DBPath string
+	URL         string
+	Store       *store.Store
+	DBPath      string
+	TargetsPath string
+	Campaign    *campaign.Campaign
+	Letters     *letter.Service
+	// Sender is the real sender with the dry-run mailer, set with
+	// withConsole (it runs only with withSender).
+	Sender *delivery.Sender
+	DryRun *delivery.DryRun
 }
 
-func newApp(t *testing.T) *app {
+// appOptions choose what newApp adds to the public pages.
+type appOptions struct {
+	console bool // the organizer console at /admin, password consolePassword
+	sender  bool // run the sender until the test ends
+}
+
+type appOption func(*appOptions)
+
+// withConsole registers the organizer console (internal/admin) as
+// cmd/outcry does, with the password consolePassword.
+func withConsole(o *appOptions) { o.console = true }
+
+// withSender also runs the real delivery.Sender (dry-run mailer).
+func withSender(o *appOptions) { o.console, o.sender = true, true }
+
+const consolePassword = "browser test organizer password"
+
+func newApp(t *testing.T, options ...appOption) *app {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -169,20 +206,46 @@ func newApp(t *testing.T) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	var o appOptions
+	for _, f := range options {
+		f(&o)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := &app{Store: st, DBPath: dbPath, TargetsPath: tpath, Campaign: camp}
+	a.Letters = &letter.Service{Store: st, Targets: reg, Renderer: renderer, Messages: msgs}
+	if o.console {
+		a.DryRun = delivery.NewDryRun(quiet)
+		a.Sender = delivery.NewSender(st, a.DryRun, delivery.Options{PollInterval: 20 * time.Millisecond, Logger: quiet})
+		a.Letters.Queued = a.Sender.Notify
+	}
 	hs := httptest.NewUnstartedServer(nil)
 	srv, err := web.New(web.Deps{
 		Campaign: camp, Store: st, Targets: reg, Templates: templates, Static: outcry.Static(),
-		Letters:  &letter.Service{Store: st, Targets: reg, Renderer: renderer, Messages: msgs},
+		Letters:  a.Letters,
 		BaseURL:  "http://" + hs.Listener.Addr().String(),
 		Messages: msgs,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.console {
+		if _, err := admin.Register(srv.Echo, admin.Deps{Campaign: camp, Store: st, Targets: reg, Renderer: renderer,
+			Sender: a.Sender, Templates: templates, Password: consolePassword, SendRate: 5, HourlyCap: 30,
+			Logger: quiet}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if o.sender {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { a.Sender.Run(ctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
 	hs.Config.Handler = srv.Echo
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &app{URL: hs.URL, Store: st, DBPath: dbPath}
+	a.URL = hs.URL
+	return a
 }
 
 // queuedMessage is one row of the send log.
