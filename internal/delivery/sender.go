@@ -66,6 +66,7 @@ type Sender struct {
 	mailer  Mailer
 	opt     Options
 	limiter *rate.Limiter
+	rateMu  sync.Mutex // one worker at a time holds a slot of the limiter (pace.go)
 	log     *slog.Logger
 	now     func() time.Time
 
@@ -278,7 +279,7 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 		back.Next = until
 		return back
 	}
-	if err := s.limiter.Wait(ctx); err != nil {
+	if err := s.pace(ctx); err != nil {
 		s.unreserve(m.TargetID)
 		return back
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/outcry/outcry/internal/store"
 )
 
-func newStore(t *testing.T) *store.Store {
+func newStore(t testing.TB) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"))
 	if err != nil {
@@ -29,7 +29,7 @@ func queue(t *testing.T, s *store.Store, n int, targets ...string) {
 }
 
 // queueAs is queue with supporters' addresses starting with prefix.
-func queueAs(t *testing.T, s *store.Store, prefix string, n int, targets ...string) {
+func queueAs(t testing.TB, s *store.Store, prefix string, n int, targets ...string) {
 	t.Helper()
 	for i := range n {
 		var msgs []store.NewMessage
@@ -56,7 +56,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func counts(t *testing.T, s *store.Store) map[string]int {
+func counts(t testing.TB, s *store.Store) map[string]int {
 	t.Helper()
 	c, err := s.StatusCounts(context.Background(), "c")
 	if err != nil {

@@ -229,11 +229,11 @@ func TestMessageCountsBackfill(t *testing.T) {
 	}
 }
 
-// BenchmarkCreateLetter measures one signature (a supporter and a message
+// BenchmarkCreateLetterTriggers measures one signature (a supporter and a message
 // for each of 4 targets, one transaction) with the message_counts triggers
 // and, for comparison, without them
 // (go test -run '^$' -bench CreateLetter ./internal/store).
-func BenchmarkCreateLetter(b *testing.B) {
+func BenchmarkCreateLetterTriggers(b *testing.B) {
 	for _, triggers := range []bool{true, false} {
 		name := "triggers"
 		if !triggers {

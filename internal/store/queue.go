@@ -27,23 +27,34 @@ const (
 func (s *Store) Claim(ctx context.Context, limit int, lease time.Duration, skipTargets []string) ([]delivery.Message, error) {
 	now := s.nowMs()
 	skip := ""
-	args := []any{now + lease.Milliseconds(), now, now, now}
+	var skipArgs []any
 	if len(skipTargets) > 0 {
 		skip = "AND target_id NOT IN (?" + strings.Repeat(",?", len(skipTargets)-1) + ")"
 		for _, t := range skipTargets {
-			args = append(args, t)
+			skipArgs = append(skipArgs, t)
 		}
 	}
-	args = append(args, limit)
+	// Two index walks, each stopping at the limit: expired leases first
+	// (rare: their sender crashed), then queued messages in due order. (One
+	// query with OR made SQLite collect and sort every due row on each
+	// claim: a drain of N messages read O(N²) rows.)
+	const paused = `target_id NOT IN (SELECT target_id FROM target_state WHERE paused = 1 OR needs_attention = 1)`
+	args := []any{now + lease.Milliseconds(), now, now}
+	args = append(args, skipArgs...)
+	args = append(args, limit, now)
+	args = append(args, skipArgs...)
+	args = append(args, limit, limit)
 	var out []delivery.Message
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE messages SET status = 'sending', lease_until = ?, updated_at = ?
 			WHERE id IN (
-				SELECT id FROM messages
-				WHERE ((status = 'queued' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until < ?))
-				  AND target_id NOT IN (SELECT target_id FROM target_state WHERE paused = 1 OR needs_attention = 1)
-				  `+skip+`
-				ORDER BY next_attempt_at, id
+				SELECT id FROM (SELECT id FROM messages
+					WHERE status = 'sending' AND lease_until < ? AND `+paused+` `+skip+`
+					ORDER BY next_attempt_at, id LIMIT ?)
+				UNION ALL
+				SELECT id FROM (SELECT id FROM messages INDEXED BY messages_due
+					WHERE status = 'queued' AND next_attempt_at <= ? AND `+paused+` `+skip+`
+					ORDER BY next_attempt_at, id LIMIT ?)
 				LIMIT ?)
 			RETURNING id`, args...)
 		if err != nil {

@@ -29,7 +29,7 @@ type Store struct {
 	r   *sql.DB
 	now func() time.Time
 
-	insertMessage *sql.Stmt // prepared once on the writer (letters.go)
+	letters letterWriter // group commit of CreateLetter (groupcommit.go)
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -47,10 +47,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	if s.insertMessage, err = w.PrepareContext(ctx, insertMessageSQL); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("store: prepare: %w", err)
-	}
 	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		w.Close()
@@ -66,13 +62,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// dsn sets busy_timeout first, then WAL, synchronous=NORMAL and foreign keys.
+// dsn sets busy_timeout first, then WAL, synchronous=NORMAL, foreign keys
+// and temporary storage in memory.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "temp_store(MEMORY)") // savepoint journals of group commits stay in memory
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	}
@@ -83,9 +81,6 @@ func dsn(path string, readOnly bool) string {
 // Close closes both pools.
 func (s *Store) Close() error {
 	var errs []error
-	if s.insertMessage != nil {
-		errs = append(errs, s.insertMessage.Close())
-	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}

@@ -27,7 +27,7 @@ type testApp struct {
 	http  *httptest.Server
 }
 
-func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
+func newTestApp(t testing.TB, opts ...func(*Deps)) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "web.db"))

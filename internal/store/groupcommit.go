@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Group commit of letters. A commit costs more than the inserts it makes
+// durable (the WAL frames of every page touched are written at commit), so
+// concurrent CreateLetter calls share transactions: the first caller to find
+// no batch in progress becomes the leader and writes everything queued in one
+// transaction, then the next lot, until the queue is empty; the others wait
+// for their own result. Each letter runs inside its own SAVEPOINT, so one
+// letter's failure is rolled back alone and reported to its caller only, and
+// the unique index still decides, letter by letter, which submission from an
+// address is the first. Only a failed BEGIN or COMMIT fails the whole batch,
+// and then nothing of it was written.
+
+// maxGroup bounds the letters written in one transaction.
+const maxGroup = 128
+
+// groupTimeout bounds one batch transaction; it does not depend on the
+// context of the caller who happens to lead it.
+const groupTimeout = 30 * time.Second
+
+type letterJob struct {
+	sup  NewSupporter
+	msgs []NewMessage
+	done chan letterResult // buffered, 1
+}
+
+type letterResult struct {
+	created bool
+	err     error
+}
+
+type letterWriter struct {
+	mu      sync.Mutex
+	queue   []*letterJob
+	leading bool
+}
+
+// writeLetter queues a letter for the next group transaction and returns
+// its own result.
+func (s *Store) writeLetter(ctx context.Context, sup NewSupporter, msgs []NewMessage) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	j := &letterJob{sup: sup, msgs: msgs, done: make(chan letterResult, 1)}
+	lw := &s.letters
+	lw.mu.Lock()
+	lw.queue = append(lw.queue, j)
+	lead := !lw.leading
+	lw.leading = true
+	lw.mu.Unlock()
+	if lead {
+		s.leadGroups(ctx)
+	}
+	r := <-j.done
+	return r.created, r.err
+}
+
+// leadGroups writes queued letters in batches until the queue is empty.
+func (s *Store) leadGroups(ctx context.Context) {
+	lw := &s.letters
+	for {
+		lw.mu.Lock()
+		n := min(len(lw.queue), maxGroup)
+		if n == 0 {
+			lw.leading = false
+			lw.mu.Unlock()
+			return
+		}
+		batch := make([]*letterJob, n)
+		copy(batch, lw.queue)
+		lw.queue = append(lw.queue[:0], lw.queue[n:]...)
+		lw.mu.Unlock()
+		s.writeGroup(context.WithoutCancel(ctx), batch)
+	}
+}
+
+// writeGroup writes one batch in one transaction and answers every job.
+func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
+	ctx, cancel := context.WithTimeout(ctx, groupTimeout)
+	defer cancel()
+	results := make([]letterResult, len(batch))
+	now := s.nowMs()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		ins, err := newLetterStmts(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer ins.close()
+		counts := map[string]int{}
+		for i, j := range batch {
+			created, err, fatal := ins.letter(ctx, tx, j.sup, j.msgs, now)
+			if fatal != nil {
+				return fatal // the transaction itself is broken: fail the batch
+			}
+			results[i] = letterResult{created: created, err: err}
+			if created {
+				counts[j.sup.Campaign]++
+			}
+		}
+		for campaign, n := range counts {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO counters (campaign, supporters) VALUES (?, ?)
+				ON CONFLICT (campaign) DO UPDATE SET supporters = supporters + excluded.supporters`, campaign, n); err != nil {
+				return fmt.Errorf("count supporters: %w", err)
+			}
+		}
+		return nil
+	})
+	for i, j := range batch {
+		r := results[i]
+		if err != nil { // the transaction failed: nothing of the batch was written
+			r = letterResult{err: err}
+		}
+		j.done <- r
+	}
+}
+
+// letterStmts are the batch's prepared inserts.
+type letterStmts struct {
+	supporter, message *sql.Stmt
+}
+
+func newLetterStmts(ctx context.Context, tx *sql.Tx) (*letterStmts, error) {
+	sup, err := tx.PrepareContext(ctx, `INSERT INTO supporters
+		(campaign, email, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (campaign, email) DO NOTHING
+		RETURNING id`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare supporter insert: %w", err)
+	}
+	msg, err := tx.PrepareContext(ctx, `INSERT INTO messages
+		(public_id, supporter_id, campaign, target_id, target_email, target_name, subject, body,
+		 status, next_attempt_at, queued_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		sup.Close()
+		return nil, fmt.Errorf("prepare message insert: %w", err)
+	}
+	return &letterStmts{supporter: sup, message: msg}, nil
+}
+
+func (st *letterStmts) close() {
+	st.supporter.Close()
+	st.message.Close()
+}
+
+// letter writes one supporter and their messages inside a savepoint. It
+// returns created=false, and writes nothing, when the address has already
+// written to the campaign (in an earlier transaction or earlier in this one).
+// err is this letter's failure, rolled back to its savepoint; fatal is a
+// failure of the savepoint itself, after which the transaction is not safe
+// to continue.
+func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter, msgs []NewMessage, now int64) (created bool, err, fatal error) {
+	if sup.Status == "" {
+		sup.Status = SupporterConfirmed
+	}
+	msgStatus := StatusQueued
+	if sup.Status == SupporterUnconfirmed {
+		msgStatus = StatusUnconfirmed
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT letter`); err != nil {
+		return false, nil, fmt.Errorf("savepoint: %w", err)
+	}
+	created, err = func() (bool, error) {
+		var id int64
+		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.FirstName, sup.LastName, sup.Postcode,
+			sup.ConsentUpdates, sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil // already written: a repeat creates nothing
+		}
+		if err != nil {
+			return false, fmt.Errorf("insert supporter: %w", err)
+		}
+		for _, m := range msgs {
+			if _, err := st.message.ExecContext(ctx, rand.Text(), id, sup.Campaign, m.TargetID, m.TargetEmail, m.TargetName,
+				m.Subject, m.Body, msgStatus, now, now, now); err != nil {
+				return false, fmt.Errorf("insert message for %s: %w", m.TargetID, err)
+			}
+		}
+		return true, nil
+	}()
+	if err != nil {
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO letter`); rerr != nil {
+			return false, nil, errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
+		}
+	}
+	if _, rerr := tx.ExecContext(ctx, `RELEASE letter`); rerr != nil {
+		return false, nil, errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
+	}
+	return created, err, nil
+}
