@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/mail"
 	"strings"
 	"unicode/utf8"
 
@@ -40,7 +39,9 @@ func supporterEmail(raw string) (string, error) {
 	case strings.ContainsAny(email, "\r\n"):
 		return "", errEmail("An email address is one line.")
 	}
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+	// The same check as the public form, so that every address a supporter
+	// could write with can be found, exported and erased here.
+	if !letter.ValidEmail(email) {
 		return "", errEmail("This is not an email address.")
 	}
 	return email, nil

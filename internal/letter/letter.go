@@ -209,3 +209,9 @@ func FromForm(form url.Values) Submission {
 		AcceptPrivacy:  form.Get("accept_privacy") != "",
 	}
 }
+
+// ValidEmail reports whether a normalized address passes the same checks as
+// the email field of a letter.
+func ValidEmail(email string) bool {
+	return validate.Var(email, "required,max=254,singleline,email") == nil
+}

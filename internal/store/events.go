@@ -12,6 +12,11 @@ import (
 	"github.com/outcry/outcry/internal/webhook"
 )
 
+// matchEventSQL finds an event's message by our opaque id or the provider's
+// id; written so that SQLite uses both indexes rather than scanning.
+const matchEventSQL = `SELECT id, status, target_id FROM messages
+	WHERE public_id = ? OR (provider_message_id = ? AND provider_message_id <> '') LIMIT 1`
+
 // EventResult counts what one webhook post did.
 type EventResult struct {
 	Stored     int // new events recorded
@@ -32,9 +37,7 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 		for _, e := range events {
 			var msgID sql.NullInt64
 			var status, targetID string
-			err := tx.QueryRowContext(ctx, `SELECT id, status, target_id FROM messages
-				WHERE public_id = ? OR (? <> '' AND provider_message_id = ?) LIMIT 1`,
-				e.OutcryID, e.ProviderMessageID(), e.ProviderMessageID()).Scan(&msgID, &status, &targetID)
+			err := tx.QueryRowContext(ctx, matchEventSQL, e.OutcryID, e.ProviderMessageID()).Scan(&msgID, &status, &targetID)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("match event: %w", err)
 			}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +118,24 @@ func TestUnmatchedEventsAreKept(t *testing.T) {
 	res, err := s.ApplyEvents(context.Background(), []webhook.Event{{Event: "delivered", SGMessageID: "other.x", Timestamp: 1}, {Event: "delivered", SGMessageID: "other.x", Timestamp: 1}})
 	if err != nil || res.Stored != 1 || res.Unmatched != 1 || res.Duplicates != 1 {
 		t.Fatalf("%+v %v: an event without id is deduplicated by its content", res, err)
+	}
+}
+
+func TestEventMatchUsesIndexes(t *testing.T) {
+	s := openTest(t)
+	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+matchEventSQL, "abc", "def")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(detail, "SCAN messages") {
+			t.Fatalf("matching an event scans the messages table: %s", detail)
+		}
 	}
 }

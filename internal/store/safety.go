@@ -108,8 +108,10 @@ func (s *Store) ConfirmSupporter(ctx context.Context, campaign string, id int64)
 		if _, err := tx.ExecContext(ctx, `UPDATE supporters SET status = 'confirmed', confirmed_at = ? WHERE id = ?`, now, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, queued_at = ?, updated_at = ?
-			WHERE supporter_id = ? AND status = 'unconfirmed'`, now, now, now, id); err != nil {
+		// queued_at keeps the time the letter was written: the send log's
+		// date filter relies on it growing with the message id.
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, updated_at = ?
+			WHERE supporter_id = ? AND status = 'unconfirmed'`, now, now, id); err != nil {
 			return err
 		}
 		res = ConfirmDone

@@ -26,6 +26,8 @@ func TestConfirmSupporterQueuesHeldMessages(t *testing.T) {
 	}
 	var id int64
 	s.r.QueryRow(`SELECT id FROM supporters`).Scan(&id)
+	written := time.Now().Add(time.Hour)
+	s.SetClock(func() time.Time { return written.Add(time.Hour) }) // confirmed later
 	tests := []struct {
 		campaign string
 		id       int64
@@ -48,6 +50,12 @@ func TestConfirmSupporterQueuesHeldMessages(t *testing.T) {
 	}
 	if n := countRows(t, s, `SELECT COUNT(*) FROM supporters WHERE status = 'confirmed' AND confirmed_at IS NOT NULL`); n != 1 {
 		t.Fatal("supporter not marked confirmed")
+	}
+	// queued_at stays the time of writing (the send log's date filter
+	// relies on it growing with the id); the message is due from confirmation.
+	if n := countRows(t, s, `SELECT COUNT(*) FROM messages WHERE queued_at < ? AND next_attempt_at >= ?`,
+		written.UnixMilli(), written.Add(time.Hour).UnixMilli()); n != 2 {
+		t.Fatalf("%d messages kept their queued_at and became due at confirmation, want 2", n)
 	}
 }
 
