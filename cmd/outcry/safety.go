@@ -62,6 +62,23 @@ func buildSafety(ctx context.Context, cfg config.Config, camp *campaign.Campaign
 	return sec, conf, nil
 }
 
+// sendConfirmations sends, every few seconds, the confirmation emails that
+// a request left to it (over the rate) or whose send failed.
+func (a *app) sendConfirmations(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.confirm.SendPending(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("confirmation emails: will try again", "err", err)
+		}
+	}
+}
+
 // maintain purges expired unconfirmed letters and, after the retention
 // period, the text of finished messages: at start, then every 10 minutes.
 func (a *app) maintain(ctx context.Context) {

@@ -19,6 +19,7 @@ import (
 	"github.com/outcry/outcry/internal/admin"
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/config"
+	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
@@ -35,6 +36,7 @@ type app struct {
 	store   *store.Store
 	targets *target.Registry
 	sender  *delivery.Sender
+	confirm *confirm.Service // nil unless OUTCRY_CONFIRM=on
 	web     *web.Server
 }
 
@@ -136,7 +138,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, log: log, store: st, targets: targets, sender: sender, web: srv}, nil
+	return &app{cfg: cfg, log: log, store: st, targets: targets, sender: sender, confirm: conf, web: srv}, nil
 }
 
 // buildAdmin restores a campaign pause saved by the console and registers
@@ -203,6 +205,9 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	senderDone := make(chan error, 1)
 	go func() { senderDone <- a.sender.Run(ctx) }()
 	go a.maintain(ctx)
+	if a.confirm != nil {
+		go a.sendConfirmations(ctx)
+	}
 
 	hs := &http.Server{
 		Handler:           a.web.Echo,

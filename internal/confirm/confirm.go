@@ -157,15 +157,51 @@ func (s *Service) Request(ctx context.Context, campaign, email string) error {
 	if !now.Before(expires) {
 		return nil // about to be purged; the supporter may write again then
 	}
-	link := s.Link(campaign, sup.ID, expires)
-	if err := s.send(ctx, sup, link); err != nil {
-		// Let a later submit try again rather than wait ten minutes.
-		if rerr := s.Store.ReleaseConfirmationSend(context.WithoutCancel(ctx), sup.ID); rerr != nil {
-			s.log().Error("confirm: release resend mark", "supporter", sup.ID, "err", rerr)
-		}
+	if !s.limiter().Allow() {
+		// Over the confirmation rate: SendPending sends it shortly, so the
+		// request never waits for the limiter.
+		s.release(ctx, sup.ID)
+		return nil
+	}
+	if err := s.send(ctx, sup, s.Link(campaign, sup.ID, expires)); err != nil {
+		// Never dropped: SendPending (or a later submit) tries again.
+		s.release(ctx, sup.ID)
 		return fmt.Errorf("confirm: send to supporter %d: %w", sup.ID, err)
 	}
 	return nil
+}
+
+// release clears the sent mark so that the email is sent again.
+func (s *Service) release(ctx context.Context, id int64) {
+	if err := s.Store.ReleaseConfirmationSend(context.WithoutCancel(ctx), id); err != nil {
+		s.log().Error("confirm: release resend mark", "supporter", id, "err", err)
+	}
+}
+
+// SendPending sends the confirmation emails that are due and not yet sent:
+// those over the rate when their letter came in, and those whose send
+// failed. It returns how many went out. cmd/outcry runs it every few seconds.
+func (s *Service) SendPending(ctx context.Context) (int, error) {
+	pending, err := s.Store.ClaimPendingConfirmations(ctx, 20)
+	if err != nil {
+		return 0, fmt.Errorf("confirm: %w", err)
+	}
+	sent := 0
+	for i, sup := range pending {
+		expires := time.UnixMilli(sup.CreatedAt).Add(s.TTL)
+		err := s.limiter().Wait(ctx)
+		if err == nil {
+			err = s.send(ctx, sup, s.Link(sup.Campaign, sup.ID, expires))
+		}
+		if err != nil {
+			for _, rest := range pending[i:] {
+				s.release(ctx, rest.ID)
+			}
+			return sent, fmt.Errorf("confirm: send to supporter %d: %w", sup.ID, err)
+		}
+		sent++
+	}
+	return sent, nil
 }
 
 func (s *Service) limiter() *rate.Limiter {
@@ -176,11 +212,8 @@ func (s *Service) limiter() *rate.Limiter {
 }
 
 func (s *Service) send(ctx context.Context, sup store.PendingSupporter, link string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := s.limiter().Wait(ctx); err != nil {
-		return fmt.Errorf("confirmation rate: %w", err)
-	}
 	msg := delivery.Message{
 		PublicID:       "confirm-" + rand.Text(),
 		Campaign:       sup.Campaign,

@@ -3,11 +3,14 @@ package confirm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/store"
@@ -171,5 +174,31 @@ func TestFailedSendCanBeRetriedAtOnce(t *testing.T) {
 	f.mail.fail = false
 	if err := f.svc.Request(ctx, "c", "ann@example.org"); err != nil || len(f.mail.sent) != 1 {
 		t.Fatalf("retry after a failed send: %v, %d emails", err, len(f.mail.sent))
+	}
+}
+
+// A confirmation email is never dropped: over the rate, or after a failed
+// send, the sweep (SendPending) sends it, once.
+func TestPendingConfirmationsAreSentBySweep(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.svc.Limiter = rate.NewLimiter(rate.Every(time.Hour), 2) // two at once, then over the rate
+	for i := range 4 {
+		f.write(t, fmt.Sprintf("s%d@example.org", i))
+	}
+	if len(f.mail.sent) != 2 {
+		t.Fatalf("sent in the requests: %d, want 2 (the burst)", len(f.mail.sent))
+	}
+	f.svc.Limiter = rate.NewLimiter(rate.Inf, 1)
+	f.mail.fail = true
+	if n, err := f.svc.SendPending(ctx); err == nil || n != 0 {
+		t.Fatalf("sweep during an outage: %d sent, err %v", n, err)
+	}
+	f.mail.fail = false
+	if n, err := f.svc.SendPending(ctx); err != nil || n != 2 {
+		t.Fatalf("sweep: %d sent, err %v; want the 2 left over", n, err)
+	}
+	if n, _ := f.svc.SendPending(ctx); n != 0 || len(f.mail.sent) != 4 {
+		t.Fatalf("a second sweep sent %d more; %d emails in all, want 4", n, len(f.mail.sent))
 	}
 }

@@ -70,6 +70,30 @@ func (s *Store) ClaimConfirmationSend(ctx context.Context, campaign, email strin
 	return p, true, nil
 }
 
+// ClaimPendingConfirmations marks as sent now, and returns, up to limit
+// unconfirmed supporters whose confirmation email has not gone out (over
+// the rate, or a failed send), oldest first, skipping expired ones' purge.
+func (s *Store) ClaimPendingConfirmations(ctx context.Context, limit int) ([]PendingSupporter, error) {
+	rows, err := s.w.QueryContext(ctx, `UPDATE supporters SET confirm_sent_at = ?
+		WHERE id IN (SELECT id FROM supporters
+			WHERE status = 'unconfirmed' AND confirm_sent_at IS NULL AND erased_at IS NULL
+			ORDER BY id LIMIT ?)
+		RETURNING id, campaign, email, first_name, last_name, created_at`, s.nowMs(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim pending confirmations: %w", err)
+	}
+	defer rows.Close()
+	var out []PendingSupporter
+	for rows.Next() {
+		var p PendingSupporter
+		if err := rows.Scan(&p.ID, &p.Campaign, &p.Email, &p.FirstName, &p.LastName, &p.CreatedAt); err != nil {
+			return nil, fmt.Errorf("store: claim pending confirmations: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // ReleaseConfirmationSend clears the mark after a failed send.
 func (s *Store) ReleaseConfirmationSend(ctx context.Context, supporterID int64) error {
 	if _, err := s.w.ExecContext(ctx, `UPDATE supporters SET confirm_sent_at = NULL WHERE id = ?`, supporterID); err != nil {
