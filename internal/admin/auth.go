@@ -125,8 +125,17 @@ func (l *ipLimiter) allow(ip string) bool {
 	defer l.mu.Unlock()
 	lim, ok := l.m[ip]
 	if !ok {
-		if len(l.m) > 10000 { // bound memory: forget everyone, rarely
-			l.m = map[string]*rate.Limiter{}
+		if len(l.m) >= 10000 {
+			// Bound memory without letting a crowd of addresses reset
+			// everyone's count: forget only those whose bucket is full again.
+			for k, v := range l.m {
+				if v.Tokens() >= float64(l.burst) {
+					delete(l.m, k)
+				}
+			}
+			if len(l.m) >= 10000 {
+				return false // still full: refuse until buckets refill
+			}
 		}
 		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
 		l.m[ip] = lim

@@ -168,42 +168,41 @@ var ErrUnknownTarget = errors.New("no target with this id in the targets file")
 // saveTarget adds t (when id is "") or replaces the target with that id,
 // then saves the file through the registry (validated like start-up).
 func (s *service) saveTarget(id string, t target.Target) error {
-	all := append([]target.Target(nil), s.d.Targets.Current().All...)
-	if id == "" {
-		return s.d.Targets.Save(append(all, t))
-	}
-	for i := range all {
-		if all[i].ID == id {
-			all[i] = t
-			return s.d.Targets.Save(all)
+	return s.d.Targets.Update(func(all []target.Target) ([]target.Target, error) {
+		if id == "" {
+			return append(all, t), nil
 		}
-	}
-	return ErrUnknownTarget
+		for i := range all {
+			if all[i].ID == id {
+				all[i] = t
+				return all, nil
+			}
+		}
+		return nil, ErrUnknownTarget
+	})
 }
 
 func (s *service) setActive(id string, active bool) error {
-	t, ok := s.d.Targets.Current().ByID(id)
-	if !ok {
-		return ErrUnknownTarget
-	}
-	t.Active = active
-	return s.saveTarget(id, t)
+	return s.d.Targets.Update(func(all []target.Target) ([]target.Target, error) {
+		for i := range all {
+			if all[i].ID == id {
+				all[i].Active = active
+				return all, nil
+			}
+		}
+		return nil, ErrUnknownTarget
+	})
 }
 
 func (s *service) removeTarget(id string) error {
-	var keep []target.Target
-	found := false
-	for _, t := range s.d.Targets.Current().All {
-		if t.ID == id {
-			found = true
-			continue
+	return s.d.Targets.Update(func(all []target.Target) ([]target.Target, error) {
+		for i := range all {
+			if all[i].ID == id {
+				return append(all[:i], all[i+1:]...), nil
+			}
 		}
-		keep = append(keep, t)
-	}
-	if !found {
-		return ErrUnknownTarget
-	}
-	return s.d.Targets.Save(keep)
+		return nil, ErrUnknownTarget
+	})
 }
 
 // sampleSupporter signs previews and test sends.

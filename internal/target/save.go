@@ -21,6 +21,25 @@ func (r *Registry) Save(targets []Target) error {
 	}
 	saveMu.Lock()
 	defer saveMu.Unlock()
+	return r.saveLocked(targets)
+}
+
+// Update changes the list with edit and saves it, holding the save lock
+// from read to write so that two concurrent edits cannot lose one.
+func (r *Registry) Update(edit func(current []Target) ([]Target, error)) error {
+	if r.path == "" {
+		return errors.New("targets: registry has no file")
+	}
+	saveMu.Lock()
+	defer saveMu.Unlock()
+	next, err := edit(append([]Target(nil), r.Current().All...))
+	if err != nil {
+		return err
+	}
+	return r.saveLocked(next)
+}
+
+func (r *Registry) saveLocked(targets []Target) error {
 	data, err := Marshal(targets)
 	if err != nil {
 		return err

@@ -2,9 +2,11 @@ package target
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -129,5 +131,37 @@ func TestBundledTargetsFileIsValid(t *testing.T) {
 		if !strings.HasSuffix(tg.Email, "@example.com") {
 			t.Errorf("bundled target %s has a real-looking address %s; placeholders must be at example.com", tg.ID, tg.Email)
 		}
+	}
+}
+
+func TestConcurrentUpdatesLoseNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "targets.yaml")
+	if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRegistry(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := r.Update(func(all []Target) ([]Target, error) {
+				id := fmt.Sprintf("added-%d", i)
+				return append(all, Target{ID: id, Name: "N", Title: "T", Email: id + "@example.com", Salutation: "S", Active: true}), nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.Current().All); n != 22 {
+		t.Fatalf("%d targets after 20 concurrent additions to 2, want 22", n)
 	}
 }
