@@ -184,6 +184,9 @@ func newMailer(cfg config.Config, log *slog.Logger) delivery.Mailer {
 
 // run serves on ln and sends until ctx ends, then shuts down gracefully.
 func (a *app) run(ctx context.Context, ln net.Listener) error {
+	// A failing listener stops the sender too, before the store is closed.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -223,6 +226,8 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	select {
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
+			cancel()
+			<-senderDone
 			return fmt.Errorf("serve: %w", err)
 		}
 	case <-ctx.Done():
