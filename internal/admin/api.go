@@ -113,7 +113,7 @@ func startCSV(ctx echo.Context, filename string, header []string) *csvWriter {
 
 func (cw *csvWriter) row(fields ...string) error {
 	for i, f := range fields { // neutralize spreadsheet formulas
-		if f != "" && (f[0] == '=' || f[0] == '+' || f[0] == '-' || f[0] == '@') {
+		if f != "" && (f[0] == '=' || f[0] == '+' || f[0] == '-' || f[0] == '@' || f[0] == '\t' || f[0] == '\r') {
 			fields[i] = "'" + f
 		}
 	}
