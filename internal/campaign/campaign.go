@@ -24,6 +24,8 @@ type Campaign struct {
 	Goal         int       `yaml:"goal" json:"goal"`
 	Letter       Letter    `yaml:"letter" json:"-"`
 	Organizer    Organizer `yaml:"organizer" json:"organizer"`
+
+	paragraphs []string // the story split once, by Parse
 }
 
 // Image is the campaign picture shown at the top of the page.
@@ -45,10 +47,19 @@ type Organizer struct {
 	Contact string `yaml:"contact" json:"contact"`
 }
 
-// Paragraphs splits the story on blank lines.
+var blankLine = regexp.MustCompile(`\n\s*\n`)
+
+// Paragraphs splits the story on blank lines (once: Parse keeps the result).
 func (c *Campaign) Paragraphs() []string {
+	if c.paragraphs != nil {
+		return c.paragraphs
+	}
+	return splitParagraphs(c.Story)
+}
+
+func splitParagraphs(story string) []string {
 	var out []string
-	for _, p := range regexp.MustCompile(`\n\s*\n`).Split(strings.TrimSpace(c.Story), -1) {
+	for _, p := range blankLine.Split(strings.TrimSpace(story), -1) {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, strings.Join(strings.Fields(p), " "))
 		}
@@ -83,6 +94,7 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
+	c.paragraphs = splitParagraphs(c.Story)
 	c.Letter.Body = strings.TrimSpace(c.Letter.Body)
 	c.Letter.Subject = strings.TrimSpace(c.Letter.Subject)
 	if c.Summary == "" {

@@ -60,16 +60,8 @@ func (s *Store) Claim(ctx context.Context, limit int, lease time.Duration, skipT
 		if err != nil {
 			return fmt.Errorf("lease: %w", err)
 		}
-		var ids []any
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Close(); err != nil {
+		ids, err := scanIDs(rows)
+		if err != nil {
 			return err
 		}
 		if len(ids) == 0 {
@@ -78,7 +70,7 @@ func (s *Store) Claim(ctx context.Context, limit int, lease time.Duration, skipT
 		rows, err = tx.QueryContext(ctx, `SELECT m.id, m.public_id, m.campaign, m.target_id, m.target_name, m.target_email,
 				s.first_name, s.last_name, s.email, m.subject, m.body, m.attempts
 			FROM messages m JOIN supporters s ON s.id = m.supporter_id
-			WHERE m.id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY m.id`, ids...)
+			WHERE m.id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY m.id`, anys(ids)...)
 		if err != nil {
 			return fmt.Errorf("read leased: %w", err)
 		}

@@ -165,3 +165,30 @@ func msToTime(ms sql.NullInt64) *time.Time {
 	t := time.UnixMilli(ms.Int64).UTC()
 	return &t
 }
+
+// scanIDs reads a one-column result of ids and closes it, so that the
+// transaction can run other statements on them.
+func scanIDs(rows *sql.Rows) ([]int64, error) {
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return ids, rows.Close()
+}
+
+// anys turns ids into query arguments.
+func anys(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
