@@ -14,7 +14,7 @@ import (
 
 // OutboxStore is what the outbox needs of the database.
 type OutboxStore interface {
-	Claim(ctx context.Context, owner string, targets []store.ClaimTarget) ([]store.Claimed, error)
+	Claim(ctx context.Context, owner string, limit int, targets []store.ClaimTarget) ([]store.Claimed, error)
 	Finish(ctx context.Context, outcomes []delivery.Outcome) error
 	RenewLease(ctx context.Context, owner string, ttl time.Duration) (int64, error)
 	ReleaseLease(ctx context.Context, owner string) error
@@ -49,25 +49,20 @@ func (o *Outbox) Claim(ctx context.Context, limit int, room func(targetID string
 	if len(all) == 0 || limit <= 0 {
 		return nil, nil
 	}
+	// Each claim starts with the next target, so that no target waits
+	// behind another's backlog.
 	start := int(o.next.Add(1) % uint64(len(all)))
 	var want []store.ClaimTarget
-	left := limit
 	for i := range all {
 		t := all[(start+i)%len(all)]
-		n := min(left, room(t.ID))
-		if n <= 0 {
-			continue
-		}
-		want = append(want, store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation, Limit: n})
-		left -= n
-		if left == 0 {
-			break
+		if n := room(t.ID); n > 0 {
+			want = append(want, store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation, Limit: n})
 		}
 	}
 	if len(want) == 0 {
 		return nil, nil
 	}
-	claimed, err := o.store.Claim(ctx, o.owner, want)
+	claimed, err := o.store.Claim(ctx, o.owner, limit, want)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func BenchmarkClaimFinish(b *testing.B) {
 		fill(batch, next)
 		next += batch
 		b.StartTimer()
-		claimed, err := s.Claim(ctx, "bench", fourTargets(batch/4))
+		claimed, err := s.Claim(ctx, "bench", batch, fourTargets(batch/4))
 		if err != nil || len(claimed) != batch {
 			b.Fatal(len(claimed), err)
 		}
@@ -121,7 +121,7 @@ func BenchmarkClaimBacklog(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				got, err := s.Claim(ctx, "bench", open)
+				got, err := s.Claim(ctx, "bench", 100, open)
 				if err != nil || len(got) != 100 {
 					b.Fatal(len(got), err)
 				}

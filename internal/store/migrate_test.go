@@ -90,7 +90,7 @@ func TestMigrateToLetterOnce(t *testing.T) {
 	if n, err := s.RenewLease(ctx, "new", time.Minute); err != nil || n != 1 {
 		t.Fatalf("requeued %d (%v), want the one left sending", n, err)
 	}
-	got, err := s.Claim(ctx, "new", []ClaimTarget{{ID: "t1", Email: "t1@example.com", Limit: 10}, {ID: "t2", Email: "t2@example.com", Limit: 10}})
+	got, err := s.Claim(ctx, "new", 20, []ClaimTarget{{ID: "t1", Email: "t1@example.com", Limit: 10}, {ID: "t2", Email: "t2@example.com", Limit: 10}})
 	if err != nil || len(got) != 2 {
 		t.Fatalf("claimed %d (%v), want the two unsent copies", len(got), err)
 	}

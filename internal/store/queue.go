@@ -55,8 +55,9 @@ type Claimed struct {
 	Copy Copy
 }
 
-// Claim leases, for owner, the due queued messages of each target, at most
-// Limit per target, in due order. Paused and flagged targets are skipped.
+// Claim leases, for owner, up to limit due queued messages, taking the
+// targets in the order given and at most Limit from each, in due order.
+// Paused and flagged targets are skipped.
 //
 // The cost of a claim depends on the number of targets asked for and the
 // messages claimed, never on how many messages wait: the queue index leads
@@ -65,8 +66,8 @@ type Claimed struct {
 // is not asked for or is skipped before its messages are visited. The
 // target's current details are written on each claimed message, so the
 // copy shown later is the copy sent.
-func (s *Store) Claim(ctx context.Context, owner string, targets []ClaimTarget) ([]Claimed, error) {
-	if len(targets) == 0 {
+func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []ClaimTarget) ([]Claimed, error) {
+	if len(targets) == 0 || limit <= 0 {
 		return nil, nil
 	}
 	now := s.nowMs()
@@ -89,10 +90,14 @@ func (s *Store) Claim(ctx context.Context, owner string, targets []ClaimTarget) 
 		defer stmt.Close()
 		var ids []int64
 		for _, t := range targets {
+			if len(ids) >= limit {
+				break
+			}
 			if t.Limit <= 0 || held[t.ID] {
 				continue
 			}
-			rows, err := stmt.QueryContext(ctx, owner, t.Email, t.Name, t.Title, t.Salutation, now, t.ID, now, t.Limit)
+			rows, err := stmt.QueryContext(ctx, owner, t.Email, t.Name, t.Title, t.Salutation, now, t.ID, now,
+				min(t.Limit, limit-len(ids)))
 			if err != nil {
 				return fmt.Errorf("lease for %s: %w", t.ID, err)
 			}

@@ -65,7 +65,7 @@ func claimN(t testing.TB, s *Store, n int, skip ...string) []delivery.Message {
 	for _, id := range order {
 		want = append(want, ClaimTarget{ID: id, Email: id + "@example.com", Name: id, Limit: limits[id]})
 	}
-	got, err := s.Claim(context.Background(), "test-owner", want)
+	got, err := s.Claim(context.Background(), "test-owner", n, want)
 	if err != nil {
 		t.Fatal(err)
 	}
