@@ -29,7 +29,7 @@ const groupTimeout = 30 * time.Second
 
 type letterJob struct {
 	sup     NewSupporter
-	targets []string // target ids, one message each
+	targets []string          // target ids, one message each
 	done    chan letterResult // buffered, 1
 }
 

@@ -59,11 +59,12 @@ type Claimed struct {
 // targets in the order given and at most Limit from each, in due order.
 // Paused and flagged targets are skipped.
 //
-// The cost of a claim depends on the number of targets asked for and the
-// messages claimed, never on how many messages wait: the queue index leads
-// with the target and holds only queued messages, so each target is one
-// seek, and a target the sender may not mail now (capped, paused, flagged)
-// is not asked for or is skipped before its messages are visited. The
+// The cost of a claim depends on the number of targets and campaigns and
+// the messages claimed, never on how many messages wait: the queue index
+// leads with the target and the campaign and holds only queued messages, so
+// each (target, campaign) is one seek, and a target the sender may not mail
+// now (capped, paused, flagged) or a paused campaign is skipped before its
+// messages are visited. The
 // target's current details are written on each claimed message, so the
 // copy shown later is the copy sent.
 func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []ClaimTarget) ([]Claimed, error) {
@@ -77,11 +78,15 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 		if err != nil {
 			return err
 		}
+		queued, err := queuedCampaigns(ctx, tx)
+		if err != nil {
+			return err
+		}
 		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET status = 'sending', lease_owner = ?,
 				public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
 				target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
 			WHERE id IN (SELECT id FROM messages INDEXED BY messages_queue
-				WHERE status = 'queued' AND target_id = ? AND next_attempt_at <= ?
+				WHERE status = 'queued' AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 				ORDER BY next_attempt_at LIMIT ?)
 			RETURNING id`)
 		if err != nil {
@@ -96,16 +101,28 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 			if t.Limit <= 0 || held[t.ID] {
 				continue
 			}
-			rows, err := stmt.QueryContext(ctx, owner, t.Email, t.Name, t.Title, t.Salutation, now, t.ID, now,
-				min(t.Limit, limit-len(ids)))
-			if err != nil {
-				return fmt.Errorf("lease for %s: %w", t.ID, err)
+			taken := 0
+			// Each claim starts with another campaign, so that one
+			// campaign's backlog never holds back another's letters.
+			cs := queued[t.ID]
+			first := int(s.claims.Add(1) % uint64(max(1, len(cs))))
+			for i := range cs {
+				campaign := cs[(first+i)%len(cs)]
+				n := min(t.Limit-taken, limit-len(ids))
+				if n <= 0 {
+					break
+				}
+				rows, err := stmt.QueryContext(ctx, owner, t.Email, t.Name, t.Title, t.Salutation, now, t.ID, campaign, now, n)
+				if err != nil {
+					return fmt.Errorf("lease for %s: %w", t.ID, err)
+				}
+				got, err := scanIDs(rows)
+				if err != nil {
+					return fmt.Errorf("lease for %s: %w", t.ID, err)
+				}
+				ids = append(ids, got...)
+				taken += len(got)
 			}
-			got, err := scanIDs(rows)
-			if err != nil {
-				return fmt.Errorf("lease for %s: %w", t.ID, err)
-			}
-			ids = append(ids, got...)
 		}
 		if len(ids) == 0 {
 			return nil
@@ -136,6 +153,30 @@ func heldTargets(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
 		held[id] = true
 	}
 	return held, rows.Err()
+}
+
+// queuedCampaigns lists, per target, the campaigns that have queued messages
+// for it and are not paused, read from message_counts (a few rows): the
+// claim then seeks each (target, campaign) in the queue index, and never
+// visits a paused campaign's messages.
+func queuedCampaigns(ctx context.Context, tx *sql.Tx) (map[string][]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT target_id, campaign FROM message_counts
+		WHERE status = 'queued' AND n > 0
+		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
+		ORDER BY target_id, campaign`)
+	if err != nil {
+		return nil, fmt.Errorf("queued campaigns: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var target, campaign string
+		if err := rows.Scan(&target, &campaign); err != nil {
+			return nil, fmt.Errorf("queued campaigns: %w", err)
+		}
+		out[target] = append(out[target], campaign)
+	}
+	return out, rows.Err()
 }
 
 func readClaimed(ctx context.Context, tx *sql.Tx, ids []int64) ([]Claimed, error) {

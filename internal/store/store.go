@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -30,7 +31,8 @@ type Store struct {
 	r   *sql.DB
 	now func() time.Time
 
-	letters letterWriter // group commit of CreateLetter (groupcommit.go)
+	letters letterWriter  // group commit of CreateLetter (groupcommit.go)
+	claims  atomic.Uint64 // claims made (the campaign each starts with)
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

@@ -52,10 +52,10 @@ DROP TRIGGER message_counts_delete;
 DROP TABLE messages;
 ALTER TABLE messages_new RENAME TO messages;
 
--- The queue: only queued messages, by target then due time, so the sender
+-- The queue: only queued messages, by target, campaign and due time, so the sender
 -- claims per target and never visits the messages of a target that may not
 -- receive mail now (capped, paused, flagged), however many wait.
-CREATE INDEX messages_queue ON messages (target_id, next_attempt_at) WHERE status = 'queued';
+CREATE INDEX messages_queue ON messages (target_id, campaign, next_attempt_at) WHERE status = 'queued';
 -- Messages being sent, by the sender holding them (few at any time).
 CREATE INDEX messages_sending ON messages (lease_owner) WHERE status = 'sending';
 -- Sends per target in time: the hourly cap's window after a restart.
