@@ -25,6 +25,7 @@ import (
 // Deps is what the console needs.
 type Deps struct {
 	Campaign  *campaign.Campaign
+	Campaigns *campaign.Service
 	Store     *store.Store
 	Targets   *target.Registry
 	Renderer  *letter.Renderer

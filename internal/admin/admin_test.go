@@ -109,12 +109,19 @@ func newEnv(t *testing.T, o ...opts) *env {
 	sender := delivery.NewSender(letter.NewOutbox(st, reg, r), mailer, delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet,
 		Observer: metrics.ObserveSend})
 	letters := &letter.Service{Store: st, Targets: reg, Renderer: r, Queued: sender.Notify, Observe: metrics.ObserveLetter}
-	srv, err := web.New(web.Deps{Campaign: camp, Store: st, Targets: reg, Templates: tmpl, Static: os.DirFS("../../static"),
+	campaigns, err := campaign.NewService(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := campaigns.Seed(ctx, camp); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Deps{Campaigns: campaigns, Organizer: camp.Organizer, Store: st, Targets: reg, Templates: tmpl, Static: os.DirFS("../../static"),
 		Letters: letters, BaseURL: "http://outcry.test", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Deps{Campaign: camp, Store: st, Targets: reg, Renderer: r, Sender: sender, Metrics: metrics, Templates: tmpl,
+	d := Deps{Campaign: camp, Campaigns: campaigns, Store: st, Targets: reg, Renderer: r, Sender: sender, Metrics: metrics, Templates: tmpl,
 		Password: testPassword, Token: testToken, SendRate: 5, HourlyCap: 30, Logger: quiet}
 	for _, f := range o {
 		f(&d)
@@ -141,7 +148,7 @@ func (e *env) run() {
 func (e *env) sign(email string) {
 	e.t.Helper()
 	sub := &letter.Submission{FirstName: "Ann", LastName: "Lee", Email: email, Subject: "Stop it", Body: "Please stop.", AcceptPrivacy: true}
-	if _, err := e.letters.Sign(context.Background(), e.camp.Slug, sub); err != nil {
+	if _, err := e.letters.Sign(context.Background(), e.camp, sub); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -537,7 +544,7 @@ func TestCSVExports(t *testing.T) {
 	e.sign("ann@example.org")
 	sub := &letter.Submission{FirstName: "=cmd", LastName: "Lee", Email: "bob@example.org", Subject: "s", Body: "b",
 		AcceptPrivacy: true, ConsentUpdates: true}
-	if _, err := e.letters.Sign(context.Background(), e.camp.Slug, sub); err != nil {
+	if _, err := e.letters.Sign(context.Background(), e.camp, sub); err != nil {
 		t.Fatal(err)
 	}
 	e.login()

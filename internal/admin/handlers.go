@@ -408,7 +408,7 @@ func (c *Console) letterPost(ctx echo.Context) error {
 	rc := ctx.Request().Context()
 	switch ctx.FormValue("action") {
 	case "save":
-		if err := c.d.Store.SetLetterDefaults(rc, c.d.Campaign.Slug, subject, body); err != nil {
+		if _, err := c.d.Campaigns.Update(rc, c.d.Campaign.Slug, campaign.Input{Subject: &subject, Body: &body}); err != nil {
 			return err
 		}
 		c.log.Info("admin: default letter saved")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/target"
@@ -208,14 +209,13 @@ func (s *service) removeTarget(id string) error {
 // sampleSupporter signs previews and test sends.
 var sampleSupporter = letter.Supporter{FirstName: "Alex", LastName: "Sample", Postcode: "AB1 2CD"}
 
-// letterDefaults returns the campaign's default letter: the edited one when
-// the organizer saved one, the campaign file's otherwise.
+// letterDefaults returns the campaign's default letter as it is in force.
 func (s *service) letterDefaults(ctx context.Context) (subject, body string, err error) {
-	subject, body, ok, err := s.d.Store.LetterDefaults(ctx, s.d.Campaign.Slug)
-	if err != nil || !ok {
-		return s.d.Campaign.Letter.Subject, s.d.Campaign.Letter.Body, err
+	c, ok := s.d.Campaigns.Get(s.d.Campaign.Slug)
+	if !ok {
+		return "", "", campaign.ErrNotFound
 	}
-	return subject, body, nil
+	return c.Letter.Subject, c.Letter.Body, nil
 }
 
 // checkLetter validates an edited default letter with a supporter's limits.

@@ -218,9 +218,16 @@ func newApp(t *testing.T, options ...appOption) *app {
 		a.Sender = delivery.NewSender(letter.NewOutbox(st, reg, renderer), a.DryRun, delivery.Options{PollInterval: 20 * time.Millisecond, Logger: quiet})
 		a.Letters.Queued = a.Sender.Notify
 	}
+	campaigns, err := campaign.NewService(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := campaigns.Seed(ctx, camp); err != nil {
+		t.Fatal(err)
+	}
 	hs := httptest.NewUnstartedServer(nil)
 	srv, err := web.New(web.Deps{
-		Campaign: camp, Store: st, Targets: reg, Templates: templates, Static: outcry.Static(),
+		Campaigns: campaigns, Organizer: camp.Organizer, Store: st, Targets: reg, Templates: templates, Static: outcry.Static(),
 		Letters:  a.Letters,
 		BaseURL:  "http://" + hs.Listener.Addr().String(),
 		Messages: msgs,
@@ -229,7 +236,7 @@ func newApp(t *testing.T, options ...appOption) *app {
 		t.Fatal(err)
 	}
 	if o.console {
-		if _, err := admin.Register(srv.Echo, admin.Deps{Campaign: camp, Store: st, Targets: reg, Renderer: renderer,
+		if _, err := admin.Register(srv.Echo, admin.Deps{Campaign: camp, Campaigns: campaigns, Store: st, Targets: reg, Renderer: renderer,
 			Sender: a.Sender, Templates: templates, Password: consolePassword, SendRate: 5, HourlyCap: 30,
 			Logger: quiet}); err != nil {
 			t.Fatal(err)

@@ -53,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 	clock := func() time.Time { return f.now }
 	st.SetClock(clock)
 	f.svc = &Service{Store: st, Mailer: f.mail, Secret: []byte("k"), TTL: 48 * time.Hour, BaseURL: "https://outcry.test",
-		CampaignTitle: "Stop it", FromName: "Org", ReplyTo: "org@example.com", Now: clock, Queued: func() { f.queued++ }}
+		Title: func(string) string { return "Stop it" }, FromName: "Org", ReplyTo: "org@example.com", Now: clock, Queued: func() { f.queued++ }}
 	return f
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -50,9 +52,10 @@ type Result struct {
 	Messages int
 }
 
-// Sign validates and stores a letter to the campaign with the given slug.
-// Invalid input returns FieldErrors.
-func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (Result, error) {
+// Sign validates and stores a letter to a campaign, for each of its active
+// targets. Invalid input returns FieldErrors.
+func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submission) (Result, error) {
+	slug := camp.Slug
 	lang := s.Messages
 	if lang == nil {
 		lang = i18n.Default()
@@ -60,12 +63,12 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	if err := sub.ValidateIn(lang); err != nil {
 		return Result{}, err
 	}
-	active := s.Targets.Current().Active()
+	active := TargetsOf(camp, s.Targets.Current())
 	targets := make([]string, len(active))
 	for i, t := range active {
 		targets[i] = t.ID
 	}
-	erased, err := s.Store.IsErased(ctx, campaign, sub.Email)
+	erased, err := s.Store.IsErased(ctx, slug, sub.Email)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
@@ -77,7 +80,7 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 		status = store.SupporterUnconfirmed
 	}
 	created, err := s.Store.CreateLetter(ctx, store.NewSupporter{
-		Campaign:       campaign,
+		Campaign:       slug,
 		Email:          sub.Email,
 		FirstName:      sub.FirstName,
 		LastName:       sub.LastName,
@@ -98,7 +101,7 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	if s.Confirm != nil {
 		// New or repeated alike; a failed email is logged, and the answer
 		// stays the same so that nobody learns who has written.
-		if err := s.Confirm.Request(ctx, campaign, sub.Email); err != nil {
+		if err := s.Confirm.Request(ctx, slug, sub.Email); err != nil {
 			s.log().Error("letter: confirmation email", "err", err)
 		}
 		return Result{Created: created, Messages: len(targets)}, nil
@@ -107,6 +110,22 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 		s.Queued()
 	}
 	return Result{Created: created, Messages: len(targets)}, nil
+}
+
+// TargetsOf returns the active targets a campaign writes to: those it
+// names, or every active one when it names none.
+func TargetsOf(camp *campaign.Campaign, list *target.List) []target.Target {
+	active := list.Active()
+	if len(camp.Targets) == 0 {
+		return active
+	}
+	var out []target.Target
+	for _, t := range active {
+		if slices.Contains(camp.Targets, t.ID) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (s *Service) log() *slog.Logger {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
@@ -51,7 +52,7 @@ func sign(t *testing.T, svc *letter.Service, addr, body string) letter.Result {
 	if !strings.Contains(addr, "zo") {
 		sub.FirstName, sub.LastName, sub.Postcode, sub.Subject = "Other", "Person", "", "Other subject"
 	}
-	res, err := svc.Sign(context.Background(), "c", sub)
+	res, err := svc.Sign(context.Background(), &campaign.Campaign{Slug: "c"}, sub)
 	if err != nil {
 		t.Fatal(err)
 	}

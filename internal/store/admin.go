@@ -74,6 +74,17 @@ func (s *Store) SetLetterDefaults(ctx context.Context, campaign, subject, body s
 	})
 }
 
+// ClearLetterDefaults removes a campaign's edited default letter (it now
+// lives in the campaign itself).
+func (s *Store) ClearLetterDefaults(ctx context.Context, campaign string) error {
+	for _, k := range []string{settingLetterSubject + campaign, settingLetterBody + campaign} {
+		if err := s.DeleteSetting(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CampaignPause returns whether the organizer paused sending, and why.
 func (s *Store) CampaignPause(ctx context.Context) (paused bool, reason string, err error) {
 	reason, paused, err = s.Setting(ctx, settingPause)

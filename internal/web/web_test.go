@@ -60,8 +60,15 @@ func newTestApp(t testing.TB, opts ...func(*Deps)) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	campaigns, err := campaign.NewService(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := campaigns.Seed(ctx, camp); err != nil {
+		t.Fatal(err)
+	}
 	d := Deps{
-		Campaign: camp, Store: st, Targets: reg, Templates: tmpl, Static: os.DirFS("../../static"),
+		Campaigns: campaigns, Organizer: camp.Organizer, Store: st, Targets: reg, Templates: tmpl, Static: os.DirFS("../../static"),
 		Letters: &letter.Service{Store: st, Targets: reg, Renderer: r},
 		BaseURL: "http://outcry.test",
 		// The rate limit is off unless a test turns it on (many tests post from one address).
