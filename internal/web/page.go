@@ -64,7 +64,7 @@ func (p *page) PrivacyPath() string {
 	return "/privacy?c=" + p.Campaign.Slug
 }
 
-func (p *page) CampaignURL() string  { return p.BaseURL + p.CampaignPath() }
+func (p *page) CampaignURL() string { return p.BaseURL + p.CampaignPath() }
 
 // ImageURL is the campaign image as an absolute URL (for link previews).
 func (p *page) ImageURL() string {
