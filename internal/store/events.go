@@ -28,8 +28,9 @@ type EventResult struct {
 // ApplyEvents records delivery events and moves their messages' status
 // forward: an event is matched by our opaque id, else by the provider's
 // message id; it is deduplicated by its event id; a late event never moves a
-// message backwards (webhook.Rank). A hard bounce or spam report marks the
-// target as needing attention, which stops further sends to it.
+// message backwards (webhook.Rank). A hard bounce, a spam report or a drop
+// of a suppressed address (webhook.HardProblem) marks the target as needing
+// attention, which stops further sends to it.
 func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventResult, error) {
 	var res EventResult
 	now := s.nowMs()

@@ -79,6 +79,59 @@ func TestApplyEventsOrderingAndDedupe(t *testing.T) {
 	}
 }
 
+// A drop because SendGrid suppresses the target's address (here SendGrid's
+// own signed sample event, matched by our opaque id) flags the target with
+// the reason and holds its queue: every further message would be dropped
+// too. A drop for other reasons flags nothing.
+func TestSuppressedDropFlagsTarget(t *testing.T) {
+	tests := []struct {
+		reason string
+		flag   bool
+	}{
+		{"Bounced Address", true},
+		{"Spam Reporting Address", true},
+		{"Unsubscribed Address", true},
+		{"Invalid", true},
+		{"Spam Content (if spam checker app enabled)", false},
+		{"Invalid SMTPAPI header", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			s := openTest(t)
+			ctx := context.Background()
+			m := sentMessage(t, s)
+			ev := webhook.Event{Email: "hello@world.com", Event: "dropped", Reason: tt.reason, SGEventID: "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA",
+				SGMessageID: "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0", Timestamp: 1600112492, OutcryID: m.PublicID}
+			if _, err := s.ApplyEvents(ctx, []webhook.Event{ev}); err != nil {
+				t.Fatal(err)
+			}
+			if got := statusOf(t, s, m.ID); got != "dropped" {
+				t.Fatalf("status %s, want dropped", got)
+			}
+			flag, note, err := s.TargetNeedsAttention(ctx, "t1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if flag != tt.flag {
+				t.Fatalf("needs attention = %v (%q), want %v", flag, note, tt.flag)
+			}
+			if tt.flag && note != "dropped: "+tt.reason {
+				t.Fatalf("note %q, want the reason", note)
+			}
+			if _, err := s.CreateLetter(ctx, sup("b@x.org"), msgs("t1")); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Claim(ctx, 10, time.Minute, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if held := len(got) == 0; held != tt.flag {
+				t.Fatalf("claimed %d messages to t1 after a drop for %q", len(got), tt.reason)
+			}
+		})
+	}
+}
+
 func TestBlockedBounceDoesNotFlagTarget(t *testing.T) {
 	s := openTest(t)
 	m := sentMessage(t, s)

@@ -157,32 +157,44 @@ func TestProviderMessageID(t *testing.T) {
 
 func TestStatusForAndHardProblem(t *testing.T) {
 	tests := []struct {
-		event, typ string
-		status     string
-		hard       bool
+		event, typ, reason string
+		status             string
+		hard               bool
 	}{
-		{"processed", "", "", false},
-		{"deferred", "", StatusDeferred, false},
-		{"delivered", "", StatusDelivered, false},
-		{"bounce", "bounce", StatusBounced, true},
-		{"bounce", "", StatusBounced, true},
-		{"bounce", "blocked", StatusBounced, false},
-		{"dropped", "", StatusDropped, false},
-		{"spamreport", "", StatusSpamReport, true},
-		{"open", "", "", false},
-		{"click", "", "", false},
-		{"unsubscribe", "", "", false},
-		{"group_unsubscribe", "", "", false},
-		{"", "", "", false},
-		{"Delivered", "", "", false},
+		{"processed", "", "", "", false},
+		{"deferred", "", "", StatusDeferred, false},
+		{"delivered", "", "", StatusDelivered, false},
+		{"bounce", "bounce", "", StatusBounced, true},
+		{"bounce", "", "", StatusBounced, true},
+		{"bounce", "blocked", "", StatusBounced, false},
+		{"dropped", "", "", StatusDropped, false},
+		{"spamreport", "", "", StatusSpamReport, true},
+		{"open", "", "", "", false},
+		{"click", "", "", "", false},
+		{"unsubscribe", "", "", "", false},
+		{"group_unsubscribe", "", "", "", false},
+		{"", "", "", "", false},
+		{"Delivered", "", "", "", false},
+		// A drop because the address is suppressed or invalid: every further
+		// message to it would be dropped too.
+		{"dropped", "", "Bounced Address", StatusDropped, true},
+		{"dropped", "", "Spam Reporting Address", StatusDropped, true},
+		{"dropped", "", "Unsubscribed Address", StatusDropped, true},
+		{"dropped", "", "Invalid", StatusDropped, true},
+		{"dropped", "", " unsubscribed address ", StatusDropped, true},
+		// A drop for this message or the account says nothing of the address.
+		{"dropped", "", "Invalid SMTPAPI header", StatusDropped, false},
+		{"dropped", "", "Spam Content (if spam checker app enabled)", StatusDropped, false},
+		{"dropped", "", "Recipient List over Package Quota", StatusDropped, false},
+		{"bounce", "blocked", "Bounced Address", StatusBounced, false},
 	}
 	for _, tt := range tests {
-		e := Event{Event: tt.event, Type: tt.typ}
+		e := Event{Event: tt.event, Type: tt.typ, Reason: tt.reason}
 		if got := StatusFor(e); got != tt.status {
 			t.Errorf("StatusFor(%s/%s) = %q, want %q", tt.event, tt.typ, got, tt.status)
 		}
 		if got := HardProblem(e); got != tt.hard {
-			t.Errorf("HardProblem(%s/%s) = %v, want %v", tt.event, tt.typ, got, tt.hard)
+			t.Errorf("HardProblem(%s/%s/%q) = %v, want %v", tt.event, tt.typ, tt.reason, got, tt.hard)
 		}
 	}
 }
