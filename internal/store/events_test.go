@@ -174,9 +174,49 @@ func TestUnmatchedEventsAreKept(t *testing.T) {
 	}
 }
 
+// Events without our opaque id are matched by the stored X-Message-Id as a
+// prefix of sg_message_id, also in SendGrid's older form where that id holds
+// dots itself (issue 13: cutting at the first dot missed them). The ids are
+// SendGrid's documented samples.
+func TestEventMatchesProviderIDPrefix(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	provider := map[string]string{"old@x.org": "14c5d75ce93.dfd.64b469", "new@x.org": "LRzXl_NHStOGhQ4kofSm_A", "decoy@x.org": "14c5d75ce93"}
+	ids := map[string]int64{}
+	for _, email := range []string{"old@x.org", "new@x.org", "decoy@x.org"} {
+		if _, err := s.CreateLetter(ctx, sup(email), msgs("t-"+email)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Claim(ctx, 1, time.Minute, nil)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("claim: %d %v", len(got), err)
+		}
+		if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: StatusSent, Attempted: true, ProviderID: provider[email]}}); err != nil {
+			t.Fatal(err)
+		}
+		ids[email] = got[0].ID
+	}
+	res, err := s.ApplyEvents(ctx, []webhook.Event{
+		{Event: "delivered", SGEventID: "hqFbp3HH9WxIM0R2-x2M1Q==", SGMessageID: "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0", Timestamp: 1519267261},
+		{Event: "deferred", SGEventID: "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA", SGMessageID: "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0", Timestamp: 1600112492},
+		{Event: "delivered", SGEventID: "unknown", SGMessageID: "14c5d75ce94.dfd.64b469.filter0001.16648.5515E0B88.0", Timestamp: 1519267261},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Moved != 2 || res.Unmatched != 1 {
+		t.Fatalf("%+v: want 2 messages moved and the event for an id of no message kept unmatched", res)
+	}
+	for email, want := range map[string]string{"old@x.org": "delivered", "new@x.org": "deferred", "decoy@x.org": "sent"} {
+		if got := statusOf(t, s, ids[email]); got != want {
+			t.Errorf("message sent as %q: status %s, want %s", provider[email], got, want)
+		}
+	}
+}
+
 func TestEventMatchUsesIndexes(t *testing.T) {
 	s := openTest(t)
-	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+matchEventSQL, "abc", "def")
+	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+matchEventSQL, matchEventArgs(webhook.Event{OutcryID: "abc", SGMessageID: "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0"})...)
 	if err != nil {
 		t.Fatal(err)
 	}
