@@ -13,8 +13,8 @@ import (
 )
 
 // matchEventSQL finds an event's message by our opaque id (?1) or by the
-// provider's id, which is one of webhook.MaxProviderIDs candidates (?2…?9,
-// unused ones ”): the prefixes of sg_message_id that may be the stored
+// provider's id, which is one of webhook.MaxProviderIDs candidates (?2…?9;
+// unused ones empty): the prefixes of sg_message_id that may be the stored
 // X-Message-Id. Our id wins, then the longest provider id. Written so that
 // SQLite looks up both indexes rather than scanning.
 const matchEventSQL = `SELECT id, status, target_id FROM messages
