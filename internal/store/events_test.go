@@ -81,8 +81,9 @@ func TestApplyEventsOrderingAndDedupe(t *testing.T) {
 
 // A drop because SendGrid suppresses the target's address (here SendGrid's
 // own signed sample event, matched by our opaque id) flags the target with
-// the reason and holds its queue: every further message would be dropped
-// too. A drop for other reasons flags nothing.
+// the reason, which holds its queue (TestApplyEventsOrderingAndDedupe):
+// every further message would be dropped too. A drop for other reasons
+// flags nothing.
 func TestSuppressedDropFlagsTarget(t *testing.T) {
 	tests := []struct {
 		reason string
@@ -117,16 +118,6 @@ func TestSuppressedDropFlagsTarget(t *testing.T) {
 			}
 			if tt.flag && note != "dropped: "+tt.reason {
 				t.Fatalf("note %q, want the reason", note)
-			}
-			if _, err := s.CreateLetter(ctx, sup("b@x.org"), msgs("t1")); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Claim(ctx, 10, time.Minute, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if held := len(got) == 0; held != tt.flag {
-				t.Fatalf("claimed %d messages to t1 after a drop for %q", len(got), tt.reason)
 			}
 		})
 	}
@@ -184,17 +175,17 @@ func TestEventMatchesProviderIDPrefix(t *testing.T) {
 	provider := map[string]string{"old@x.org": "14c5d75ce93.dfd.64b469", "new@x.org": "LRzXl_NHStOGhQ4kofSm_A", "decoy@x.org": "14c5d75ce93"}
 	ids := map[string]int64{}
 	for _, email := range []string{"old@x.org", "new@x.org", "decoy@x.org"} {
-		if _, err := s.CreateLetter(ctx, sup(email), msgs("t-"+email)); err != nil {
+		if _, err := s.CreateLetter(ctx, sup(email), msgs("t1")); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.Claim(ctx, 1, time.Minute, nil)
-		if err != nil || len(got) != 1 {
-			t.Fatalf("claim: %d %v", len(got), err)
-		}
-		if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: StatusSent, Attempted: true, ProviderID: provider[email]}}); err != nil {
+		var id int64
+		// Recorded as sent with that X-Message-Id (directly: the claim is not under test).
+		err := s.w.QueryRowContext(ctx, `UPDATE messages SET status = 'sent', provider_message_id = ?
+			WHERE id = (SELECT MAX(id) FROM messages) RETURNING id`, provider[email]).Scan(&id)
+		if err != nil {
 			t.Fatal(err)
 		}
-		ids[email] = got[0].ID
+		ids[email] = id
 	}
 	res, err := s.ApplyEvents(ctx, []webhook.Event{
 		{Event: "delivered", SGEventID: "hqFbp3HH9WxIM0R2-x2M1Q==", SGMessageID: "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0", Timestamp: 1519267261},
