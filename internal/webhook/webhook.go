@@ -46,9 +46,9 @@ const MaxProviderIDs = 8
 // ProviderMessageIDs returns the ids the message may have been sent with,
 // shortest first. sg_message_id is the X-Message-Id SendGrid answered with,
 // then '.' and a filter suffix ("LRzXl_NHStOGhQ4kofSm_A.filterdrecv-…"); in
-// SendGrid's older form the X-Message-Id itself holds dots
-// ("14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0" was sent as
-// "14c5d75ce93.dfd.64b469"). So the stored id is a prefix of sg_message_id
+// SendGrid's older form the X-Message-Id itself holds dots (its documented
+// sample "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0" has the
+// smtp-id <14c5d75ce93.dfd.64b469@ismtpd-555>). So the stored id is a prefix of sg_message_id
 // that ends before a '.', or the whole of it: each of those is a candidate,
 // at most MaxProviderIDs of them.
 func (e Event) ProviderMessageIDs() []string {
