@@ -163,10 +163,12 @@ func TestPeriodicPurge(t *testing.T) {
 	defer a.store.Close()
 	past := time.Now().Add(-31 * 24 * time.Hour)
 	a.store.SetClock(func() time.Time { return past })
-	one := []store.NewMessage{{TargetID: "t1", TargetEmail: "t@example.com", TargetName: "T", Subject: "old subject", Body: "old letter"}}
-	a.store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "old@example.org", FirstName: "A", LastName: "B"}, one)
-	a.store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "unc@example.org", FirstName: "C", LastName: "D", Status: store.SupporterUnconfirmed}, one)
-	claimed, _ := a.store.Claim(ctx, 10, time.Minute, nil)
+	one := []string{"t1"}
+	a.store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "old@example.org", FirstName: "A", LastName: "B",
+		Subject: "old subject", Body: "old letter"}, one)
+	a.store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "unc@example.org", FirstName: "C", LastName: "D",
+		Subject: "old subject", Body: "old letter", Status: store.SupporterUnconfirmed}, one)
+	claimed, _ := a.store.Claim(ctx, "test", 10, []store.ClaimTarget{{ID: "t1", Email: "t@example.com", Name: "T", Limit: 10}})
 	if len(claimed) != 1 {
 		t.Fatalf("claimed %d", len(claimed))
 	}

@@ -95,7 +95,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	}
 	mailer := newMailer(cfg, log)
 	metrics := admin.NewMetrics(st, camp.Slug)
-	sender := delivery.NewSender(st, mailer, delivery.Options{
+	sender := delivery.NewSender(letter.NewOutbox(st, targets, renderer), mailer, delivery.Options{
 		Workers:     cfg.SendWorkers,
 		Rate:        cfg.SendRate,
 		HourlyCap:   cfg.TargetHourlyCap,

@@ -106,7 +106,7 @@ func newEnv(t *testing.T, o ...opts) *env {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	metrics := NewMetrics(st, camp.Slug)
 	mailer := &recorder{}
-	sender := delivery.NewSender(st, mailer, delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet,
+	sender := delivery.NewSender(letter.NewOutbox(st, reg, r), mailer, delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet,
 		Observer: metrics.ObserveSend})
 	letters := &letter.Service{Store: st, Targets: reg, Renderer: r, Queued: sender.Notify, Observe: metrics.ObserveLetter}
 	srv, err := web.New(web.Deps{Campaign: camp, Store: st, Targets: reg, Templates: tmpl, Static: os.DirFS("../../static"),
@@ -702,7 +702,7 @@ func TestWatcherPicksUpHandEditThroughConsole(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reloaded := make(chan error, 4)
-	if err := e.targets.Watch(ctx, target.WatchOptions{Debounce: 20 * time.Millisecond,
+	if err := e.targets.Watch(ctx, target.WatchOptions{Interval: 20 * time.Millisecond, Debounce: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnReload: func(err error) { reloaded <- err }}); err != nil {
 		t.Fatal(err)
 	}
@@ -891,7 +891,7 @@ func TestLetterDefaultsPreviewAndPublicPage(t *testing.T) {
 	// Stored messages keep their text.
 	rows, _ := e.store.Messages(context.Background(), store.MessageFilter{})
 	m, _ := e.store.Message(context.Background(), rows[0].ID)
-	if m.Subject != "Stop it" || !strings.Contains(m.Body, "Please stop.") {
+	if m.Subject != "Stop it" || !strings.Contains(m.Copy.Body, "Please stop.") {
 		t.Fatalf("stored message changed: %q", m.Subject)
 	}
 }

@@ -497,6 +497,15 @@ func (c *Console) messagePage(ctx echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.TargetEmail == "" { // not claimed yet: shown as it would be sent to the target as it is now
+		if t, ok := c.d.Targets.Current().ByID(m.TargetID); ok {
+			m.TargetName, m.TargetEmail = t.Name, t.Email
+			m.Copy.TargetName, m.Copy.Title, m.Copy.Salutation = t.Name, t.Title, t.Salutation
+		}
+	}
+	if m.Body, err = c.d.Renderer.Copy(m.Copy); err != nil {
+		return err
+	}
 	return c.render(ctx, http.StatusOK, "message", c.newView(ctx, fmt.Sprintf("Message %d", id), "messages", m))
 }
 

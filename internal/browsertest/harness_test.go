@@ -215,7 +215,7 @@ func newApp(t *testing.T, options ...appOption) *app {
 	a.Letters = &letter.Service{Store: st, Targets: reg, Renderer: renderer, Messages: msgs}
 	if o.console {
 		a.DryRun = delivery.NewDryRun(quiet)
-		a.Sender = delivery.NewSender(st, a.DryRun, delivery.Options{PollInterval: 20 * time.Millisecond, Logger: quiet})
+		a.Sender = delivery.NewSender(letter.NewOutbox(st, reg, renderer), a.DryRun, delivery.Options{PollInterval: 20 * time.Millisecond, Logger: quiet})
 		a.Letters.Queued = a.Sender.Notify
 	}
 	hs := httptest.NewUnstartedServer(nil)
@@ -248,8 +248,8 @@ func newApp(t *testing.T, options ...appOption) *app {
 	return a
 }
 
-// queuedMessage is one row of the send log.
-type queuedMessage struct{ Status, Subject, Body string }
+// queuedMessage is one row of the send log, with the letter it copies.
+type queuedMessage struct{ Status, Subject, Body, Signer string }
 
 func (a *app) messages(t *testing.T) []queuedMessage {
 	t.Helper()
@@ -258,7 +258,8 @@ func (a *app) messages(t *testing.T) []queuedMessage {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT status, subject, body FROM messages ORDER BY id`)
+	rows, err := db.Query(`SELECT m.status, s.subject, s.body, s.first_name || ' ' || s.last_name
+		FROM messages m JOIN supporters s ON s.id = m.supporter_id ORDER BY m.id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +267,7 @@ func (a *app) messages(t *testing.T) []queuedMessage {
 	var out []queuedMessage
 	for rows.Next() {
 		var m queuedMessage
-		if err := rows.Scan(&m.Status, &m.Subject, &m.Body); err != nil {
+		if err := rows.Scan(&m.Status, &m.Subject, &m.Body, &m.Signer); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, m)

@@ -60,7 +60,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) write(t *testing.T, email string) {
 	t.Helper()
 	_, err := f.st.CreateLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "Ann", LastName: "Lee",
-		Status: store.SupporterUnconfirmed}, []store.NewMessage{{TargetID: "t1", TargetEmail: "t1@example.com", TargetName: "T", Subject: "s", Body: "b"}})
+		Status: store.SupporterUnconfirmed, Subject: "s", Body: "b"}, []string{"t1"})
 	if err != nil {
 		t.Fatal(err)
 	}

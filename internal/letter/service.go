@@ -17,8 +17,9 @@ const (
 	PrivacyVersion = "privacy-v1"
 )
 
-// Service accepts letters: it validates a submission, renders one copy per
-// active target and stores the supporter and messages in one transaction.
+// Service accepts letters: it validates a submission and stores the
+// supporter, their letter once and one message per active target in one
+// transaction. Each copy is rendered when it is sent (Outbox).
 type Service struct {
 	Store    *store.Store
 	Targets  *target.Registry
@@ -59,16 +60,17 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	if err := sub.ValidateIn(lang); err != nil {
 		return Result{}, err
 	}
-	msgs, err := s.Render(sub, s.Targets.Current().Active())
-	if err != nil {
-		return Result{}, err
+	active := s.Targets.Current().Active()
+	targets := make([]string, len(active))
+	for i, t := range active {
+		targets[i] = t.ID
 	}
 	erased, err := s.Store.IsErased(ctx, campaign, sub.Email)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
 	if erased { // this address wrote and was erased since: a repeat creates nothing
-		return Result{Messages: len(msgs)}, nil
+		return Result{Messages: len(targets)}, nil
 	}
 	status := store.SupporterConfirmed
 	if s.Confirm != nil {
@@ -84,7 +86,9 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 		ConsentVersion: consentVersion(sub.ConsentUpdates),
 		PrivacyVersion: PrivacyVersion,
 		Status:         status,
-	}, msgs)
+		Subject:        sub.Subject,
+		Body:           sub.Body,
+	}, targets)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
@@ -97,33 +101,12 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 		if err := s.Confirm.Request(ctx, campaign, sub.Email); err != nil {
 			s.log().Error("letter: confirmation email", "err", err)
 		}
-		return Result{Created: created, Messages: len(msgs)}, nil
+		return Result{Created: created, Messages: len(targets)}, nil
 	}
 	if created && s.Queued != nil {
 		s.Queued()
 	}
-	return Result{Created: created, Messages: len(msgs)}, nil
-}
-
-// Render produces the message rows for a validated submission.
-func (s *Service) Render(sub *Submission, targets []target.Target) ([]store.NewMessage, error) {
-	sup := Supporter{FirstName: sub.FirstName, LastName: sub.LastName, Postcode: sub.Postcode}
-	msgs := make([]store.NewMessage, 0, len(targets))
-	for _, t := range targets {
-		body, err := s.Renderer.Render(Data{
-			Target:    Recipient{Name: t.Name, Title: t.Title, Salutation: t.Salutation},
-			Supporter: sup,
-			Body:      sub.Body,
-		})
-		if err != nil {
-			return nil, err
-		}
-		msgs = append(msgs, store.NewMessage{
-			TargetID: t.ID, TargetEmail: t.Email, TargetName: t.Name,
-			Subject: sub.Subject, Body: body,
-		})
-	}
-	return msgs, nil
+	return Result{Created: created, Messages: len(targets)}, nil
 }
 
 func (s *Service) log() *slog.Logger {

@@ -187,7 +187,9 @@ type MessageRow struct {
 	UpdatedAt         time.Time
 }
 
-const messageCols = `m.id, m.target_id, m.target_name, m.target_email, s.email, m.status, m.attempts, m.last_error,
+// The target's name and address are recorded when a message is claimed;
+// before that the send log shows the target's id.
+const messageCols = `m.id, m.target_id, COALESCE(m.target_name, m.target_id), COALESCE(m.target_email, ''), s.email, m.status, m.attempts, m.last_error,
 	m.provider_message_id, m.queued_at, m.sent_at, m.updated_at`
 
 // messagesQuery builds the send log query for f, newest first by id.
@@ -297,7 +299,8 @@ type MessageDetail struct {
 	Campaign      string
 	SupporterName string
 	Subject       string
-	Body          string
+	Body          string // rendered from Copy by the caller (the store has no templates)
+	Copy          Copy
 	NextAttemptAt time.Time
 	Events        []MessageEvent
 }
@@ -307,8 +310,9 @@ var ErrNotFound = errors.New("store: not found")
 
 // Message returns one message with its delivery events.
 func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+messageCols+`, m.public_id, m.campaign, s.first_name || ' ' || s.last_name,
-			m.subject, m.body, m.next_attempt_at
+	rows, err := s.r.QueryContext(ctx, `SELECT `+messageCols+`, COALESCE(m.public_id, ''), m.campaign, s.first_name || ' ' || s.last_name,
+			s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.target_title, ''), COALESCE(m.salutation, ''),
+			COALESCE(m.rendered, ''), m.next_attempt_at
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id WHERE m.id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: message %d: %w", id, err)
@@ -326,11 +330,13 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 	m := &d.MessageRow
 	if err := rows.Scan(&m.ID, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
 		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated,
-		&d.PublicID, &d.Campaign, &d.SupporterName, &d.Subject, &d.Body, &next); err != nil {
+		&d.PublicID, &d.Campaign, &d.SupporterName, &d.Copy.Subject, &d.Copy.Body, &d.Copy.FirstName, &d.Copy.LastName,
+		&d.Copy.Postcode, &d.Copy.Title, &d.Copy.Salutation, &d.Copy.Rendered, &next); err != nil {
 		return nil, fmt.Errorf("store: message %d: %w", id, err)
 	}
 	rows.Close()
 	m.QueuedAt, m.UpdatedAt, m.SentAt = time.UnixMilli(queued).UTC(), time.UnixMilli(updated).UTC(), msToTime(sent)
+	d.Subject, d.Copy.TargetName = d.Copy.Subject, m.TargetName
 	d.NextAttemptAt = time.UnixMilli(next).UTC()
 	ev, err := s.r.QueryContext(ctx, `SELECT event, type, reason, occurred_at, received_at FROM message_events
 		WHERE message_id = ? ORDER BY occurred_at, id`, id)
@@ -354,7 +360,7 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 // attempts are kept. It reports whether the message was failed.
 func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 	now := s.nowMs()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_until = 0, updated_at = ?
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, updated_at = ?
 		WHERE id = ? AND status = 'failed'`, now, now, id)
 	if err != nil {
 		return false, fmt.Errorf("store: retry message %d: %w", id, err)
@@ -367,7 +373,7 @@ func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 // returns how many.
 func (s *Store) RetryFailed(ctx context.Context, targetID string) (int, error) {
 	now := s.nowMs()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_until = 0, updated_at = ?
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, updated_at = ?
 		WHERE target_id = ? AND status = 'failed'`, now, now, targetID)
 	if err != nil {
 		return 0, fmt.Errorf("store: retry failed for %s: %w", targetID, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/webhook"
@@ -17,7 +16,7 @@ func sentMessage(t *testing.T, s *Store) delivery.Message {
 	if _, err := s.CreateLetter(ctx, sup("a@x.org"), msgs("t1")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Claim(ctx, 1, time.Minute, nil)
+	got, err := claimN(t, s, 1), error(nil)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim: %v", err)
 	}
@@ -74,7 +73,7 @@ func TestApplyEventsOrderingAndDedupe(t *testing.T) {
 	}
 	// A flagged target's queued messages stay queued.
 	s.CreateLetter(ctx, sup("b@x.org"), msgs("t1"))
-	if got, _ := s.Claim(ctx, 10, time.Minute, nil); len(got) != 0 {
+	if got := claimN(t, s, 10); len(got) != 0 {
 		t.Fatalf("claimed %d messages of a target that needs attention", len(got))
 	}
 }
@@ -141,7 +140,7 @@ func TestEventBeforeOutcomeKeepsBoth(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	s.CreateLetter(ctx, sup("a@x.org"), msgs("t1"))
-	got, _ := s.Claim(ctx, 1, time.Minute, nil)
+	got := claimN(t, s, 1)
 	// The provider's delivered event arrives before the sender records its outcome.
 	if _, err := s.ApplyEvents(ctx, []webhook.Event{{Event: "delivered", SGEventID: "d1", OutcryID: got[0].PublicID}}); err != nil {
 		t.Fatal(err)

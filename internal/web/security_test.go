@@ -411,7 +411,7 @@ func TestUnicodeNamesAndLetters(t *testing.T) {
 			t.Fatalf("%s: API %d %s", p.first, status, body)
 		}
 	}
-	msgs, err := a.store.Claim(context.Background(), 100, time.Minute, nil)
+	msgs, err := a.claim(t, 100), error(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
