@@ -165,7 +165,7 @@ func TestSendGrid429HoldsWaitingWorkers(t *testing.T) {
 	reset := time.Now().Add(1500 * time.Millisecond).Truncate(time.Second).Add(time.Second)
 	fake.Script(sgfake.Response{Status: 429, Header: map[string]string{"X-RateLimit-Reset": strconv.FormatInt(reset.Unix(), 10)}})
 	queue(t, st, 5, "t1")
-	run(t, sendgridSender(st, fake, delivery.Options{Workers: 8, Rate: 10}))
+	run(t, sendgridSender(t, st, fake, delivery.Options{Workers: 8, Rate: 10}))
 	waitFor(t, "5 sent", func() bool { return counts(t, st)["sent"] == 5 })
 	reqs := fake.Requests()
 	if len(reqs) != 6 {
@@ -185,7 +185,7 @@ func TestSendGrid401StopsWaitingWorkers(t *testing.T) {
 	fake := newFake(t)
 	fake.SetDefault(sgfake.Response{Status: 401, Body: sgfake.ErrorBody("The provided authorization grant is invalid", "")})
 	queue(t, st, 5, "t1")
-	s := sendgridSender(st, fake, delivery.Options{Workers: 8, Rate: 10})
+	s := sendgridSender(t, st, fake, delivery.Options{Workers: 8, Rate: 10})
 	run(t, s)
 	waitFor(t, "paused with every message back in the queue", func() bool {
 		p, _ := s.Paused()
@@ -204,7 +204,7 @@ func TestSendGridNonsenseResetIsNotBelieved(t *testing.T) {
 	fake := newFake(t)
 	fake.Script(sgfake.Response{Status: 429, Header: map[string]string{"X-RateLimit-Reset": "1796185077000"}})
 	queue(t, st, 1, "t1")
-	run(t, sendgridSender(st, fake, delivery.Options{Workers: 1, BackoffBase: 10 * time.Millisecond}))
+	run(t, sendgridSender(t, st, fake, delivery.Options{Workers: 1, BackoffBase: 10 * time.Millisecond}))
 	waitFor(t, "sent after a short back-off", func() bool { return counts(t, st)["sent"] == 1 })
 	if n := fake.Count(); n != 2 {
 		t.Fatalf("requests = %d, want 1 refused + 1 sent", n)
