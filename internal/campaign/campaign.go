@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -133,13 +134,46 @@ func splitParagraphs(story string) []string {
 
 var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
-// MaxSlug is the longest slug: it becomes a SendGrid category (at most 255
-// characters) and part of every campaign address.
-const MaxSlug = 64
+// MaxSlugLen is the longest slug. The slug is the campaign's SendGrid
+// category, which SendGrid refuses over 255 characters (every message would
+// fail with a 400), and part of every URL.
+const MaxSlugLen = 64
+
+// checkSlug says what is wrong with a slug, or returns nil.
+func checkSlug(slug string) error {
+	switch n := utf8.RuneCountInString(slug); {
+	case n == 0:
+		return fmt.Errorf("slug is required (at most %d lower-case letters, digits and dashes)", MaxSlugLen)
+	case n > MaxSlugLen:
+		return fmt.Errorf("slug is %d characters long; at most %d are allowed", n, MaxSlugLen)
+	case !slugRe.MatchString(slug):
+		return fmt.Errorf("slug %q may hold only lower-case letters a-z, digits and dashes (no dash at either end or two together)", slug)
+	}
+	return nil
+}
+
+// lineOf returns the line of key's value in the top-level mapping of a YAML
+// document, or 0.
+func lineOf(data []byte, key string) int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	m := doc.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return 0
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1].Line
+		}
+	}
+	return 0
+}
 
 // ValidSlug reports whether s is lower-case letters, digits and single
-// hyphens, at most MaxSlug characters.
-func ValidSlug(s string) bool { return len(s) <= MaxSlug && slugRe.MatchString(s) }
+// hyphens, at most MaxSlugLen characters.
+func ValidSlug(s string) bool { return checkSlug(s) == nil }
 
 // Parse reads campaign content; name is used in error messages.
 func Parse(name string, data []byte) (*Campaign, error) {
@@ -155,7 +189,14 @@ func Parse(name string, data []byte) (*Campaign, error) {
 			problems = append(problems, fmt.Errorf("%s: %s is required", name, field))
 		}
 	}
-	need(ValidSlug(c.Slug), "slug (lower-case letters, digits and dashes, at most 64 characters)")
+	if err := checkSlug(c.Slug); err != nil {
+		if line := lineOf(data, "slug"); line > 0 {
+			err = fmt.Errorf("%s:%d: %w", name, line, err)
+		} else {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
+		problems = append(problems, err)
+	}
 	need(strings.TrimSpace(c.Title) != "", "title")
 	need(strings.TrimSpace(c.Story) != "", "story")
 	need(strings.TrimSpace(c.Image.Src) != "", "image.src")

@@ -365,19 +365,29 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	m := j.m
 	back := Outcome{ID: m.ID, Status: "queued"} // returned to the queue, no attempt made
 
-	if paused, _ := s.Paused(); paused {
-		return back
-	}
-	if err := s.waitHold(ctx); err != nil {
-		return back
-	}
 	if until, ok := s.reserve(m.TargetID); !ok {
 		back.Next = until
 		return back
 	}
-	if err := s.pace(ctx); err != nil {
-		s.unreserve(m.TargetID)
-		return back
+	// The pause and the 429 hold are checked again once the rate limiter's
+	// slot is ours, immediately before the request: a 401 or a 429 may have
+	// come back to another worker while this one waited for the slot.
+	for {
+		if paused, _ := s.Paused(); paused {
+			s.unreserve(m.TargetID)
+			return back
+		}
+		if err := s.waitHold(ctx); err != nil {
+			s.unreserve(m.TargetID)
+			return back
+		}
+		if err := s.pace(ctx); err != nil {
+			s.unreserve(m.TargetID)
+			return back
+		}
+		if s.clearToSend() {
+			break
+		}
 	}
 	if !s.leaseHeld() {
 		s.unreserve(m.TargetID)
@@ -431,20 +441,43 @@ func (s *Sender) backoff(n int) time.Duration {
 	return time.Duration(float64(d) * jitter)
 }
 
+// maxHold bounds how long a 429 holds sending, and so the due time stored
+// for the refused message.
+const maxHold = time.Hour
+
 // hold stops every worker from sending until the provider's reset time, or
-// for an escalating pause when it gave none.
+// for an escalating pause when it gave none. A reset more than maxHold away
+// (a value in milliseconds reads as the year 58888) is logged and treated
+// as none; no hold lasts longer than maxHold.
 func (s *Sender) hold(reset time.Time) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	until := reset
-	if until.IsZero() || until.Before(s.now()) {
+	if d := reset.Sub(now); !reset.IsZero() && (d > maxHold || d < -maxHold) {
+		s.log.Warn("sender: provider's X-RateLimit-Reset makes no sense, backing off instead",
+			"reset", reset.Unix(), "from_now", d.Round(time.Second).String())
+		until = time.Time{}
+	}
+	if until.IsZero() || until.Before(now) {
 		s.hold429++
-		until = s.now().Add(s.backoff(s.hold429))
+		until = now.Add(s.backoff(s.hold429))
+	}
+	if limit := now.Add(maxHold); until.After(limit) {
+		until = limit
 	}
 	if until.After(s.holdUntil) {
 		s.holdUntil = until
 	}
 	return s.holdUntil
+}
+
+// clearToSend reports whether a request may start now: sending is not
+// paused and no 429 hold is in effect.
+func (s *Sender) clearToSend() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.paused && !s.now().Before(s.holdUntil)
 }
 
 func (s *Sender) waitHold(ctx context.Context) error {

@@ -153,3 +153,64 @@ func TestSendGridRateAccuracy(t *testing.T) {
 		}
 	}
 }
+
+// After a 429, no request reaches SendGrid before its X-RateLimit-Reset,
+// including from workers that were already waiting for the rate limiter's
+// slot when the 429 came back (issue 13: they went ahead at the next slot).
+// A request already on its way when the 429 is answered cannot be called
+// back; so that none is, the rate spaces requests 250 ms apart, far more
+// than a loopback answer takes even on a busy machine, and a first accepted
+// request opens the connection before the 429.
+func TestSendGrid429HoldsWaitingWorkers(t *testing.T) {
+	st := newStore(t)
+	fake := newFake(t)
+	reset := time.Now().Add(1500 * time.Millisecond).Truncate(time.Second).Add(time.Second)
+	fake.Script(sgfake.Response{}, sgfake.Response{Status: 429, Header: map[string]string{"X-RateLimit-Reset": strconv.FormatInt(reset.Unix(), 10)}})
+	queue(t, st, 5, "t1")
+	run(t, sendgridSender(t, st, fake, delivery.Options{Workers: 8, Rate: 4}))
+	waitFor(t, "5 sent", func() bool { return counts(t, st)["sent"] == 5 })
+	reqs := fake.Requests()
+	if len(reqs) != 6 {
+		t.Fatalf("requests = %d, want 1 sent, 1 refused, then 4 sent", len(reqs))
+	}
+	for i, r := range reqs[2:] {
+		if r.At.Before(reset) {
+			t.Fatalf("request %d reached SendGrid %v after the 429, %v before its reset", i+3, r.At.Sub(reqs[1].At).Round(time.Millisecond), reset.Sub(r.At).Round(time.Millisecond))
+		}
+	}
+}
+
+// After a 401, no further request reaches SendGrid, including from workers
+// that were waiting for the rate limiter's slot when the 401 came back (the
+// rate and the first accepted request as in the 429 test above).
+func TestSendGrid401StopsWaitingWorkers(t *testing.T) {
+	st := newStore(t)
+	fake := newFake(t)
+	fake.Script(sgfake.Response{})
+	fake.SetDefault(sgfake.Response{Status: 401, Body: sgfake.ErrorBody("The provided authorization grant is invalid", "")})
+	queue(t, st, 5, "t1")
+	s := sendgridSender(t, st, fake, delivery.Options{Workers: 8, Rate: 4})
+	run(t, s)
+	waitFor(t, "paused with every other message back in the queue", func() bool {
+		p, _ := s.Paused()
+		return p && counts(t, st)["queued"] == 4 && s.Stats().InFlight == 0
+	})
+	if n := fake.Count(); n != 2 {
+		t.Fatalf("SendGrid received %d requests, want 2 (one accepted, one refused): sending went on after the provider refused our credentials", n)
+	}
+}
+
+// A reset that makes no sense (here in milliseconds: the year 58888) does
+// not hold sending for ever: the sender backs off as when no reset is given,
+// and the message goes out.
+func TestSendGridNonsenseResetIsNotBelieved(t *testing.T) {
+	st := newStore(t)
+	fake := newFake(t)
+	fake.Script(sgfake.Response{Status: 429, Header: map[string]string{"X-RateLimit-Reset": "1796185077000"}})
+	queue(t, st, 1, "t1")
+	run(t, sendgridSender(t, st, fake, delivery.Options{Workers: 1, BackoffBase: 10 * time.Millisecond}))
+	waitFor(t, "sent after a short back-off", func() bool { return counts(t, st)["sent"] == 1 })
+	if n := fake.Count(); n != 2 {
+		t.Fatalf("requests = %d, want 1 refused + 1 sent", n)
+	}
+}
