@@ -24,8 +24,11 @@ import (
 
 // Deps is what the console needs.
 type Deps struct {
-	Campaign  *campaign.Campaign
 	Campaigns *campaign.Service
+	// CampaignFile is the campaign read from the campaign file (nil: none):
+	// a campaign edited in the console can go back to it.
+	CampaignFile *campaign.Campaign
+	BaseURL      string
 	Store     *store.Store
 	Targets   *target.Registry
 	Renderer  *letter.Renderer
@@ -60,7 +63,8 @@ type Console struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "letter", "messages", "message", "supporters"}
+var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "letter", "messages", "message", "supporters",
+	"campaigns", "campaign"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -101,6 +105,9 @@ func (c *Console) routes(e *echo.Echo) {
 	api.GET("/messages", c.apiMessages)
 	api.GET("/stats", c.apiStats)
 	api.GET("/supporters/export", c.apiSupporterExport)
+	api.GET("/campaigns", c.apiCampaigns)
+	api.POST("/campaigns", c.apiCreateCampaign)
+	api.PATCH("/campaigns/:slug", c.apiPatchCampaign)
 	api.POST("/supporters/erase", c.apiSupporterErase)
 
 	e.GET("/admin/login", c.loginPage, c.requireEnabled)
@@ -111,6 +118,10 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/logout", c.logout)
 	g.POST("/pause", c.pause)
 	g.POST("/resume", c.resume)
+	g.GET("/campaigns", c.campaignsPage)
+	g.POST("/campaigns", c.createCampaign)
+	g.GET("/campaigns/:slug", c.campaignPage)
+	g.POST("/campaigns/:slug", c.campaignPost)
 	g.GET("/targets", c.targetsPage)
 	g.POST("/targets", c.addTarget)
 	g.GET("/targets/:id", c.targetPage)

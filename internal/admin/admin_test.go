@@ -121,7 +121,7 @@ func newEnv(t *testing.T, o ...opts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Deps{Campaign: camp, Campaigns: campaigns, Store: st, Targets: reg, Renderer: r, Sender: sender, Metrics: metrics, Templates: tmpl,
+	d := Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: "http://outcry.test", Store: st, Targets: reg, Renderer: r, Sender: sender, Metrics: metrics, Templates: tmpl,
 		Password: testPassword, Token: testToken, SendRate: 5, HourlyCap: 30, Logger: quiet}
 	for _, f := range o {
 		f(&d)
@@ -562,11 +562,11 @@ func TestCSVExports(t *testing.T) {
 		return recs
 	}
 	msgs := readCSV("/admin/messages.csv")
-	if len(msgs) != 1+8 || strings.Join(msgs[0], ",") != "id,target_id,target_email,supporter_email,status,attempts,last_error,provider_message_id,queued_at,sent_at,updated_at" {
+	if len(msgs) != 1+8 || strings.Join(msgs[0], ",") != "id,target_id,target_email,supporter_email,status,attempts,last_error,provider_message_id,queued_at,sent_at,updated_at,campaign" {
 		t.Fatalf("messages.csv: %d records, header %v", len(msgs), msgs[0])
 	}
 	for _, rec := range msgs[1:] {
-		if len(rec) != 11 {
+		if len(rec) != 12 {
 			t.Fatalf("row has %d fields", len(rec))
 		}
 	}

@@ -21,10 +21,11 @@ import (
 
 // view is what every console page template sees.
 type view struct {
-	Title    string
-	Nav      string
-	CSRF     string
-	Campaign *campaign.Campaign
+	Title     string
+	Nav       string
+	CSRF      string
+	Campaign  *campaign.Campaign   // the campaign the console works on
+	Campaigns []*campaign.Campaign // every campaign (the switcher)
 	Paused   bool
 	PauseWhy string
 	Flash    string
@@ -51,10 +52,16 @@ var flashes = map[string]string{
 	"deactivate": "Target deactivated: it receives no new letters.",
 	"erased":     "Erased: the supporter's personal data and letter text are gone; the counts and the record that letters were sent remain.",
 	"noneerased": "Nothing is held about this address: nothing was erased.",
+	"created":    "Campaign created: its page takes letters now.",
+	"csaved":     "Campaign saved; the change is in force now.",
+	"copen":      "The campaign is open: it takes letters and sends them.",
+	"cpaused":    "The campaign is paused: it takes letters and queues them; nothing of it is sent until you open it again.",
+	"cclosed":    "The campaign is closed: its page shows the result and takes no more letters. Letters already queued are still sent.",
+	"reverted":   "The campaign's content comes from the campaign file again.",
 }
 
 func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {
-	v := &view{Title: title, Nav: nav, Campaign: c.d.Campaign, D: d, Flash: flashes[ctx.QueryParam("ok")]}
+	v := &view{Title: title, Nav: nav, Campaign: c.current(ctx), Campaigns: c.d.Campaigns.All(), D: d, Flash: flashes[ctx.QueryParam("ok")]}
 	if sid, ok := ctx.Get("sid").(string); ok {
 		v.CSRF = c.auth.csrf(sid)
 	}
@@ -198,11 +205,12 @@ type dashboardData struct {
 
 func (c *Console) dashboard(ctx echo.Context) error {
 	rc := ctx.Request().Context()
-	st, err := c.svc.stats(rc)
+	camp := c.current(ctx)
+	st, err := c.svc.stats(rc, camp.Slug)
 	if err != nil {
 		return err
 	}
-	hours, err := c.d.Store.LettersPerHour(rc, c.d.Campaign.Slug)
+	hours, err := c.d.Store.LettersPerHour(rc, camp.Slug)
 	if err != nil {
 		return err
 	}
@@ -368,12 +376,12 @@ type letterData struct {
 }
 
 func (c *Console) letterPage(ctx echo.Context) error {
-	subject, body, err := c.svc.letterDefaults(ctx.Request().Context())
+	subject, body, err := c.svc.letterDefaults(ctx.Request().Context(), c.current(ctx).Slug)
 	if err != nil {
 		return err
 	}
 	d := letterData{Subject: subject, Body: body, PreviewFor: ctx.QueryParam("target"),
-		TestEmail: c.d.Campaign.Organizer.Contact}
+		TestEmail: c.current(ctx).Organizer.Contact}
 	return c.renderLetter(ctx, http.StatusOK, d)
 }
 
@@ -408,13 +416,13 @@ func (c *Console) letterPost(ctx echo.Context) error {
 	rc := ctx.Request().Context()
 	switch ctx.FormValue("action") {
 	case "save":
-		if _, err := c.d.Campaigns.Update(rc, c.d.Campaign.Slug, campaign.Input{Subject: &subject, Body: &body}); err != nil {
+		if _, err := c.d.Campaigns.Update(rc, c.current(ctx).Slug, campaign.Input{Subject: &subject, Body: &body}); err != nil {
 			return err
 		}
 		c.log.Info("admin: default letter saved")
 		return c.redirect(ctx, "/admin/letter", "letter")
 	case "test":
-		res, err := c.svc.testSend(rc, d.TestEmail, subject, body)
+		res, err := c.svc.testSend(rc, c.current(ctx).Slug, d.TestEmail, subject, body)
 		if err != nil {
 			d.TestError = err.Error()
 			return c.renderLetter(ctx, http.StatusUnprocessableEntity, d)
@@ -440,14 +448,26 @@ type messagesData struct {
 	Query   string // the filter without the cursor, for links
 }
 
-func filterFrom(ctx echo.Context) filterInput {
-	return filterInput{Status: ctx.QueryParam("status"), Target: ctx.QueryParam("target"), From: ctx.QueryParam("from"),
+// filterFrom reads the send log filter; the campaign is the console's
+// current one unless the query says "all".
+func (c *Console) filterFrom(ctx echo.Context) filterInput {
+	camp := ctx.QueryParam("campaign")
+	if camp != allCampaigns {
+		camp = c.current(ctx).Slug
+	}
+	return filterInput{Campaign: camp, Status: ctx.QueryParam("status"), Target: ctx.QueryParam("target"), From: ctx.QueryParam("from"),
 		To: ctx.QueryParam("to"), Email: ctx.QueryParam("email"), Before: ctx.QueryParam("before")}
 }
 
 func (in filterInput) query() string {
 	q := url.Values{}
-	for k, v := range map[string]string{"status": in.Status, "target": in.Target, "from": in.From, "to": in.To, "email": in.Email} {
+	// The console's own campaign is implicit (a cookie); the all-campaigns
+	// view is kept in the links.
+	camp := ""
+	if in.Campaign == allCampaigns {
+		camp = allCampaigns
+	}
+	for k, v := range map[string]string{"campaign": camp, "status": in.Status, "target": in.Target, "from": in.From, "to": in.To, "email": in.Email} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -456,7 +476,7 @@ func (in filterInput) query() string {
 }
 
 func (c *Console) messagesPage(ctx echo.Context) error {
-	in := filterFrom(ctx)
+	in := c.filterFrom(ctx)
 	f, bad := c.svc.parseFilter(in, pageSize)
 	// The target menu lists the file's targets: counting messages per
 	// target would cost a scan of the log on every page.

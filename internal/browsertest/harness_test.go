@@ -236,7 +236,7 @@ func newApp(t *testing.T, options ...appOption) *app {
 		t.Fatal(err)
 	}
 	if o.console {
-		if _, err := admin.Register(srv.Echo, admin.Deps{Campaign: camp, Campaigns: campaigns, Store: st, Targets: reg, Renderer: renderer,
+		if _, err := admin.Register(srv.Echo, admin.Deps{Campaigns: campaigns, CampaignFile: camp, Store: st, Targets: reg, Renderer: renderer,
 			Sender: a.Sender, Templates: templates, Password: consolePassword, SendRate: 5, HourlyCap: 30,
 			Logger: quiet}); err != nil {
 			t.Fatal(err)
