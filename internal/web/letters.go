@@ -36,8 +36,10 @@ func (s *Server) campaignPage(c echo.Context) error {
 // submitForm takes the HTML form: on success it redirects to the thank-you
 // page (POST-redirect-GET); invalid input re-renders the form with a message
 // at each bad field and everything typed kept. A bot (the hidden field
-// filled in, or a form sent sooner than a person could) gets the same
-// redirect and nothing is stored.
+// filled in, or a stamp we did not sign) gets the same redirect and nothing
+// is stored. A form sent sooner than OUTCRY_FORM_MIN_TIME may be a person
+// (autofill, a quick typist): it is shown again, everything kept, to check
+// and send, so that nobody is thanked for a letter that was dropped.
 func (s *Server) submitForm(c echo.Context) error {
 	camp, err := s.campaignFor(c)
 	if err != nil {
@@ -54,9 +56,12 @@ func (s *Server) submitForm(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, thanks)
 	}
 	switch s.checkStamp(form.Get("ts")) {
-	case stampForged, stampTooFast:
-		s.log.Info("form: sent too fast or with a forged stamp; nothing stored")
+	case stampForged:
+		s.log.Info("form: forged stamp; nothing stored")
 		return c.Redirect(http.StatusSeeOther, thanks)
+	case stampTooFast:
+		s.log.Info("form: sent sooner than OUTCRY_FORM_MIN_TIME; shown again to check and send")
+		return s.reRender(c, http.StatusUnprocessableEntity, sub, nil, s.d.Messages.T("form.check_and_send"))
 	case stampMissing, stampExpired:
 		return s.reRender(c, http.StatusUnprocessableEntity, sub, nil,
 			"This page was open for a long time. Please check your letter below and send it again.")
@@ -94,14 +99,11 @@ func (s *Server) arm(c echo.Context, p *page) {
 // the form again with everything typed, so nothing is lost.
 func (s *Server) csrfFailed(err error, c echo.Context) error {
 	s.log.Info("form: CSRF check failed", "err", err)
-	if c.Request().Method != http.MethodPost || c.Param("slug") != s.d.Campaign.Slug {
+	sub, ok := s.typedForm(c)
+	if !ok {
 		return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Please reload the page.")
 	}
-	form, ferr := c.FormParams()
-	if ferr != nil {
-		return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Please reload the page.")
-	}
-	return s.reRender(c, http.StatusForbidden, letter.FromForm(form), nil,
+	return s.reRender(c, http.StatusForbidden, sub, nil,
 		"This form has expired, please reload: we kept your letter below, check it and send it again.")
 }
 

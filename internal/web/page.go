@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/url"
 	"strings"
 
 	"github.com/outcry/outcry/internal/campaign"
@@ -46,9 +45,10 @@ func (p *page) ImageURL() string {
 	return src
 }
 
-// ShareText is the query-escaped text of a share link.
+// ShareText is the text of a share link, unescaped: html/template escapes
+// it once for the URL it goes into.
 func (p *page) ShareText() string {
-	return url.QueryEscape(p.Campaign.Title + " " + p.CampaignURL())
+	return p.Campaign.Title + " " + p.CampaignURL()
 }
 
 // fieldView is one form field as the "field" template renders it.

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/token"
 )
 
@@ -41,7 +42,10 @@ type Security struct {
 
 // Request bodies on public routes are bounded. A letter at its limits,
 // URL-encoded with every character a 4-byte one, is about 66 KB.
-const bodyLimit = "128K"
+const (
+	bodyLimit      = "128K"
+	bodyLimitBytes = 128 << 10
+)
 
 const csrfCookie = "outcry_csrf"
 
@@ -104,6 +108,10 @@ func (s *Server) submitLimit() echo.MiddlewareFunc {
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", retryAfter)
 			s.log.Info("submission rate limit reached", "path", c.Request().URL.Path)
+			if sub, ok := s.typedForm(c); ok {
+				// A person's letter is never lost: the form again, as typed.
+				return s.reRender(c, http.StatusTooManyRequests, sub, nil, s.d.Messages.T("form.rate_limited"))
+			}
 			return echo.NewHTTPError(http.StatusTooManyRequests,
 				"Too many letters were sent from your network in a short time. Please wait a minute and try again.")
 		},
@@ -216,3 +224,40 @@ func (s *Server) checkStamp(v string) stampCheck {
 	}
 	return stampOK
 }
+
+// typedForm reads the letter form of a POST to the campaign page that a
+// middleware refuses (bounded like the form itself), to show it again.
+func (s *Server) typedForm(c echo.Context) (letter.Submission, bool) {
+	r := c.Request()
+	if r.Method != http.MethodPost || c.Path() != "/c/:slug" || c.Param("slug") != s.d.Campaign.Slug {
+		return letter.Submission{}, false
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, bodyLimitBytes)
+	form, err := c.FormParams()
+	if err != nil {
+		return letter.Submission{}, false
+	}
+	return letter.FromForm(form), true
+}
+
+// headAsGet answers HEAD wherever GET is served (uptime monitors use HEAD):
+// the request is routed and handled as a GET, and its body is dropped.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method != http.MethodHead {
+			return next(c)
+		}
+		res := c.Response()
+		w := res.Writer
+		r.Method, res.Writer = http.MethodGet, headWriter{w}
+		defer func() { r.Method, res.Writer = http.MethodHead, w }()
+		return next(c)
+	}
+}
+
+// headWriter keeps the status and headers of a response and drops its body.
+type headWriter struct{ http.ResponseWriter }
+
+func (headWriter) Write(p []byte) (int, error)   { return len(p), nil }
+func (h headWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }

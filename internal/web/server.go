@@ -82,6 +82,7 @@ func New(d Deps) (*Server, error) {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Security.TrustedProxies)
+	e.Pre(headAsGet)
 	e.Use(middleware.Recover())
 	e.Use(s.requestLog())
 	e.Use(s.securityHeaders())
