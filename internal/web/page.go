@@ -1,8 +1,6 @@
 package web
 
 import (
-	"strings"
-
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/target"
@@ -36,13 +34,13 @@ type page struct {
 func (p *page) CampaignPath() string { return "/c/" + p.Campaign.Slug }
 func (p *page) CampaignURL() string  { return p.BaseURL + p.CampaignPath() }
 
-// ImageURL is the campaign image as an absolute URL (for link previews).
-func (p *page) ImageURL() string {
-	src := p.Campaign.Image.Src
-	if strings.HasPrefix(src, "/") {
-		return p.BaseURL + src
-	}
-	return src
+// PreviewURL is the campaign's 1200×630 PNG for link previews (og:image).
+func (p *page) PreviewURL() string { return p.CampaignURL() + "/preview.png" }
+
+// PreviewAlt describes the preview image: the words drawn on it.
+func (p *page) PreviewAlt() string {
+	h, b := previewWords(p.Campaign)
+	return h + " — " + b
 }
 
 // ShareText is the text of a share link, unescaped: html/template escapes

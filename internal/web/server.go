@@ -23,6 +23,7 @@ import (
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/preview"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -49,10 +50,11 @@ type Deps struct {
 
 // Server is the HTTP server's routes and templates.
 type Server struct {
-	Echo  *echo.Echo
-	d     Deps
-	pages map[string]*template.Template
-	log   *slog.Logger
+	Echo    *echo.Echo
+	d       Deps
+	pages   map[string]*template.Template
+	log     *slog.Logger
+	preview []byte // the campaign's link-preview PNG
 }
 
 var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm"}
@@ -76,6 +78,11 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web: parse %s.html: %w", name, err)
 		}
 		s.pages[name] = t
+	}
+	headline, byline := previewWords(d.Campaign)
+	var err error
+	if s.preview, err = preview.PNG(headline, byline); err != nil {
+		return nil, err
 	}
 	e := echo.New()
 	e.HideBanner = true
@@ -103,6 +110,7 @@ func (s *Server) routes() {
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
 	e.GET("/c/:slug/confirm", s.confirmPage)
 	e.GET("/c/:slug/thanks", s.thanksPage)
+	e.GET("/c/:slug/preview.png", s.previewImage)
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
 	e.StaticFS("/static", s.d.Static)
@@ -218,4 +226,22 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("render error page", "err", rerr)
 		c.String(status, msg)
 	}
+}
+
+// previewWords are the words of the link-preview image: the image caption
+// (the campaign's slogan) over the title, or the title over the organizer.
+func previewWords(c *campaign.Campaign) (headline, byline string) {
+	if c.Image.Caption != "" {
+		return c.Image.Caption, c.Title
+	}
+	return c.Title, c.Organizer.Name
+}
+
+// previewImage is GET /c/{slug}/preview.png, the og:image of the pages.
+func (s *Server) previewImage(c echo.Context) error {
+	if _, err := s.campaignFor(c); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, "image/png", s.preview)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html"
+	"image/png"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -123,5 +124,34 @@ func TestHeadAnsweredWhereGetIs(t *testing.T) {
 	}
 	if status, _, _ := a.do(t, "HEAD", "/webhooks/sendgrid", "", ""); status != http.StatusMethodNotAllowed {
 		t.Errorf("HEAD of a POST-only route = %d, want 405", status)
+	}
+}
+
+// Link previews point at a 1200×630 PNG the networks show (not the SVG).
+func TestLinkPreviewIsAPNG(t *testing.T) {
+	a := newTestApp(t)
+	_, _, body := a.do(t, "GET", "/c/netflix-baby", "", "")
+	for _, meta := range []string{`property="og:image"`, `name="twitter:image"`} {
+		m := regexp.MustCompile(`<meta ` + meta + ` content="([^"]+)">`).FindStringSubmatch(body)
+		if m == nil || m[1] != "http://outcry.test/c/netflix-baby/preview.png" {
+			t.Fatalf("%s = %v, want the campaign's preview PNG", meta, m)
+		}
+	}
+	for _, want := range []string{`<meta property="og:image:width" content="1200">`, `<meta property="og:image:height" content="630">`,
+		`<meta property="og:image:type" content="image/png">`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %s", want)
+		}
+	}
+	status, h, img := a.do(t, "GET", "/c/netflix-baby/preview.png", "", "")
+	if status != 200 || h.Get("Content-Type") != "image/png" {
+		t.Fatalf("preview.png: %d %s", status, h.Get("Content-Type"))
+	}
+	cfg, err := png.DecodeConfig(strings.NewReader(img))
+	if err != nil || cfg.Width != 1200 || cfg.Height != 630 {
+		t.Fatalf("preview.png is %dx%d (%v), want a 1200×630 PNG", cfg.Width, cfg.Height, err)
+	}
+	if status, _, _ := a.do(t, "GET", "/c/other/preview.png", "", ""); status != 404 {
+		t.Errorf("preview of an unknown campaign: %d", status)
 	}
 }
