@@ -47,6 +47,9 @@ type Confirmer interface {
 type Result struct {
 	Created  bool
 	Messages int
+	// SupporterID is the new supporter's id (0 for a repeat): the private
+	// receipt link is given only to whoever wrote the letter it shows.
+	SupporterID int64
 }
 
 // Sign validates and stores a letter to the campaign with the given slug.
@@ -91,18 +94,28 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	if s.Observe != nil {
 		s.Observe(created)
 	}
+	res := Result{Created: created, Messages: len(msgs)}
+	if created {
+		id, ok, err := s.Store.SupporterID(ctx, campaign, sub.Email)
+		if err != nil {
+			return Result{}, fmt.Errorf("letter: sign: %w", err)
+		}
+		if ok {
+			res.SupporterID = id
+		}
+	}
 	if s.Confirm != nil {
 		// New or repeated alike; a failed email is logged, and the answer
 		// stays the same so that nobody learns who has written.
 		if err := s.Confirm.Request(ctx, campaign, sub.Email); err != nil {
 			s.log().Error("letter: confirmation email", "err", err)
 		}
-		return Result{Created: created, Messages: len(msgs)}, nil
+		return res, nil
 	}
 	if created && s.Queued != nil {
 		s.Queued()
 	}
-	return Result{Created: created, Messages: len(msgs)}, nil
+	return res, nil
 }
 
 // Render produces the message rows for a validated submission.

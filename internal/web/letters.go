@@ -67,13 +67,17 @@ func (s *Server) submitForm(c echo.Context) error {
 			"This page was open for a long time. Please check your letter below and send it again.")
 	}
 	typed := sub // what the supporter typed, before normalization
-	_, err = s.d.Letters.Sign(c.Request().Context(), camp.Slug, &sub)
+	res, err := s.d.Letters.Sign(c.Request().Context(), camp.Slug, &sub)
 	var fe letter.FieldErrors
 	if errors.As(err, &fe) {
 		return s.reRender(c, http.StatusUnprocessableEntity, typed, fe, "")
 	}
 	if err != nil {
 		return err
+	}
+	if res.SupporterID != 0 {
+		// The writer's private receipt, carried to the thank-you page.
+		thanks += "?r=" + s.d.Receipts.Token(res.SupporterID)
 	}
 	return c.Redirect(http.StatusSeeOther, thanks)
 }
@@ -135,6 +139,9 @@ func (s *Server) confirmPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "confirm", p)
 }
 
+// thanksPage is GET /c/{slug}/thanks[?r=<receipt token>]: thanks, a
+// ready-made message to share and, for the writer of a new letter, the link
+// to their private receipt.
 func (s *Server) thanksPage(c echo.Context) error {
 	camp, err := s.campaignFor(c)
 	if err != nil {
@@ -143,6 +150,15 @@ func (s *Server) thanksPage(c echo.Context) error {
 	p, err := s.newPage(c.Request().Context(), camp)
 	if err != nil {
 		return err
+	}
+	p.Wrote = true
+	if tok := c.QueryParam("r"); tok != "" && s.d.Receipts.Valid(tok) {
+		path := "/c/" + camp.Slug + "/receipt/" + tok
+		p.ReceiptURL = s.d.BaseURL + path
+		if s.d.Receipts.CanEmail() {
+			p.EmailAction = path + "/email"
+		}
+		privatePage(c)
 	}
 	return s.render(c, http.StatusOK, "thanks", p)
 }

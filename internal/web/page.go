@@ -1,8 +1,12 @@
 package web
 
 import (
+	"time"
+
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -14,6 +18,7 @@ type page struct {
 	BaseURL       string
 	RetentionDays int
 	ConfirmOn     bool // letters wait for the writer's confirmation
+	Messages      *i18n.Catalog
 
 	// The letter form.
 	Form      letter.Submission
@@ -24,6 +29,17 @@ type page struct {
 
 	// The confirmation page.
 	Confirmed bool
+
+	// The thank-you page: the writer's private receipt link ("" for a
+	// repeat or a bot), and the share text says "I just wrote".
+	ReceiptURL string
+	Wrote      bool
+
+	// The receipt page.
+	Receipt       *store.Receipt
+	Copies        []receiptCopy
+	ReceiptNotice string
+	EmailAction   string // where "Email me a copy" posts ("": not offered)
 
 	// Error pages.
 	Status  int
@@ -44,9 +60,21 @@ func (p *page) PreviewAlt() string {
 }
 
 // ShareText is the text of a share link, unescaped: html/template escapes
-// it once for the URL it goes into.
+// it once for the URL it goes into. After writing, it is a ready-made
+// message asking a friend to write too.
 func (p *page) ShareText() string {
+	if p.Wrote && p.Messages != nil {
+		return p.Messages.T("share.message", "title", p.Campaign.Title, "url", p.CampaignURL())
+	}
 	return p.Campaign.Title + " " + p.CampaignURL()
+}
+
+// receiptCopy is one row of the receipt's table.
+type receiptCopy struct {
+	TargetName string
+	Status     string // the send log's status (a CSS class)
+	Words      string // the status in the supporter's words
+	Since      time.Time
 }
 
 // fieldView is one form field as the "field" template renders it.

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +25,7 @@ import (
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/preview"
+	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -46,6 +48,9 @@ type Deps struct {
 	Security Security
 	// Confirm checks confirmation links (nil: OUTCRY_CONFIRM is off).
 	Confirm *confirm.Service
+	// Receipts makes the private receipt links (nil: one without email,
+	// signed with Security.FormSecret).
+	Receipts *receipt.Service
 }
 
 // Server is the HTTP server's routes and templates.
@@ -54,10 +59,13 @@ type Server struct {
 	d       Deps
 	pages   map[string]*template.Template
 	log     *slog.Logger
-	preview []byte // the campaign's link-preview PNG
+	// The campaign's link-preview PNG, drawn on first request.
+	previewOnce sync.Once
+	preview     []byte
+	previewErr  error
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -71,6 +79,12 @@ func New(d Deps) (*Server, error) {
 	if len(d.Security.FormSecret) == 0 {
 		d.Security.FormSecret = []byte(rand.Text())
 	}
+	if d.Receipts == nil {
+		d.Receipts = &receipt.Service{Store: d.Store, BaseURL: d.BaseURL, Messages: d.Messages, Logger: d.Logger}
+	}
+	if len(d.Receipts.Secret) == 0 {
+		d.Receipts.Secret = d.Security.FormSecret
+	}
 	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(d.Messages.Funcs()).ParseFS(d.Templates, "layout.html", name+".html")
@@ -78,11 +92,6 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web: parse %s.html: %w", name, err)
 		}
 		s.pages[name] = t
-	}
-	headline, byline := previewWords(d.Campaign)
-	var err error
-	if s.preview, err = preview.PNG(headline, byline); err != nil {
-		return nil, err
 	}
 	e := echo.New()
 	e.HideBanner = true
@@ -111,6 +120,8 @@ func (s *Server) routes() {
 	e.GET("/c/:slug/confirm", s.confirmPage)
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/c/:slug/preview.png", s.previewImage)
+	e.GET("/c/:slug/receipt/:token", s.receiptPage)
+	e.POST("/c/:slug/receipt/:token/email", s.emailReceipt, middleware.BodyLimit("1K"))
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
 	e.StaticFS("/static", s.d.Static)
@@ -179,6 +190,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		BaseURL:       s.d.BaseURL,
 		RetentionDays: s.d.RetentionDays,
 		ConfirmOn:     s.d.Confirm != nil,
+		Messages:      s.d.Messages,
 	}, nil
 }
 
@@ -241,6 +253,10 @@ func previewWords(c *campaign.Campaign) (headline, byline string) {
 func (s *Server) previewImage(c echo.Context) error {
 	if _, err := s.campaignFor(c); err != nil {
 		return err
+	}
+	s.previewOnce.Do(func() { s.preview, s.previewErr = preview.PNG(previewWords(s.d.Campaign)) })
+	if s.previewErr != nil {
+		return s.previewErr
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	return c.Blob(http.StatusOK, "image/png", s.preview)
