@@ -55,10 +55,10 @@ type Deps struct {
 
 // Server is the HTTP server's routes and templates.
 type Server struct {
-	Echo    *echo.Echo
-	d       Deps
-	pages   map[string]*template.Template
-	log     *slog.Logger
+	Echo  *echo.Echo
+	d     Deps
+	pages map[string]*template.Template
+	log   *slog.Logger
 	// The campaign's link-preview PNG, drawn on first request.
 	previewOnce sync.Once
 	preview     []byte
