@@ -42,10 +42,7 @@ func buildSafety(ctx context.Context, cfg config.Config, camp *campaign.Campaign
 	if !cfg.Confirm {
 		return sec, nil, nil
 	}
-	replyTo := cfg.FromEmail
-	if a, err := mail.ParseAddress(camp.Organizer.Contact); err == nil && a.Address == camp.Organizer.Contact {
-		replyTo = a.Address
-	}
+	replyTo := organizerReplyTo(cfg, camp)
 	conf := &confirm.Service{
 		Store:         st,
 		Mailer:        mailer,
@@ -60,6 +57,16 @@ func buildSafety(ctx context.Context, cfg config.Config, camp *campaign.Campaign
 		Logger:        log,
 	}
 	return sec, conf, nil
+}
+
+// organizerReplyTo is where a supporter's answer to a system email (the
+// confirmation, the copy of their letter) goes: the organizer's contact
+// when it is an address, else the sender address.
+func organizerReplyTo(cfg config.Config, camp *campaign.Campaign) string {
+	if a, err := mail.ParseAddress(camp.Organizer.Contact); err == nil && a.Address == camp.Organizer.Contact {
+		return a.Address
+	}
+	return cfg.FromEmail
 }
 
 // sendConfirmations sends, every few seconds, the confirmation emails that

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/admin"
 	"github.com/outcry/outcry/internal/campaign"
@@ -24,6 +26,7 @@ import (
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/web"
@@ -128,6 +131,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Security:         security,
 		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
+		// Copies of a letter emailed to its writer, 1 a second at most.
+		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
+			Templates: templates, Messages: messages, CampaignTitle: camp.Title, FromName: camp.Organizer.Name,
+			ReplyTo: organizerReplyTo(cfg, camp), Limiter: rate.NewLimiter(1, 10), Logger: log},
 	})
 	if err != nil {
 		st.Close()
