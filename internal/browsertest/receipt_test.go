@@ -3,8 +3,8 @@ package browsertest
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/cdproto/page"
