@@ -63,9 +63,9 @@ func submitEmpty() chromedp.Action[chromedp.Void] {
 func TestAccessibilityChecks(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	ctx := tab(t)
 	for _, p := range publicPages() {
 		t.Run(p.name, func(t *testing.T) {
+			ctx := tab(t) // a tab each: its deadline covers one page
 			run(t, ctx, p.open(t, a)...)
 			if problems := eval[[]string](t, ctx, a11yJS); len(problems) > 0 {
 				t.Errorf("accessibility problems:\n%s", strings.Join(problems, "\n"))
@@ -98,9 +98,9 @@ func TestNoHorizontalScroll(t *testing.T) {
 	a := newApp(t)
 	for _, width := range []int64{320, 360, 640} {
 		t.Run(fmt.Sprintf("%dpx", width), func(t *testing.T) {
-			ctx := tab(t)
-			viewport(t, ctx, width, 740, width < 600)
 			for _, p := range publicPages() {
+				ctx := tab(t) // a tab each: its deadline covers one page
+				viewport(t, ctx, width, 740, width < 600)
 				run(t, ctx, p.open(t, a)...)
 				sw := eval[int](t, ctx, `document.documentElement.scrollWidth`)
 				cw := eval[int](t, ctx, `document.documentElement.clientWidth`)
