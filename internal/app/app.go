@@ -29,6 +29,7 @@ import (
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/web"
@@ -123,6 +124,14 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Security:         security,
 		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
+		// Copies of a letter emailed to its writer, 1 a second at most.
+		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
+			Templates: templates, Messages: messages, Title: campaigns.Title, TargetName: func(id string) string {
+				if t, ok := targets.Current().ByID(id); ok {
+					return t.Name
+				}
+				return id
+			}, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},
 	})
 	if err != nil {
 		st.Close()
@@ -336,22 +345,14 @@ func buildSafety(ctx context.Context, cfg config.Config, org campaign.Organizer,
 	if !cfg.Confirm {
 		return sec, nil, nil
 	}
-	replyTo := cfg.FromEmail
-	if a, err := mail.ParseAddress(org.Contact); err == nil && a.Address == org.Contact {
-		replyTo = a.Address
-	}
+	replyTo := organizerReplyTo(cfg, org)
 	conf := &confirm.Service{
-		Store:   st,
-		Mailer:  mailer,
-		Secret:  append([]byte("confirm:"), secret...),
-		TTL:     cfg.ConfirmTTL,
-		BaseURL: cfg.BaseURL,
-		Title: func(slug string) string {
-			if c, ok := campaigns.Get(slug); ok {
-				return c.Title
-			}
-			return slug
-		},
+		Store:    st,
+		Mailer:   mailer,
+		Secret:   append([]byte("confirm:"), secret...),
+		TTL:      cfg.ConfirmTTL,
+		BaseURL:  cfg.BaseURL,
+		Title:    campaigns.Title,
 		FromName: org.Name,
 		ReplyTo:  replyTo,
 		Limiter:  rate.NewLimiter(1, 10), // confirmation emails: 1 a second, apart from the targets' queue
@@ -410,4 +411,14 @@ func (a *App) Purge(ctx context.Context) {
 			a.Log.Info("purged letter text past OUTCRY_RETENTION_DAYS", "messages", n)
 		}
 	}
+}
+
+// organizerReplyTo is where a supporter's answer to a system email (the
+// confirmation, the copy of their letter) goes: the organizer's contact
+// when it is an address, else the sender address.
+func organizerReplyTo(cfg config.Config, org campaign.Organizer) string {
+	if a, err := mail.ParseAddress(org.Contact); err == nil && a.Address == org.Contact {
+		return a.Address
+	}
+	return cfg.FromEmail
 }

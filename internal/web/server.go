@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,6 +24,8 @@ import (
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/preview"
+	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -49,6 +52,9 @@ type Deps struct {
 	Security Security
 	// Confirm checks confirmation links (nil: OUTCRY_CONFIRM is off).
 	Confirm *confirm.Service
+	// Receipts makes the private receipt links (nil: one without email,
+	// signed with Security.FormSecret).
+	Receipts *receipt.Service
 }
 
 // Server is the HTTP server's routes and templates.
@@ -57,9 +63,13 @@ type Server struct {
 	d     Deps
 	pages map[string]*template.Template
 	log   *slog.Logger
+	// The campaigns' link-preview PNGs, each drawn on its first request
+	// and kept by the words drawn on it (an edit draws a new one).
+	previewMu sync.Mutex
+	previews  map[[2]string][]byte
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "home"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -72,6 +82,23 @@ func New(d Deps) (*Server, error) {
 	}
 	if len(d.Security.FormSecret) == 0 {
 		d.Security.FormSecret = []byte(rand.Text())
+	}
+	if d.Receipts == nil {
+		d.Receipts = &receipt.Service{Store: d.Store, BaseURL: d.BaseURL, Messages: d.Messages, Logger: d.Logger}
+	}
+	if len(d.Receipts.Secret) == 0 {
+		d.Receipts.Secret = d.Security.FormSecret
+	}
+	if d.Receipts.Title == nil {
+		d.Receipts.Title = d.Campaigns.Title
+	}
+	if d.Receipts.TargetName == nil && d.Targets != nil {
+		d.Receipts.TargetName = func(id string) string {
+			if t, ok := d.Targets.Current().ByID(id); ok {
+				return t.Name
+			}
+			return id
+		}
 	}
 	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
 	for _, name := range pageNames {
@@ -86,6 +113,7 @@ func New(d Deps) (*Server, error) {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Security.TrustedProxies)
+	e.Pre(headAsGet)
 	e.Use(middleware.Recover())
 	e.Use(s.requestLog())
 	e.Use(s.securityHeaders())
@@ -106,6 +134,9 @@ func (s *Server) routes() {
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
 	e.GET("/c/:slug/confirm", s.confirmPage)
 	e.GET("/c/:slug/thanks", s.thanksPage)
+	e.GET("/c/:slug/preview.png", s.previewImage)
+	e.GET("/c/:slug/receipt/:token", s.receiptPage)
+	e.POST("/c/:slug/receipt/:token/email", s.emailReceipt, middleware.BodyLimit("1K"))
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
 	e.StaticFS("/static", s.d.Static)
@@ -199,6 +230,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		BaseURL:       s.d.BaseURL,
 		RetentionDays: s.d.RetentionDays,
 		ConfirmOn:     s.d.Confirm != nil,
+		Messages:      s.d.Messages,
 	}, nil
 }
 
@@ -246,4 +278,39 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("render error page", "err", rerr)
 		c.String(status, msg)
 	}
+}
+
+// previewWords are the words of the link-preview image: the image caption
+// (the campaign's slogan) over the title, or the title over the organizer.
+func previewWords(c *campaign.Campaign) (headline, byline string) {
+	if c.Image.Caption != "" {
+		return c.Image.Caption, c.Title
+	}
+	return c.Title, c.Organizer.Name
+}
+
+// previewImage is GET /c/{slug}/preview.png, the og:image of the pages.
+func (s *Server) previewImage(c echo.Context) error {
+	camp, err := s.campaignFor(c)
+	if err != nil {
+		return err
+	}
+	h, b := previewWords(camp)
+	key := [2]string{h, b}
+	s.previewMu.Lock()
+	png, ok := s.previews[key]
+	s.previewMu.Unlock()
+	if !ok {
+		if png, err = preview.PNG(h, b); err != nil {
+			return err
+		}
+		s.previewMu.Lock()
+		if s.previews == nil || len(s.previews) > 100 {
+			s.previews = map[[2]string][]byte{}
+		}
+		s.previews[key] = png
+		s.previewMu.Unlock()
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, "image/png", png)
 }
