@@ -104,12 +104,25 @@ func (c *Console) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			ctx.Set("sid", sid)
 			return next(ctx)
 		}
-		if !ok || !c.auth.checkCSRF(sid, ctx.FormValue("csrf")) {
+		if !ok || !c.auth.checkCSRF(sid, csrfToken(ctx)) {
 			return c.forbidden(ctx)
 		}
 		ctx.Set("sid", sid)
 		return next(ctx)
 	}
+}
+
+// csrfHeader carries the console's CSRF token for scripted posts.
+const csrfHeader = "X-CSRF-Token"
+
+// csrfToken is the CSRF token of a console post: from the form body or the
+// X-CSRF-Token header, never from the query string (which lands in logs,
+// history and Referer headers).
+func csrfToken(ctx echo.Context) string {
+	if v := ctx.Request().PostFormValue("csrf"); v != "" {
+		return v
+	}
+	return ctx.Request().Header.Get(csrfHeader)
 }
 
 func (c *Console) forbidden(ctx echo.Context) error {
@@ -169,7 +182,7 @@ func (c *Console) login(ctx echo.Context) error {
 	if err == nil {
 		nonce, ok = c.auth.verify("login", ck.Value)
 	}
-	if !ok || !c.auth.checkCSRF("login:"+nonce, ctx.FormValue("csrf")) {
+	if !ok || !c.auth.checkCSRF("login:"+nonce, csrfToken(ctx)) {
 		return c.forbidden(ctx)
 	}
 	if !c.auth.checkPassword(ctx.FormValue("password")) {

@@ -146,7 +146,22 @@ func (p *parser) fail(name, raw, why string) {
 		p.bad = map[string]bool{}
 	}
 	p.bad[name] = true
+	if secrets[name] {
+		// Never echo a secret: the message goes to logs and terminals.
+		p.errs = append(p.errs, fmt.Errorf("config: %s (value hidden, %d characters): %s", name, len(raw), why))
+		return
+	}
 	p.errs = append(p.errs, fmt.Errorf("config: %s=%q: %s", name, raw, why))
+}
+
+// secrets are the settings whose value an error message must not show.
+var secrets = map[string]bool{
+	"SENDGRID_API_KEY":           true,
+	"OUTCRY_ADMIN_PASSWORD":      true,
+	"OUTCRY_ADMIN_PASSWORD_HASH": true,
+	"OUTCRY_ADMIN_TOKEN":         true,
+	"OUTCRY_SESSION_SECRET":      true,
+	"OUTCRY_FORM_SECRET":         true,
 }
 
 func (p *parser) lookup(name string) (string, bool) {
