@@ -40,6 +40,7 @@ type Config struct {
 	MaxAttempts      int           // OUTCRY_MAX_ATTEMPTS
 	SendTimeout      time.Duration // OUTCRY_SEND_TIMEOUT
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
+	WebhookUnsigned  bool          // OUTCRY_WEBHOOK_UNSIGNED: accept unsigned webhook posts (no key)
 
 	// Trust and safety (see safety.go).
 	Safety
@@ -103,6 +104,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.int("OUTCRY_MAX_ATTEMPTS", &c.MaxAttempts)
 	p.duration("OUTCRY_SEND_TIMEOUT", &c.SendTimeout)
 	p.str("SENDGRID_WEBHOOK_PUBLIC_KEY", &c.WebhookPublicKey)
+	p.bool("OUTCRY_WEBHOOK_UNSIGNED", &c.WebhookUnsigned)
 	p.str("OUTCRY_ADMIN_PASSWORD", &c.AdminPassword)
 	p.str("OUTCRY_ADMIN_PASSWORD_HASH", &c.AdminPasswordHash)
 	p.str("OUTCRY_ADMIN_TOKEN", &c.AdminToken)

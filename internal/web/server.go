@@ -37,8 +37,11 @@ type Deps struct {
 	Static        fs.FS // served under /static/
 	BaseURL       string
 	RetentionDays int
-	// WebhookPublicKey verifies SendGrid's signed Event Webhook ("" = unsigned posts accepted).
+	// WebhookPublicKey verifies SendGrid's signed Event Webhook. Without
+	// it the webhook is off unless WebhookUnsigned opts into unsigned posts
+	// (OUTCRY_WEBHOOK_UNSIGNED), which anyone can forge.
 	WebhookPublicKey string
+	WebhookUnsigned  bool
 	Logger           *slog.Logger
 	// Messages is the language of the pages (nil: English).
 	Messages *i18n.Catalog
@@ -53,6 +56,8 @@ type Server struct {
 	d     Deps
 	pages map[string]*template.Template
 	log   *slog.Logger
+
+	webhookSlots chan struct{} // webhook bodies being read (webhook.go)
 }
 
 var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm"}
@@ -69,7 +74,8 @@ func New(d Deps) (*Server, error) {
 	if len(d.Security.FormSecret) == 0 {
 		d.Security.FormSecret = []byte(rand.Text())
 	}
-	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
+	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger,
+		webhookSlots: make(chan struct{}, webhookConcurrency)}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(d.Messages.Funcs()).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
