@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 )
 
@@ -225,5 +226,24 @@ func (s *Store) EraseSupporter(ctx context.Context, email string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: erase supporter: %w", err)
 	}
+	if err := s.checkpoint(ctx); err != nil {
+		return n, fmt.Errorf("store: erase supporter: %w", err)
+	}
 	return n, nil
+}
+
+// checkpoint copies the WAL into the database file and truncates it, so
+// that the old versions of erased rows it holds are gone from the disk
+// (secure_delete, set on every connection, zeroes them in the main file).
+// It waits for readers (busy_timeout) and reports a checkpoint that could
+// not complete.
+func (s *Store) checkpoint(ctx context.Context) error {
+	var busy, logFrames, done int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("checkpoint: readers kept the WAL busy (the rows are erased; their old versions leave the WAL at the next checkpoint)")
+	}
+	return nil
 }

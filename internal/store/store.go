@@ -62,8 +62,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// dsn sets busy_timeout first, then WAL, synchronous=NORMAL, foreign keys
-// and temporary storage in memory.
+// dsn sets busy_timeout first, then WAL, synchronous=NORMAL, foreign keys,
+// temporary storage in memory, and secure_delete: deleted and overwritten
+// content is zeroed in the file, so that an erased supporter is gone from
+// the bytes on disk too, not only from the tables (see EraseSupporter).
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
@@ -71,6 +73,7 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "temp_store(MEMORY)") // savepoint journals of group commits stay in memory
+	q.Add("_pragma", "secure_delete(ON)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	}
