@@ -77,6 +77,7 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	created, err := s.Store.CreateLetter(ctx, store.NewSupporter{
 		Campaign:       campaign,
 		Email:          sub.Email,
+		EmailKey:       EmailKey(sub.Email),
 		FirstName:      sub.FirstName,
 		LastName:       sub.LastName,
 		Postcode:       sub.Postcode,

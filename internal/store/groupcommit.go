@@ -131,9 +131,9 @@ type letterStmts struct {
 
 func newLetterStmts(ctx context.Context, tx *sql.Tx) (*letterStmts, error) {
 	sup, err := tx.PrepareContext(ctx, `INSERT INTO supporters
-		(campaign, email, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (campaign, email) DO NOTHING
+		(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (campaign, email_key) DO NOTHING
 		RETURNING id`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare supporter insert: %w", err)
@@ -164,6 +164,9 @@ func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter,
 	if sup.Status == "" {
 		sup.Status = SupporterConfirmed
 	}
+	if sup.EmailKey == "" {
+		sup.EmailKey = sup.Email
+	}
 	msgStatus := StatusQueued
 	if sup.Status == SupporterUnconfirmed {
 		msgStatus = StatusUnconfirmed
@@ -173,7 +176,7 @@ func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter,
 	}
 	created, err = func() (bool, error) {
 		var id int64
-		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.FirstName, sup.LastName, sup.Postcode,
+		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.EmailKey, sup.FirstName, sup.LastName, sup.Postcode,
 			sup.ConsentUpdates, sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil // already written: a repeat creates nothing

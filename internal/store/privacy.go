@@ -215,8 +215,8 @@ func (s *Store) EraseSupporter(ctx context.Context, email string) (int, error) {
 			if _, err := tx.ExecContext(ctx, `UPDATE messages SET updated_at = ? WHERE supporter_id = ?`, now, id); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE supporters SET email = ?, first_name = '', last_name = '', postcode = '',
-				erased_at = ? WHERE id = ?`, hashed, now, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE supporters SET email = ?, email_key = ?, first_name = '', last_name = '', postcode = '',
+				erased_at = ? WHERE id = ?`, hashed, hashed, now, id); err != nil {
 				return err
 			}
 		}
