@@ -1,9 +1,12 @@
 package admin
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -134,5 +137,39 @@ func TestLoginLimiterNeverLocksOutNewAddresses(t *testing.T) {
 	}
 	if !l.allow("::ffff:198.51.100.7") || clientKey("::ffff:198.51.100.7") != "198.51.100.7" {
 		t.Fatal("an IPv4-mapped address is not counted as IPv4")
+	}
+}
+
+// Issue 16, item 8: /metrics counts writes that failed for a storage
+// reason (here: a write probe under another connection's lock).
+func TestMetricsCountWriteFailures(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/metrics", nil, "Authorization", "Bearer "+testToken)
+	if !strings.Contains(r.body, "outcry_store_write_failures_total 0") {
+		t.Fatalf("metrics lack the write failure counter:\n%s", r.body)
+	}
+	db, err := sql.Open("sqlite", "file:"+e.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.ExecContext(context.Background(), `BEGIN EXCLUSIVE`)
+	if _, err := conn.ExecContext(context.Background(), `INSERT INTO settings (key, value, updated_at) VALUES ('lock', '', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := e.store.ProbeWrite(ctx); err == nil {
+		t.Fatal("probe succeeded under the lock")
+	}
+	conn.ExecContext(context.Background(), `ROLLBACK`)
+	r = e.do("GET", "/metrics", nil, "Authorization", "Bearer "+testToken)
+	if !strings.Contains(r.body, "outcry_store_write_failures_total 1") {
+		t.Fatalf("a failed write is not counted:\n%s", r.body)
 	}
 }

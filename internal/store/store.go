@@ -30,6 +30,7 @@ type Store struct {
 	now func() time.Time
 
 	letters letterWriter // group commit of CreateLetter (groupcommit.go)
+	health  writeHealth  // storage failures of writes (health.go)
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -152,13 +153,17 @@ func (s *Store) migrate(ctx context.Context) error {
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
+		s.noteWrite(err)
 		return err
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		s.noteWrite(err)
 		return err
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	s.noteWrite(err)
+	return err
 }
 
 func msToTime(ms sql.NullInt64) *time.Time {

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -58,6 +59,11 @@ type Server struct {
 	log   *slog.Logger
 
 	webhookSlots chan struct{} // webhook bodies being read (webhook.go)
+	probe        struct {      // the last write probe of /healthz
+		mu  sync.Mutex
+		at  time.Time
+		err error
+	}
 }
 
 var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm"}
@@ -186,7 +192,36 @@ func (s *Server) healthz(c echo.Context) error {
 		s.log.Error("healthz: database does not answer", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 	}
+	if err := s.writable(ctx); err != nil {
+		s.log.Error("healthz: database does not accept writes", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database does not accept writes"})
+	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// How often /healthz writes to check the database (answers are cached in
+// between), and how long a failed write elsewhere keeps it unhealthy.
+const (
+	healthProbeEvery  = 5 * time.Second
+	healthFailureHold = 30 * time.Second
+)
+
+// writable reports whether the database accepts writes: no write failed
+// for a storage reason (lock, full disk, I/O) in the last healthFailureHold,
+// and a small write probe, made at most every healthProbeEvery, succeeds.
+func (s *Server) writable(ctx context.Context) error {
+	if err := s.d.Store.WriteFailedWithin(healthFailureHold); err != nil {
+		return err
+	}
+	now := s.now()
+	s.probe.mu.Lock()
+	defer s.probe.mu.Unlock()
+	if !s.probe.at.IsZero() && now.Sub(s.probe.at) < healthProbeEvery {
+		return s.probe.err
+	}
+	s.probe.err = s.d.Store.ProbeWrite(ctx)
+	s.probe.at = s.now()
+	return s.probe.err
 }
 
 // handleError maps errors to status codes: JSON for the API, a page otherwise.

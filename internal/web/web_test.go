@@ -22,15 +22,17 @@ import (
 )
 
 type testApp struct {
-	srv   *Server
-	store *store.Store
-	http  *httptest.Server
+	srv    *Server
+	store  *store.Store
+	http   *httptest.Server
+	dbPath string
 }
 
 func newTestApp(t testing.TB, opts ...func(*Deps)) *testApp {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
+	dbPath := filepath.Join(t.TempDir(), "web.db")
+	st, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func newTestApp(t testing.TB, opts ...func(*Deps)) *testApp {
 	}
 	hs := httptest.NewServer(srv.Echo)
 	t.Cleanup(hs.Close)
-	return &testApp{srv: srv, store: st, http: hs}
+	return &testApp{srv: srv, store: st, http: hs, dbPath: dbPath}
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
