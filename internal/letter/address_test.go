@@ -95,7 +95,7 @@ func TestOnePersonOneSupporter(t *testing.T) {
 	if n, _ := st.SupporterCount(ctx, "c"); n != 1 {
 		t.Fatalf("%d supporters, want 1", n)
 	}
-	recs, err := st.SupporterRecords(ctx, "dedupe@gmail.com")
+	recs, err := st.SupporterRecords(ctx, "dedupe@gmail.com", "")
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("records: %v %v", recs, err)
 	}
@@ -106,7 +106,7 @@ func TestOnePersonOneSupporter(t *testing.T) {
 	if r, _ := sign("ann@example.org"); r.Created {
 		t.Fatal("ann@ after ann+campaign@: created a second supporter")
 	}
-	if recs, _ := st.SupporterRecords(ctx, "ann+campaign@example.org"); len(recs) != 1 {
+	if recs, _ := st.SupporterRecords(ctx, "ann+campaign@example.org", ""); len(recs) != 1 {
 		t.Fatal("the address as typed is not what is stored")
 	}
 }

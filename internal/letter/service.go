@@ -63,7 +63,7 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	if err != nil {
 		return Result{}, err
 	}
-	erased, err := s.Store.IsErased(ctx, campaign, sub.Email)
+	erased, err := s.Store.IsErased(ctx, campaign, sub.Email, EmailKey(sub.Email))
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}

@@ -60,7 +60,7 @@ func TestEraseLeavesNothingInTheFiles(t *testing.T) {
 	if _, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.EraseSupporter(ctx, email); err != nil || n != 1 {
+	if n, err := s.EraseSupporter(ctx, email, ""); err != nil || n != 1 {
 		t.Fatalf("erase: %d %v", n, err)
 	}
 	for _, f := range []string{path, path + "-wal"} {
