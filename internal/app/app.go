@@ -85,8 +85,14 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	if cfg.WebhookPublicKey == "" && !cfg.DryRun() {
-		log.Warn("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid accepts unsigned events; turn on signed webhooks in SendGrid and set the key")
+	switch {
+	case cfg.WebhookPublicKey != "":
+	case cfg.WebhookUnsigned:
+		log.Warn("OUTCRY_WEBHOOK_UNSIGNED is on: /webhooks/sendgrid accepts unsigned events that anyone can forge; turn on signed webhooks in SendGrid and set SENDGRID_WEBHOOK_PUBLIC_KEY")
+	case !cfg.DryRun():
+		log.Error("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid is off (404) and delivery events are not recorded; set the key of SendGrid's signed Event Webhook, or OUTCRY_WEBHOOK_UNSIGNED=1 to accept unsigned posts")
+	default:
+		log.Info("the event webhook is off: no SENDGRID_WEBHOOK_PUBLIC_KEY")
 	}
 	mailer := newMailer(cfg, log)
 	metrics := admin.NewMetrics(st, camp.Slug)
@@ -124,6 +130,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Security:         security,
 		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
+		WebhookUnsigned:  cfg.WebhookUnsigned,
 		// Copies of a letter emailed to its writer, 1 a second at most.
 		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
 			Templates: templates, Messages: messages, Title: campaigns.Title, TargetName: func(id string) string {

@@ -71,7 +71,8 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 	for i, t := range active {
 		targets[i] = t.ID
 	}
-	erased, err := s.Store.IsErased(ctx, slug, sub.Email)
+	key := EmailKey(sub.Email)
+	erased, err := s.Store.IsErased(ctx, slug, sub.Email, key)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
@@ -85,6 +86,7 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 	id, created, err := s.Store.WriteLetter(ctx, store.NewSupporter{
 		Campaign:       slug,
 		Email:          sub.Email,
+		EmailKey:       key,
 		FirstName:      sub.FirstName,
 		LastName:       sub.LastName,
 		Postcode:       sub.Postcode,

@@ -151,10 +151,10 @@ func messageStatusFor(sup NewSupporter) string {
 
 func newLetterStmts(ctx context.Context, tx *sql.Tx) (*letterStmts, error) {
 	sup, err := tx.PrepareContext(ctx, `INSERT INTO supporters
-		(campaign, email, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at,
+		(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at,
 		 subject, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (campaign, email) DO NOTHING
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (campaign, email_key) DO NOTHING
 		RETURNING id`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare supporter insert: %w", err)
@@ -181,13 +181,16 @@ func (st *letterStmts) close() {
 // failure of the savepoint itself, after which the transaction is not safe
 // to continue.
 func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter, targets []string, now int64) (id int64, err, fatal error) {
+	if sup.EmailKey == "" {
+		sup.EmailKey = sup.Email
+	}
 	msgStatus := messageStatusFor(sup)
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT letter`); err != nil {
 		return 0, nil, fmt.Errorf("savepoint: %w", err)
 	}
 	id, err = func() (int64, error) {
 		var id int64
-		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.FirstName, sup.LastName, sup.Postcode,
+		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.EmailKey, sup.FirstName, sup.LastName, sup.Postcode,
 			sup.ConsentUpdates, sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now, sup.Subject, sup.Body).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, nil // already written: a repeat creates nothing

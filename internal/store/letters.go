@@ -16,7 +16,8 @@ const (
 // NewSupporter is a supporter about to be stored.
 type NewSupporter struct {
 	Campaign       string
-	Email          string // normalized
+	Email          string // normalized; mail goes here
+	EmailKey       string // deduplication key (letter.EmailKey), unique per campaign; "" = Email
 	FirstName      string
 	LastName       string
 	Postcode       string

@@ -42,7 +42,7 @@ func TestReceipt(t *testing.T) {
 	if b.TargetName != "" || b.Status != "queued" || b.SentAt != nil || b.QueuedAt.IsZero() {
 		t.Errorf("second copy = %+v", b)
 	}
-	if _, err := s.EraseSupporter(ctx, "ann@example.org"); err != nil {
+	if _, err := s.EraseSupporter(ctx, "ann@example.org", ""); err != nil {
 		t.Fatal(err)
 	}
 	r, ok, err = s.Receipt(ctx, id)

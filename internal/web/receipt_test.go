@@ -87,7 +87,7 @@ func TestReceiptLinkShowsTheLetterAndEachCopy(t *testing.T) {
 		t.Errorf("receipt under another campaign: %d", status)
 	}
 	// After erasure the link shows that the letter is gone, not the letter.
-	if _, err := a.store.EraseSupporter(context.Background(), "ann@example.org"); err != nil {
+	if _, err := a.store.EraseSupporter(context.Background(), "ann@example.org", ""); err != nil {
 		t.Fatal(err)
 	}
 	if status, _, body := a.do(t, "GET", path, "", ""); status != http.StatusGone || strings.Contains(body, "My own words") {

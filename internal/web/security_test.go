@@ -432,11 +432,11 @@ func TestUnicodeNamesAndLetters(t *testing.T) {
 	f.Set("first_name", "Ann\xff")
 	f.Set("body", "bad \xc3\x28 bytes")
 	status, _, body := a.submit(t, f)
-	if status != http.StatusUnprocessableEntity || !strings.Contains(body, "single line of plain text") || !strings.Contains(body, "remove control characters") {
+	if status != http.StatusUnprocessableEntity || strings.Count(body, "not valid UTF-8 text") != 2 {
 		t.Fatalf("invalid UTF-8 in the form: %d", status)
 	}
 	status, _, body = a.do(t, "POST", apiLetters, "application/json", "{\"first_name\":\"Ann\xff\",\"last_name\":\"L\",\"email\":\"z@example.org\",\"subject\":\"S\",\"body\":\"B\",\"accept_privacy\":true}")
-	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `"first_name":"Please use a single line of plain text`) {
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `"first_name":"Some characters could not be read (this is not valid UTF-8 text)`) {
 		t.Fatalf("invalid UTF-8 in the API: %d %s", status, body)
 	}
 }

@@ -44,8 +44,11 @@ type Deps struct {
 	Static        fs.FS // served under /static/
 	BaseURL       string
 	RetentionDays int
-	// WebhookPublicKey verifies SendGrid's signed Event Webhook ("" = unsigned posts accepted).
+	// WebhookPublicKey verifies SendGrid's signed Event Webhook. Without
+	// it the webhook is off unless WebhookUnsigned opts into unsigned posts
+	// (OUTCRY_WEBHOOK_UNSIGNED), which anyone can forge.
 	WebhookPublicKey string
+	WebhookUnsigned  bool
 	Logger           *slog.Logger
 	// Messages is the language of the pages (nil: English).
 	Messages *i18n.Catalog
@@ -67,6 +70,13 @@ type Server struct {
 	// and kept by the words drawn on it (an edit draws a new one).
 	previewMu sync.Mutex
 	previews  map[[2]string][]byte
+
+	webhookSlots chan struct{} // webhook bodies being read (webhook.go)
+	probe        struct {      // the last write probe of /healthz
+		mu  sync.Mutex
+		at  time.Time
+		err error
+	}
 }
 
 var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home"}
@@ -100,7 +110,8 @@ func New(d Deps) (*Server, error) {
 			return id
 		}
 	}
-	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
+	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger,
+		webhookSlots: make(chan struct{}, webhookConcurrency)}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(d.Messages.Funcs()).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
@@ -241,7 +252,36 @@ func (s *Server) healthz(c echo.Context) error {
 		s.log.Error("healthz: database does not answer", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 	}
+	if err := s.writable(ctx); err != nil {
+		s.log.Error("healthz: database does not accept writes", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database does not accept writes"})
+	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// How often /healthz writes to check the database (answers are cached in
+// between), and how long a failed write elsewhere keeps it unhealthy.
+const (
+	healthProbeEvery  = 5 * time.Second
+	healthFailureHold = 30 * time.Second
+)
+
+// writable reports whether the database accepts writes: no write failed
+// for a storage reason (lock, full disk, I/O) in the last healthFailureHold,
+// and a small write probe, made at most every healthProbeEvery, succeeds.
+func (s *Server) writable(ctx context.Context) error {
+	if err := s.d.Store.WriteFailedWithin(healthFailureHold); err != nil {
+		return err
+	}
+	now := s.now()
+	s.probe.mu.Lock()
+	defer s.probe.mu.Unlock()
+	if !s.probe.at.IsZero() && now.Sub(s.probe.at) < healthProbeEvery {
+		return s.probe.err
+	}
+	s.probe.err = s.d.Store.ProbeWrite(ctx)
+	s.probe.at = s.now()
+	return s.probe.err
 }
 
 // handleError maps errors to status codes: JSON for the API, a page otherwise.
