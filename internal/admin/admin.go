@@ -29,14 +29,14 @@ type Deps struct {
 	// a campaign edited in the console can go back to it.
 	CampaignFile *campaign.Campaign
 	BaseURL      string
-	Store     *store.Store
-	Targets   *target.Registry
-	Renderer  *letter.Renderer
-	Sender    *delivery.Sender
-	Metrics   *Metrics         // nil: no /metrics
-	Privacy   *privacy.Service // nil: one on Store
-	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
-	Templates fs.FS            // the templates folder; pages are read from admin/*.html
+	Store        *store.Store
+	Targets      *target.Registry
+	Renderer     *letter.Renderer
+	Sender       *delivery.Sender
+	Metrics      *Metrics         // nil: no /metrics
+	Privacy      *privacy.Service // nil: one on Store
+	Confirm      *confirm.Service // nil: confirmation off (no dry-run links to show)
+	Templates    fs.FS            // the templates folder; pages are read from admin/*.html
 
 	Password      string // OUTCRY_ADMIN_PASSWORD
 	PasswordHash  string // OUTCRY_ADMIN_PASSWORD_HASH (bcrypt)

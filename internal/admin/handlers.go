@@ -26,11 +26,11 @@ type view struct {
 	CSRF      string
 	Campaign  *campaign.Campaign   // the campaign the console works on
 	Campaigns []*campaign.Campaign // every campaign (the switcher)
-	Paused   bool
-	PauseWhy string
-	Flash    string
-	Error    string
-	D        any
+	Paused    bool
+	PauseWhy  string
+	Flash     string
+	Error     string
+	D         any
 }
 
 var flashes = map[string]string{
