@@ -47,7 +47,7 @@ func startChild(ctx context.Context, name, dir, addr, bin string, args, env []st
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(childEnviron(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -125,4 +125,17 @@ func tail(path string) string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
+}
+
+// childEnviron is this process's environment without outcry's and
+// SendGrid's settings: a child gets only those the benchmark gives it, so
+// that "defaults" means outcry's defaults whatever the shell exported.
+func childEnviron() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OUTCRY_") && !strings.HasPrefix(kv, "SENDGRID_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
