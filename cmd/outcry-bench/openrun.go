@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +39,20 @@ type openRun struct {
 	SentDuring  int     `json:"sent_by_sender"`
 	QueuedAfter int     `json:"queued_after"`
 	PeakRSSMiB  float64 `json:"peak_rss_mib"`
+	// LoadAvg is the machine's 1-minute load average when the run began
+	// (the machine may be shared: compare it with the number of CPUs).
+	LoadAvg float64 `json:"load_average_1m"`
+}
+
+// loadAvg is the 1-minute load average from /proc/loadavg (0 if unknown).
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _, _ := strings.Cut(string(b), " ")
+	v, _ := strconv.ParseFloat(f, 64)
+	return v
 }
 
 const baselineName = "baseline validate + 1-row insert"
@@ -81,6 +97,7 @@ func openBaseline(ctx context.Context, dir, self, name string, cfg openConfig) (
 		return openRun{}, err
 	}
 	defer c.stop()
+	load := loadAvg()
 	res := runOpen(ctx, c.url+"/api/v1/campaigns/x/letters", cfg)
 	rss, err := c.peakRSS()
 	if err != nil {
@@ -89,7 +106,7 @@ func openBaseline(ctx context.Context, dir, self, name string, cfg openConfig) (
 	if err := c.stop(); err != nil {
 		return openRun{}, err
 	}
-	return openRun{Server: baselineName, openResult: res, PeakRSSMiB: rss}, nil
+	return openRun{Server: baselineName, openResult: res, PeakRSSMiB: rss, LoadAvg: load}, nil
 }
 
 // openOutcry measures the real binary's sign endpoint, its sender running
@@ -112,6 +129,7 @@ func openOutcry(ctx context.Context, dir, bin, name string, s senderSetting, cfg
 		return openRun{}, err
 	}
 	defer c.stop()
+	load := loadAvg()
 	res := runOpen(ctx, c.url+"/api/v1/campaigns/"+slug+"/letters", cfg)
 	rss, err := c.peakRSS()
 	if err != nil {
@@ -125,7 +143,7 @@ func openOutcry(ctx context.Context, dir, bin, name string, s senderSetting, cfg
 	if err != nil {
 		return openRun{}, err
 	}
-	return openRun{Server: "outcry sign", Setting: s.Name, openResult: res, SentDuring: sent, QueuedAfter: queued, PeakRSSMiB: rss}, nil
+	return openRun{Server: "outcry sign", Setting: s.Name, openResult: res, SentDuring: sent, QueuedAfter: queued, PeakRSSMiB: rss, LoadAvg: load}, nil
 }
 
 func countQueued(ctx context.Context, db string) (int, error) {
@@ -178,9 +196,9 @@ func printOpen(w io.Writer, runs []openRun, timeout time.Duration, maxInFlight i
 	}
 	fmt.Fprintf(w, "\nopen loop: a fixed arrival rate, each letter its own request (unique address), %s client timeout, at most %d in flight;\n", timeout, maxInFlight)
 	fmt.Fprintf(w, "every server a fresh process on an empty database. Goal for outcry at %d/s: p99 <= %d ms, max <= %d ms, accepted >= %g %%\n\n", goalRate, goalP99ms, goalMaxMs, goalAcceptedPct)
-	fmt.Fprintf(w, "%6s  %-44s %8s %8s %8s %9s %6s %6s %6s %6s %7s %7s %5s  %s\n",
-		"rate/s", "server (sender setting)", "p50 ms", "p99 ms", "max ms", "accepted", "t/out", "errors", "non2xx", "capped", "sent", "queued", "RSS", "")
-	fmt.Fprintln(w, strings.Repeat("-", 150))
+	fmt.Fprintf(w, "%6s  %-44s %8s %8s %8s %9s %6s %6s %6s %6s %7s %7s %5s %5s  %s\n",
+		"rate/s", "server (sender setting)", "p50 ms", "p99 ms", "max ms", "accepted", "t/out", "errors", "non2xx", "capped", "sent", "queued", "RSS", "load", "")
+	fmt.Fprintln(w, strings.Repeat("-", 156))
 	for _, r := range runs {
 		name := r.Server
 		if r.Setting != "" {
@@ -197,10 +215,10 @@ func printOpen(w io.Writer, runs []openRun, timeout time.Duration, maxInFlight i
 		if r.Server != baselineName {
 			sent, queued = fmt.Sprint(r.SentDuring), fmt.Sprint(r.QueuedAfter)
 		}
-		fmt.Fprintf(w, "%6g  %-44s %8.2f %8.2f %8.1f %8.2f%% %6d %6d %6d %6d %7s %7s %5.1f  %s\n",
-			r.Rate, name, r.P50ms, r.P99ms, r.MaxMs, r.AcceptedPct, r.Timeouts, r.Errors, r.Refused, r.Capped, sent, queued, r.PeakRSSMiB, mark)
+		fmt.Fprintf(w, "%6g  %-44s %8.2f %8.2f %8.1f %8.2f%% %6d %6d %6d %6d %7s %7s %5.1f %5.1f  %s\n",
+			r.Rate, name, r.P50ms, r.P99ms, r.MaxMs, r.AcceptedPct, r.Timeouts, r.Errors, r.Refused, r.Capped, sent, queued, r.PeakRSSMiB, r.LoadAvg, mark)
 	}
-	fmt.Fprintln(w, "(sent: messages the fake SendGrid received during the run; queued: messages still queued when the server stopped; RSS: peak MiB)")
+	fmt.Fprintln(w, "(sent: messages the fake SendGrid received during the run; queued: messages still queued when the server stopped; RSS: peak MiB; load: 1-minute load average at the start)")
 	lateMost := 0.0
 	for _, r := range runs {
 		lateMost = max(lateMost, r.MaxLateMs)
@@ -225,8 +243,8 @@ func printViral(w io.Writer, r openRun, timeout time.Duration) {
 	fmt.Fprintf(w, "\nviral run: %g letters/s offered for %.0f s to outcry (%s), unique addresses, %s client timeout\n",
 		r.Rate, r.Seconds, r.Setting, timeout)
 	fmt.Fprintf(w, "whole run: %s\n", r.describe())
-	fmt.Fprintf(w, "sent by the sender meanwhile: %d; messages queued when it stopped: %d; peak RSS %.1f MiB; generator's most delayed arrival %.1f ms\n",
-		r.SentDuring, r.QueuedAfter, r.PeakRSSMiB, r.MaxLateMs)
+	fmt.Fprintf(w, "sent by the sender meanwhile: %d; messages queued when it stopped: %d; peak RSS %.1f MiB; generator's most delayed arrival %.1f ms; load average %.1f at the start (%d CPUs)\n",
+		r.SentDuring, r.QueuedAfter, r.PeakRSSMiB, r.MaxLateMs, r.LoadAvg, numCPU())
 	mark := "met"
 	if r.P99ms > goalP99ms || r.MaxMs > goalMaxMs || r.Accepted != r.Offered {
 		mark = "MISSED"
