@@ -139,3 +139,28 @@ func childEnviron() []string {
 	}
 	return env
 }
+
+// cpuSeconds is the CPU time (user + system) the child has used so far,
+// from /proc/<pid>/stat (clock ticks of 1/100 s, Linux's USER_HZ).
+func (c *child) cpuSeconds() (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// the fields counted from 3 follow the last ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", c.cmd.Process.Pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", c.cmd.Process.Pid, len(f))
+	}
+	utime, err1 := strconv.ParseFloat(f[11], 64) // field 14
+	stime, err2 := strconv.ParseFloat(f[12], 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("parse /proc/%d/stat: utime %q stime %q", c.cmd.Process.Pid, f[11], f[12])
+	}
+	return (utime + stime) / 100, nil
+}

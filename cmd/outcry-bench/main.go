@@ -51,6 +51,7 @@ type options struct {
 	timeout      time.Duration
 	viral        time.Duration
 	viralRate    float64
+	openOnly     bool
 }
 
 func main() {
@@ -70,6 +71,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "open loop: client timeout of each request")
 	flag.DurationVar(&o.viral, "viral", 0, "run only the viral minute: outcry on its defaults at -viral-rate for this long (60s; 10m reports each minute)")
 	flag.Float64Var(&o.viralRate, "viral-rate", 1000, "letters/s of the -viral run")
+	flag.BoolVar(&o.openOnly, "open-only", false, "run only the open loop (skip the closed loop, the drain and the rate run)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (databases, server logs)")
 	flag.StringVar(&o.baseline, "serve-baseline", "", "internal: serve a baseline (bare|insert) in this process")
 	flag.StringVar(&o.addr, "addr", "", "internal: baseline listen address")
@@ -135,7 +137,9 @@ func main() {
 			fmt.Fprintln(os.Stderr, "outcry-bench:", err)
 			os.Exit(1)
 		}
-		printTable(os.Stdout, r)
+		if !o.openOnly {
+			printTable(os.Stdout, r)
+		}
 		printOpen(os.Stdout, r.Open, o.timeout, o.maxInFlight)
 		res = r
 	}
@@ -250,6 +254,13 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 		PeakRSSEach:  map[string]float64{},
 		PeakRSSWhich: "the outcry server child process (VmHWM from /proc/<pid>/status); each step runs its own process, the figure is the largest"}
 	warmup := min(time.Second, o.duration/5)
+	if o.openOnly {
+		res.Open, err = measureOpen(ctx, o, dir, bin, self, logf)
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
 
 	// 1 and 2. The baselines and the sign endpoint, measured in interleaved
 	// rounds (bare, insert, sign, bare, …) so that whatever else the machine

@@ -42,6 +42,11 @@ type openRun struct {
 	// LoadAvg is the machine's 1-minute load average when the run began
 	// (the machine may be shared: compare it with the number of CPUs).
 	LoadAvg float64 `json:"load_average_1m"`
+	// CPUPerLetterMs is the server process's CPU time (user + system,
+	// sender included) during the run divided by the letters offered: a
+	// figure that depends much less on the machine's other load than the
+	// latencies do.
+	CPUPerLetterMs float64 `json:"server_cpu_ms_per_letter"`
 }
 
 // loadAvg is the 1-minute load average from /proc/loadavg (0 if unknown).
@@ -98,7 +103,16 @@ func openBaseline(ctx context.Context, dir, self, name string, cfg openConfig) (
 	}
 	defer c.stop()
 	load := loadAvg()
+	cpu0, err := c.cpuSeconds()
+	if err != nil {
+		return openRun{}, err
+	}
 	res := runOpen(ctx, c.url+"/api/v1/campaigns/x/letters", cfg)
+	cpu1, err := c.cpuSeconds()
+	if err != nil {
+		return openRun{}, err
+	}
+	cpuMs := 1000 * (cpu1 - cpu0) / float64(max(res.Offered, 1))
 	rss, err := c.peakRSS()
 	if err != nil {
 		return openRun{}, err
@@ -106,7 +120,7 @@ func openBaseline(ctx context.Context, dir, self, name string, cfg openConfig) (
 	if err := c.stop(); err != nil {
 		return openRun{}, err
 	}
-	return openRun{Server: baselineName, openResult: res, PeakRSSMiB: rss, LoadAvg: load}, nil
+	return openRun{Server: baselineName, openResult: res, PeakRSSMiB: rss, LoadAvg: load, CPUPerLetterMs: cpuMs}, nil
 }
 
 // openOutcry measures the real binary's sign endpoint, its sender running
@@ -130,7 +144,16 @@ func openOutcry(ctx context.Context, dir, bin, name string, s senderSetting, cfg
 	}
 	defer c.stop()
 	load := loadAvg()
+	cpu0, err := c.cpuSeconds()
+	if err != nil {
+		return openRun{}, err
+	}
 	res := runOpen(ctx, c.url+"/api/v1/campaigns/"+slug+"/letters", cfg)
+	cpu1, err := c.cpuSeconds()
+	if err != nil {
+		return openRun{}, err
+	}
+	cpuMs := 1000 * (cpu1 - cpu0) / float64(max(res.Offered, 1))
 	rss, err := c.peakRSS()
 	if err != nil {
 		return openRun{}, err
@@ -143,7 +166,7 @@ func openOutcry(ctx context.Context, dir, bin, name string, s senderSetting, cfg
 	if err != nil {
 		return openRun{}, err
 	}
-	return openRun{Server: "outcry sign", Setting: s.Name, openResult: res, SentDuring: sent, QueuedAfter: queued, PeakRSSMiB: rss, LoadAvg: load}, nil
+	return openRun{Server: "outcry sign", Setting: s.Name, openResult: res, SentDuring: sent, QueuedAfter: queued, PeakRSSMiB: rss, LoadAvg: load, CPUPerLetterMs: cpuMs}, nil
 }
 
 func countQueued(ctx context.Context, db string) (int, error) {
@@ -196,9 +219,9 @@ func printOpen(w io.Writer, runs []openRun, timeout time.Duration, maxInFlight i
 	}
 	fmt.Fprintf(w, "\nopen loop: a fixed arrival rate, each letter its own request (unique address), %s client timeout, at most %d in flight;\n", timeout, maxInFlight)
 	fmt.Fprintf(w, "every server a fresh process on an empty database. Goal for outcry at %d/s: p99 <= %d ms, max <= %d ms, accepted >= %g %%\n\n", goalRate, goalP99ms, goalMaxMs, goalAcceptedPct)
-	fmt.Fprintf(w, "%6s  %-44s %8s %8s %8s %9s %6s %6s %6s %6s %7s %7s %5s %5s  %s\n",
-		"rate/s", "server (sender setting)", "p50 ms", "p99 ms", "max ms", "accepted", "t/out", "errors", "non2xx", "capped", "sent", "queued", "RSS", "load", "")
-	fmt.Fprintln(w, strings.Repeat("-", 156))
+	fmt.Fprintf(w, "%6s  %-44s %8s %8s %8s %9s %6s %6s %6s %6s %7s %7s %5s %6s %5s  %s\n",
+		"rate/s", "server (sender setting)", "p50 ms", "p99 ms", "max ms", "accepted", "t/out", "errors", "non2xx", "capped", "sent", "queued", "RSS", "cpu ms", "load", "")
+	fmt.Fprintln(w, strings.Repeat("-", 163))
 	for _, r := range runs {
 		name := r.Server
 		if r.Setting != "" {
@@ -215,10 +238,10 @@ func printOpen(w io.Writer, runs []openRun, timeout time.Duration, maxInFlight i
 		if r.Server != baselineName {
 			sent, queued = fmt.Sprint(r.SentDuring), fmt.Sprint(r.QueuedAfter)
 		}
-		fmt.Fprintf(w, "%6g  %-44s %8.2f %8.2f %8.1f %8.2f%% %6d %6d %6d %6d %7s %7s %5.1f %5.1f  %s\n",
-			r.Rate, name, r.P50ms, r.P99ms, r.MaxMs, r.AcceptedPct, r.Timeouts, r.Errors, r.Refused, r.Capped, sent, queued, r.PeakRSSMiB, r.LoadAvg, mark)
+		fmt.Fprintf(w, "%6g  %-44s %8.2f %8.2f %8.1f %8.2f%% %6d %6d %6d %6d %7s %7s %5.1f %6.3f %5.1f  %s\n",
+			r.Rate, name, r.P50ms, r.P99ms, r.MaxMs, r.AcceptedPct, r.Timeouts, r.Errors, r.Refused, r.Capped, sent, queued, r.PeakRSSMiB, r.CPUPerLetterMs, r.LoadAvg, mark)
 	}
-	fmt.Fprintln(w, "(sent: messages the fake SendGrid received during the run; queued: messages still queued when the server stopped; RSS: peak MiB; load: 1-minute load average at the start)")
+	fmt.Fprintln(w, "(sent: messages the fake SendGrid received during the run; queued: messages still queued when the server stopped; RSS: peak MiB;\n cpu ms: the server process's CPU time per letter offered, sender included; load: 1-minute load average at the start)")
 	lateMost := 0.0
 	for _, r := range runs {
 		lateMost = max(lateMost, r.MaxLateMs)
@@ -243,8 +266,8 @@ func printViral(w io.Writer, r openRun, timeout time.Duration) {
 	fmt.Fprintf(w, "\nviral run: %g letters/s offered for %.0f s to outcry (%s), unique addresses, %s client timeout\n",
 		r.Rate, r.Seconds, r.Setting, timeout)
 	fmt.Fprintf(w, "whole run: %s\n", r.describe())
-	fmt.Fprintf(w, "sent by the sender meanwhile: %d; messages queued when it stopped: %d; peak RSS %.1f MiB; generator's most delayed arrival %.1f ms; load average %.1f at the start (%d CPUs)\n",
-		r.SentDuring, r.QueuedAfter, r.PeakRSSMiB, r.MaxLateMs, r.LoadAvg, numCPU())
+	fmt.Fprintf(w, "sent by the sender meanwhile: %d; messages queued when it stopped: %d; peak RSS %.1f MiB; server CPU %.3f ms per letter offered;\ngenerator's most delayed arrival %.1f ms; load average %.1f at the start (%d CPUs)\n",
+		r.SentDuring, r.QueuedAfter, r.PeakRSSMiB, r.CPUPerLetterMs, r.MaxLateMs, r.LoadAvg, numCPU())
 	mark := "met"
 	if r.P99ms > goalP99ms || r.MaxMs > goalMaxMs || r.Accepted != r.Offered {
 		mark = "MISSED"
