@@ -152,7 +152,7 @@ func TestConsoleLogin(t *testing.T) {
 	if n := eval[int](t, ct, `document.querySelectorAll("nav[aria-label=Console]").length`); n != 0 {
 		t.Error("the console menu is shown after a wrong password")
 	}
-	if problems := eval[[]string](t, ct, a11yJS); len(problems) > 0 {
+	if problems := a11yProblems(t, ct); len(problems) > 0 {
 		t.Errorf("login page with an error: accessibility problems:\n%s", strings.Join(problems, "\n"))
 	}
 
@@ -413,6 +413,7 @@ var consolePages = []struct{ name, path string }{
 	{"send log", "/admin/messages"},
 	{"send log with an error", "/admin/messages?status=nope"},
 	{"message", "/admin/messages/1"},
+	{"supporters", "/admin/supporters"},
 }
 
 // newBusyConsole is a console app with letters in several states.
@@ -432,7 +433,7 @@ func TestConsoleAccessibility(t *testing.T) {
 	a := newBusyConsole(t)
 	ct := newConsoleTab(t)
 	run(t, ct, chromedp.Navigate(a.URL+"/admin/login"))
-	if problems := eval[[]string](t, ct, a11yJS); len(problems) > 0 {
+	if problems := a11yProblems(t, ct); len(problems) > 0 {
 		t.Errorf("login: accessibility problems:\n%s", strings.Join(problems, "\n"))
 	}
 	login(t, ct, a, consolePassword)
@@ -440,7 +441,7 @@ func TestConsoleAccessibility(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			run(t, ct, chromedp.Navigate(a.URL+p.path))
 			checkPage(t, ct, p.name)
-			if problems := eval[[]string](t, ct, a11yJS); len(problems) > 0 {
+			if problems := a11yProblems(t, ct); len(problems) > 0 {
 				t.Errorf("accessibility problems:\n%s", strings.Join(problems, "\n"))
 			}
 		})
