@@ -21,6 +21,7 @@ import (
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/golive"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/privacy"
@@ -94,6 +95,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		log.Warn("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid accepts unsigned events; turn on signed webhooks in SendGrid and set the key")
 	}
 	mailer := newMailer(cfg, log)
+	warnGoLive(cfg, targets, log)
 	metrics := admin.NewMetrics(st, camp.Slug)
 	sender := delivery.NewSender(st, mailer, delivery.Options{
 		Workers:     cfg.SendWorkers,
@@ -156,6 +158,8 @@ func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *w
 	d.SessionSecret = []byte(cfg.SessionSecret)
 	d.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
 	d.SendRate, d.HourlyCap, d.Logger = cfg.SendRate, cfg.TargetHourlyCap, log
+	d.FromEmail, d.FromName, d.Sandbox = cfg.FromEmail, cfg.FromName, cfg.Sandbox && !cfg.DryRun()
+	d.GoLive = func() []string { return golive.Check(cfg, d.Targets.Current().All) }
 	if cfg.AdminPassword == "" && cfg.AdminPasswordHash == "" {
 		log.Info("organizer console disabled: set OUTCRY_ADMIN_PASSWORD (or OUTCRY_ADMIN_PASSWORD_HASH) to enable /admin")
 	} else if cfg.SessionSecret == "" {

@@ -41,6 +41,12 @@ type Deps struct {
 	SecureCookies bool   // OUTCRY_BASE_URL is https
 	SendRate      float64
 	HourlyCap     int
+	FromEmail     string // OUTCRY_FROM_EMAIL: shown in the letter preview
+	FromName      string // OUTCRY_FROM_NAME
+	Sandbox       bool   // OUTCRY_SANDBOX with live sending: SendGrid delivers nothing
+	// GoLive returns what stands in the way of live sending (see package
+	// golive), shown on every console page; nil: nothing to check.
+	GoLive func() []string
 
 	// LoginEvery and LoginBurst limit login attempts per client address
 	// (default: a burst of 5, then one every 10 seconds).
@@ -143,8 +149,10 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"statuses": func() []string { return statuses },
-	"args":     func(v ...any) []any { return v },
+	"statuses":    func() []string { return statuses },
+	"args":        func(v ...any) []any { return v },
+	"statusLabel": statusLabel,
+	"dryRunID":    dryRunID,
 	"duration": func(secs *float64) string {
 		if secs == nil {
 			return "cannot be estimated"

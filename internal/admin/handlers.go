@@ -30,6 +30,7 @@ type view struct {
 	Flash    string
 	Error    string
 	D        any
+	Mode     modeBanner // dry run, sandbox, and what stands in the way of going live
 }
 
 var flashes = map[string]string{
@@ -59,6 +60,7 @@ func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {
 		v.CSRF = c.auth.csrf(sid)
 	}
 	v.Paused, v.PauseWhy = c.d.Sender.Paused()
+	v.Mode = c.modeBanner()
 	return v
 }
 
