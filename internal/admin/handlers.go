@@ -278,8 +278,12 @@ func problemList(err error) []string {
 }
 
 func (c *Console) addTarget(ctx echo.Context) error {
-	t := targetForm(ctx)
-	if err := c.svc.saveTarget("", t); err != nil {
+	t, err := c.svc.addTarget(ctx.Request().Context(), targetForm(ctx))
+	var taken *IDTakenError
+	if errors.As(err, &taken) {
+		return c.renderTargets(ctx, http.StatusUnprocessableEntity, t, []string{taken.Error()})
+	}
+	if err != nil {
 		c.log.Warn("admin: target add refused", "err", err)
 		return c.renderTargets(ctx, http.StatusUnprocessableEntity, t, problemList(err))
 	}
@@ -318,6 +322,9 @@ func (c *Console) targetAction(ctx echo.Context) error {
 	if !target.ValidID(id) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no target with this id.")
 	}
+	if ctx.Param("action") == "remove" {
+		return c.removeTarget(ctx, id)
+	}
 	var err error
 	flash := ""
 	switch ctx.Param("action") {
@@ -325,8 +332,6 @@ func (c *Console) targetAction(ctx echo.Context) error {
 		err, flash = c.svc.setActive(id, true), "activated"
 	case "deactivate":
 		err, flash = c.svc.setActive(id, false), "deactivate"
-	case "remove":
-		err, flash = c.svc.removeTarget(id), "removed"
 	case "pause":
 		err, flash = c.d.Store.SetTargetPaused(rc, id, true), "tpaused"
 	case "resume":
