@@ -159,6 +159,10 @@ func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *w
 	d.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
 	d.SendRate, d.HourlyCap, d.Logger = cfg.SendRate, cfg.TargetHourlyCap, log
 	d.FromEmail, d.FromName, d.Sandbox = cfg.FromEmail, cfg.FromName, cfg.Sandbox && !cfg.DryRun()
+	d.CampaignFile = cfg.Campaign
+	if _, err := os.Stat(cfg.Campaign); err != nil {
+		d.CampaignFile = "the bundled campaign.yaml"
+	}
 	d.GoLive = func() []string { return golive.Check(cfg, d.Targets.Current().All) }
 	if cfg.AdminPassword == "" && cfg.AdminPasswordHash == "" {
 		log.Info("organizer console disabled: set OUTCRY_ADMIN_PASSWORD (or OUTCRY_ADMIN_PASSWORD_HASH) to enable /admin")

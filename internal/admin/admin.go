@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
@@ -41,6 +42,7 @@ type Deps struct {
 	SecureCookies bool   // OUTCRY_BASE_URL is https
 	SendRate      float64
 	HourlyCap     int
+	CampaignFile  string // OUTCRY_CAMPAIGN, named on the letter page ("" = campaign.yaml)
 	FromEmail     string // OUTCRY_FROM_EMAIL: shown in the letter preview
 	FromName      string // OUTCRY_FROM_NAME
 	Sandbox       bool   // OUTCRY_SANDBOX with live sending: SendGrid delivers nothing
@@ -76,6 +78,12 @@ func Register(e *echo.Echo, d Deps) (*Console, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.CampaignFile == "" {
+		d.CampaignFile = "campaign.yaml"
+	}
+	if def := config.Default(); d.FromEmail == "" {
+		d.FromEmail, d.FromName = def.FromEmail, def.FromName
 	}
 	if d.LoginEvery <= 0 {
 		d.LoginEvery = 10 * time.Second

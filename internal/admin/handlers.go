@@ -47,6 +47,7 @@ var flashes = map[string]string{
 	"notfailed":  "Only a failed message can be retried.",
 	"notqueued":  "Only a queued message can be cancelled.",
 	"letter":     "Default letter saved. New letters start from it; letters already written keep their text.",
+	"reverted":   "The letter in the campaign file is in force again. New letters start from it; letters already written keep their text.",
 	"loggedout":  "You are logged out.",
 	"activated":  "Target activated: it receives letters written from now on.",
 	"deactivate": "Target deactivated: it receives no new letters.",
@@ -372,15 +373,18 @@ type letterData struct {
 	TestEmail     string
 	Test          *TestResult
 	TestError     string
+	Source        letterSource   // where the text in force comes from
+	Envelope      letterEnvelope // the preview's target and headers
 }
 
 func (c *Console) letterPage(ctx echo.Context) error {
-	subject, body, err := c.svc.letterDefaults(ctx.Request().Context())
+	subject, body, fromConsole, err := c.svc.letterDefaults(ctx.Request().Context())
 	if err != nil {
 		return err
 	}
 	d := letterData{Subject: subject, Body: body, PreviewFor: ctx.QueryParam("target"),
 		TestEmail: c.d.Campaign.Organizer.Contact}
+	d.Source.FromConsole = fromConsole
 	return c.renderLetter(ctx, http.StatusOK, d)
 }
 
@@ -395,6 +399,8 @@ func (c *Console) renderLetter(ctx echo.Context, status int, d letterData) error
 		}
 	}
 	d.PreviewFor = t.ID
+	d.Envelope = c.envelope(t)
+	d.Source.File = c.d.CampaignFile
 	if t.ID != "" {
 		p, err := c.svc.preview(t, d.Body)
 		if err != nil {
@@ -406,13 +412,20 @@ func (c *Console) renderLetter(ctx echo.Context, status int, d letterData) error
 }
 
 func (c *Console) letterPost(ctx echo.Context) error {
+	if ctx.FormValue("action") == "revert" {
+		return c.revertLetter(ctx)
+	}
 	subject, body, fe := checkLetter(ctx.FormValue("subject"), ctx.FormValue("body"))
 	d := letterData{Subject: subject, Body: body, Errors: fe, PreviewFor: ctx.FormValue("target"),
 		TestEmail: strings.TrimSpace(ctx.FormValue("test_email"))}
+	rc := ctx.Request().Context()
+	var err error
+	if _, _, d.Source.FromConsole, err = c.svc.letterDefaults(rc); err != nil {
+		return err
+	}
 	if fe != nil {
 		return c.renderLetter(ctx, http.StatusUnprocessableEntity, d)
 	}
-	rc := ctx.Request().Context()
 	switch ctx.FormValue("action") {
 	case "save":
 		if err := c.d.Store.SetLetterDefaults(rc, c.d.Campaign.Slug, subject, body); err != nil {

@@ -210,12 +210,13 @@ var sampleSupporter = letter.Supporter{FirstName: "Alex", LastName: "Sample", Po
 
 // letterDefaults returns the campaign's default letter: the edited one when
 // the organizer saved one, the campaign file's otherwise.
-func (s *service) letterDefaults(ctx context.Context) (subject, body string, err error) {
+// fromConsole says which.
+func (s *service) letterDefaults(ctx context.Context) (subject, body string, fromConsole bool, err error) {
 	subject, body, ok, err := s.d.Store.LetterDefaults(ctx, s.d.Campaign.Slug)
 	if err != nil || !ok {
-		return s.d.Campaign.Letter.Subject, s.d.Campaign.Letter.Body, err
+		return s.d.Campaign.Letter.Subject, s.d.Campaign.Letter.Body, false, err
 	}
-	return subject, body, nil
+	return subject, body, true, nil
 }
 
 // checkLetter validates an edited default letter with a supporter's limits.
