@@ -458,6 +458,8 @@ type messagesData struct {
 	Next    int64
 	Targets []target.Target
 	Query   string // the filter without the cursor, for links
+	Older   int64  // a name search stopped before the page filled: the cursor to search on
+	Window  int64  // supporters one name search covers
 }
 
 func filterFrom(ctx echo.Context) filterInput {
@@ -480,7 +482,7 @@ func (c *Console) messagesPage(ctx echo.Context) error {
 	f, bad := c.svc.parseFilter(in, pageSize)
 	// The target menu lists the file's targets: counting messages per
 	// target would cost a scan of the log on every page.
-	d := messagesData{Filter: in, Bad: bad, Query: in.query(), Targets: c.d.Targets.Current().All}
+	d := messagesData{Filter: in, Bad: bad, Query: in.query(), Targets: c.d.Targets.Current().All, Window: matchWindow}
 	rc := ctx.Request().Context()
 	status := http.StatusOK
 	if len(bad) > 0 {
@@ -489,11 +491,11 @@ func (c *Console) messagesPage(ctx echo.Context) error {
 		d.Filter = in.bounded()
 		d.Query = d.Filter.query()
 	} else {
-		rows, err := c.d.Store.Messages(rc, f)
+		rows, older, err := c.messagesPageRows(rc, f)
 		if err != nil {
 			return err
 		}
-		d.Rows = rows
+		d.Rows, d.Older = rows, older
 		if len(rows) == pageSize {
 			d.Next = rows[len(rows)-1].ID
 		}

@@ -340,7 +340,7 @@ func TestConsoleSendLogFilter(t *testing.T) {
 
 	type row struct{ Target, Supporter, Status string }
 	rows := func() []row {
-		return eval[[]row](t, ct, `Array.from(document.querySelectorAll("table tbody tr")).map(r => ({Target: r.cells[2].textContent, Supporter: r.cells[3].textContent, Status: r.cells[4].textContent}))`)
+		return eval[[]row](t, ct, `Array.from(document.querySelectorAll("table tbody tr")).map(r => ({Target: r.cells[2].textContent, Supporter: r.cells[3].textContent, Status: r.cells[1].textContent}))`)
 	}
 	filter := func(status, target string) []row {
 		t.Helper()
@@ -486,6 +486,14 @@ func TestConsoleNoHorizontalScroll(t *testing.T) {
 			return out.slice(0, 5) })()`)
 		if len(broken) > 0 {
 			t.Errorf("%s at 360 px: table cells with words broken across lines: %q", p.name, broken)
+		}
+		// The send log's Status column is on screen without scrolling
+		// its table.
+		if p.path == "/admin/messages" {
+			right := eval[float64](t, ct, `(function () { const th = Array.from(document.querySelectorAll("table th")).find(th => th.textContent === "Status"); const td = document.querySelector("table tbody tr td:nth-child(" + (th.cellIndex + 1) + ")"); return Math.max(th.getBoundingClientRect().right, td.getBoundingClientRect().right) })()`)
+			if cw := eval[float64](t, ct, `document.documentElement.clientWidth`); right > cw {
+				t.Errorf("send log at 360 px: the Status column ends at %.0f px, off the %.0f px screen", right, cw)
+			}
 		}
 	}
 }
