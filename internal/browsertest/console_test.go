@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -520,6 +521,9 @@ func TestConsoleScreenshots(t *testing.T) {
 		{"console-dashboard-360.png", 360, true, "/admin"},
 		{"console-targets-desktop.png", 1280, false, "/admin/targets"},
 		{"console-sendlog-desktop.png", 1280, false, "/admin/messages"},
+		{"console-sendlog-360.png", 360, true, "/admin/messages"},
+		{"console-letter-desktop.png", 1280, false, "/admin/letter?target=greg-peters"},
+		{"console-targets-360.png", 360, true, "/admin/targets"},
 	}
 	ctx := tab(t)
 	login(t, ctx, a, consolePassword)
@@ -537,5 +541,50 @@ func TestConsoleScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Remove's confirmation page (reached by its button: it is a post).
+	viewport(t, ctx, 1280, 800, false)
+	run(t, ctx, chromedp.Navigate(a.URL+"/admin/targets"))
+	clickAndLoad(t, ctx, `form[action="/admin/targets/reed-hastings/remove"] button`)
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "console-remove-desktop.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("screenshots in %s", dir)
+}
+
+// Remove asks first, on a page of its own, also without JavaScript; the
+// target goes only when the organizer confirms, and the page checks clean.
+func TestConsoleRemoveTargetAsksFirst(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, withConsole)
+	ct := newConsoleTab(t)
+	noScript(t, ct)
+	login(t, ct, a, consolePassword)
+	run(t, ct, chromedp.Navigate(a.URL+"/admin/targets"))
+	clickAndLoad(t, ct, `form[action="/admin/targets/reed-hastings/remove"] button`)
+	if h := text(t, ct, "h1"); h != "Remove Reed Hastings?" {
+		t.Fatalf("after Remove… the page is %q", h)
+	}
+	checkPage(t, ct, "remove")
+	// axe needs JavaScript (its promises): on for the check, off again.
+	if _, err := chromedp.Call(ct, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
+		t.Fatal(err)
+	}
+	checkA11y(t, ct, "remove")
+	if _, err := chromedp.Call(ct, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(a.TargetsPath); !strings.Contains(string(data), "reed-hastings") {
+		t.Fatal("removed before the organizer confirmed")
+	}
+	clickAndLoad(t, ct, `form[action="/admin/targets/reed-hastings/remove"] button.danger`)
+	if flash := text(t, ct, ".flash"); !strings.Contains(flash, "removed") {
+		t.Errorf("flash after removing: %q", flash)
+	}
+	if data, _ := os.ReadFile(a.TargetsPath); strings.Contains(string(data), "id: reed-hastings") || !strings.Contains(string(data), "PLACEHOLDERS") {
+		t.Errorf("targets.yaml after removing (the target gone, the comments kept):\n%s", data)
+	}
 }
