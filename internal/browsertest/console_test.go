@@ -437,6 +437,15 @@ func TestConsoleAccessibility(t *testing.T) {
 	if problems := a11yProblems(t, ct); len(problems) > 0 {
 		t.Errorf("login: accessibility problems:\n%s", strings.Join(problems, "\n"))
 	}
+	// The page of a form that expired (a forged token).
+	if _, err := chromedp.Run(ct, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Evaluate[bool](
+		`(function(){ const f = document.querySelector('form[action="/admin/login"]'); f.csrf.value = "forged"; f.submit(); return true })()`))); err != nil {
+		t.Fatalf("post a forged login form: %v", err)
+	}
+	if h := text(t, ct, "h1"); h != "Form expired" {
+		t.Errorf("a forged login form shows %q", h)
+	}
+	checkA11y(t, ct, "form expired")
 	login(t, ct, a, consolePassword)
 	for _, p := range consolePages {
 		t.Run(p.name, func(t *testing.T) {
