@@ -110,7 +110,7 @@ func fillQueue(ctx context.Context, db, dir string, n int) (int, error) {
 		}
 		sub := letter.Submission{FirstName: "Ada", LastName: "Queue", Email: fmt.Sprintf("queue-%d@example.org", i),
 			Subject: "Please stop the series", Body: "Dear decision-maker,\n\nPlease stop the series.\n\nThank you.", AcceptPrivacy: true}
-		res, err := svc.Sign(ctx, slug, &sub)
+		res, err := svc.Sign(ctx, &campaign.Campaign{Slug: slug}, &sub)
 		if err != nil {
 			return 0, err
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outcry/outcry/internal/app"
 	"github.com/outcry/outcry/internal/config"
 )
 
@@ -27,24 +28,24 @@ func TestCampaignPauseSurvivesRestartAndWatcherRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	a, err := build(ctx, cfg, slog.New(slog.DiscardHandler))
+	a, err := app.Build(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := a.sender.Paused(); p {
+	if p, _ := a.Sender.Paused(); p {
 		t.Fatal("paused on a fresh database")
 	}
-	if err := a.store.SetCampaignPause(ctx, true, "paused by the organizer from the console"); err != nil {
+	if err := a.Store.SetCampaignPause(ctx, true, "paused by the organizer from the console"); err != nil {
 		t.Fatal(err)
 	}
-	a.store.Close()
+	a.Store.Close()
 
-	a, err = build(ctx, cfg, slog.New(slog.DiscardHandler))
+	a, err = app.Build(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.store.Close()
-	if p, why := a.sender.Paused(); !p || !strings.Contains(why, "organizer") {
+	defer a.Store.Close()
+	if p, why := a.Sender.Paused(); !p || !strings.Contains(why, "organizer") {
 		t.Fatalf("pause not restored: %v %q", p, why)
 	}
 
@@ -54,7 +55,7 @@ func TestCampaignPauseSurvivesRestartAndWatcherRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- a.run(runCtx, ln) }()
+	go func() { done <- a.Run(runCtx, ln) }()
 	defer func() { cancel(); <-done }()
 	data, _ := os.ReadFile(cfg.Targets)
 	// The watcher starts with run; edit until it sees the change (the first
@@ -63,7 +64,7 @@ func TestCampaignPauseSurvivesRestartAndWatcherRuns(t *testing.T) {
 	for {
 		os.WriteFile(cfg.Targets, []byte(strings.Replace(string(data), "Ted Sarandos", "Theodore Sarandos", 1)), 0o644)
 		time.Sleep(50 * time.Millisecond)
-		if tg, ok := a.targets.Current().ByID("ted-sarandos"); ok && tg.Name == "Theodore Sarandos" {
+		if tg, ok := a.Targets.Current().ByID("ted-sarandos"); ok && tg.Name == "Theodore Sarandos" {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outcry/outcry/internal/app"
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/sgfake"
 )
@@ -55,7 +56,7 @@ func TestBadConfigNamesTheVariable(t *testing.T) {
 
 // startApp builds and runs the whole service on loopback with the given
 // settings (plus a temporary database, targets and campaign paths).
-func startApp(t *testing.T, vars map[string]string) (*app, string) {
+func startApp(t *testing.T, vars map[string]string) (*app.App, string) {
 	t.Helper()
 	dir := t.TempDir()
 	all := map[string]string{
@@ -71,7 +72,7 @@ func startApp(t *testing.T, vars map[string]string) (*app, string) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := build(ctx, cfg, slog.New(slog.DiscardHandler))
+	a, err := app.Build(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,18 +81,18 @@ func startApp(t *testing.T, vars map[string]string) (*app, string) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- a.run(ctx, ln) }()
+	go func() { done <- a.Run(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
-		a.store.Close()
+		a.Store.Close()
 	})
 	return a, "http://" + ln.Addr().String()
 }
 
-func signAndWait(t *testing.T, a *app, base string) {
+func signAndWait(t *testing.T, a *app.App, base string) {
 	t.Helper()
 	resp, err := http.Get(base + "/")
 	if err != nil {
@@ -113,7 +114,7 @@ func signAndWait(t *testing.T, a *app, base string) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		counts, err := a.store.StatusCounts(context.Background(), "netflix-baby")
+		counts, err := a.Store.StatusCounts(context.Background(), "netflix-baby")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,11 +132,11 @@ func signAndWait(t *testing.T, a *app, base string) {
 // through the API is recorded as sent for each of the 4 targets.
 func TestServeEndToEnd(t *testing.T) {
 	a, base := startApp(t, nil)
-	if a.sender.Mailer().Name() != "dry-run" {
-		t.Fatalf("mailer %s, want dry-run without a key", a.sender.Mailer().Name())
+	if a.Sender.Mailer().Name() != "dry-run" {
+		t.Fatalf("mailer %s, want dry-run without a key", a.Sender.Mailer().Name())
 	}
 	signAndWait(t, a, base)
-	if _, err := os.Stat(a.cfg.Targets); err != nil {
+	if _, err := os.Stat(a.Config.Targets); err != nil {
 		t.Fatalf("bundled targets file not written: %v", err)
 	}
 }

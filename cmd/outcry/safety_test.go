@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outcry/outcry/internal/app"
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/privacy"
@@ -57,17 +58,17 @@ func TestConfirmationAndPrivacyEndToEnd(t *testing.T) {
 	logs := &lockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := build(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	a, err := app.Build(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.store.Close()
+	defer a.Store.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- a.run(ctx, ln) }()
+	go func() { done <- a.Run(ctx, ln) }()
 	base := "http://" + ln.Addr().String()
 
 	resp, err := http.Post(base+"/api/v1/campaigns/netflix-baby/letters", "application/json", strings.NewReader(
@@ -83,7 +84,7 @@ func TestConfirmationAndPrivacyEndToEnd(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no dry-run confirmation link in the log:\n%s", logs.String())
 	}
-	if counts, _ := a.store.StatusCounts(ctx, "netflix-baby"); counts["unconfirmed"] != 4 {
+	if counts, _ := a.Store.StatusCounts(ctx, "netflix-baby"); counts["unconfirmed"] != 4 {
 		t.Fatalf("before confirmation: %v", counts)
 	}
 	resp, err = http.Get(base + m[1])
@@ -96,7 +97,7 @@ func TestConfirmationAndPrivacyEndToEnd(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		counts, _ := a.store.StatusCounts(ctx, "netflix-baby")
+		counts, _ := a.Store.StatusCounts(ctx, "netflix-baby")
 		if counts["sent"] == 4 {
 			break
 		}
@@ -156,31 +157,33 @@ func TestPeriodicPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	a, err := build(ctx, cfg, slog.New(slog.DiscardHandler))
+	a, err := app.Build(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.store.Close()
+	defer a.Store.Close()
 	past := time.Now().Add(-31 * 24 * time.Hour)
-	a.store.SetClock(func() time.Time { return past })
-	one := []store.NewMessage{{TargetID: "t1", TargetEmail: "t@example.com", TargetName: "T", Subject: "old subject", Body: "old letter"}}
-	a.store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "old@example.org", FirstName: "A", LastName: "B"}, one)
-	a.store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "unc@example.org", FirstName: "C", LastName: "D", Status: store.SupporterUnconfirmed}, one)
-	claimed, _ := a.store.Claim(ctx, 10, time.Minute, nil)
+	a.Store.SetClock(func() time.Time { return past })
+	one := []string{"t1"}
+	a.Store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "old@example.org", FirstName: "A", LastName: "B",
+		Subject: "old subject", Body: "old letter"}, one)
+	a.Store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "unc@example.org", FirstName: "C", LastName: "D",
+		Subject: "old subject", Body: "old letter", Status: store.SupporterUnconfirmed}, one)
+	claimed, _ := a.Store.Claim(ctx, "test", 10, []store.ClaimTarget{{ID: "t1", Email: "t@example.com", Name: "T", Limit: 10}})
 	if len(claimed) != 1 {
 		t.Fatalf("claimed %d", len(claimed))
 	}
-	a.store.Finish(ctx, []delivery.Outcome{{ID: claimed[0].ID, Status: "sent", Attempted: true, ProviderID: "p"}})
-	a.store.SetClock(time.Now)
-	a.purge(ctx)
-	exp, _ := (&privacy.Service{Store: a.store}).Export(ctx, "old@example.org")
+	a.Store.Finish(ctx, []delivery.Outcome{{ID: claimed[0].ID, Status: "sent", Attempted: true, ProviderID: "p"}})
+	a.Store.SetClock(time.Now)
+	a.Purge(ctx)
+	exp, _ := (&privacy.Service{Store: a.Store}).Export(ctx, "old@example.org")
 	if len(exp.Supporters) != 1 || exp.Supporters[0].Messages[0].Body != "" || exp.Supporters[0].Messages[0].Status != "sent" {
 		t.Fatalf("retention: %+v", exp.Supporters)
 	}
-	if exp, _ := (&privacy.Service{Store: a.store}).Export(ctx, "unc@example.org"); len(exp.Supporters) != 0 {
+	if exp, _ := (&privacy.Service{Store: a.Store}).Export(ctx, "unc@example.org"); len(exp.Supporters) != 0 {
 		t.Fatal("an expired unconfirmed letter was kept")
 	}
-	if n, _ := a.store.SupporterCount(ctx, "netflix-baby"); n != 1 {
+	if n, _ := a.Store.SupporterCount(ctx, "netflix-baby"); n != 1 {
 		t.Fatalf("count = %d, want 1", n)
 	}
 }

@@ -25,15 +25,19 @@ import (
 
 // Deps is what the console needs.
 type Deps struct {
-	Campaign  *campaign.Campaign
-	Store     *store.Store
-	Targets   *target.Registry
-	Renderer  *letter.Renderer
-	Sender    *delivery.Sender
-	Metrics   *Metrics         // nil: no /metrics
-	Privacy   *privacy.Service // nil: one on Store
-	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
-	Templates fs.FS            // the templates folder; pages are read from admin/*.html
+	Campaigns *campaign.Service
+	// CampaignFile is the campaign read from the campaign file (nil: none):
+	// a campaign edited in the console can go back to it.
+	CampaignFile *campaign.Campaign
+	BaseURL      string
+	Store        *store.Store
+	Targets      *target.Registry
+	Renderer     *letter.Renderer
+	Sender       *delivery.Sender
+	Metrics      *Metrics         // nil: no /metrics
+	Privacy      *privacy.Service // nil: one on Store
+	Confirm      *confirm.Service // nil: confirmation off (no dry-run links to show)
+	Templates    fs.FS            // the templates folder; pages are read from admin/*.html
 
 	Password      string // OUTCRY_ADMIN_PASSWORD
 	PasswordHash  string // OUTCRY_ADMIN_PASSWORD_HASH (bcrypt)
@@ -42,7 +46,7 @@ type Deps struct {
 	SecureCookies bool   // OUTCRY_BASE_URL is https
 	SendRate      float64
 	HourlyCap     int
-	CampaignFile  string // OUTCRY_CAMPAIGN, named on the letter page ("" = campaign.yaml)
+	CampaignPath  string // OUTCRY_CAMPAIGN, named on the letter page ("" = campaign.yaml)
 	FromEmail     string // OUTCRY_FROM_EMAIL: shown in the letter preview
 	FromName      string // OUTCRY_FROM_NAME
 	Sandbox       bool   // OUTCRY_SANDBOX with live sending: SendGrid delivers nothing
@@ -67,7 +71,8 @@ type Console struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters"}
+var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
+	"campaigns", "campaign"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -79,8 +84,8 @@ func Register(e *echo.Echo, d Deps) (*Console, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.CampaignFile == "" {
-		d.CampaignFile = "campaign.yaml"
+	if d.CampaignPath == "" {
+		d.CampaignPath = "campaign.yaml"
 	}
 	if def := config.Default(); d.FromEmail == "" {
 		d.FromEmail, d.FromName = def.FromEmail, def.FromName
@@ -114,6 +119,9 @@ func (c *Console) routes(e *echo.Echo) {
 	api.GET("/messages", c.apiMessages)
 	api.GET("/stats", c.apiStats)
 	api.GET("/supporters/export", c.apiSupporterExport)
+	api.GET("/campaigns", c.apiCampaigns)
+	api.POST("/campaigns", c.apiCreateCampaign)
+	api.PATCH("/campaigns/:slug", c.apiPatchCampaign)
 	api.POST("/supporters/erase", c.apiSupporterErase)
 
 	e.GET("/admin/login", c.loginPage, c.requireEnabled)
@@ -124,6 +132,10 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/logout", c.logout)
 	g.POST("/pause", c.pause)
 	g.POST("/resume", c.resume)
+	g.GET("/campaigns", c.campaignsPage)
+	g.POST("/campaigns", c.createCampaign)
+	g.GET("/campaigns/:slug", c.campaignPage)
+	g.POST("/campaigns/:slug", c.campaignPost)
 	g.GET("/targets", c.targetsPage)
 	g.POST("/targets", c.addTarget)
 	g.GET("/targets/:id", c.targetPage)

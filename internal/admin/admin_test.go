@@ -106,15 +106,22 @@ func newEnv(t *testing.T, o ...opts) *env {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	metrics := NewMetrics(st, camp.Slug)
 	mailer := &recorder{}
-	sender := delivery.NewSender(st, mailer, delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet,
+	sender := delivery.NewSender(letter.NewOutbox(st, reg, r), mailer, delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet,
 		Observer: metrics.ObserveSend})
 	letters := &letter.Service{Store: st, Targets: reg, Renderer: r, Queued: sender.Notify, Observe: metrics.ObserveLetter}
-	srv, err := web.New(web.Deps{Campaign: camp, Store: st, Targets: reg, Templates: tmpl, Static: os.DirFS("../../static"),
+	campaigns, err := campaign.NewService(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := campaigns.Seed(ctx, camp); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Deps{Campaigns: campaigns, Organizer: camp.Organizer, Store: st, Targets: reg, Templates: tmpl, Static: os.DirFS("../../static"),
 		Letters: letters, BaseURL: "http://outcry.test", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Deps{Campaign: camp, Store: st, Targets: reg, Renderer: r, Sender: sender, Metrics: metrics, Templates: tmpl,
+	d := Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: "http://outcry.test", Store: st, Targets: reg, Renderer: r, Sender: sender, Metrics: metrics, Templates: tmpl,
 		Password: testPassword, Token: testToken, SendRate: 5, HourlyCap: 30, Logger: quiet}
 	for _, f := range o {
 		f(&d)
@@ -141,7 +148,7 @@ func (e *env) run() {
 func (e *env) sign(email string) {
 	e.t.Helper()
 	sub := &letter.Submission{FirstName: "Ann", LastName: "Lee", Email: email, Subject: "Stop it", Body: "Please stop.", AcceptPrivacy: true}
-	if _, err := e.letters.Sign(context.Background(), e.camp.Slug, sub); err != nil {
+	if _, err := e.letters.Sign(context.Background(), e.camp, sub); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -537,7 +544,7 @@ func TestCSVExports(t *testing.T) {
 	e.sign("ann@example.org")
 	sub := &letter.Submission{FirstName: "=cmd", LastName: "Lee", Email: "bob@example.org", Subject: "s", Body: "b",
 		AcceptPrivacy: true, ConsentUpdates: true}
-	if _, err := e.letters.Sign(context.Background(), e.camp.Slug, sub); err != nil {
+	if _, err := e.letters.Sign(context.Background(), e.camp, sub); err != nil {
 		t.Fatal(err)
 	}
 	e.login()
@@ -555,11 +562,11 @@ func TestCSVExports(t *testing.T) {
 		return recs
 	}
 	msgs := readCSV("/admin/messages.csv")
-	if len(msgs) != 1+8 || strings.Join(msgs[0], ",") != "id,target_id,target_email,supporter_email,status,attempts,last_error,provider_message_id,queued_at,sent_at,updated_at" {
+	if len(msgs) != 1+8 || strings.Join(msgs[0], ",") != "id,target_id,target_email,supporter_email,status,attempts,last_error,provider_message_id,queued_at,sent_at,updated_at,campaign" {
 		t.Fatalf("messages.csv: %d records, header %v", len(msgs), msgs[0])
 	}
 	for _, rec := range msgs[1:] {
-		if len(rec) != 11 {
+		if len(rec) != 12 {
 			t.Fatalf("row has %d fields", len(rec))
 		}
 	}
@@ -702,7 +709,7 @@ func TestWatcherPicksUpHandEditThroughConsole(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reloaded := make(chan error, 4)
-	if err := e.targets.Watch(ctx, target.WatchOptions{Debounce: 20 * time.Millisecond,
+	if err := e.targets.Watch(ctx, target.WatchOptions{Interval: 20 * time.Millisecond, Debounce: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnReload: func(err error) { reloaded <- err }}); err != nil {
 		t.Fatal(err)
 	}
@@ -891,7 +898,7 @@ func TestLetterDefaultsPreviewAndPublicPage(t *testing.T) {
 	// Stored messages keep their text.
 	rows, _ := e.store.Messages(context.Background(), store.MessageFilter{})
 	m, _ := e.store.Message(context.Background(), rows[0].ID)
-	if m.Subject != "Stop it" || !strings.Contains(m.Body, "Please stop.") {
+	if m.Subject != "Stop it" || !strings.Contains(m.Copy.Body, "Please stop.") {
 		t.Fatalf("stored message changed: %q", m.Subject)
 	}
 }

@@ -21,16 +21,17 @@ import (
 
 // view is what every console page template sees.
 type view struct {
-	Title    string
-	Nav      string
-	CSRF     string
-	Campaign *campaign.Campaign
-	Paused   bool
-	PauseWhy string
-	Flash    string
-	Error    string
-	D        any
-	Mode     modeBanner // dry run, sandbox, and what stands in the way of going live
+	Title     string
+	Nav       string
+	CSRF      string
+	Campaign  *campaign.Campaign   // the campaign the console works on
+	Campaigns []*campaign.Campaign // every campaign (the switcher)
+	Paused    bool
+	PauseWhy  string
+	Flash     string
+	Error     string
+	D         any
+	Mode      modeBanner // dry run, sandbox, and what stands in the way of going live
 }
 
 var flashes = map[string]string{
@@ -47,16 +48,22 @@ var flashes = map[string]string{
 	"notfailed":  "Only a failed message can be retried.",
 	"notqueued":  "Only a queued message can be cancelled.",
 	"letter":     "Default letter saved. New letters start from it; letters already written keep their text.",
-	"reverted":   "The letter in the campaign file is in force again. New letters start from it; letters already written keep their text.",
+	"lreverted":  "The campaign file's letter is in force again. New letters start from it; letters already written keep their text.",
 	"loggedout":  "You are logged out.",
 	"activated":  "Target activated: it receives letters written from now on.",
 	"deactivate": "Target deactivated: it receives no new letters.",
 	"erased":     "Erased: the supporter's personal data and letter text are gone; the counts and the record that letters were sent remain.",
 	"noneerased": "Nothing is held about this address: nothing was erased.",
+	"created":    "Campaign created: its page takes letters now.",
+	"csaved":     "Campaign saved; the change is in force now.",
+	"copen":      "The campaign is open: it takes letters and sends them.",
+	"cpaused":    "The campaign is paused: it takes letters and queues them; nothing of it is sent until you open it again.",
+	"cclosed":    "The campaign is closed: its page shows the result and takes no more letters. Letters already queued are still sent.",
+	"reverted":   "The campaign's content comes from the campaign file again.",
 }
 
 func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {
-	v := &view{Title: title, Nav: nav, Campaign: c.d.Campaign, D: d, Flash: flashes[ctx.QueryParam("ok")]}
+	v := &view{Title: title, Nav: nav, Campaign: c.current(ctx), Campaigns: c.d.Campaigns.All(), D: d, Flash: flashes[ctx.QueryParam("ok")]}
 	if sid, ok := ctx.Get("sid").(string); ok {
 		v.CSRF = c.auth.csrf(sid)
 	}
@@ -201,11 +208,12 @@ type dashboardData struct {
 
 func (c *Console) dashboard(ctx echo.Context) error {
 	rc := ctx.Request().Context()
-	st, err := c.svc.stats(rc)
+	camp := c.current(ctx)
+	st, err := c.svc.stats(rc, camp.Slug)
 	if err != nil {
 		return err
 	}
-	hours, err := c.d.Store.LettersPerHour(rc, c.d.Campaign.Slug)
+	hours, err := c.d.Store.LettersPerHour(rc, camp.Slug)
 	if err != nil {
 		return err
 	}
@@ -378,13 +386,12 @@ type letterData struct {
 }
 
 func (c *Console) letterPage(ctx echo.Context) error {
-	subject, body, fromConsole, err := c.svc.letterDefaults(ctx.Request().Context())
+	subject, body, err := c.svc.letterDefaults(ctx.Request().Context(), c.current(ctx).Slug)
 	if err != nil {
 		return err
 	}
 	d := letterData{Subject: subject, Body: body, PreviewFor: ctx.QueryParam("target"),
-		TestEmail: c.d.Campaign.Organizer.Contact}
-	d.Source.FromConsole = fromConsole
+		TestEmail: c.current(ctx).Organizer.Contact}
 	return c.renderLetter(ctx, http.StatusOK, d)
 }
 
@@ -399,8 +406,8 @@ func (c *Console) renderLetter(ctx echo.Context, status int, d letterData) error
 		}
 	}
 	d.PreviewFor = t.ID
-	d.Envelope = c.envelope(t)
-	d.Source.File = c.d.CampaignFile
+	d.Envelope = c.envelope(ctx, t)
+	d.Source = c.letterSource(ctx)
 	if t.ID != "" {
 		p, err := c.svc.preview(t, d.Body)
 		if err != nil {
@@ -419,22 +426,18 @@ func (c *Console) letterPost(ctx echo.Context) error {
 	d := letterData{Subject: subject, Body: body, Errors: fe, PreviewFor: ctx.FormValue("target"),
 		TestEmail: strings.TrimSpace(ctx.FormValue("test_email"))}
 	rc := ctx.Request().Context()
-	var err error
-	if _, _, d.Source.FromConsole, err = c.svc.letterDefaults(rc); err != nil {
-		return err
-	}
 	if fe != nil {
 		return c.renderLetter(ctx, http.StatusUnprocessableEntity, d)
 	}
 	switch ctx.FormValue("action") {
 	case "save":
-		if err := c.d.Store.SetLetterDefaults(rc, c.d.Campaign.Slug, subject, body); err != nil {
+		if _, err := c.d.Campaigns.Update(rc, c.current(ctx).Slug, campaign.Input{Subject: &subject, Body: &body}); err != nil {
 			return err
 		}
 		c.log.Info("admin: default letter saved")
 		return c.redirect(ctx, "/admin/letter", "letter")
 	case "test":
-		res, err := c.svc.testSend(rc, d.TestEmail, subject, body)
+		res, err := c.svc.testSend(rc, c.current(ctx).Slug, d.TestEmail, subject, body)
 		if err != nil {
 			d.TestError = err.Error()
 			return c.renderLetter(ctx, http.StatusUnprocessableEntity, d)
@@ -462,14 +465,26 @@ type messagesData struct {
 	Window  int64  // supporters one name search covers
 }
 
-func filterFrom(ctx echo.Context) filterInput {
-	return filterInput{Status: ctx.QueryParam("status"), Target: ctx.QueryParam("target"), From: ctx.QueryParam("from"),
+// filterFrom reads the send log filter; the campaign is the console's
+// current one unless the query says "all".
+func (c *Console) filterFrom(ctx echo.Context) filterInput {
+	camp := ctx.QueryParam("campaign")
+	if camp != allCampaigns {
+		camp = c.current(ctx).Slug
+	}
+	return filterInput{Campaign: camp, Status: ctx.QueryParam("status"), Target: ctx.QueryParam("target"), From: ctx.QueryParam("from"),
 		To: ctx.QueryParam("to"), Email: ctx.QueryParam("email"), Before: ctx.QueryParam("before")}
 }
 
 func (in filterInput) query() string {
 	q := url.Values{}
-	for k, v := range map[string]string{"status": in.Status, "target": in.Target, "from": in.From, "to": in.To, "email": in.Email} {
+	// The console's own campaign is implicit (a cookie); the all-campaigns
+	// view is kept in the links.
+	camp := ""
+	if in.Campaign == allCampaigns {
+		camp = allCampaigns
+	}
+	for k, v := range map[string]string{"campaign": camp, "status": in.Status, "target": in.Target, "from": in.From, "to": in.To, "email": in.Email} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -478,7 +493,7 @@ func (in filterInput) query() string {
 }
 
 func (c *Console) messagesPage(ctx echo.Context) error {
-	in := filterFrom(ctx)
+	in := c.filterFrom(ctx)
 	f, bad := c.svc.parseFilter(in, pageSize)
 	// The target menu lists the file's targets: counting messages per
 	// target would cost a scan of the log on every page.
@@ -517,6 +532,15 @@ func (c *Console) messagePage(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such message.")
 	}
 	if err != nil {
+		return err
+	}
+	if m.TargetEmail == "" { // not claimed yet: shown as it would be sent to the target as it is now
+		if t, ok := c.d.Targets.Current().ByID(m.TargetID); ok {
+			m.TargetName, m.TargetEmail = t.Name, t.Email
+			m.Copy.TargetName, m.Copy.Title, m.Copy.Salutation = t.Name, t.Title, t.Salutation
+		}
+	}
+	if m.Body, err = c.d.Renderer.Copy(m.Copy); err != nil {
 		return err
 	}
 	return c.render(ctx, http.StatusOK, "message", c.newView(ctx, fmt.Sprintf("Message %d", id), "messages", m))

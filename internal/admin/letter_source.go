@@ -1,8 +1,11 @@
 package admin
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -11,7 +14,14 @@ import (
 // organizer goes back to it).
 type letterSource struct {
 	FromConsole bool
+	InFile      bool   // the campaign file holds this campaign: it can go back to it
 	File        string // the campaign file's name
+}
+
+func (c *Console) letterSource(ctx echo.Context) letterSource {
+	cur := c.current(ctx)
+	return letterSource{FromConsole: cur.Source == campaign.FromConsole,
+		InFile: c.d.CampaignFile != nil && c.d.CampaignFile.Slug == cur.Slug, File: c.d.CampaignPath}
 }
 
 // sampleEmail is the sample supporter's address in previews.
@@ -26,7 +36,7 @@ type letterEnvelope struct {
 	To      string
 }
 
-func (c *Console) envelope(t target.Target) letterEnvelope {
+func (c *Console) envelope(_ echo.Context, t target.Target) letterEnvelope {
 	name := sampleSupporter.FullName()
 	e := letterEnvelope{Target: t,
 		From:    name + " via " + c.d.FromName + " <" + c.d.FromEmail + ">",
@@ -37,12 +47,16 @@ func (c *Console) envelope(t target.Target) letterEnvelope {
 	return e
 }
 
-// revertLetter forgets the letter saved in the console: the campaign
-// file's is in force again.
+// revertLetter puts the campaign file's content (its letter, and its
+// story) in force again for the current campaign.
 func (c *Console) revertLetter(ctx echo.Context) error {
-	if err := c.d.Store.ClearLetterDefaults(ctx.Request().Context(), c.d.Campaign.Slug); err != nil {
+	cur := c.current(ctx)
+	if c.d.CampaignFile == nil || c.d.CampaignFile.Slug != cur.Slug {
+		return echo.NewHTTPError(http.StatusBadRequest, "This campaign is not in the campaign file.")
+	}
+	if err := c.d.Campaigns.RevertToFile(ctx.Request().Context(), c.d.CampaignFile); err != nil {
 		return err
 	}
-	c.log.Info("admin: default letter: back to the campaign file's")
-	return c.redirect(ctx, "/admin/letter", "reverted")
+	c.log.Info("admin: campaign content: back to the campaign file's", "campaign", cur.Slug)
+	return c.redirect(ctx, "/admin/letter", "lreverted")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/letter"
 )
 
 // consolePaths are the console's pages (logged in), for checks that hold on
@@ -20,7 +21,7 @@ func TestDryRunIsSaidOnEveryPageAndMessagesAreLabelled(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var dry *delivery.Sender
 	e := newEnv(t, func(d *Deps) {
-		dry = delivery.NewSender(d.Store, delivery.NewDryRun(quiet), delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet})
+		dry = delivery.NewSender(letter.NewOutbox(d.Store, d.Targets, d.Renderer), delivery.NewDryRun(quiet), delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet})
 		d.Sender = dry
 	})
 	e.sign("ann@example.org")

@@ -19,7 +19,7 @@ func TestSendLogFindsPartOfNameOrAddress(t *testing.T) {
 		{"Grace", "Hopper", "gh@navy.example"}, {"Ada", "Lovelace", "ada@example.org"}, {"Alan", "Turing", "alan.grace@example.org"},
 	} {
 		sub := &letter.Submission{FirstName: p.first, LastName: p.last, Email: p.email, Subject: "S", Body: "B", AcceptPrivacy: true}
-		if _, err := e.letters.Sign(t.Context(), e.camp.Slug, sub); err != nil {
+		if _, err := e.letters.Sign(t.Context(), e.camp, sub); err != nil {
 			t.Fatal(err)
 		}
 	}

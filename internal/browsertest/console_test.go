@@ -102,7 +102,7 @@ func sign(t *testing.T, a *app, email string) {
 	t.Helper()
 	sub := &letter.Submission{FirstName: "Ann", LastName: "Lee", Email: email, Subject: "Please stop",
 		Body: "Please stop this production.", AcceptPrivacy: true}
-	if _, err := a.Letters.Sign(context.Background(), a.Campaign.Slug, sub); err != nil {
+	if _, err := a.Letters.Sign(context.Background(), a.Campaign, sub); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -216,12 +216,19 @@ func newApp(t *testing.T, options ...appOption) *app {
 	a.Letters = &letter.Service{Store: st, Targets: reg, Renderer: renderer, Messages: msgs}
 	if o.console {
 		a.DryRun = delivery.NewDryRun(quiet)
-		a.Sender = delivery.NewSender(st, a.DryRun, delivery.Options{PollInterval: 20 * time.Millisecond, Logger: quiet})
+		a.Sender = delivery.NewSender(letter.NewOutbox(st, reg, renderer), a.DryRun, delivery.Options{PollInterval: 20 * time.Millisecond, Logger: quiet})
 		a.Letters.Queued = a.Sender.Notify
+	}
+	campaigns, err := campaign.NewService(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := campaigns.Seed(ctx, camp); err != nil {
+		t.Fatal(err)
 	}
 	hs := httptest.NewUnstartedServer(nil)
 	srv, err := web.New(web.Deps{
-		Campaign: camp, Store: st, Targets: reg, Templates: templates, Static: outcry.Static(),
+		Campaigns: campaigns, Organizer: camp.Organizer, Store: st, Targets: reg, Templates: templates, Static: outcry.Static(),
 		Letters:  a.Letters,
 		BaseURL:  "http://" + hs.Listener.Addr().String(),
 		Messages: msgs,
@@ -230,7 +237,7 @@ func newApp(t *testing.T, options ...appOption) *app {
 		t.Fatal(err)
 	}
 	if o.console {
-		if _, err := admin.Register(srv.Echo, admin.Deps{Campaign: camp, Store: st, Targets: reg, Renderer: renderer,
+		if _, err := admin.Register(srv.Echo, admin.Deps{Campaigns: campaigns, CampaignFile: camp, Store: st, Targets: reg, Renderer: renderer,
 			Sender: a.Sender, Templates: templates, Password: consolePassword, SendRate: 5, HourlyCap: 30,
 			Logger: quiet}); err != nil {
 			t.Fatal(err)
@@ -249,8 +256,8 @@ func newApp(t *testing.T, options ...appOption) *app {
 	return a
 }
 
-// queuedMessage is one row of the send log.
-type queuedMessage struct{ Status, Subject, Body string }
+// queuedMessage is one row of the send log, with the letter it copies.
+type queuedMessage struct{ Status, Subject, Body, Signer string }
 
 func (a *app) messages(t *testing.T) []queuedMessage {
 	t.Helper()
@@ -259,7 +266,8 @@ func (a *app) messages(t *testing.T) []queuedMessage {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT status, subject, body FROM messages ORDER BY id`)
+	rows, err := db.Query(`SELECT m.status, s.subject, s.body, s.first_name || ' ' || s.last_name
+		FROM messages m JOIN supporters s ON s.id = m.supporter_id ORDER BY m.id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +275,7 @@ func (a *app) messages(t *testing.T) []queuedMessage {
 	var out []queuedMessage
 	for rows.Next() {
 		var m queuedMessage
-		if err := rows.Scan(&m.Status, &m.Subject, &m.Body); err != nil {
+		if err := rows.Scan(&m.Status, &m.Subject, &m.Body, &m.Signer); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, m)

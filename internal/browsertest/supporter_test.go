@@ -58,7 +58,7 @@ func TestSupporterEditsTheLetterAndSends(t *testing.T) {
 				t.Fatalf("%d messages in the send log, want one per active target (4)", len(msgs))
 			}
 			for _, m := range msgs {
-				if m.Status != "queued" || m.Subject != "Please stop Baby" || !strings.Contains(m.Body, edited) || !strings.Contains(m.Body, "Ann Lee") {
+				if m.Status != "queued" || m.Subject != "Please stop Baby" || !strings.Contains(m.Body, edited) || m.Signer != "Ann Lee" {
 					t.Errorf("message %+v: want queued with the edited subject and text, signed Ann Lee", m)
 				}
 			}

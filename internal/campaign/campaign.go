@@ -1,5 +1,8 @@
-// Package campaign holds the public content of a campaign: its story, image,
-// goal and default letter, read from a YAML file the organizer edits.
+// Package campaign holds campaigns: the public content of each (story,
+// image, goal, default letter, choice of targets), its life (open, paused,
+// closed, optional start and end) and where its content comes from (the
+// campaign file or the console). Campaigns live in the database; the
+// bundled campaign file seeds one of them (Service.Seed).
 package campaign
 
 import (
@@ -9,6 +12,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -24,8 +29,68 @@ type Campaign struct {
 	Goal         int       `yaml:"goal" json:"goal"`
 	Letter       Letter    `yaml:"letter" json:"-"`
 	Organizer    Organizer `yaml:"organizer" json:"organizer"`
+	// Targets are the ids of the decision-makers this campaign writes to;
+	// none means every active target in targets.yaml.
+	Targets  []string   `yaml:"targets" json:"targets"`
+	StartsAt *time.Time `yaml:"starts_at" json:"starts_at,omitempty"`
+	EndsAt   *time.Time `yaml:"ends_at" json:"ends_at,omitempty"`
+
+	// Status is what the organizer set (open, paused, closed); State says
+	// what is in force at a time, with the start and end.
+	Status Status `yaml:"-" json:"-"`
+	// Source is where the content in force comes from.
+	Source Source `yaml:"-" json:"-"`
 
 	paragraphs []string // the story split once, by Parse
+}
+
+// Status is a campaign's life as the organizer sets it.
+type Status string
+
+// Statuses. A paused campaign takes letters and queues them, and nothing
+// of it is sent; a closed one takes no letters, and what it queued before
+// is still sent.
+const (
+	Open   Status = "open"
+	Paused Status = "paused"
+	Closed Status = "closed"
+	// NotStarted is a state, never a status: an open campaign before its
+	// start time.
+	NotStarted Status = "not_started"
+)
+
+// Valid reports whether st is a status an organizer may set.
+func (st Status) Valid() bool { return st == Open || st == Paused || st == Closed }
+
+// Source is where a campaign's content in force comes from.
+type Source string
+
+const (
+	// FromFile: the campaign file, read again at each start.
+	FromFile Source = "file"
+	// FromConsole: edited in the console or the API; the file is no longer
+	// read for it.
+	FromConsole Source = "console"
+)
+
+// State is the status in force at now: closed after the end time, not
+// started before the start time, else the status set.
+func (c *Campaign) State(now time.Time) Status {
+	switch {
+	case c.Status == Closed:
+		return Closed
+	case c.EndsAt != nil && !now.Before(*c.EndsAt):
+		return Closed
+	case c.StartsAt != nil && now.Before(*c.StartsAt):
+		return NotStarted
+	}
+	return c.Status
+}
+
+// TakesLetters reports whether the form is open at now.
+func (c *Campaign) TakesLetters(now time.Time) bool {
+	st := c.State(now)
+	return st == Open || st == Paused
 }
 
 // Image is the campaign picture shown at the top of the page.
@@ -69,6 +134,47 @@ func splitParagraphs(story string) []string {
 
 var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
+// MaxSlugLen is the longest slug. The slug is the campaign's SendGrid
+// category, which SendGrid refuses over 255 characters (every message would
+// fail with a 400), and part of every URL.
+const MaxSlugLen = 64
+
+// checkSlug says what is wrong with a slug, or returns nil.
+func checkSlug(slug string) error {
+	switch n := utf8.RuneCountInString(slug); {
+	case n == 0:
+		return fmt.Errorf("slug is required (at most %d lower-case letters, digits and dashes)", MaxSlugLen)
+	case n > MaxSlugLen:
+		return fmt.Errorf("slug is %d characters long; at most %d are allowed", n, MaxSlugLen)
+	case !slugRe.MatchString(slug):
+		return fmt.Errorf("slug %q may hold only lower-case letters a-z, digits and dashes (no dash at either end or two together)", slug)
+	}
+	return nil
+}
+
+// lineOf returns the line of key's value in the top-level mapping of a YAML
+// document, or 0.
+func lineOf(data []byte, key string) int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	m := doc.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return 0
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1].Line
+		}
+	}
+	return 0
+}
+
+// ValidSlug reports whether s is lower-case letters, digits and single
+// hyphens, at most MaxSlugLen characters.
+func ValidSlug(s string) bool { return checkSlug(s) == nil }
+
 // Parse reads campaign content; name is used in error messages.
 func Parse(name string, data []byte) (*Campaign, error) {
 	var c Campaign
@@ -83,7 +189,14 @@ func Parse(name string, data []byte) (*Campaign, error) {
 			problems = append(problems, fmt.Errorf("%s: %s is required", name, field))
 		}
 	}
-	need(slugRe.MatchString(c.Slug), "slug (lower-case letters, digits and dashes)")
+	if err := checkSlug(c.Slug); err != nil {
+		if line := lineOf(data, "slug"); line > 0 {
+			err = fmt.Errorf("%s:%d: %w", name, line, err)
+		} else {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
+		problems = append(problems, err)
+	}
 	need(strings.TrimSpace(c.Title) != "", "title")
 	need(strings.TrimSpace(c.Story) != "", "story")
 	need(strings.TrimSpace(c.Image.Src) != "", "image.src")
@@ -94,6 +207,13 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
+	c.Status, c.Source = Open, FromFile
+	c.finish()
+	return &c, nil
+}
+
+// finish normalizes what was read or built and splits the story once.
+func (c *Campaign) finish() {
 	c.paragraphs = splitParagraphs(c.Story)
 	c.Letter.Body = strings.TrimSpace(c.Letter.Body)
 	c.Letter.Subject = strings.TrimSpace(c.Letter.Subject)
@@ -102,7 +222,6 @@ func Parse(name string, data []byte) (*Campaign, error) {
 			c.Summary = ps[0]
 		}
 	}
-	return &c, nil
 }
 
 // Load reads campaign content from a file.

@@ -44,3 +44,38 @@ func TestParseRefuses(t *testing.T) {
 		})
 	}
 }
+
+// A slug is at most 64 characters of a-z, 0-9 and '-' (it becomes SendGrid's
+// category, refused over 255 characters); a bad one is refused with the line
+// it is on.
+func TestParseSlug(t *testing.T) {
+	rest := "title: t\nstory: s\nimage: {src: /x, alt: a}\nletter: {subject: s, body: b}\n"
+	tests := []struct {
+		name, yaml string
+		want       string // "" = accepted
+	}{
+		{"64 characters", "slug: " + strings.Repeat("a", 64) + "\n" + rest, ""},
+		{"digits and dashes", "slug: save-the-park-2026\n" + rest, ""},
+		{"65 characters", "# a comment\nslug: " + strings.Repeat("a", 65) + "\n" + rest, "c.yaml:2: slug is 65 characters long; at most 64"},
+		{"304 characters", rest + "slug: " + strings.Repeat("save-the-park-", 21) + "now-please\n", "c.yaml:5: slug is 304 characters long"},
+		{"upper case", "slug: Save\n" + rest, "c.yaml:1: slug \"Save\" may hold only"},
+		{"underscore", "\n\nslug: save_it\n" + rest, "c.yaml:3: slug \"save_it\""},
+		{"dash at the end", "slug: save-\n" + rest, "c.yaml:1: slug"},
+		{"non-ASCII", "slug: café\n" + rest, "c.yaml:1: slug"},
+		{"missing", rest, "c.yaml: slug is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("c.yaml", []byte(tt.yaml))
+			if tt.want == "" {
+				if err != nil || len(c.Slug) == 0 {
+					t.Fatalf("Parse = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -46,10 +46,11 @@ type Service struct {
 	Secret  []byte        // HMAC key of the links
 	TTL     time.Duration // a link's life; unconfirmed letters are purged after it
 	BaseURL string        // public URL the links start with
-	// Campaign title and organizer, for the email's words and its From.
-	CampaignTitle string
-	FromName      string
-	ReplyTo       string
+	// Title gives a campaign's title by its slug, for the email's words.
+	Title func(campaign string) string
+	// The organizer, for the email's From and Reply-To.
+	FromName string
+	ReplyTo  string
 	// Limiter bounds confirmation emails (their own rate, apart from the
 	// targets' queue). nil: 1 per second, burst 10.
 	Limiter *rate.Limiter
@@ -204,6 +205,13 @@ func (s *Service) SendPending(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
+func (s *Service) title(campaign string) string {
+	if s.Title == nil {
+		return campaign
+	}
+	return s.Title(campaign)
+}
+
 func (s *Service) limiter() *rate.Limiter {
 	if s.Limiter == nil {
 		s.Limiter = rate.NewLimiter(1, 10)
@@ -222,9 +230,9 @@ func (s *Service) send(ctx context.Context, sup store.PendingSupporter, link str
 		TargetEmail:    sup.Email,
 		SupporterName:  s.FromName,
 		SupporterEmail: s.ReplyTo,
-		Subject:        "Please confirm your letter: " + s.CampaignTitle,
+		Subject:        "Please confirm your letter: " + s.title(sup.Campaign),
 		Body: "Hello " + sup.FirstName + ",\n\n" +
-			"you wrote a letter for the campaign \"" + s.CampaignTitle + "\". It will be sent only when you confirm\n" +
+			"you wrote a letter for the campaign \"" + s.title(sup.Campaign) + "\". It will be sent only when you confirm\n" +
 			"that it was you, by opening this link:\n\n" + link + "\n\n" +
 			"The link works until " + time.UnixMilli(sup.CreatedAt).Add(s.TTL).UTC().Format("2 January 2006 15:04 MST") + ".\n" +
 			"If you did not write this letter, ignore this email: nothing will be sent and we will delete it.\n",

@@ -53,14 +53,14 @@ func newFixture(t *testing.T) *fixture {
 	clock := func() time.Time { return f.now }
 	st.SetClock(clock)
 	f.svc = &Service{Store: st, Mailer: f.mail, Secret: []byte("k"), TTL: 48 * time.Hour, BaseURL: "https://outcry.test",
-		CampaignTitle: "Stop it", FromName: "Org", ReplyTo: "org@example.com", Now: clock, Queued: func() { f.queued++ }}
+		Title: func(string) string { return "Stop it" }, FromName: "Org", ReplyTo: "org@example.com", Now: clock, Queued: func() { f.queued++ }}
 	return f
 }
 
 func (f *fixture) write(t *testing.T, email string) {
 	t.Helper()
 	_, err := f.st.CreateLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "Ann", LastName: "Lee",
-		Status: store.SupporterUnconfirmed}, []store.NewMessage{{TargetID: "t1", TargetEmail: "t1@example.com", TargetName: "T", Subject: "s", Body: "b"}})
+		Status: store.SupporterUnconfirmed, Subject: "s", Body: "b"}, []string{"t1"})
 	if err != nil {
 		t.Fatal(err)
 	}

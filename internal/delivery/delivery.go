@@ -96,8 +96,15 @@ type Outcome struct {
 
 // Queue is where messages come from: the send log.
 type Queue interface {
-	// Claim leases up to limit due messages, skipping the given targets.
-	Claim(ctx context.Context, limit int, lease time.Duration, skipTargets []string) ([]Message, error)
+	// Claim leases up to limit due messages, at most room(id) for each
+	// target, under this sender's lease.
+	Claim(ctx context.Context, limit int, room func(targetID string) int) ([]Message, error)
 	// Finish records outcomes of claimed messages.
 	Finish(ctx context.Context, outcomes []Outcome) error
+	// Renew keeps this sender's lease alive for ttl more and returns to
+	// the queue the messages of senders whose lease ran out; it returns
+	// how many went back.
+	Renew(ctx context.Context, ttl time.Duration) (int64, error)
+	// Release ends this sender's lease at shutdown.
+	Release(ctx context.Context) error
 }

@@ -19,7 +19,7 @@ func BenchmarkDrain(b *testing.B) {
 	fake.SetRecord(false)
 	n := max(b.N/4, 1)
 	queueAs(b, st, "d", n, "t1", "t2", "t3", "t4")
-	s := delivery.NewSender(st, delivery.NewSendGrid(delivery.SendGridConfig{
+	s := delivery.NewSender(outbox(b, st), delivery.NewSendGrid(delivery.SendGridConfig{
 		APIKey: "SG.bench", BaseURL: fake.URL(), FromEmail: "campaign@outcry.example", FromName: "Bench",
 	}), delivery.Options{PollInterval: 5 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -20,7 +20,7 @@ type Options struct {
 	HourlyCap    int           // most messages per target in a sliding hour; 0 = no cap
 	MaxAttempts  int           // attempts before a temporary failure becomes final (8)
 	BatchSize    int           // most messages claimed at once (256)
-	Lease        time.Duration // how long a claim holds before another sender may retake it (15m)
+	Lease        time.Duration // how long this sender's lease lasts unless renewed; renewed every fifth of it (10s)
 	PollInterval time.Duration // how often to look for due messages when idle (500ms)
 	FlushEvery   time.Duration // how long outcomes wait to be written in a batch (10ms)
 	Grace        time.Duration // how long in-flight sends may run after shutdown starts (10s)
@@ -48,7 +48,7 @@ func (o *Options) defaults() {
 	def(&o.Workers, 8)
 	def(&o.MaxAttempts, 8)
 	def(&o.BatchSize, 256)
-	defd(&o.Lease, 15*time.Minute)
+	defd(&o.Lease, 10*time.Second)
 	defd(&o.PollInterval, 500*time.Millisecond)
 	defd(&o.FlushEvery, 10*time.Millisecond)
 	defd(&o.Grace, 10*time.Second)
@@ -79,6 +79,8 @@ type Sender struct {
 	holdUntil time.Time     // after a 429: no sends before this
 	hold429   int           // consecutive 429s without a reset header
 	window    map[string][]time.Time
+	claimed   map[string]int // per target: claimed and not yet finished
+	renewedAt time.Time      // when the lease was last renewed
 
 	inflight atomic.Int64
 	sent     atomic.Int64
@@ -99,6 +101,7 @@ func NewSender(q Queue, m Mailer, opt Options) *Sender {
 		wake:    make(chan struct{}, 1),
 		resumed: make(chan struct{}),
 		window:  map[string][]time.Time{},
+		claimed: map[string]int{},
 	}
 	for id, ts := range opt.RecentSends {
 		s.window[id] = append([]time.Time(nil), ts...)
@@ -161,8 +164,7 @@ func (s *Sender) Stats() Stats {
 }
 
 type job struct {
-	m        Message
-	deadline time.Time // do not start a send after this: the lease may run out
+	m Message
 }
 
 // Run sends until ctx is cancelled, then lets in-flight sends finish within
@@ -176,6 +178,16 @@ func (s *Sender) Run(ctx context.Context) error {
 	})
 	defer stop()
 
+	// The lease is renewed before the first claim, and the renewal returns
+	// to the queue what a crashed sender held (its lease ran out).
+	s.renew(ctx)
+	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		s.renewLoop(renewCtx)
+	}()
+
 	jobs := make(chan job, s.opt.BatchSize)
 	results := make(chan Outcome, s.opt.BatchSize)
 	var workers sync.WaitGroup
@@ -184,11 +196,14 @@ func (s *Sender) Run(ctx context.Context) error {
 		go func() {
 			defer workers.Done()
 			for j := range jobs {
-				if ctx.Err() != nil { // shutting down: give the claim back unsent
-					results <- Outcome{ID: j.m.ID, Status: "queued"}
-					continue
+				o := Outcome{ID: j.m.ID, Status: "queued"} // shutting down: give the claim back unsent
+				if ctx.Err() == nil {
+					o = s.send(sendCtx, j)
 				}
-				results <- s.send(sendCtx, j)
+				s.mu.Lock()
+				s.claimed[j.m.TargetID]--
+				s.mu.Unlock()
+				results <- o
 			}
 		}()
 	}
@@ -203,7 +218,53 @@ func (s *Sender) Run(ctx context.Context) error {
 	workers.Wait()
 	close(results)
 	<-finished
+	stopRenew()
+	<-renewed
+	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.q.Release(relCtx); err != nil {
+		s.log.Error("sender: release lease", "err", err)
+	}
 	return nil
+}
+
+// renewLoop renews the lease every fifth of its length until ctx ends.
+func (s *Sender) renewLoop(ctx context.Context) {
+	t := time.NewTicker(s.opt.Lease / 5)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.renew(ctx)
+		}
+	}
+}
+
+func (s *Sender) renew(ctx context.Context) {
+	n, err := s.q.Renew(ctx, s.opt.Lease)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("sender: renew lease", "err", err)
+		}
+		return
+	}
+	s.mu.Lock()
+	s.renewedAt = s.now()
+	s.mu.Unlock()
+	if n > 0 {
+		s.log.Info("sender: messages of a stopped sender back in the queue", "count", n)
+		s.Notify()
+	}
+}
+
+// leaseHeld reports whether this sender's lease is surely still alive:
+// after failed renewals another sender may take its messages back.
+func (s *Sender) leaseHeld() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now().Sub(s.renewedAt) < s.opt.Lease*4/5
 }
 
 // claimLoop claims batches while there is room and sending is not paused.
@@ -225,7 +286,7 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 			s.wait(ctx, s.opt.FlushEvery)
 			continue
 		}
-		msgs, err := s.q.Claim(ctx, int(room), s.opt.Lease, s.cappedTargets())
+		msgs, err := s.q.Claim(ctx, int(room), s.targetRoom)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Error("sender: claim failed", "err", err)
@@ -234,14 +295,49 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 			continue
 		}
 		if len(msgs) == 0 {
+			// Nothing due that may be sent now. New letters wake the
+			// loop, but never more often than this, so a crowd writing
+			// to capped targets causes no storm of claims.
+			s.sleep(ctx, emptyClaimGap)
 			s.wait(ctx, s.opt.PollInterval)
 			continue
 		}
-		deadline := s.now().Add(s.opt.Lease - s.opt.Lease/10)
 		s.inflight.Add(int64(len(msgs)))
+		s.mu.Lock()
 		for _, m := range msgs {
-			jobs <- job{m: m, deadline: deadline}
+			s.claimed[m.TargetID]++
 		}
+		s.mu.Unlock()
+		for _, m := range msgs {
+			jobs <- job{m: m}
+		}
+	}
+}
+
+// emptyClaimGap is the least time between a claim that found nothing and
+// the next one.
+const emptyClaimGap = 20 * time.Millisecond
+
+// targetRoom is how many more messages to a target may be claimed now: its
+// hourly cap less what it received in the past hour and what is claimed
+// for it and not yet finished.
+func (s *Sender) targetRoom(target string) int {
+	if s.opt.HourlyCap <= 0 {
+		return math.MaxInt32
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := prune(s.window[target], s.now())
+	s.window[target] = w
+	return s.opt.HourlyCap - len(w) - s.claimed[target]
+}
+
+func (s *Sender) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 
@@ -269,21 +365,31 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	m := j.m
 	back := Outcome{ID: m.ID, Status: "queued"} // returned to the queue, no attempt made
 
-	if paused, _ := s.Paused(); paused {
-		return back
-	}
-	if err := s.waitHold(ctx); err != nil {
-		return back
-	}
 	if until, ok := s.reserve(m.TargetID); !ok {
 		back.Next = until
 		return back
 	}
-	if err := s.pace(ctx); err != nil {
-		s.unreserve(m.TargetID)
-		return back
+	// The pause and the 429 hold are checked again once the rate limiter's
+	// slot is ours, immediately before the request: a 401 or a 429 may have
+	// come back to another worker while this one waited for the slot.
+	for {
+		if paused, _ := s.Paused(); paused {
+			s.unreserve(m.TargetID)
+			return back
+		}
+		if err := s.waitHold(ctx); err != nil {
+			s.unreserve(m.TargetID)
+			return back
+		}
+		if err := s.pace(ctx); err != nil {
+			s.unreserve(m.TargetID)
+			return back
+		}
+		if s.clearToSend() {
+			break
+		}
 	}
-	if s.now().After(j.deadline) {
+	if !s.leaseHeld() {
 		s.unreserve(m.TargetID)
 		return back
 	}
@@ -335,20 +441,43 @@ func (s *Sender) backoff(n int) time.Duration {
 	return time.Duration(float64(d) * jitter)
 }
 
+// maxHold bounds how long a 429 holds sending, and so the due time stored
+// for the refused message.
+const maxHold = time.Hour
+
 // hold stops every worker from sending until the provider's reset time, or
-// for an escalating pause when it gave none.
+// for an escalating pause when it gave none. A reset more than maxHold away
+// (a value in milliseconds reads as the year 58888) is logged and treated
+// as none; no hold lasts longer than maxHold.
 func (s *Sender) hold(reset time.Time) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	until := reset
-	if until.IsZero() || until.Before(s.now()) {
+	if d := reset.Sub(now); !reset.IsZero() && (d > maxHold || d < -maxHold) {
+		s.log.Warn("sender: provider's X-RateLimit-Reset makes no sense, backing off instead",
+			"reset", reset.Unix(), "from_now", d.Round(time.Second).String())
+		until = time.Time{}
+	}
+	if until.IsZero() || until.Before(now) {
 		s.hold429++
-		until = s.now().Add(s.backoff(s.hold429))
+		until = now.Add(s.backoff(s.hold429))
+	}
+	if limit := now.Add(maxHold); until.After(limit) {
+		until = limit
 	}
 	if until.After(s.holdUntil) {
 		s.holdUntil = until
 	}
 	return s.holdUntil
+}
+
+// clearToSend reports whether a request may start now: sending is not
+// paused and no 429 hold is in effect.
+func (s *Sender) clearToSend() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.paused && !s.now().Before(s.holdUntil)
 }
 
 func (s *Sender) waitHold(ctx context.Context) error {
@@ -395,26 +524,6 @@ func (s *Sender) unreserve(target string) {
 	if w := s.window[target]; len(w) > 0 {
 		s.window[target] = w[:len(w)-1]
 	}
-}
-
-// cappedTargets lists targets that have had their cap in the past hour, so
-// the claim leaves their messages queued.
-func (s *Sender) cappedTargets() []string {
-	if s.opt.HourlyCap <= 0 {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	var out []string
-	for id, w := range s.window {
-		w = prune(w, now)
-		s.window[id] = w
-		if len(w) >= s.opt.HourlyCap {
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 func prune(w []time.Time, now time.Time) []time.Time {

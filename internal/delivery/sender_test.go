@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	outcry "github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/target"
 )
 
 func newStore(t testing.TB) *store.Store {
@@ -32,16 +35,33 @@ func queue(t *testing.T, s *store.Store, n int, targets ...string) {
 func queueAs(t testing.TB, s *store.Store, prefix string, n int, targets ...string) {
 	t.Helper()
 	for i := range n {
-		var msgs []store.NewMessage
-		for _, id := range targets {
-			msgs = append(msgs, store.NewMessage{TargetID: id, TargetEmail: id + "@example.com", TargetName: id, Subject: "s", Body: "b"})
-		}
 		if _, err := s.CreateLetter(context.Background(), store.NewSupporter{
 			Campaign: "c", Email: fmt.Sprintf("%s%d@example.org", prefix, i), FirstName: "S", LastName: fmt.Sprint(i),
-		}, msgs); err != nil {
+			Subject: "s", Body: "b",
+		}, targets); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// testTargets are the targets the tests queue for, as targets.yaml would
+// list them.
+var testTargets = func() *target.Registry {
+	var ts []target.Target
+	for _, id := range []string{"t1", "t2", "t3", "t4", "capped", "free"} {
+		ts = append(ts, target.Target{ID: id, Name: "Name " + id, Title: "Title", Email: id + "@example.com", Salutation: "Dear " + id, Active: true})
+	}
+	return target.NewStatic(ts)
+}()
+
+// outbox is the sender's queue over st, rendering with the real letter template.
+func outbox(t testing.TB, st *store.Store) *letter.Outbox {
+	t.Helper()
+	r, err := letter.NewRenderer(outcry.Templates(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return letter.NewOutbox(st, testTargets, r)
 }
 
 // waitFor polls cond until it holds or the test times out.
@@ -80,7 +100,7 @@ func TestDryRunDrainsTheQueue(t *testing.T) {
 	st := newStore(t)
 	queue(t, st, 25, "t1", "t2", "t3", "t4")
 	dry := delivery.NewDryRun(nil)
-	stop := run(t, delivery.NewSender(st, dry, delivery.Options{PollInterval: 10 * time.Millisecond}))
+	stop := run(t, delivery.NewSender(outbox(t, st), dry, delivery.Options{PollInterval: 10 * time.Millisecond}))
 	waitFor(t, "100 messages sent", func() bool { return counts(t, st)["sent"] == 100 })
 	stop()
 	if dry.Count() != 100 {
@@ -127,7 +147,7 @@ func TestSenderReactsToEachErrorKind(t *testing.T) {
 			st := newStore(t)
 			queue(t, st, 1, "t1")
 			m := &scripted{fn: func(int, delivery.Message) (string, error) { return "", tt.err }}
-			s := delivery.NewSender(st, m, delivery.Options{MaxAttempts: 3, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, PollInterval: 5 * time.Millisecond})
+			s := delivery.NewSender(outbox(t, st), m, delivery.Options{MaxAttempts: 3, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, PollInterval: 5 * time.Millisecond})
 			stop := run(t, s)
 			waitFor(t, "the message to settle", func() bool {
 				c := counts(t, st)
@@ -157,7 +177,7 @@ func TestSenderRetriesThenSends(t *testing.T) {
 		}
 		return "pid", nil
 	}}
-	stop := run(t, delivery.NewSender(st, m, delivery.Options{BackoffBase: time.Millisecond, PollInterval: 5 * time.Millisecond}))
+	stop := run(t, delivery.NewSender(outbox(t, st), m, delivery.Options{BackoffBase: time.Millisecond, PollInterval: 5 * time.Millisecond}))
 	waitFor(t, "sent after two retries", func() bool { return counts(t, st)["sent"] == 1 })
 	stop()
 	if m.count() != 3 {
@@ -168,7 +188,7 @@ func TestSenderRetriesThenSends(t *testing.T) {
 func TestPauseAndResume(t *testing.T) {
 	st := newStore(t)
 	m := &scripted{fn: func(int, delivery.Message) (string, error) { return "pid", nil }}
-	s := delivery.NewSender(st, m, delivery.Options{PollInterval: 5 * time.Millisecond})
+	s := delivery.NewSender(outbox(t, st), m, delivery.Options{PollInterval: 5 * time.Millisecond})
 	s.Pause("organizer")
 	stop := run(t, s)
 	defer stop()
@@ -187,7 +207,7 @@ func TestHourlyCapDelaysOnlyThatTarget(t *testing.T) {
 	queueAs(t, st, "a", 3, "capped", "free")
 	queueAs(t, st, "b", 4, "capped")
 	m := &scripted{fn: func(int, delivery.Message) (string, error) { return "pid", nil }}
-	s := delivery.NewSender(st, m, delivery.Options{HourlyCap: 3, PollInterval: 5 * time.Millisecond})
+	s := delivery.NewSender(outbox(t, st), m, delivery.Options{HourlyCap: 3, PollInterval: 5 * time.Millisecond})
 	stop := run(t, s)
 	waitFor(t, "3 to each target", func() bool { return counts(t, st)["sent"] == 6 })
 	time.Sleep(50 * time.Millisecond)
@@ -203,10 +223,10 @@ func TestHourlyCapDelaysOnlyThatTarget(t *testing.T) {
 	if perTarget["capped"] != 3 || perTarget["free"] != 3 {
 		t.Fatalf("sends per target = %v", perTarget)
 	}
-	// The held messages are due again when the oldest send leaves the hour.
-	next, err := st.Claim(context.Background(), 10, time.Minute, nil)
-	if err != nil || len(next) != 0 {
-		t.Fatalf("capped messages were due at once: %d (%v)", len(next), err)
+	// The capped target's messages were never claimed: none was sent back
+	// and forth while the cap held.
+	if got := len(m.calls); got != 6 {
+		t.Fatalf("%d sends, want 6", got)
 	}
 }
 
@@ -214,13 +234,17 @@ func TestRestartAfterCrashLosesNothing(t *testing.T) {
 	st := newStore(t)
 	queue(t, st, 10, "t1")
 	// A sender claims a batch and dies before recording anything.
-	claimed, err := st.Claim(context.Background(), 6, 50*time.Millisecond, nil)
+	dead := outbox(t, st)
+	if _, err := dead.Renew(context.Background(), 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := dead.Claim(context.Background(), 6, func(string) int { return 6 })
 	if err != nil || len(claimed) != 6 {
 		t.Fatalf("claimed %d (%v)", len(claimed), err)
 	}
 	time.Sleep(60 * time.Millisecond) // the crashed sender's lease runs out
 	m := &scripted{fn: func(int, delivery.Message) (string, error) { return "pid", nil }}
-	stop := run(t, delivery.NewSender(st, m, delivery.Options{PollInterval: 5 * time.Millisecond}))
+	stop := run(t, delivery.NewSender(outbox(t, st), m, delivery.Options{PollInterval: 5 * time.Millisecond}))
 	waitFor(t, "all 10 sent after restart", func() bool { return counts(t, st)["sent"] == 10 })
 	stop()
 	if m.count() != 10 {
@@ -233,7 +257,7 @@ func TestRateLimitIsShared(t *testing.T) {
 	queue(t, st, 30, "t1")
 	m := &scripted{fn: func(int, delivery.Message) (string, error) { return "pid", nil }}
 	const rate = 40.0
-	s := delivery.NewSender(st, m, delivery.Options{Workers: 16, Rate: rate, PollInterval: 5 * time.Millisecond})
+	s := delivery.NewSender(outbox(t, st), m, delivery.Options{Workers: 16, Rate: rate, PollInterval: 5 * time.Millisecond})
 	stop := run(t, s)
 	waitFor(t, "30 sent", func() bool { return counts(t, st)["sent"] == 30 })
 	stop()

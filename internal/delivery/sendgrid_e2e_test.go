@@ -22,7 +22,7 @@ func newFake(t *testing.T) *sgfake.Server {
 	return f
 }
 
-func sendgridSender(st *store.Store, fake *sgfake.Server, opt delivery.Options) *delivery.Sender {
+func sendgridSender(t testing.TB, st *store.Store, fake *sgfake.Server, opt delivery.Options) *delivery.Sender {
 	if opt.PollInterval == 0 {
 		opt.PollInterval = 5 * time.Millisecond
 	}
@@ -30,14 +30,14 @@ func sendgridSender(st *store.Store, fake *sgfake.Server, opt delivery.Options) 
 		APIKey: "SG.test", BaseURL: fake.URL(), FromEmail: "campaign@outcry.example", FromName: "Stop Baby",
 		Timeout: 30 * time.Second, // generous: a timeout would add a retry to the counts below
 	})
-	return delivery.NewSender(st, m, opt)
+	return delivery.NewSender(outbox(t, st), m, opt)
 }
 
 func TestSendGridEndToEnd(t *testing.T) {
 	st := newStore(t)
 	fake := newFake(t)
 	queue(t, st, 3, "t1", "t2")
-	run(t, sendgridSender(st, fake, delivery.Options{}))
+	run(t, sendgridSender(t, st, fake, delivery.Options{}))
 	waitFor(t, "6 sent", func() bool { return counts(t, st)["sent"] == 6 })
 	reqs := fake.Requests()
 	if len(reqs) != 6 {
@@ -72,7 +72,7 @@ func TestSendGrid429SlowsTheWholeSender(t *testing.T) {
 	reset := time.Now().Add(1500 * time.Millisecond).Truncate(time.Second).Add(time.Second)
 	fake.Script(sgfake.Response{Status: 429, Header: map[string]string{"X-RateLimit-Reset": strconv.FormatInt(reset.Unix(), 10)}})
 	queue(t, st, 4, "t1")
-	run(t, sendgridSender(st, fake, delivery.Options{Workers: 1}))
+	run(t, sendgridSender(t, st, fake, delivery.Options{Workers: 1}))
 	waitFor(t, "4 sent", func() bool { return counts(t, st)["sent"] == 4 })
 	reqs := fake.Requests()
 	if len(reqs) != 5 {
@@ -90,7 +90,7 @@ func TestSendGridOutageDelaysNeverDrops(t *testing.T) {
 	fake := newFake(t)
 	fake.SetDefault(sgfake.Response{Status: 503})
 	queue(t, st, 2, "t1")
-	run(t, sendgridSender(st, fake, delivery.Options{MaxAttempts: 100, BackoffBase: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond}))
+	run(t, sendgridSender(t, st, fake, delivery.Options{MaxAttempts: 100, BackoffBase: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond}))
 	waitFor(t, "several failed attempts", func() bool { return fake.Count() >= 6 })
 	if c := counts(t, st); c["failed"] != 0 || c["sent"] != 0 {
 		t.Fatalf("during the outage: %v", c)
@@ -104,7 +104,7 @@ func TestSendGridPermanentAndAuthErrors(t *testing.T) {
 	fake := newFake(t)
 	fake.Script(sgfake.Response{Status: 400, Body: sgfake.ErrorBody("The to email does not contain a valid address.", "personalizations.0.to")})
 	queue(t, st, 1, "t1")
-	s := sendgridSender(st, fake, delivery.Options{Workers: 1})
+	s := sendgridSender(t, st, fake, delivery.Options{Workers: 1})
 	run(t, s)
 	waitFor(t, "failed", func() bool { return counts(t, st)["failed"] == 1 })
 	status, lastErr, attempts, err := st.MessageState(context.Background(), 1)
@@ -140,7 +140,7 @@ func TestSendGridRateAccuracy(t *testing.T) {
 	fake := newFake(t)
 	queue(t, st, 60, "t1")
 	const limit = 20
-	run(t, sendgridSender(st, fake, delivery.Options{Workers: 16, Rate: limit}))
+	run(t, sendgridSender(t, st, fake, delivery.Options{Workers: 16, Rate: limit}))
 	waitFor(t, "60 sent", func() bool { return counts(t, st)["sent"] == 60 })
 	reqs := fake.Requests()
 	span := reqs[len(reqs)-1].At.Sub(reqs[0].At).Seconds()
@@ -151,5 +151,66 @@ func TestSendGridRateAccuracy(t *testing.T) {
 		if n > limit+1 {
 			t.Fatalf("%d sends in second %d, limit %d plus a burst of 1", n, sec, limit)
 		}
+	}
+}
+
+// After a 429, no request reaches SendGrid before its X-RateLimit-Reset,
+// including from workers that were already waiting for the rate limiter's
+// slot when the 429 came back (issue 13: they went ahead at the next slot).
+// A request already on its way when the 429 is answered cannot be called
+// back; so that none is, the rate spaces requests 250 ms apart, far more
+// than a loopback answer takes even on a busy machine, and a first accepted
+// request opens the connection before the 429.
+func TestSendGrid429HoldsWaitingWorkers(t *testing.T) {
+	st := newStore(t)
+	fake := newFake(t)
+	reset := time.Now().Add(1500 * time.Millisecond).Truncate(time.Second).Add(time.Second)
+	fake.Script(sgfake.Response{}, sgfake.Response{Status: 429, Header: map[string]string{"X-RateLimit-Reset": strconv.FormatInt(reset.Unix(), 10)}})
+	queue(t, st, 5, "t1")
+	run(t, sendgridSender(t, st, fake, delivery.Options{Workers: 8, Rate: 4}))
+	waitFor(t, "5 sent", func() bool { return counts(t, st)["sent"] == 5 })
+	reqs := fake.Requests()
+	if len(reqs) != 6 {
+		t.Fatalf("requests = %d, want 1 sent, 1 refused, then 4 sent", len(reqs))
+	}
+	for i, r := range reqs[2:] {
+		if r.At.Before(reset) {
+			t.Fatalf("request %d reached SendGrid %v after the 429, %v before its reset", i+3, r.At.Sub(reqs[1].At).Round(time.Millisecond), reset.Sub(r.At).Round(time.Millisecond))
+		}
+	}
+}
+
+// After a 401, no further request reaches SendGrid, including from workers
+// that were waiting for the rate limiter's slot when the 401 came back (the
+// rate and the first accepted request as in the 429 test above).
+func TestSendGrid401StopsWaitingWorkers(t *testing.T) {
+	st := newStore(t)
+	fake := newFake(t)
+	fake.Script(sgfake.Response{})
+	fake.SetDefault(sgfake.Response{Status: 401, Body: sgfake.ErrorBody("The provided authorization grant is invalid", "")})
+	queue(t, st, 5, "t1")
+	s := sendgridSender(t, st, fake, delivery.Options{Workers: 8, Rate: 4})
+	run(t, s)
+	waitFor(t, "paused with every other message back in the queue", func() bool {
+		p, _ := s.Paused()
+		return p && counts(t, st)["queued"] == 4 && s.Stats().InFlight == 0
+	})
+	if n := fake.Count(); n != 2 {
+		t.Fatalf("SendGrid received %d requests, want 2 (one accepted, one refused): sending went on after the provider refused our credentials", n)
+	}
+}
+
+// A reset that makes no sense (here in milliseconds: the year 58888) does
+// not hold sending for ever: the sender backs off as when no reset is given,
+// and the message goes out.
+func TestSendGridNonsenseResetIsNotBelieved(t *testing.T) {
+	st := newStore(t)
+	fake := newFake(t)
+	fake.Script(sgfake.Response{Status: 429, Header: map[string]string{"X-RateLimit-Reset": "1796185077000"}})
+	queue(t, st, 1, "t1")
+	run(t, sendgridSender(t, st, fake, delivery.Options{Workers: 1, BackoffBase: 10 * time.Millisecond}))
+	waitFor(t, "sent after a short back-off", func() bool { return counts(t, st)["sent"] == 1 })
+	if n := fake.Count(); n != 2 {
+		t.Fatalf("requests = %d, want 1 refused + 1 sent", n)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/outcry/outcry/internal/target"
 )
 
 var benchBody = strings.Repeat("I am writing to ask you to stop the series. It presents a crime as entertainment.\n\n", 8)
@@ -39,24 +37,6 @@ func BenchmarkRender(b *testing.B) {
 	for b.Loop() {
 		if _, err := r.Render(d); err != nil {
 			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkServiceRender is every copy of one letter: one per bundled target.
-func BenchmarkServiceRender(b *testing.B) {
-	ts, err := target.Load("../../targets.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc := &Service{Renderer: benchRenderer(b)}
-	sub := valid()
-	sub.Body = benchBody
-	b.ReportAllocs()
-	for b.Loop() {
-		msgs, err := svc.Render(&sub, ts)
-		if err != nil || len(msgs) != len(ts) {
-			b.Fatal(len(msgs), err)
 		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -17,8 +19,9 @@ const (
 	PrivacyVersion = "privacy-v1"
 )
 
-// Service accepts letters: it validates a submission, renders one copy per
-// active target and stores the supporter and messages in one transaction.
+// Service accepts letters: it validates a submission and stores the
+// supporter, their letter once and one message per active target in one
+// transaction. Each copy is rendered when it is sent (Outbox).
 type Service struct {
 	Store    *store.Store
 	Targets  *target.Registry
@@ -49,9 +52,10 @@ type Result struct {
 	Messages int
 }
 
-// Sign validates and stores a letter to the campaign with the given slug.
-// Invalid input returns FieldErrors.
-func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (Result, error) {
+// Sign validates and stores a letter to a campaign, for each of its active
+// targets. Invalid input returns FieldErrors.
+func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submission) (Result, error) {
+	slug := camp.Slug
 	lang := s.Messages
 	if lang == nil {
 		lang = i18n.Default()
@@ -59,23 +63,24 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	if err := sub.ValidateIn(lang); err != nil {
 		return Result{}, err
 	}
-	msgs, err := s.Render(sub, s.Targets.Current().Active())
-	if err != nil {
-		return Result{}, err
+	active := TargetsOf(camp, s.Targets.Current())
+	targets := make([]string, len(active))
+	for i, t := range active {
+		targets[i] = t.ID
 	}
-	erased, err := s.Store.IsErased(ctx, campaign, sub.Email)
+	erased, err := s.Store.IsErased(ctx, slug, sub.Email)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
 	if erased { // this address wrote and was erased since: a repeat creates nothing
-		return Result{Messages: len(msgs)}, nil
+		return Result{Messages: len(targets)}, nil
 	}
 	status := store.SupporterConfirmed
 	if s.Confirm != nil {
 		status = store.SupporterUnconfirmed
 	}
 	created, err := s.Store.CreateLetter(ctx, store.NewSupporter{
-		Campaign:       campaign,
+		Campaign:       slug,
 		Email:          sub.Email,
 		FirstName:      sub.FirstName,
 		LastName:       sub.LastName,
@@ -84,7 +89,9 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 		ConsentVersion: consentVersion(sub.ConsentUpdates),
 		PrivacyVersion: PrivacyVersion,
 		Status:         status,
-	}, msgs)
+		Subject:        sub.Subject,
+		Body:           sub.Body,
+	}, targets)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
@@ -94,36 +101,31 @@ func (s *Service) Sign(ctx context.Context, campaign string, sub *Submission) (R
 	if s.Confirm != nil {
 		// New or repeated alike; a failed email is logged, and the answer
 		// stays the same so that nobody learns who has written.
-		if err := s.Confirm.Request(ctx, campaign, sub.Email); err != nil {
+		if err := s.Confirm.Request(ctx, slug, sub.Email); err != nil {
 			s.log().Error("letter: confirmation email", "err", err)
 		}
-		return Result{Created: created, Messages: len(msgs)}, nil
+		return Result{Created: created, Messages: len(targets)}, nil
 	}
 	if created && s.Queued != nil {
 		s.Queued()
 	}
-	return Result{Created: created, Messages: len(msgs)}, nil
+	return Result{Created: created, Messages: len(targets)}, nil
 }
 
-// Render produces the message rows for a validated submission.
-func (s *Service) Render(sub *Submission, targets []target.Target) ([]store.NewMessage, error) {
-	sup := Supporter{FirstName: sub.FirstName, LastName: sub.LastName, Postcode: sub.Postcode}
-	msgs := make([]store.NewMessage, 0, len(targets))
-	for _, t := range targets {
-		body, err := s.Renderer.Render(Data{
-			Target:    Recipient{Name: t.Name, Title: t.Title, Salutation: t.Salutation},
-			Supporter: sup,
-			Body:      sub.Body,
-		})
-		if err != nil {
-			return nil, err
-		}
-		msgs = append(msgs, store.NewMessage{
-			TargetID: t.ID, TargetEmail: t.Email, TargetName: t.Name,
-			Subject: sub.Subject, Body: body,
-		})
+// TargetsOf returns the active targets a campaign writes to: those it
+// names, or every active one when it names none.
+func TargetsOf(camp *campaign.Campaign, list *target.List) []target.Target {
+	active := list.Active()
+	if len(camp.Targets) == 0 {
+		return active
 	}
-	return msgs, nil
+	var out []target.Target
+	for _, t := range active {
+		if slices.Contains(camp.Targets, t.ID) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (s *Service) log() *slog.Logger {

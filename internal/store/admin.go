@@ -74,6 +74,17 @@ func (s *Store) SetLetterDefaults(ctx context.Context, campaign, subject, body s
 	})
 }
 
+// ClearLetterDefaults removes a campaign's edited default letter (it now
+// lives in the campaign itself).
+func (s *Store) ClearLetterDefaults(ctx context.Context, campaign string) error {
+	for _, k := range []string{settingLetterSubject + campaign, settingLetterBody + campaign} {
+		if err := s.DeleteSetting(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CampaignPause returns whether the organizer paused sending, and why.
 func (s *Store) CampaignPause(ctx context.Context) (paused bool, reason string, err error) {
 	reason, paused, err = s.Setting(ctx, settingPause)
@@ -161,7 +172,7 @@ func (s *Store) TargetStatusCounts(ctx context.Context) (map[string]map[string]i
 
 // MessageFilter selects messages in the send log. Zero fields do not filter.
 type MessageFilter struct {
-	Campaign string    // needed with Email
+	Campaign string    // campaign slug; "" = every campaign
 	Status   string    // exact status
 	Target   string    // target id
 	From     time.Time // queued at or after
@@ -177,6 +188,7 @@ type MessageFilter struct {
 // MessageRow is one line of the send log.
 type MessageRow struct {
 	ID                int64
+	Campaign          string
 	TargetID          string
 	TargetName        string
 	TargetEmail       string
@@ -190,7 +202,9 @@ type MessageRow struct {
 	UpdatedAt         time.Time
 }
 
-const messageCols = `m.id, m.target_id, m.target_name, m.target_email, s.email, m.status, m.attempts, m.last_error,
+// The target's name and address are recorded when a message is claimed;
+// before that the send log shows the target's id.
+const messageCols = `m.id, m.campaign, m.target_id, COALESCE(m.target_name, m.target_id), COALESCE(m.target_email, ''), s.email, m.status, m.attempts, m.last_error,
 	m.provider_message_id, m.queued_at, m.sent_at, m.updated_at`
 
 // messagesQuery builds the send log query for f, newest first by id.
@@ -209,6 +223,9 @@ func messagesQuery(f MessageFilter) (string, []any) {
 			return "+m." + col
 		}
 		return "m." + col
+	}
+	if f.Campaign != "" {
+		add(m("campaign")+" = ?", f.Campaign)
 	}
 	if f.Status != "" {
 		add(m("status")+" = ?", f.Status)
@@ -229,8 +246,11 @@ func messagesQuery(f MessageFilter) (string, []any) {
 		add(m("id")+" <= (SELECT id FROM messages WHERE queued_at < ? ORDER BY queued_at DESC LIMIT 1) AND +m.queued_at < ?",
 			f.To.UnixMilli(), f.To.UnixMilli())
 	}
-	if f.Email != "" {
+	switch {
+	case f.Email != "" && f.Campaign != "":
 		add("m.supporter_id = (SELECT id FROM supporters WHERE campaign = ? AND email = ?)", f.Campaign, f.Email)
+	case f.Email != "": // one seek per campaign in the (campaign, email) index
+		add("m.supporter_id IN (SELECT id FROM supporters WHERE campaign IN (SELECT slug FROM campaigns) AND email = ?)", f.Email)
 	}
 	if f.Before > 0 {
 		add(m("id")+" < ?", f.Before)
@@ -259,7 +279,7 @@ func scanMessageRow(rows *sql.Rows) (MessageRow, error) {
 	var m MessageRow
 	var queued, updated int64
 	var sent sql.NullInt64
-	err := rows.Scan(&m.ID, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
+	err := rows.Scan(&m.ID, &m.Campaign, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
 		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated)
 	m.QueuedAt = time.UnixMilli(queued).UTC()
 	m.UpdatedAt = time.UnixMilli(updated).UTC()
@@ -317,7 +337,8 @@ type MessageDetail struct {
 	Campaign      string
 	SupporterName string
 	Subject       string
-	Body          string
+	Body          string // rendered from Copy by the caller (the store has no templates)
+	Copy          Copy
 	NextAttemptAt time.Time
 	Events        []MessageEvent
 }
@@ -327,8 +348,9 @@ var ErrNotFound = errors.New("store: not found")
 
 // Message returns one message with its delivery events.
 func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+messageCols+`, m.public_id, m.campaign, s.first_name || ' ' || s.last_name,
-			m.subject, m.body, m.next_attempt_at
+	rows, err := s.r.QueryContext(ctx, `SELECT `+messageCols+`, COALESCE(m.public_id, ''), m.campaign, s.first_name || ' ' || s.last_name,
+			s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.target_title, ''), COALESCE(m.salutation, ''),
+			COALESCE(m.rendered, ''), m.next_attempt_at
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id WHERE m.id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: message %d: %w", id, err)
@@ -344,13 +366,15 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 	var queued, updated, next int64
 	var sent sql.NullInt64
 	m := &d.MessageRow
-	if err := rows.Scan(&m.ID, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
+	if err := rows.Scan(&m.ID, &m.Campaign, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
 		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated,
-		&d.PublicID, &d.Campaign, &d.SupporterName, &d.Subject, &d.Body, &next); err != nil {
+		&d.PublicID, &d.Campaign, &d.SupporterName, &d.Copy.Subject, &d.Copy.Body, &d.Copy.FirstName, &d.Copy.LastName,
+		&d.Copy.Postcode, &d.Copy.Title, &d.Copy.Salutation, &d.Copy.Rendered, &next); err != nil {
 		return nil, fmt.Errorf("store: message %d: %w", id, err)
 	}
 	rows.Close()
 	m.QueuedAt, m.UpdatedAt, m.SentAt = time.UnixMilli(queued).UTC(), time.UnixMilli(updated).UTC(), msToTime(sent)
+	d.Subject, d.Copy.TargetName = d.Copy.Subject, m.TargetName
 	d.NextAttemptAt = time.UnixMilli(next).UTC()
 	ev, err := s.r.QueryContext(ctx, `SELECT event, type, reason, occurred_at, received_at FROM message_events
 		WHERE message_id = ? ORDER BY occurred_at, id`, id)
@@ -374,7 +398,7 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 // attempts are kept. It reports whether the message was failed.
 func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 	now := s.nowMs()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_until = 0, updated_at = ?
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, updated_at = ?
 		WHERE id = ? AND status = 'failed'`, now, now, id)
 	if err != nil {
 		return false, fmt.Errorf("store: retry message %d: %w", id, err)
@@ -387,7 +411,7 @@ func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 // returns how many.
 func (s *Store) RetryFailed(ctx context.Context, targetID string) (int, error) {
 	now := s.nowMs()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_until = 0, updated_at = ?
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, updated_at = ?
 		WHERE target_id = ? AND status = 'failed'`, now, now, targetID)
 	if err != nil {
 		return 0, fmt.Errorf("store: retry failed for %s: %w", targetID, err)

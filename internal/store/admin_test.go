@@ -193,9 +193,9 @@ func BenchmarkSendLogPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	if _, err := s.w.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-		INSERT INTO messages (id, public_id, supporter_id, campaign, target_id, target_email, target_name, subject, body,
+		INSERT INTO messages (id, public_id, supporter_id, campaign, target_id, target_email, target_name,
 			status, next_attempt_at, queued_at, updated_at)
-		SELECT i, 'p' || i, (i - 1) / ? + 1, 'c', 't' || (i % ?), 't@example.com', 'T', 's', 'b',
+		SELECT i, 'p' || i, (i - 1) / ? + 1, 'c', 't' || (i % ?), 't@example.com', 'T',
 			CASE WHEN i % 100 = 0 THEN 'failed' WHEN i % 7 = 0 THEN 'queued' ELSE 'sent' END,
 			0, ? + ((i - 1) / ?) * 10, 0 FROM n`, supporters*perSupporter, perSupporter, perSupporter, t0, perSupporter); err != nil {
 		b.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
 )
@@ -30,11 +29,19 @@ func BenchmarkCreateLetter(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		created, err := s.CreateLetter(ctx, sup(fmt.Sprintf("bench-%d@example.org", i)), m)
+		created, err := s.CreateLetter(ctx, letterSup(fmt.Sprintf("bench-%d@example.org", i)), m)
 		if err != nil || !created {
 			b.Fatal(created, err)
 		}
 	}
+}
+
+func fourTargets(limit int) []ClaimTarget {
+	var out []ClaimTarget
+	for _, id := range []string{"t1", "t2", "t3", "t4"} {
+		out = append(out, ClaimTarget{ID: id, Email: id + "@example.com", Name: id, Limit: limit})
+	}
+	return out
 }
 
 // BenchmarkClaimFinish claims a batch of 256 messages and records them sent
@@ -46,7 +53,7 @@ func BenchmarkClaimFinish(b *testing.B) {
 	m := msgs("t1", "t2", "t3", "t4")
 	fill := func(n, from int) {
 		for i := range n / len(m) {
-			if _, err := s.CreateLetter(ctx, sup(fmt.Sprintf("claim-%d@example.org", from+i)), m); err != nil {
+			if _, err := s.CreateLetter(ctx, letterSup(fmt.Sprintf("claim-%d@example.org", from+i)), m); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -58,7 +65,7 @@ func BenchmarkClaimFinish(b *testing.B) {
 		fill(batch, next)
 		next += batch
 		b.StartTimer()
-		claimed, err := s.Claim(ctx, batch, time.Minute, nil)
+		claimed, err := s.Claim(ctx, "bench", batch, fourTargets(batch/4))
 		if err != nil || len(claimed) != batch {
 			b.Fatal(len(claimed), err)
 		}
@@ -69,5 +76,56 @@ func BenchmarkClaimFinish(b *testing.B) {
 		if err := s.Finish(ctx, out); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkClaimBacklog is one claim of a batch of 100 due messages for an
+// open target, beside a backlog for targets that may not receive mail now:
+// three capped targets (the sender asks nothing for them) and a paused one
+// (asked for, skipped). empty has no backlog; backlog has 1,000,000
+// messages queued for the others. A claim's cost should not depend on the
+// backlog (issue 17).
+func BenchmarkClaimBacklog(b *testing.B) {
+	for _, backlog := range []int{0, 1_000_000} {
+		name := "empty"
+		if backlog > 0 {
+			name = "backlog=1M"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := openBench(b)
+			ctx := context.Background()
+			if err := s.SetTargetPaused(ctx, "paused", true); err != nil {
+				b.Fatal(err)
+			}
+			// The backlog is written straight in SQL (one transaction):
+			// CreateLetter would take minutes for a million rows.
+			_, err := s.w.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+				INSERT INTO supporters (campaign, email, first_name, last_name, created_at, subject, body)
+				SELECT 'c', 'b' || i || '@example.org', 'A', 'B', 0, 's', 'b' FROM n`, backlog/4+100)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, err = s.w.ExecContext(ctx, `INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at)
+				SELECT id, 'c', t.id, 'queued', 0, 0, 0 FROM supporters, (SELECT 'capped1' AS id UNION ALL SELECT 'capped2'
+					UNION ALL SELECT 'capped3' UNION ALL SELECT 'paused') t WHERE supporters.id <= ?`, backlog/4)
+			if err != nil {
+				b.Fatal(err)
+			}
+			open := []ClaimTarget{{ID: "open", Email: "o@example.com", Name: "O", Limit: 100}, {ID: "paused", Limit: 100}}
+			b.ResetTimer()
+			for b.Loop() {
+				b.StopTimer()
+				if _, err := s.w.ExecContext(ctx, `INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at)
+					SELECT id, 'c', 'open', 'queued', 0, 0, 0 FROM supporters ORDER BY id DESC LIMIT 100
+					ON CONFLICT (supporter_id, target_id) DO UPDATE SET status = 'queued'`); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				got, err := s.Claim(ctx, "bench", 100, open)
+				if err != nil || len(got) != 100 {
+					b.Fatal(len(got), err)
+				}
+			}
+		})
 	}
 }

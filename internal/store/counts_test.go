@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -112,7 +111,7 @@ func TestMessageCountsFollowEveryChange(t *testing.T) {
 	step("create other campaign", err)
 
 	// Claims and finishes: sent, failed, retry later.
-	claimed, err := s.Claim(ctx, 8, time.Minute, []string{"t4"})
+	claimed, err := claimN(t, s, 8, "t4"), error(nil)
 	step("claim", err)
 	if len(claimed) != 8 {
 		t.Fatalf("claimed %d, want 8", len(claimed))
@@ -133,10 +132,10 @@ func TestMessageCountsFollowEveryChange(t *testing.T) {
 	step("finish again", s.Finish(ctx, outcomes[:1]))
 
 	// A lease that runs out: 'sending' claimed again (status unchanged).
-	_, err = s.Claim(ctx, 2, time.Minute, nil)
+	_, err = claimN(t, s, 2), error(nil)
 	step("claim 2", err)
 	now = now.Add(2 * time.Minute)
-	_, err = s.Claim(ctx, 2, time.Minute, nil)
+	_, err = claimN(t, s, 2), error(nil)
 	step("reclaim expired lease", err)
 
 	// Delivery events: move forward, duplicates, late ones, unmatched.
@@ -191,119 +190,5 @@ func TestMessageCountsFollowEveryChange(t *testing.T) {
 		if !seen[st] {
 			t.Errorf("no message was ever %s (the test lost coverage): saw %v", st, seen)
 		}
-	}
-}
-
-// TestMessageCountsBackfill checks that migration 005 fills the table from
-// the messages already there.
-func TestMessageCountsBackfill(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "b.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Undo migration 005, as in a database from before it.
-	for _, q := range []string{`DROP TRIGGER message_counts_insert`, `DROP TRIGGER message_counts_update`,
-		`DROP TRIGGER message_counts_delete`, `DROP TABLE message_counts`, `DELETE FROM schema_migrations WHERE version = 5`} {
-		if _, err := s.w.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	for i := range 5 {
-		s.CreateLetter(ctx, sup(fmt.Sprintf("s%d@example.org", i)), msgs("t1", "t2"))
-	}
-	if _, err := s.Claim(ctx, 3, time.Minute, nil); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	s, err = Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	checkCounts(t, s, "backfilled")
-	got, _ := s.StatusCounts(ctx, "c")
-	if got["sending"] != 3 || got["queued"] != 7 {
-		t.Fatalf("backfilled counts %v, want 3 sending and 7 queued", got)
-	}
-}
-
-// BenchmarkCreateLetterTriggers measures one signature (a supporter and a message
-// for each of 4 targets, one transaction) with the message_counts triggers
-// and, for comparison, without them
-// (go test -run '^$' -bench CreateLetter ./internal/store).
-func BenchmarkCreateLetterTriggers(b *testing.B) {
-	for _, triggers := range []bool{true, false} {
-		name := "triggers"
-		if !triggers {
-			name = "no-triggers"
-		}
-		b.Run(name, func(b *testing.B) {
-			s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			if !triggers {
-				for _, q := range []string{`DROP TRIGGER message_counts_insert`, `DROP TRIGGER message_counts_update`, `DROP TRIGGER message_counts_delete`} {
-					if _, err := s.w.Exec(q); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			m := msgs("t1", "t2", "t3", "t4")
-			i := 0
-			for b.Loop() {
-				i++
-				if _, err := s.CreateLetter(context.Background(), sup(fmt.Sprintf("s%d@example.org", i)), m); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkMessageInsertRows measures the database's own cost of the
-// triggers, without the commit that dominates BenchmarkCreateLetter: each op
-// inserts 10,000 messages in one statement (one trigger run per row).
-func BenchmarkMessageInsertRows(b *testing.B) {
-	for _, triggers := range []bool{true, false} {
-		name := "triggers"
-		if !triggers {
-			name = "no-triggers"
-		}
-		b.Run(name, func(b *testing.B) {
-			s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			if !triggers {
-				for _, q := range []string{`DROP TRIGGER message_counts_insert`, `DROP TRIGGER message_counts_update`, `DROP TRIGGER message_counts_delete`} {
-					if _, err := s.w.Exec(q); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			// Four targets, as in the example campaign: the rows go to
-			// supporters that need not exist.
-			if _, err := s.w.Exec(`PRAGMA foreign_keys = OFF`); err != nil {
-				b.Fatal(err)
-			}
-			const rows = 10_000
-			base := 0
-			for b.Loop() {
-				if _, err := s.w.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-					INSERT INTO messages (public_id, supporter_id, campaign, target_id, target_email, target_name, subject, body,
-						status, next_attempt_at, queued_at, updated_at)
-					SELECT 'p' || (? + i), (? + i) / 4, 'c', 't' || (i % 4), 't@example.com', 'T', 's', 'b', 'queued', 0, 0, 0 FROM n`,
-					rows, base, base); err != nil {
-					b.Fatal(err)
-				}
-				base += rows
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
-		})
 	}
 }

@@ -12,10 +12,27 @@ import (
 	"github.com/outcry/outcry/internal/webhook"
 )
 
-// matchEventSQL finds an event's message by our opaque id or the provider's
-// id; written so that SQLite uses both indexes rather than scanning.
+// matchEventSQL finds an event's message by our opaque id (?1) or by the
+// provider's id, which is one of webhook.MaxProviderIDs candidates (?2…?9;
+// unused ones empty): the prefixes of sg_message_id that may be the stored
+// X-Message-Id. Our id wins, then the longest provider id. Written so that
+// SQLite looks up both indexes rather than scanning.
 const matchEventSQL = `SELECT id, status, target_id FROM messages
-	WHERE public_id = ? OR (provider_message_id = ? AND provider_message_id <> '') LIMIT 1`
+	WHERE public_id = ?1 OR (provider_message_id IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) AND provider_message_id <> '')
+	ORDER BY public_id = ?1 DESC, length(provider_message_id) DESC LIMIT 1`
+
+// matchEventArgs are matchEventSQL's arguments for e.
+func matchEventArgs(e webhook.Event) []any {
+	args := make([]any, 1+webhook.MaxProviderIDs)
+	args[0] = e.OutcryID
+	for i := range webhook.MaxProviderIDs {
+		args[1+i] = ""
+	}
+	for i, id := range e.ProviderMessageIDs() {
+		args[1+i] = id
+	}
+	return args
+}
 
 // EventResult counts what one webhook post did.
 type EventResult struct {
@@ -28,8 +45,9 @@ type EventResult struct {
 // ApplyEvents records delivery events and moves their messages' status
 // forward: an event is matched by our opaque id, else by the provider's
 // message id; it is deduplicated by its event id; a late event never moves a
-// message backwards (webhook.Rank). A hard bounce or spam report marks the
-// target as needing attention, which stops further sends to it.
+// message backwards (webhook.Rank). A hard bounce, a spam report or a drop
+// of a suppressed address (webhook.HardProblem) marks the target as needing
+// attention, which stops further sends to it.
 func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventResult, error) {
 	var res EventResult
 	now := s.nowMs()
@@ -37,7 +55,7 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 		for _, e := range events {
 			var msgID sql.NullInt64
 			var status, targetID string
-			err := tx.QueryRowContext(ctx, matchEventSQL, e.OutcryID, e.ProviderMessageID()).Scan(&msgID, &status, &targetID)
+			err := tx.QueryRowContext(ctx, matchEventSQL, matchEventArgs(e)...).Scan(&msgID, &status, &targetID)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("match event: %w", err)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/webhook"
@@ -17,7 +16,7 @@ func sentMessage(t *testing.T, s *Store) delivery.Message {
 	if _, err := s.CreateLetter(ctx, sup("a@x.org"), msgs("t1")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Claim(ctx, 1, time.Minute, nil)
+	got, err := claimN(t, s, 1), error(nil)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim: %v", err)
 	}
@@ -74,8 +73,52 @@ func TestApplyEventsOrderingAndDedupe(t *testing.T) {
 	}
 	// A flagged target's queued messages stay queued.
 	s.CreateLetter(ctx, sup("b@x.org"), msgs("t1"))
-	if got, _ := s.Claim(ctx, 10, time.Minute, nil); len(got) != 0 {
+	if got := claimN(t, s, 10); len(got) != 0 {
 		t.Fatalf("claimed %d messages of a target that needs attention", len(got))
+	}
+}
+
+// A drop because SendGrid suppresses the target's address (here SendGrid's
+// own signed sample event, matched by our opaque id) flags the target with
+// the reason, which holds its queue (TestApplyEventsOrderingAndDedupe):
+// every further message would be dropped too. A drop for other reasons
+// flags nothing.
+func TestSuppressedDropFlagsTarget(t *testing.T) {
+	tests := []struct {
+		reason string
+		flag   bool
+	}{
+		{"Bounced Address", true},
+		{"Spam Reporting Address", true},
+		{"Unsubscribed Address", true},
+		{"Invalid", true},
+		{"Spam Content (if spam checker app enabled)", false},
+		{"Invalid SMTPAPI header", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			s := openTest(t)
+			ctx := context.Background()
+			m := sentMessage(t, s)
+			ev := webhook.Event{Email: "hello@world.com", Event: "dropped", Reason: tt.reason, SGEventID: "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA",
+				SGMessageID: "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0", Timestamp: 1600112492, OutcryID: m.PublicID}
+			if _, err := s.ApplyEvents(ctx, []webhook.Event{ev}); err != nil {
+				t.Fatal(err)
+			}
+			if got := statusOf(t, s, m.ID); got != "dropped" {
+				t.Fatalf("status %s, want dropped", got)
+			}
+			flag, note, err := s.TargetNeedsAttention(ctx, "t1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if flag != tt.flag {
+				t.Fatalf("needs attention = %v (%q), want %v", flag, note, tt.flag)
+			}
+			if tt.flag && note != "dropped: "+tt.reason {
+				t.Fatalf("note %q, want the reason", note)
+			}
+		})
 	}
 }
 
@@ -97,7 +140,7 @@ func TestEventBeforeOutcomeKeepsBoth(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	s.CreateLetter(ctx, sup("a@x.org"), msgs("t1"))
-	got, _ := s.Claim(ctx, 1, time.Minute, nil)
+	got := claimN(t, s, 1)
 	// The provider's delivered event arrives before the sender records its outcome.
 	if _, err := s.ApplyEvents(ctx, []webhook.Event{{Event: "delivered", SGEventID: "d1", OutcryID: got[0].PublicID}}); err != nil {
 		t.Fatal(err)
@@ -121,9 +164,49 @@ func TestUnmatchedEventsAreKept(t *testing.T) {
 	}
 }
 
+// Events without our opaque id are matched by the stored X-Message-Id as a
+// prefix of sg_message_id, also in SendGrid's older form where that id holds
+// dots itself (issue 13: cutting at the first dot missed them). The ids are
+// SendGrid's documented samples.
+func TestEventMatchesProviderIDPrefix(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	provider := map[string]string{"old@x.org": "14c5d75ce93.dfd.64b469", "new@x.org": "LRzXl_NHStOGhQ4kofSm_A", "decoy@x.org": "14c5d75ce93"}
+	ids := map[string]int64{}
+	for _, email := range []string{"old@x.org", "new@x.org", "decoy@x.org"} {
+		if _, err := s.CreateLetter(ctx, sup(email), msgs("t1")); err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		// Recorded as sent with that X-Message-Id (directly: the claim is not under test).
+		err := s.w.QueryRowContext(ctx, `UPDATE messages SET status = 'sent', provider_message_id = ?
+			WHERE id = (SELECT MAX(id) FROM messages) RETURNING id`, provider[email]).Scan(&id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[email] = id
+	}
+	res, err := s.ApplyEvents(ctx, []webhook.Event{
+		{Event: "delivered", SGEventID: "hqFbp3HH9WxIM0R2-x2M1Q==", SGMessageID: "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0", Timestamp: 1519267261},
+		{Event: "deferred", SGEventID: "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA", SGMessageID: "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0", Timestamp: 1600112492},
+		{Event: "delivered", SGEventID: "unknown", SGMessageID: "14c5d75ce94.dfd.64b469.filter0001.16648.5515E0B88.0", Timestamp: 1519267261},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Moved != 2 || res.Unmatched != 1 {
+		t.Fatalf("%+v: want 2 messages moved and the event for an id of no message kept unmatched", res)
+	}
+	for email, want := range map[string]string{"old@x.org": "delivered", "new@x.org": "deferred", "decoy@x.org": "sent"} {
+		if got := statusOf(t, s, ids[email]); got != want {
+			t.Errorf("message sent as %q: status %s, want %s", provider[email], got, want)
+		}
+	}
+}
+
 func TestEventMatchUsesIndexes(t *testing.T) {
 	s := openTest(t)
-	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+matchEventSQL, "abc", "def")
+	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+matchEventSQL, matchEventArgs(webhook.Event{OutcryID: "abc", SGMessageID: "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0"})...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -29,9 +28,9 @@ const maxGroup = 128
 const groupTimeout = 30 * time.Second
 
 type letterJob struct {
-	sup  NewSupporter
-	msgs []NewMessage
-	done chan letterResult // buffered, 1
+	sup     NewSupporter
+	targets []string          // target ids, one message each
+	done    chan letterResult // buffered, 1
 }
 
 type letterResult struct {
@@ -47,11 +46,11 @@ type letterWriter struct {
 
 // writeLetter queues a letter for the next group transaction and returns
 // its own result.
-func (s *Store) writeLetter(ctx context.Context, sup NewSupporter, msgs []NewMessage) (bool, error) {
+func (s *Store) writeLetter(ctx context.Context, sup NewSupporter, targets []string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	j := &letterJob{sup: sup, msgs: msgs, done: make(chan letterResult, 1)}
+	j := &letterJob{sup: sup, targets: targets, done: make(chan letterResult, 1)}
 	lw := &s.letters
 	lw.mu.Lock()
 	lw.queue = append(lw.queue, j)
@@ -97,20 +96,32 @@ func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 		}
 		defer ins.close()
 		counts := map[string]int{}
+		msgCounts := map[countKey]int{}
 		for i, j := range batch {
-			created, err, fatal := ins.letter(ctx, tx, j.sup, j.msgs, now)
+			created, err, fatal := ins.letter(ctx, tx, j.sup, j.targets, now)
 			if fatal != nil {
 				return fatal // the transaction itself is broken: fail the batch
 			}
 			results[i] = letterResult{created: created, err: err}
 			if created {
 				counts[j.sup.Campaign]++
+				for _, t := range j.targets {
+					msgCounts[countKey{j.sup.Campaign, t, messageStatusFor(j.sup)}]++
+				}
 			}
 		}
 		for campaign, n := range counts {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO counters (campaign, supporters) VALUES (?, ?)
 				ON CONFLICT (campaign) DO UPDATE SET supporters = supporters + excluded.supporters`, campaign, n); err != nil {
 				return fmt.Errorf("count supporters: %w", err)
+			}
+		}
+		// New messages are counted here, once per campaign, target and
+		// status for the whole group, not by a trigger on every row.
+		for k, n := range msgCounts {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO message_counts (campaign, target_id, status, n) VALUES (?, ?, ?, ?)
+				ON CONFLICT (campaign, target_id, status) DO UPDATE SET n = n + excluded.n`, k.campaign, k.target, k.status, n); err != nil {
+				return fmt.Errorf("count messages: %w", err)
 			}
 		}
 		return nil
@@ -129,19 +140,28 @@ type letterStmts struct {
 	supporter, message *sql.Stmt
 }
 
+type countKey struct{ campaign, target, status string }
+
+func messageStatusFor(sup NewSupporter) string {
+	if sup.Status == SupporterUnconfirmed {
+		return StatusUnconfirmed
+	}
+	return StatusQueued
+}
+
 func newLetterStmts(ctx context.Context, tx *sql.Tx) (*letterStmts, error) {
 	sup, err := tx.PrepareContext(ctx, `INSERT INTO supporters
-		(campaign, email, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(campaign, email, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at,
+		 subject, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (campaign, email) DO NOTHING
 		RETURNING id`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare supporter insert: %w", err)
 	}
 	msg, err := tx.PrepareContext(ctx, `INSERT INTO messages
-		(public_id, supporter_id, campaign, target_id, target_email, target_name, subject, body,
-		 status, next_attempt_at, queued_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		sup.Close()
 		return nil, fmt.Errorf("prepare message insert: %w", err)
@@ -154,37 +174,30 @@ func (st *letterStmts) close() {
 	st.message.Close()
 }
 
-// letter writes one supporter and their messages inside a savepoint. It
+// letter writes one supporter, their letter and messages inside a savepoint. It
 // returns created=false, and writes nothing, when the address has already
 // written to the campaign (in an earlier transaction or earlier in this one).
 // err is this letter's failure, rolled back to its savepoint; fatal is a
 // failure of the savepoint itself, after which the transaction is not safe
 // to continue.
-func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter, msgs []NewMessage, now int64) (created bool, err, fatal error) {
-	if sup.Status == "" {
-		sup.Status = SupporterConfirmed
-	}
-	msgStatus := StatusQueued
-	if sup.Status == SupporterUnconfirmed {
-		msgStatus = StatusUnconfirmed
-	}
+func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter, targets []string, now int64) (created bool, err, fatal error) {
+	msgStatus := messageStatusFor(sup)
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT letter`); err != nil {
 		return false, nil, fmt.Errorf("savepoint: %w", err)
 	}
 	created, err = func() (bool, error) {
 		var id int64
 		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.FirstName, sup.LastName, sup.Postcode,
-			sup.ConsentUpdates, sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now).Scan(&id)
+			sup.ConsentUpdates, sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now, sup.Subject, sup.Body).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil // already written: a repeat creates nothing
 		}
 		if err != nil {
 			return false, fmt.Errorf("insert supporter: %w", err)
 		}
-		for _, m := range msgs {
-			if _, err := st.message.ExecContext(ctx, rand.Text(), id, sup.Campaign, m.TargetID, m.TargetEmail, m.TargetName,
-				m.Subject, m.Body, msgStatus, now, now, now); err != nil {
-				return false, fmt.Errorf("insert message for %s: %w", m.TargetID, err)
+		for _, t := range targets {
+			if _, err := st.message.ExecContext(ctx, id, sup.Campaign, t, msgStatus, now, now, now); err != nil {
+				return false, fmt.Errorf("insert message for %s: %w", t, err)
 			}
 		}
 		return true, nil

@@ -86,10 +86,10 @@ func TestGroupCommitConcurrentDistinct(t *testing.T) {
 func TestGroupCommitFailureIsolated(t *testing.T) {
 	s := openTest(t)
 	jobs := []*letterJob{
-		{sup: sup("one@example.org"), msgs: msgs("a", "b")},
-		{sup: sup("bad@example.org"), msgs: msgs("a", "a")},
-		{sup: sup("one@example.org"), msgs: msgs("a", "b")},
-		{sup: sup("two@example.org"), msgs: msgs("a", "b")},
+		{sup: sup("one@example.org"), targets: msgs("a", "b")},
+		{sup: sup("bad@example.org"), targets: msgs("a", "a")},
+		{sup: sup("one@example.org"), targets: msgs("a", "b")},
+		{sup: sup("two@example.org"), targets: msgs("a", "b")},
 	}
 	for _, j := range jobs {
 		j.done = make(chan letterResult, 1)

@@ -24,24 +24,23 @@ type NewSupporter struct {
 	ConsentVersion string
 	PrivacyVersion string
 	Status         string // SupporterConfirmed (default) or SupporterUnconfirmed
+	// The letter, as the supporter wrote it: stored once, whatever the
+	// number of targets; each copy's greeting and signature are rendered
+	// when it is sent.
+	Subject string
+	Body    string
 }
 
-// NewMessage is one rendered copy for one target.
-type NewMessage struct {
-	TargetID    string
-	TargetEmail string
-	TargetName  string
-	Subject     string
-	Body        string
-}
-
-// CreateLetter stores a supporter and their messages in one transaction.
-// It returns created=false, and writes nothing, when the address has already
-// written to this campaign.
-func (s *Store) CreateLetter(ctx context.Context, sup NewSupporter, msgs []NewMessage) (created bool, err error) {
+// CreateLetter stores a supporter, their letter and one message per target
+// in one transaction. It returns created=false, and writes nothing, when
+// the address has already written to this campaign.
+func (s *Store) CreateLetter(ctx context.Context, sup NewSupporter, targets []string) (created bool, err error) {
+	if sup.Status == "" {
+		sup.Status = SupporterConfirmed
+	}
 	// Concurrent calls share a transaction, each letter in its own
 	// savepoint (groupcommit.go).
-	created, err = s.writeLetter(ctx, sup, msgs)
+	created, err = s.writeLetter(ctx, sup, targets)
 	if err != nil {
 		return false, fmt.Errorf("store: create letter: %w", err)
 	}

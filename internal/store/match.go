@@ -25,9 +25,13 @@ func matchQuery(f MessageFilter) (from, order string, a []any) {
 	pat := "%" + r.Replace(f.Match) + "%"
 	// +s.campaign: no index on campaign, so that the supporters are walked
 	// by id, newest first, and the walk stops with the page.
-	conds := []string{"+s.campaign = ?", "s.erased_at IS NULL",
+	conds := []string{"s.erased_at IS NULL",
 		`(s.email LIKE ? ESCAPE '\' OR s.first_name || ' ' || s.last_name LIKE ? ESCAPE '\')`}
-	args := []any{f.Campaign, pat, pat}
+	args := []any{pat, pat}
+	if f.Campaign != "" { // "": every campaign
+		conds = append(conds, "+s.campaign = ?")
+		args = append(args, f.Campaign)
+	}
 	if lo, hi := f.supporters[0], f.supporters[1]; hi > 0 {
 		conds = append(conds, "s.id > ? AND s.id <= ?")
 		args = append(args, lo, hi)

@@ -127,9 +127,13 @@ func (s *Store) SupporterRecords(ctx context.Context, email string) ([]Supporter
 }
 
 func (s *Store) messageRecords(ctx context.Context, supporterID int64) ([]MessageRecord, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, public_id, target_id, target_name, target_email, subject, body, status,
-			attempts, last_error, provider_message_id, queued_at, sent_at, updated_at
-		FROM messages WHERE supporter_id = ? ORDER BY id`, supporterID)
+	// The letter is stored once, on the supporter; each message's body is
+	// that letter (or, for a message queued before it was stored once, the
+	// whole copy that was kept).
+	rows, err := s.r.QueryContext(ctx, `SELECT m.id, COALESCE(m.public_id, ''), m.target_id, COALESCE(m.target_name, ''),
+			COALESCE(m.target_email, ''), s.subject, COALESCE(m.rendered, s.body), m.status,
+			m.attempts, m.last_error, m.provider_message_id, m.queued_at, m.sent_at, m.updated_at
+		FROM messages m JOIN supporters s ON s.id = m.supporter_id WHERE m.supporter_id = ? ORDER BY m.id`, supporterID)
 	if err != nil {
 		return nil, fmt.Errorf("store: message records: %w", err)
 	}
@@ -203,9 +207,9 @@ func (s *Store) EraseSupporter(ctx context.Context, email string) (int, error) {
 		for _, id := range ids {
 			for _, q := range []string{
 				`UPDATE message_events SET reason = '' WHERE message_id IN (SELECT id FROM messages WHERE supporter_id = ?)`,
-				`UPDATE messages SET status = 'cancelled', lease_until = 0
+				`UPDATE messages SET status = 'cancelled', lease_owner = NULL
 					WHERE supporter_id = ? AND status IN ('unconfirmed', 'queued', 'sending', 'deferred')`,
-				`UPDATE messages SET subject = '', body = '', last_error = '' WHERE supporter_id = ?`,
+				`UPDATE messages SET rendered = NULL, last_error = '' WHERE supporter_id = ?`,
 			} {
 				if _, err := tx.ExecContext(ctx, q, id); err != nil {
 					return err
@@ -215,7 +219,7 @@ func (s *Store) EraseSupporter(ctx context.Context, email string) (int, error) {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE supporters SET email = ?, first_name = '', last_name = '', postcode = '',
-				erased_at = ? WHERE id = ?`, hashed, now, id); err != nil {
+				subject = '', body = '', erased_at = ? WHERE id = ?`, hashed, now, id); err != nil {
 				return err
 			}
 		}

@@ -21,77 +21,227 @@ const (
 	StatusCancelled   = "cancelled"
 )
 
-// Claim leases up to limit due messages for sending: queued messages whose
-// time has come, and 'sending' messages whose lease ran out (their sender
-// crashed). Messages to paused or needs-attention targets stay queued.
-func (s *Store) Claim(ctx context.Context, limit int, lease time.Duration, skipTargets []string) ([]delivery.Message, error) {
-	now := s.nowMs()
-	skip := ""
-	var skipArgs []any
-	if len(skipTargets) > 0 {
-		skip = "AND target_id NOT IN (?" + strings.Repeat(",?", len(skipTargets)-1) + ")"
-		for _, t := range skipTargets {
-			skipArgs = append(skipArgs, t)
-		}
+// ClaimTarget is a target the sender may send to now: its details as its
+// copies will be rendered, and how many of its messages to claim at most.
+type ClaimTarget struct {
+	ID         string
+	Email      string
+	Name       string
+	Title      string
+	Salutation string
+	Limit      int
+}
+
+// Copy is what the text of one message is rendered from: the supporter's
+// letter and the target as recorded at the claim.
+type Copy struct {
+	Subject    string
+	Body       string // the supporter's own text
+	FirstName  string
+	LastName   string
+	Postcode   string
+	TargetName string
+	Title      string
+	Salutation string
+	// Rendered is the whole copy of a message queued before the letter was
+	// stored once (migration 007); when set, it is the text to send.
+	Rendered string
+}
+
+// Claimed is one claimed message: what the sender needs but its body, and
+// what the body is rendered from.
+type Claimed struct {
+	delivery.Message
+	Copy Copy
+}
+
+// Claim leases, for owner, up to limit due queued messages, taking the
+// targets in the order given and at most Limit from each, in due order.
+// Paused and flagged targets are skipped.
+//
+// The cost of a claim depends on the number of targets and campaigns and
+// the messages claimed, never on how many messages wait: the queue index
+// leads with the target and the campaign and holds only queued messages, so
+// each (target, campaign) is one seek, and a target the sender may not mail
+// now (capped, paused, flagged) or a paused campaign is skipped before its
+// messages are visited. The
+// target's current details are written on each claimed message, so the
+// copy shown later is the copy sent.
+func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []ClaimTarget) ([]Claimed, error) {
+	if len(targets) == 0 || limit <= 0 {
+		return nil, nil
 	}
-	// Two index walks, each stopping at the limit: expired leases first
-	// (rare: their sender crashed), then queued messages in due order. (One
-	// query with OR made SQLite collect and sort every due row on each
-	// claim: a drain of N messages read O(N²) rows.)
-	const paused = `target_id NOT IN (SELECT target_id FROM target_state WHERE paused = 1 OR needs_attention = 1)`
-	args := []any{now + lease.Milliseconds(), now, now}
-	args = append(args, skipArgs...)
-	args = append(args, limit, now)
-	args = append(args, skipArgs...)
-	args = append(args, limit, limit)
-	var out []delivery.Message
+	now := s.nowMs()
+	var out []Claimed
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE messages SET status = 'sending', lease_until = ?, updated_at = ?
-			WHERE id IN (
-				SELECT id FROM (SELECT id FROM messages
-					WHERE status = 'sending' AND lease_until < ? AND `+paused+` `+skip+`
-					ORDER BY next_attempt_at, id LIMIT ?)
-				UNION ALL
-				SELECT id FROM (SELECT id FROM messages INDEXED BY messages_due
-					WHERE status = 'queued' AND next_attempt_at <= ? AND `+paused+` `+skip+`
-					ORDER BY next_attempt_at, id LIMIT ?)
-				LIMIT ?)
-			RETURNING id`, args...)
-		if err != nil {
-			return fmt.Errorf("lease: %w", err)
-		}
-		ids, err := scanIDs(rows)
+		held, err := heldTargets(ctx, tx)
 		if err != nil {
 			return err
+		}
+		queued, err := queuedCampaigns(ctx, tx)
+		if err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET status = 'sending', lease_owner = ?,
+				public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
+				target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
+			WHERE id IN (SELECT id FROM messages INDEXED BY messages_queue
+				WHERE status = 'queued' AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
+				ORDER BY next_attempt_at LIMIT ?)
+			RETURNING id`)
+		if err != nil {
+			return fmt.Errorf("prepare claim: %w", err)
+		}
+		defer stmt.Close()
+		var ids []int64
+		for _, t := range targets {
+			if len(ids) >= limit {
+				break
+			}
+			if t.Limit <= 0 || held[t.ID] {
+				continue
+			}
+			taken := 0
+			// Each claim starts with another campaign, so that one
+			// campaign's backlog never holds back another's letters.
+			cs := queued[t.ID]
+			first := int(s.claims.Add(1) % uint64(max(1, len(cs))))
+			for i := range cs {
+				campaign := cs[(first+i)%len(cs)]
+				n := min(t.Limit-taken, limit-len(ids))
+				if n <= 0 {
+					break
+				}
+				rows, err := stmt.QueryContext(ctx, owner, t.Email, t.Name, t.Title, t.Salutation, now, t.ID, campaign, now, n)
+				if err != nil {
+					return fmt.Errorf("lease for %s: %w", t.ID, err)
+				}
+				got, err := scanIDs(rows)
+				if err != nil {
+					return fmt.Errorf("lease for %s: %w", t.ID, err)
+				}
+				ids = append(ids, got...)
+				taken += len(got)
+			}
 		}
 		if len(ids) == 0 {
 			return nil
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT m.id, m.public_id, m.campaign, m.target_id, m.target_name, m.target_email,
-				s.first_name, s.last_name, s.email, m.subject, m.body, m.attempts
-			FROM messages m JOIN supporters s ON s.id = m.supporter_id
-			WHERE m.id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY m.id`, anys(ids)...)
-		if err != nil {
-			return fmt.Errorf("read leased: %w", err)
-		}
-		defer rows.Close()
-		out = make([]delivery.Message, 0, len(ids))
-		for rows.Next() {
-			var m delivery.Message
-			var first, last string
-			if err := rows.Scan(&m.ID, &m.PublicID, &m.Campaign, &m.TargetID, &m.TargetName, &m.TargetEmail,
-				&first, &last, &m.SupporterEmail, &m.Subject, &m.Body, &m.Attempts); err != nil {
-				return err
-			}
-			m.SupporterName = strings.TrimSpace(first + " " + last)
-			out = append(out, m)
-		}
-		return rows.Err()
+		out, err = readClaimed(ctx, tx, ids)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}
 	return out, nil
+}
+
+// heldTargets are the targets paused by the organizer or flagged after a
+// bounce or complaint: their messages stay queued.
+func heldTargets(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT target_id FROM target_state WHERE paused = 1 OR needs_attention = 1`)
+	if err != nil {
+		return nil, fmt.Errorf("held targets: %w", err)
+	}
+	defer rows.Close()
+	held := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("held targets: %w", err)
+		}
+		held[id] = true
+	}
+	return held, rows.Err()
+}
+
+// queuedCampaigns lists, per target, the campaigns that have queued messages
+// for it and are not paused, read from message_counts (a few rows): the
+// claim then seeks each (target, campaign) in the queue index, and never
+// visits a paused campaign's messages.
+func queuedCampaigns(ctx context.Context, tx *sql.Tx) (map[string][]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT target_id, campaign FROM message_counts
+		WHERE status = 'queued' AND n > 0
+		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
+		ORDER BY target_id, campaign`)
+	if err != nil {
+		return nil, fmt.Errorf("queued campaigns: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var target, campaign string
+		if err := rows.Scan(&target, &campaign); err != nil {
+			return nil, fmt.Errorf("queued campaigns: %w", err)
+		}
+		out[target] = append(out[target], campaign)
+	}
+	return out, rows.Err()
+}
+
+func readClaimed(ctx context.Context, tx *sql.Tx, ids []int64) ([]Claimed, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.public_id, m.campaign, m.target_id, m.target_name, m.target_email,
+			s.email, m.attempts, s.subject, s.body, s.first_name, s.last_name, s.postcode,
+			m.target_title, m.salutation, COALESCE(m.rendered, '')
+		FROM messages m JOIN supporters s ON s.id = m.supporter_id
+		WHERE m.id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY m.id`, anys(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("read leased: %w", err)
+	}
+	defer rows.Close()
+	out := make([]Claimed, 0, len(ids))
+	for rows.Next() {
+		var c Claimed
+		m, cp := &c.Message, &c.Copy
+		if err := rows.Scan(&m.ID, &m.PublicID, &m.Campaign, &m.TargetID, &m.TargetName, &m.TargetEmail,
+			&m.SupporterEmail, &m.Attempts, &cp.Subject, &cp.Body, &cp.FirstName, &cp.LastName, &cp.Postcode,
+			&cp.Title, &cp.Salutation, &cp.Rendered); err != nil {
+			return nil, fmt.Errorf("read leased: %w", err)
+		}
+		cp.TargetName = m.TargetName
+		m.Subject = cp.Subject
+		m.SupporterName = strings.TrimSpace(cp.FirstName + " " + cp.LastName)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// RenewLease records that owner's sender is alive for ttl more, and returns
+// to the queue every message held by a sender that is not: one that crashed
+// (its lease ran out) or a message claimed before leases named their owner.
+// It returns how many messages went back.
+func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration) (int64, error) {
+	now := s.nowMs()
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_leases (owner, alive_until) VALUES (?, ?)
+			ON CONFLICT (owner) DO UPDATE SET alive_until = excluded.alive_until`, owner, now+ttl.Milliseconds()); err != nil {
+			return fmt.Errorf("renew: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', lease_owner = NULL, next_attempt_at = ?, updated_at = ?
+			WHERE status = 'sending' AND (lease_owner IS NULL
+				OR lease_owner NOT IN (SELECT owner FROM sender_leases WHERE alive_until >= ?))`, now, now, now)
+		if err != nil {
+			return fmt.Errorf("requeue orphans: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		// Leases dead for a day are history: nothing refers to them.
+		_, err = tx.ExecContext(ctx, `DELETE FROM sender_leases WHERE alive_until < ?`, now-24*time.Hour.Milliseconds())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: renew lease: %w", err)
+	}
+	return n, nil
+}
+
+// ReleaseLease ends owner's lease at a clean shutdown (its claims have
+// been given back or finished).
+func (s *Store) ReleaseLease(ctx context.Context, owner string) error {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM sender_leases WHERE owner = ?`, owner); err != nil {
+		return fmt.Errorf("store: release lease: %w", err)
+	}
+	return nil
 }
 
 // Finish records outcomes in one transaction. An outcome applies only to a
@@ -112,7 +262,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
 				provider_message_id = CASE WHEN ? <> '' THEN ? ELSE provider_message_id END,
 				last_error = ?,
 				next_attempt_at = ?,
-				lease_until = 0,
+				lease_owner = NULL,
 				sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
 				updated_at = ?
 			WHERE id = ? AND (status = 'sending'

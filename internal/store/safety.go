@@ -195,18 +195,36 @@ func (s *Store) PurgeUnconfirmed(ctx context.Context, cutoff time.Time) (int, er
 	return n, nil
 }
 
-// PurgeLetterText empties the subject and body of messages that reached a
-// final state before cutoff. The rows stay: the send log and the counts.
+// PurgeLetterText empties the letters of supporters whose every message
+// reached a final state before cutoff (the subject and body, and the kept
+// copies of messages queued before letters were stored once). The rows
+// stay: the send log and the counts. It returns how many letters it emptied.
 func (s *Store) PurgeLetterText(ctx context.Context, cutoff time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET subject = '', body = ''
-		WHERE status IN ('sent', 'delivered', 'bounced', 'dropped', 'spamreport', 'failed', 'cancelled')
-		  AND updated_at < ? AND (body <> '' OR subject <> '')`, cutoff.UnixMilli())
-	if err != nil {
-		return 0, fmt.Errorf("store: purge letter text: %w", err)
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE supporters SET subject = '', body = ''
+			WHERE created_at < ? AND (body <> '' OR subject <> '')
+			  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.supporter_id = supporters.id
+				AND (m.status NOT IN `+finalStatusList+` OR m.updated_at >= ?))`, cutoff.UnixMilli(), cutoff.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		res, err = tx.ExecContext(ctx, `UPDATE messages SET rendered = NULL
+			WHERE rendered IS NOT NULL AND status IN `+finalStatusList+` AND updated_at < ?`, cutoff.UnixMilli())
+		if err != nil {
+			return err
+		}
+		m, _ := res.RowsAffected()
+		n += m
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: purge letter text: %w", err)
 	}
 	return n, nil
 }
+
+// finalStatusList are the statuses after which a message's text is no
+// longer needed to send it.
+const finalStatusList = `('sent', 'delivered', 'bounced', 'dropped', 'spamreport', 'failed', 'cancelled')`

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -29,7 +31,8 @@ type Store struct {
 	r   *sql.DB
 	now func() time.Time
 
-	letters letterWriter // group commit of CreateLetter (groupcommit.go)
+	letters letterWriter  // group commit of CreateLetter (groupcommit.go)
+	claims  atomic.Uint64 // claims made (the campaign each starts with)
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -43,7 +46,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w, now: time.Now}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, math.MaxInt); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -102,9 +105,9 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 func (s *Store) nowMs() int64 { return s.now().UnixMilli() }
 
-// migrate applies the numbered files in migrations/ that have not run yet,
-// each in its own transaction.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies the numbered files in migrations/ up to version upTo that
+// have not run yet, each in its own transaction.
+func (s *Store) migrate(ctx context.Context, upTo int) error {
 	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
@@ -125,24 +128,58 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := s.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&done); err != nil {
 			return fmt.Errorf("store: migration %s: %w", name, err)
 		}
-		if done > 0 {
+		if done > 0 || version > upTo {
 			continue
 		}
 		body, err := migrations.ReadFile("migrations/" + name)
 		if err != nil {
 			return fmt.Errorf("store: migration %s: %w", name, err)
 		}
-		if err := s.tx(ctx, func(tx *sql.Tx) error {
+		// Foreign keys are off while a migration runs (a table rebuilt
+		// under its children would otherwise fail to drop) and checked
+		// before it commits, as SQLite's own procedure for schema changes
+		// does; the writer has one connection, so the pragma is on it.
+		if _, err := s.w.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			if err := foreignKeyCheck(ctx, tx); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, version, name, s.nowMs())
 			return err
-		}); err != nil {
+		})
+		if _, ferr := s.w.ExecContext(ctx, `PRAGMA foreign_keys = ON`); ferr != nil && err == nil {
+			err = ferr
+		}
+		if err != nil {
 			return fmt.Errorf("store: migration %s: %w", name, err)
 		}
 	}
 	return nil
+}
+
+// foreignKeyCheck fails when any row references a missing parent.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table string
+		var rowid sql.NullInt64
+		var parent string
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return err
+		}
+		return fmt.Errorf("foreign key check: a row of %s (rowid %d) references a missing row of %s", table, rowid.Int64, parent)
+	}
+	return rows.Err()
 }
 
 // tx runs fn in a write transaction on the writer connection.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -24,10 +25,53 @@ func sup(email string) NewSupporter {
 	return NewSupporter{Campaign: "c", Email: email, FirstName: "Ann", LastName: "Lee"}
 }
 
-func msgs(targets ...string) []NewMessage {
-	out := make([]NewMessage, len(targets))
-	for i, id := range targets {
-		out[i] = NewMessage{TargetID: id, TargetEmail: id + "@example.com", TargetName: id, Subject: "s", Body: "b"}
+func msgs(targets ...string) []string { return targets }
+
+func letterSup(email string) NewSupporter {
+	s := sup(email)
+	s.Subject, s.Body = "s", "b"
+	return s
+}
+
+// claimN claims the n oldest due messages, skipping the given targets, as
+// the outbox does when every target has room: per target, with each
+// target's details as they are now.
+func claimN(t testing.TB, s *Store, n int, skip ...string) []delivery.Message {
+	t.Helper()
+	rows, err := s.r.Query(`SELECT target_id FROM messages WHERE status = 'queued' AND next_attempt_at <= ?
+		ORDER BY next_attempt_at, id`, s.nowMs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := map[string]int{}
+	var order []string
+	taken := 0
+	for rows.Next() && taken < n {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(skip, id) {
+			continue
+		}
+		if limits[id] == 0 {
+			order = append(order, id)
+		}
+		limits[id]++
+		taken++
+	}
+	rows.Close()
+	var want []ClaimTarget
+	for _, id := range order {
+		want = append(want, ClaimTarget{ID: id, Email: id + "@example.com", Name: id, Limit: limits[id]})
+	}
+	got, err := s.Claim(context.Background(), "test-owner", n, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]delivery.Message, len(got))
+	for i, c := range got {
+		out[i] = c.Message
 	}
 	return out
 }
@@ -120,10 +164,10 @@ func TestClaimFinishAndLease(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.Claim(ctx, 3, time.Minute, []string{"t2"})
-	if err != nil {
+	if _, err := s.RenewLease(ctx, "test-owner", time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	got := claimN(t, s, 3, "t2")
 	if len(got) != 2 || got[0].TargetID != "t1" || got[1].TargetID != "t1" {
 		t.Fatalf("claimed %+v, want the two t1 messages (t2 is skipped)", got)
 	}
@@ -131,16 +175,24 @@ func TestClaimFinishAndLease(t *testing.T) {
 		t.Fatalf("claimed message lacks supporter data: %+v", got[0])
 	}
 	// A leased message is not claimed again while its lease holds...
-	if again, _ := s.Claim(ctx, 10, time.Minute, []string{"t2"}); len(again) != 0 {
+	if again, _ := claimN(t, s, 10, "t2"), error(nil); len(again) != 0 {
 		t.Fatalf("claimed leased messages again: %+v", again)
 	}
-	// ...and is retaken once the lease has run out (the sender crashed).
-	now = now.Add(2 * time.Minute)
-	retaken, err := s.Claim(ctx, 10, time.Minute, []string{"t2"})
-	if err != nil || len(retaken) != 2 {
-		t.Fatalf("retaken %d (err %v), want 2", len(retaken), err)
+	// ...nor given back by another sender while its owner's lease holds...
+	if n, err := s.RenewLease(ctx, "other", time.Minute); err != nil || n != 0 {
+		t.Fatalf("another sender took back %d live claims (%v)", n, err)
 	}
-	err = s.Finish(ctx, []delivery.Outcome{
+	// ...and goes back to the queue as soon as that lease has run out
+	// (its sender crashed), when any sender renews its own.
+	now = now.Add(61 * time.Second)
+	if n, err := s.RenewLease(ctx, "other", time.Minute); err != nil || n != 2 {
+		t.Fatalf("requeued %d (err %v), want the crashed sender's 2", n, err)
+	}
+	retaken := claimN(t, s, 10, "t2")
+	if len(retaken) != 2 {
+		t.Fatalf("retaken %d, want 2", len(retaken))
+	}
+	err := s.Finish(ctx, []delivery.Outcome{
 		{ID: retaken[0].ID, Status: StatusSent, Attempted: true, ProviderID: "pid-1"},
 		{ID: retaken[1].ID, Status: StatusQueued, Attempted: true, Error: "HTTP 500", Next: now.Add(time.Hour)},
 	})
@@ -158,7 +210,7 @@ func TestClaimFinishAndLease(t *testing.T) {
 		t.Fatalf("retried message: %s %q %d", status, lastErr, attempts)
 	}
 	// The retry is not due yet; the t2 messages are.
-	due, _ := s.Claim(ctx, 10, time.Minute, nil)
+	due := claimN(t, s, 10)
 	if len(due) != 2 || due[0].TargetID != "t2" {
 		t.Fatalf("due = %+v, want the two t2 messages", due)
 	}
@@ -172,7 +224,7 @@ func TestFinishIgnoresMessagesNoLongerLeased(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	s.CreateLetter(ctx, sup("a@x.org"), msgs("t1"))
-	got, _ := s.Claim(ctx, 1, time.Minute, nil)
+	got := claimN(t, s, 1)
 	if _, err := s.w.Exec("UPDATE messages SET status = 'cancelled'"); err != nil {
 		t.Fatal(err)
 	}

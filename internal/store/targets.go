@@ -46,14 +46,3 @@ func (s *Store) TargetIDUsed(ctx context.Context, id string) (used bool, what st
 	}
 	return false, "", fmt.Errorf("store: target id used %s: %w", id, err)
 }
-
-// ClearLetterDefaults forgets the default letter saved in the console: the
-// campaign file's is in force again.
-func (s *Store) ClearLetterDefaults(ctx context.Context, campaign string) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM settings WHERE key IN (?, ?)`,
-		settingLetterSubject+campaign, settingLetterBody+campaign)
-	if err != nil {
-		return fmt.Errorf("store: clear letter defaults: %w", err)
-	}
-	return nil
-}

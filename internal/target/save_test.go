@@ -81,7 +81,7 @@ func TestWatchPicksUpHandEditAndRefusesInvalid(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reloads := make(chan error, 16)
-	if err := r.Watch(ctx, WatchOptions{Debounce: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	if err := r.Watch(ctx, WatchOptions{Interval: 20 * time.Millisecond, Debounce: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnReload: func(err error) { reloads <- err }}); err != nil {
 		t.Fatal(err)
 	}
@@ -120,5 +120,56 @@ func TestWatchPicksUpHandEditAndRefusesInvalid(t *testing.T) {
 	}
 	if n := len(r.Current().Active()); n != 2 {
 		t.Fatalf("previous list not kept: %d active", n)
+	}
+}
+
+// TestWatchIgnoresWritesBeside checks that the database's writes beside
+// targets.yaml cost the watcher nothing: thousands of writes to a file in
+// the same folder cause no reload and no extra look at the file (it looks
+// on its own clock, not when the folder changes), and an edit of the file
+// itself is still picked up.
+func TestWatchIgnoresWritesBeside(t *testing.T) {
+	r, path := newFileRegistry(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reloads := make(chan error, 16)
+	const interval = 50 * time.Millisecond
+	if err := r.Watch(ctx, WatchOptions{Interval: interval, Debounce: 20 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnReload: func(err error) { reloads <- err }}); err != nil {
+		t.Fatal(err)
+	}
+	wal, err := os.OpenFile(filepath.Join(filepath.Dir(path), "outcry.db-wal"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wal.Close()
+	start := time.Now()
+	polls := r.polls.Load()
+	for range 5000 {
+		if _, err := wal.Write(make([]byte, 4096)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wal.Sync()
+	elapsed := time.Since(start)
+	// Allow for the ticks the writing took, plus scheduling slack.
+	if got, most := r.polls.Load()-polls, int64(elapsed/interval)+2; got > most {
+		t.Fatalf("the watcher looked %d times during %v of writes beside the file, want at most %d (one per interval)", got, elapsed, most)
+	}
+	select {
+	case err := <-reloads:
+		t.Fatalf("writes beside the file reloaded it (%v)", err)
+	case <-time.After(3 * interval):
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(good, "active: false", "active: true", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-reloads:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an edit of the file was not picked up")
 	}
 }

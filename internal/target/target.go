@@ -264,8 +264,9 @@ func (l *List) ByID(id string) (Target, bool) {
 
 // Registry holds the current list and swaps in a new one only when it is valid.
 type Registry struct {
-	path string
-	cur  atomic.Pointer[List]
+	path  string
+	cur   atomic.Pointer[List]
+	polls pollCount // Watch's looks at the file
 }
 
 // NewRegistry loads path; an invalid file is an error.

@@ -5,25 +5,28 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/outcry/outcry/internal/campaign"
 )
 
 // TestEditedLetterDefaults: once the organizer saves a default letter, the
-// campaign page's form and the public API start from it.
+// campaign page's form and the public API start from it, at once.
 func TestEditedLetterDefaults(t *testing.T) {
 	a := newTestApp(t)
-	slug := a.srv.d.Campaign.Slug
+	slug := "netflix-baby"
 	_, _, page := a.do(t, "GET", "/c/"+slug, "", "")
 	if strings.Contains(page, "Edited subject") {
 		t.Fatal("edited letter shown before any edit")
 	}
-	if err := a.store.SetLetterDefaults(context.Background(), slug, "Edited subject", "Edited body"); err != nil {
+	subject, body := "Edited subject", "Edited body"
+	if _, err := a.srv.d.Campaigns.Update(context.Background(), slug, campaign.Input{Subject: &subject, Body: &body}); err != nil {
 		t.Fatal(err)
 	}
 	_, _, page = a.do(t, "GET", "/c/"+slug, "", "")
 	if !strings.Contains(page, `value="Edited subject"`) || !strings.Contains(page, ">Edited body</textarea>") {
 		t.Fatal("campaign page does not start from the edited letter")
 	}
-	_, _, body := a.do(t, "GET", "/api/v1/campaigns/"+slug, "", "")
+	_, _, body = a.do(t, "GET", "/api/v1/campaigns/"+slug, "", "")
 	var got struct{ Subject, Body string }
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)

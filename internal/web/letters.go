@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/letter"
 )
@@ -20,17 +22,44 @@ func (s *Server) campaignPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.showCampaign(c, camp)
+}
+
+func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	p, err := s.newPage(c.Request().Context(), camp)
 	if err != nil {
 		return err
 	}
-	subject, body, err := s.letterDefaults(c.Request().Context(), camp)
-	if err != nil {
-		return err
-	}
-	p.Form = letter.Submission{Subject: subject, Body: body}
+	p.Form = letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body}
 	s.arm(c, p)
 	return s.render(c, http.StatusOK, "campaign", p)
+}
+
+// homePage is GET /: the campaign itself when one takes letters, else the
+// list of those that do.
+func (s *Server) homePage(c echo.Context) error {
+	listed := s.d.Campaigns.Listed()
+	if len(listed) == 1 {
+		return s.showCampaign(c, listed[0])
+	}
+	p := &page{Campaign: s.site(), BaseURL: s.d.BaseURL}
+	for _, camp := range listed {
+		n, err := s.d.Store.SupporterCount(c.Request().Context(), camp.Slug)
+		if err != nil {
+			return err
+		}
+		p.Campaigns = append(p.Campaigns, campaignItem{Campaign: camp, Count: n})
+	}
+	return s.render(c, http.StatusOK, "home", p)
+}
+
+// closedAnswer is the answer to a letter for a campaign that takes none:
+// 410 when it has ended, 409 when it has not started yet.
+func closedAnswer(camp *campaign.Campaign, now time.Time) (int, string) {
+	if camp.State(now) == campaign.NotStarted {
+		return http.StatusConflict, "This campaign is not open yet: your letter was not sent. Please come back when it opens."
+	}
+	return http.StatusGone, "This campaign has ended: your letter was not sent."
 }
 
 // submitForm takes the HTML form: on success it redirects to the thank-you
@@ -48,6 +77,10 @@ func (s *Server) submitForm(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read. Please reload the page and try again.")
 	}
 	sub := letter.FromForm(form)
+	if !camp.TakesLetters(s.now()) {
+		status, msg := closedAnswer(camp, s.now())
+		return s.reRender(c, camp, status, sub, nil, msg)
+	}
 	thanks := "/c/" + camp.Slug + "/thanks"
 	if form.Get("website") != "" {
 		s.log.Info("form: honeypot filled in; nothing stored")
@@ -58,14 +91,14 @@ func (s *Server) submitForm(c echo.Context) error {
 		s.log.Info("form: sent too fast or with a forged stamp; nothing stored")
 		return c.Redirect(http.StatusSeeOther, thanks)
 	case stampMissing, stampExpired:
-		return s.reRender(c, http.StatusUnprocessableEntity, sub, nil,
+		return s.reRender(c, camp, http.StatusUnprocessableEntity, sub, nil,
 			"This page was open for a long time. Please check your letter below and send it again.")
 	}
 	typed := sub // what the supporter typed, before normalization
-	_, err = s.d.Letters.Sign(c.Request().Context(), camp.Slug, &sub)
+	_, err = s.d.Letters.Sign(c.Request().Context(), camp, &sub)
 	var fe letter.FieldErrors
 	if errors.As(err, &fe) {
-		return s.reRender(c, http.StatusUnprocessableEntity, typed, fe, "")
+		return s.reRender(c, camp, http.StatusUnprocessableEntity, typed, fe, "")
 	}
 	if err != nil {
 		return err
@@ -74,8 +107,8 @@ func (s *Server) submitForm(c echo.Context) error {
 }
 
 // reRender shows the form again with what the supporter typed.
-func (s *Server) reRender(c echo.Context, status int, typed letter.Submission, fe letter.FieldErrors, notice string) error {
-	p, err := s.newPage(c.Request().Context(), s.d.Campaign)
+func (s *Server) reRender(c echo.Context, camp *campaign.Campaign, status int, typed letter.Submission, fe letter.FieldErrors, notice string) error {
+	p, err := s.newPage(c.Request().Context(), camp)
 	if err != nil {
 		return err
 	}
@@ -94,14 +127,15 @@ func (s *Server) arm(c echo.Context, p *page) {
 // the form again with everything typed, so nothing is lost.
 func (s *Server) csrfFailed(err error, c echo.Context) error {
 	s.log.Info("form: CSRF check failed", "err", err)
-	if c.Request().Method != http.MethodPost || c.Param("slug") != s.d.Campaign.Slug {
+	camp, ok := s.d.Campaigns.Get(c.Param("slug"))
+	if c.Request().Method != http.MethodPost || !ok {
 		return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Please reload the page.")
 	}
 	form, ferr := c.FormParams()
 	if ferr != nil {
 		return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Please reload the page.")
 	}
-	return s.reRender(c, http.StatusForbidden, letter.FromForm(form), nil,
+	return s.reRender(c, camp, http.StatusForbidden, letter.FromForm(form), nil,
 		"This form has expired, please reload: we kept your letter below, check it and send it again.")
 }
 
@@ -146,10 +180,8 @@ func (s *Server) thanksPage(c echo.Context) error {
 }
 
 func (s *Server) privacyPage(c echo.Context) error {
-	p, err := s.newPage(c.Request().Context(), s.d.Campaign)
-	if err != nil {
-		return err
-	}
+	camp := s.pageCampaign(c)
+	p := &page{Campaign: camp, BaseURL: s.d.BaseURL, RetentionDays: s.d.RetentionDays, ConfirmOn: s.d.Confirm != nil}
 	return s.render(c, http.StatusOK, "privacy", p)
 }
 
@@ -168,7 +200,11 @@ func (s *Server) apiSign(c echo.Context) error {
 	if dec.More() {
 		return echo.NewHTTPError(http.StatusBadRequest, "The request body must hold one JSON object.")
 	}
-	_, err = s.d.Letters.Sign(c.Request().Context(), camp.Slug, &sub)
+	if !camp.TakesLetters(s.now()) {
+		status, msg := closedAnswer(camp, s.now())
+		return c.JSON(status, map[string]string{"error": msg, "status": string(camp.State(s.now()))})
+	}
+	_, err = s.d.Letters.Sign(c.Request().Context(), camp, &sub)
 	var fe letter.FieldErrors
 	if errors.As(err, &fe) {
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": fe})
@@ -200,10 +236,6 @@ func (s *Server) apiCampaign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	subject, body, err := s.letterDefaults(c.Request().Context(), camp)
-	if err != nil {
-		return err
-	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"slug":           camp.Slug,
 		"title":          camp.Title,
@@ -212,9 +244,24 @@ func (s *Server) apiCampaign(c echo.Context) error {
 		"story":          camp.Paragraphs(),
 		"image":          camp.Image,
 		"goal":           camp.Goal,
-		"subject":        subject,
-		"body":           body,
+		"subject":        camp.Letter.Subject,
+		"body":           camp.Letter.Body,
 		"count":          count,
 		"url":            s.d.BaseURL + "/c/" + camp.Slug,
+		"status":         camp.State(s.now()),
 	})
+}
+
+// apiCampaigns is GET /api/v1/campaigns: the campaigns taking letters.
+func (s *Server) apiCampaigns(c echo.Context) error {
+	out := []map[string]any{}
+	for _, camp := range s.d.Campaigns.Listed() {
+		count, err := s.d.Store.SupporterCount(c.Request().Context(), camp.Slug)
+		if err != nil {
+			return err
+		}
+		out = append(out, map[string]any{"slug": camp.Slug, "title": camp.Title, "url": s.d.BaseURL + "/c/" + camp.Slug,
+			"count": count, "status": camp.State(s.now())})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"campaigns": out})
 }

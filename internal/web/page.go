@@ -16,7 +16,9 @@ type page struct {
 	Targets       []target.Target
 	BaseURL       string
 	RetentionDays int
-	ConfirmOn     bool // letters wait for the writer's confirmation
+	ConfirmOn     bool            // letters wait for the writer's confirmation
+	State         campaign.Status // the campaign's life now (closed: the form is gone)
+	Campaigns     []campaignItem  // the campaign list (home page)
 
 	// The letter form.
 	Form      letter.Submission
@@ -34,8 +36,35 @@ type page struct {
 	Message string
 }
 
-func (p *page) CampaignPath() string { return "/c/" + p.Campaign.Slug }
-func (p *page) CampaignURL() string  { return p.BaseURL + p.CampaignPath() }
+// campaignItem is one campaign on the home page.
+type campaignItem struct {
+	Campaign *campaign.Campaign
+	Count    int
+}
+
+// Ended reports whether the campaign takes no more letters.
+func (p *page) Ended() bool { return p.State == campaign.Closed }
+
+// NotStarted reports whether the campaign opens later.
+func (p *page) NotStarted() bool { return p.State == campaign.NotStarted }
+
+// CampaignPath is the campaign's page ("/" for the site's own pages).
+func (p *page) CampaignPath() string {
+	if p.Campaign.Slug == "" {
+		return "/"
+	}
+	return "/c/" + p.Campaign.Slug
+}
+
+// PrivacyPath is the privacy notice, as seen from this campaign.
+func (p *page) PrivacyPath() string {
+	if p.Campaign.Slug == "" {
+		return "/privacy"
+	}
+	return "/privacy?c=" + p.Campaign.Slug
+}
+
+func (p *page) CampaignURL() string { return p.BaseURL + p.CampaignPath() }
 
 // ImageURL is the campaign image as an absolute URL (for link previews).
 func (p *page) ImageURL() string {

@@ -56,22 +56,34 @@ func (s *Server) now() time.Time {
 // securityHeaders sets strict headers on every response. The pages load
 // only their own stylesheet, script and images; nothing is inline.
 func (s *Server) securityHeaders() echo.MiddlewareFunc {
-	img := "'self' data:"
-	if u, err := url.Parse(s.d.Campaign.Image.Src); err == nil && u.Scheme == "https" && u.Host != "" {
-		img += " https://" + u.Host // a campaign image hosted elsewhere
-	}
 	hsts := 0
 	if strings.HasPrefix(s.d.BaseURL, "https://") {
 		hsts = 31536000
 	}
-	return middleware.SecureWithConfig(middleware.SecureConfig{
-		ContentTypeNosniff: "nosniff",
-		XFrameOptions:      "DENY",
-		HSTSMaxAge:         hsts,
-		ReferrerPolicy:     "strict-origin-when-cross-origin",
-		ContentSecurityPolicy: "default-src 'self'; img-src " + img + "; style-src 'self'; script-src 'self'; " +
-			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-	})
+	secure := func(img string) echo.MiddlewareFunc {
+		return middleware.SecureWithConfig(middleware.SecureConfig{
+			ContentTypeNosniff: "nosniff",
+			XFrameOptions:      "DENY",
+			HSTSMaxAge:         hsts,
+			ReferrerPolicy:     "strict-origin-when-cross-origin",
+			ContentSecurityPolicy: "default-src 'self'; img-src " + img + "; style-src 'self'; script-src 'self'; " +
+				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+		})
+	}
+	local := secure("'self' data:")
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		plain := local(next)
+		return func(c echo.Context) error {
+			// A campaign image hosted elsewhere is allowed on that
+			// campaign's pages only.
+			if camp, ok := s.d.Campaigns.Get(c.Param("slug")); ok {
+				if u, err := url.Parse(camp.Image.Src); err == nil && u.Scheme == "https" && u.Host != "" {
+					return secure("'self' data: https://" + u.Host)(next)(c)
+				}
+			}
+			return plain(c)
+		}
+	}
 }
 
 // ipExtractor trusts X-Forwarded-For only from the configured proxies.

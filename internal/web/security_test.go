@@ -411,7 +411,7 @@ func TestUnicodeNamesAndLetters(t *testing.T) {
 			t.Fatalf("%s: API %d %s", p.first, status, body)
 		}
 	}
-	msgs, err := a.store.Claim(context.Background(), 100, time.Minute, nil)
+	msgs, err := a.claim(t, 100), error(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +463,7 @@ func TestConfirmationThroughTheSite(t *testing.T) {
 	var svc *confirm.Service
 	a := newTestApp(t, func(d *Deps) {
 		svc = &confirm.Service{Store: d.Store, Mailer: box, Secret: []byte("s"), TTL: 48 * time.Hour, BaseURL: d.BaseURL,
-			CampaignTitle: d.Campaign.Title, Now: func() time.Time { return now }}
+			Title: func(string) string { return "Stop it" }, Now: func() time.Time { return now }}
 		d.Confirm = svc
 		d.Letters.Confirm = svc
 	})

@@ -29,7 +29,11 @@ import (
 
 // Deps is what the web layer needs.
 type Deps struct {
-	Campaign      *campaign.Campaign
+	// Campaigns are every campaign; each page takes its own from the URL.
+	Campaigns *campaign.Service
+	// Organizer runs the site: the privacy notice and pages outside any
+	// campaign name it.
+	Organizer     campaign.Organizer
 	Letters       *letter.Service
 	Store         *store.Store
 	Targets       *target.Registry
@@ -55,7 +59,7 @@ type Server struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "home"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -97,7 +101,7 @@ func (s *Server) routes() {
 	e := s.Echo
 	csrf := s.csrf()
 	submit := chain(s.submitLimit(), middleware.BodyLimit(bodyLimit))
-	e.GET("/", s.campaignPage, csrf)
+	e.GET("/", s.homePage, csrf)
 	e.GET("/c/:slug", s.campaignPage, csrf)
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
 	e.GET("/c/:slug/confirm", s.confirmPage)
@@ -109,6 +113,7 @@ func (s *Server) routes() {
 	e.POST("/webhooks/sendgrid", s.sendgridWebhook)
 
 	api := e.Group("/api/v1")
+	api.GET("/campaigns", s.apiCampaigns)
 	api.GET("/campaigns/:slug", s.apiCampaign)
 	api.POST("/campaigns/:slug/letters", s.apiSign, slices.Concat(submit, []echo.MiddlewareFunc{requireJSON})...)
 }
@@ -141,13 +146,36 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 	})
 }
 
-// campaignFor resolves the slug in the path (none: the default campaign).
+// campaignFor resolves the slug in the path.
 func (s *Server) campaignFor(c echo.Context) (*campaign.Campaign, error) {
-	slug := c.Param("slug")
-	if slug != "" && slug != s.d.Campaign.Slug {
-		return nil, echo.NewHTTPError(http.StatusNotFound, "There is no campaign at this address.")
+	if camp, ok := s.d.Campaigns.Get(c.Param("slug")); ok {
+		return camp, nil
 	}
-	return s.d.Campaign, nil
+	return nil, echo.NewHTTPError(http.StatusNotFound, "There is no campaign at this address.")
+}
+
+// pageCampaign is the campaign a page outside /c/{slug} speaks for: the
+// one its ?c= names, else the site itself (the organizer, no campaign).
+func (s *Server) pageCampaign(c echo.Context) *campaign.Campaign {
+	slug := c.Param("slug")
+	if slug == "" {
+		slug = c.QueryParam("c")
+	}
+	if camp, ok := s.d.Campaigns.Get(slug); ok {
+		return camp
+	}
+	return s.site()
+}
+
+// site is the organizer's pages outside any campaign (the campaign list,
+// the privacy notice, errors), shown with the page layout.
+func (s *Server) site() *campaign.Campaign {
+	c := &campaign.Campaign{Title: s.d.Organizer.Name, Organizer: s.d.Organizer, Image: campaign.Image{Src: "/static/campaign.svg", Alt: ""}}
+	if listed := s.d.Campaigns.Listed(); len(listed) > 0 {
+		c.Image = listed[0].Image
+		c.Summary = listed[0].Summary
+	}
+	return c
 }
 
 func (s *Server) render(c echo.Context, status int, name string, p *page) error {
@@ -166,7 +194,8 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 	return &page{
 		Campaign:      camp,
 		Count:         count,
-		Targets:       s.d.Targets.Current().Active(),
+		Targets:       letter.TargetsOf(camp, s.d.Targets.Current()),
+		State:         camp.State(s.now()),
 		BaseURL:       s.d.BaseURL,
 		RetentionDays: s.d.RetentionDays,
 		ConfirmOn:     s.d.Confirm != nil,
@@ -211,7 +240,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if !m.Has(key + ".heading") {
 		key = "error.other"
 	}
-	p := &page{Campaign: s.d.Campaign, BaseURL: s.d.BaseURL, Status: status,
+	p := &page{Campaign: s.pageCampaign(c), BaseURL: s.d.BaseURL, Status: status,
 		Heading: m.T(key + ".heading"), Message: m.T(key + ".message")}
 	if rerr := s.render(c, status, "error", p); rerr != nil {
 		s.log.Error("render error page", "err", rerr)

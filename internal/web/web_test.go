@@ -16,15 +16,27 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
 
 type testApp struct {
-	srv   *Server
-	store *store.Store
-	http  *httptest.Server
+	srv    *Server
+	store  *store.Store
+	http   *httptest.Server
+	outbox *letter.Outbox // the sender's queue (tests claim from it)
+}
+
+// claim leases up to n due messages as the sender would, rendered.
+func (a *testApp) claim(t testing.TB, n int) []delivery.Message {
+	t.Helper()
+	msgs, err := a.outbox.Claim(context.Background(), n, func(string) int { return n })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
 }
 
 func newTestApp(t testing.TB, opts ...func(*Deps)) *testApp {
@@ -48,8 +60,15 @@ func newTestApp(t testing.TB, opts ...func(*Deps)) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	campaigns, err := campaign.NewService(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := campaigns.Seed(ctx, camp); err != nil {
+		t.Fatal(err)
+	}
 	d := Deps{
-		Campaign: camp, Store: st, Targets: reg, Templates: tmpl, Static: os.DirFS("../../static"),
+		Campaigns: campaigns, Organizer: camp.Organizer, Store: st, Targets: reg, Templates: tmpl, Static: os.DirFS("../../static"),
 		Letters: &letter.Service{Store: st, Targets: reg, Renderer: r},
 		BaseURL: "http://outcry.test",
 		// The rate limit is off unless a test turns it on (many tests post from one address).
@@ -64,7 +83,7 @@ func newTestApp(t testing.TB, opts ...func(*Deps)) *testApp {
 	}
 	hs := httptest.NewServer(srv.Echo)
 	t.Cleanup(hs.Close)
-	return &testApp{srv: srv, store: st, http: hs}
+	return &testApp{srv: srv, store: st, http: hs, outbox: letter.NewOutbox(st, reg, r)}
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

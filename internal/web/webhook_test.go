@@ -21,7 +21,7 @@ func queuedMessage(t *testing.T, a *testApp) string {
 	if status != 202 {
 		t.Fatalf("sign: %d", status)
 	}
-	msgs, err := a.store.Claim(context.Background(), 1, time.Minute, nil)
+	msgs, err := a.claim(t, 1), error(nil)
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("claim: %v", err)
 	}

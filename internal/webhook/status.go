@@ -1,5 +1,7 @@
 package webhook
 
+import "strings"
+
 // Send-log statuses an event can move a message to.
 const (
 	StatusDelivered  = "delivered"
@@ -59,15 +61,38 @@ func Rank(status string) int {
 }
 
 // HardProblem reports whether e shows a problem with the target's address
-// itself — a hard bounce (type "bounce" or none) or a spam report — so the
-// target needs an operator's attention. A "blocked" bounce is a refusal of
-// this message or sender (content, reputation), not of the address.
+// itself — a hard bounce (type "bounce" or none), a spam report, or a drop
+// because the address is suppressed — so the target needs an operator's
+// attention. A "blocked" bounce is a refusal of this message or sender
+// (content, reputation), not of the address; neither is a drop for the
+// message's content or the account's quota.
 func HardProblem(e Event) bool {
 	switch e.Event {
 	case "bounce":
 		return e.Type == "bounce" || e.Type == ""
 	case "spamreport":
 		return true
+	case "dropped":
+		return SuppressedAddress(e.Reason)
+	}
+	return false
+}
+
+// suppressedReasons are the reasons of a "dropped" event that say SendGrid
+// will drop every further message to the address: it is on one of the
+// account's suppression lists (bounces, spam reports, unsubscribes) or is not
+// a valid address.
+var suppressedReasons = []string{"Bounced Address", "Spam Reporting Address", "Unsubscribed Address", "Invalid"}
+
+// SuppressedAddress reports whether reason, a "dropped" event's reason, is
+// one of suppressedReasons (compared without regard to case or surrounding
+// space). "Invalid SMTPAPI header", "Spam Content" and the like are not.
+func SuppressedAddress(reason string) bool {
+	reason = strings.TrimSpace(reason)
+	for _, r := range suppressedReasons {
+		if strings.EqualFold(reason, r) {
+			return true
+		}
 	}
 	return false
 }

@@ -104,7 +104,7 @@ func TestVerifySendGridFixture(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse(SendGrid fixture) = %v", err)
 	}
-	if len(events) != 1 || StatusFor(events[0]) != StatusDropped || events[0].ProviderMessageID() != "LRzXl_NHStOGhQ4kofSm_A" {
+	if len(events) != 1 || StatusFor(events[0]) != StatusDropped || events[0].ProviderMessageIDs()[0] != "LRzXl_NHStOGhQ4kofSm_A" {
 		t.Errorf("events = %+v", events)
 	}
 	if err := Verify(sgFixtureKey, sgFixtureSignature, sgFixtureTimestamp, []byte(sgFixtureBody[:len(sgFixtureBody)-2]), now, time.Minute); !errors.Is(err, ErrBadSignature) {

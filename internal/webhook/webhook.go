@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -41,11 +40,29 @@ type Event struct {
 	Response string
 }
 
-// ProviderMessageID returns the X-Message-Id the message was sent with:
-// sg_message_id is that id followed by '.' and a filter suffix.
-func (e Event) ProviderMessageID() string {
-	id, _, _ := strings.Cut(e.SGMessageID, ".")
-	return id
+// MaxProviderIDs is how many candidates ProviderMessageIDs returns at most.
+const MaxProviderIDs = 8
+
+// ProviderMessageIDs returns the ids the message may have been sent with,
+// shortest first. sg_message_id is the X-Message-Id SendGrid answered with,
+// then '.' and a filter suffix ("LRzXl_NHStOGhQ4kofSm_A.filterdrecv-…"); in
+// SendGrid's older form the X-Message-Id itself holds dots (its documented
+// sample "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0" has the
+// smtp-id <14c5d75ce93.dfd.64b469@ismtpd-555>). So the stored id is a prefix of sg_message_id
+// that ends before a '.', or the whole of it: each of those is a candidate,
+// at most MaxProviderIDs of them.
+func (e Event) ProviderMessageIDs() []string {
+	id := e.SGMessageID
+	var out []string
+	for i := 0; i < len(id) && len(out) < MaxProviderIDs; i++ {
+		if id[i] == '.' && i > 0 {
+			out = append(out, id[:i])
+		}
+	}
+	if id != "" && len(out) < MaxProviderIDs {
+		out = append(out, id)
+	}
+	return out
 }
 
 // ReadBody reads at most MaxBodyBytes from r, failing with ErrTooLarge

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -140,49 +141,70 @@ func TestParseLimits(t *testing.T) {
 	})
 }
 
-func TestProviderMessageID(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0", "14c5d75ce93"},
-		{"LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1", "LRzXl_NHStOGhQ4kofSm_A"},
-		{"noDot", "noDot"},
-		{".leading", ""},
-		{"", ""},
+func TestProviderMessageIDs(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		// SendGrid's documented samples, older and newer form.
+		{"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0", []string{"14c5d75ce93", "14c5d75ce93.dfd", "14c5d75ce93.dfd.64b469",
+			"14c5d75ce93.dfd.64b469.filter0001", "14c5d75ce93.dfd.64b469.filter0001.16648", "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88",
+			"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0"}},
+		{"LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0", []string{"LRzXl_NHStOGhQ4kofSm_A",
+			"LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9", "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0"}},
+		{"noDot", []string{"noDot"}},
+		{".leading", []string{".leading"}},
+		{"a..b", []string{"a", "a.", "a..b"}},
+		{"", nil},
+		{"a.b.c.d.e.f.g.h.i.j", []string{"a", "a.b", "a.b.c", "a.b.c.d", "a.b.c.d.e", "a.b.c.d.e.f", "a.b.c.d.e.f.g", "a.b.c.d.e.f.g.h"}},
 	}
 	for _, tt := range tests {
-		if got := (Event{SGMessageID: tt.in}).ProviderMessageID(); got != tt.want {
-			t.Errorf("ProviderMessageID(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := (Event{SGMessageID: tt.in}).ProviderMessageIDs(); !slices.Equal(got, tt.want) {
+			t.Errorf("ProviderMessageIDs(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
 func TestStatusForAndHardProblem(t *testing.T) {
 	tests := []struct {
-		event, typ string
-		status     string
-		hard       bool
+		event, typ, reason string
+		status             string
+		hard               bool
 	}{
-		{"processed", "", "", false},
-		{"deferred", "", StatusDeferred, false},
-		{"delivered", "", StatusDelivered, false},
-		{"bounce", "bounce", StatusBounced, true},
-		{"bounce", "", StatusBounced, true},
-		{"bounce", "blocked", StatusBounced, false},
-		{"dropped", "", StatusDropped, false},
-		{"spamreport", "", StatusSpamReport, true},
-		{"open", "", "", false},
-		{"click", "", "", false},
-		{"unsubscribe", "", "", false},
-		{"group_unsubscribe", "", "", false},
-		{"", "", "", false},
-		{"Delivered", "", "", false},
+		{"processed", "", "", "", false},
+		{"deferred", "", "", StatusDeferred, false},
+		{"delivered", "", "", StatusDelivered, false},
+		{"bounce", "bounce", "", StatusBounced, true},
+		{"bounce", "", "", StatusBounced, true},
+		{"bounce", "blocked", "", StatusBounced, false},
+		{"dropped", "", "", StatusDropped, false},
+		{"spamreport", "", "", StatusSpamReport, true},
+		{"open", "", "", "", false},
+		{"click", "", "", "", false},
+		{"unsubscribe", "", "", "", false},
+		{"group_unsubscribe", "", "", "", false},
+		{"", "", "", "", false},
+		{"Delivered", "", "", "", false},
+		// A drop because the address is suppressed or invalid: every further
+		// message to it would be dropped too.
+		{"dropped", "", "Bounced Address", StatusDropped, true},
+		{"dropped", "", "Spam Reporting Address", StatusDropped, true},
+		{"dropped", "", "Unsubscribed Address", StatusDropped, true},
+		{"dropped", "", "Invalid", StatusDropped, true},
+		{"dropped", "", " unsubscribed address ", StatusDropped, true},
+		// A drop for this message or the account says nothing of the address.
+		{"dropped", "", "Invalid SMTPAPI header", StatusDropped, false},
+		{"dropped", "", "Spam Content (if spam checker app enabled)", StatusDropped, false},
+		{"dropped", "", "Recipient List over Package Quota", StatusDropped, false},
+		{"bounce", "blocked", "Bounced Address", StatusBounced, false},
 	}
 	for _, tt := range tests {
-		e := Event{Event: tt.event, Type: tt.typ}
+		e := Event{Event: tt.event, Type: tt.typ, Reason: tt.reason}
 		if got := StatusFor(e); got != tt.status {
 			t.Errorf("StatusFor(%s/%s) = %q, want %q", tt.event, tt.typ, got, tt.status)
 		}
 		if got := HardProblem(e); got != tt.hard {
-			t.Errorf("HardProblem(%s/%s) = %v, want %v", tt.event, tt.typ, got, tt.hard)
+			t.Errorf("HardProblem(%s/%s/%q) = %v, want %v", tt.event, tt.typ, tt.reason, got, tt.hard)
 		}
 	}
 }
@@ -262,7 +284,7 @@ func FuzzParse(f *testing.F) {
 			}
 			_ = StatusFor(e)
 			_ = HardProblem(e)
-			_ = e.ProviderMessageID()
+			_ = e.ProviderMessageIDs()
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -22,16 +22,16 @@ func TestStartupWarnsAboutPlaceholdersWhenLive(t *testing.T) {
 		for k, v := range vars {
 			all[k] = v
 		}
-		cfg, err := config.Load(env(all))
+		cfg, err := config.Load(func(k string) string { return all[k] })
 		if err != nil {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		a, err := build(context.Background(), cfg, slog.New(slog.NewTextHandler(&buf, nil)))
+		a, err := Build(context.Background(), cfg, slog.New(slog.NewTextHandler(&buf, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.store.Close()
+		a.Store.Close()
 		return buf.String()
 	}
 	logs := start(t, map[string]string{"SENDGRID_API_KEY": "SG.test"})

@@ -1,0 +1,421 @@
+// Package app assembles outcry: from a configuration it builds the store,
+// the campaigns, the targets, the sender, the public web server and the
+// console, and runs them. cmd/outcry and the tests use it alike.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/mail"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/outcry/outcry"
+	"github.com/outcry/outcry/internal/admin"
+	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/config"
+	"github.com/outcry/outcry/internal/confirm"
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/golive"
+	"github.com/outcry/outcry/internal/i18n"
+	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/target"
+	"github.com/outcry/outcry/internal/web"
+)
+
+// App is the running service, built from the configuration.
+type App struct {
+	Config    config.Config
+	Log       *slog.Logger
+	Store     *store.Store
+	Targets   *target.Registry
+	Campaigns *campaign.Service
+	Sender    *delivery.Sender
+	Confirm   *confirm.Service // nil unless OUTCRY_CONFIRM=on
+	Web       *web.Server
+	Console   *admin.Console
+}
+
+// Build opens everything the service needs. Close the store when done
+// (Run does not).
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	camp, err := loadCampaign(cfg.Campaign, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureTargetsFile(cfg.Targets, log); err != nil {
+		return nil, err
+	}
+	targets, err := target.NewRegistry(cfg.Targets)
+	if err != nil {
+		return nil, fmt.Errorf("targets file is invalid (fix it, or check it with 'outcry targets check'):\n%w", err)
+	}
+	templates := outcry.Templates(cfg.Templates)
+	renderer, err := letter.NewRenderer(templates)
+	if err != nil {
+		return nil, err
+	}
+	messages, err := i18n.Load(templates, cfg.Lang)
+	if err != nil {
+		return nil, fmt.Errorf("OUTCRY_LANG=%s: %w", cfg.Lang, err)
+	}
+	st, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	campaigns, err := buildCampaigns(ctx, st, targets, camp, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	recent, err := st.RecentSends(ctx, time.Now().Add(-time.Hour))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if cfg.WebhookPublicKey == "" && !cfg.DryRun() {
+		log.Warn("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid accepts unsigned events; turn on signed webhooks in SendGrid and set the key")
+	}
+	mailer := newMailer(cfg, log)
+	warnGoLive(cfg, targets, log)
+	metrics := admin.NewMetrics(st, camp.Slug)
+	sender := delivery.NewSender(letter.NewOutbox(st, targets, renderer), mailer, delivery.Options{
+		Workers:     cfg.SendWorkers,
+		Rate:        cfg.SendRate,
+		HourlyCap:   cfg.TargetHourlyCap,
+		MaxAttempts: cfg.MaxAttempts,
+		Logger:      log,
+		RecentSends: recent,
+		Observer:    metrics.ObserveSend,
+	})
+	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
+		Messages: messages, Logger: log, Observe: metrics.ObserveLetter}
+	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if conf != nil {
+		letters.Confirm = conf
+	}
+	srv, err := web.New(web.Deps{
+		Campaigns:        campaigns,
+		Organizer:        camp.Organizer,
+		Letters:          letters,
+		Store:            st,
+		Targets:          targets,
+		Templates:        templates,
+		Static:           outcry.Static(),
+		BaseURL:          cfg.BaseURL,
+		RetentionDays:    cfg.RetentionDays,
+		Logger:           log,
+		Messages:         messages,
+		Security:         security,
+		Confirm:          conf,
+		WebhookPublicKey: cfg.WebhookPublicKey,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	console, err := buildAdmin(ctx, cfg, log, srv, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Store: st, Targets: targets, Renderer: renderer,
+		Sender: sender, Metrics: metrics, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Sender: sender, Confirm: conf,
+		Web: srv, Console: console}, nil
+}
+
+// buildCampaigns loads the stored campaigns and seeds the campaign file's.
+func buildCampaigns(ctx context.Context, st *store.Store, targets *target.Registry, file *campaign.Campaign, log *slog.Logger) (*campaign.Service, error) {
+	campaigns, err := campaign.NewService(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	campaigns.Logger = log
+	campaigns.Organizer = file.Organizer
+	campaigns.KnownTarget = func(id string) bool {
+		_, ok := targets.Current().ByID(id)
+		return ok
+	}
+	if err := campaigns.Seed(ctx, file); err != nil {
+		return nil, err
+	}
+	// A default letter saved in the console before campaigns were stored
+	// becomes the campaign's own (edited in the console).
+	subject, body, ok, err := st.LetterDefaults(ctx, file.Slug)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if _, err := campaigns.Update(ctx, file.Slug, campaign.Input{Subject: &subject, Body: &body}); err != nil {
+			return nil, err
+		}
+		if err := st.ClearLetterDefaults(ctx, file.Slug); err != nil {
+			return nil, err
+		}
+	}
+	return campaigns, nil
+}
+
+// buildAdmin restores a campaign pause saved by the console and registers
+// the organizer console.
+func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *web.Server, d admin.Deps) (*admin.Console, error) {
+	paused, why, err := d.Store.CampaignPause(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if paused {
+		d.Sender.Pause(why)
+		log.Warn("sending is paused (set from the console); resume it there", "reason", why)
+	}
+	d.Password, d.PasswordHash, d.Token = cfg.AdminPassword, cfg.AdminPasswordHash, cfg.AdminToken
+	d.SessionSecret = []byte(cfg.SessionSecret)
+	d.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
+	d.SendRate, d.HourlyCap, d.Logger = cfg.SendRate, cfg.TargetHourlyCap, log
+	d.FromEmail, d.FromName, d.Sandbox = cfg.FromEmail, cfg.FromName, cfg.Sandbox && !cfg.DryRun()
+	d.GoLive = func() []string { return golive.Check(cfg, d.Targets.Current().All) }
+	d.CampaignPath = cfg.Campaign
+	if _, err := os.Stat(cfg.Campaign); err != nil {
+		d.CampaignPath = "the bundled campaign.yaml"
+	}
+	if cfg.AdminPassword == "" && cfg.AdminPasswordHash == "" {
+		log.Info("organizer console disabled: set OUTCRY_ADMIN_PASSWORD (or OUTCRY_ADMIN_PASSWORD_HASH) to enable /admin")
+	} else if cfg.SessionSecret == "" {
+		log.Info("no OUTCRY_SESSION_SECRET: console sessions end when outcry restarts")
+	}
+	return admin.Register(srv.Echo, d)
+}
+
+func newMailer(cfg config.Config, log *slog.Logger) delivery.Mailer {
+	if cfg.DryRun() {
+		log.Warn("no SENDGRID_API_KEY: dry-run mode, messages are recorded as sent but nothing leaves this machine")
+		return delivery.NewDryRun(log)
+	}
+	log.Info("live sending through SendGrid", "url", cfg.SendGridURL, "from", cfg.FromEmail, "sandbox", cfg.Sandbox,
+		"rate_per_second", cfg.SendRate, "target_hourly_cap", cfg.TargetHourlyCap)
+	return delivery.NewSendGrid(delivery.SendGridConfig{
+		APIKey:    cfg.SendGridAPIKey,
+		BaseURL:   cfg.SendGridURL,
+		FromEmail: cfg.FromEmail,
+		FromName:  cfg.FromName,
+		Sandbox:   cfg.Sandbox,
+		Timeout:   cfg.SendTimeout,
+	})
+}
+
+// Run serves on ln and sends until ctx ends, then shuts down gracefully.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	// A failing listener stops the sender too, before the store is closed.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				a.reloadTargets()
+			}
+		}
+	}()
+
+	if err := a.Targets.Watch(ctx, target.WatchOptions{Logger: a.Log}); err != nil {
+		a.Log.Warn("targets file watcher not started; SIGHUP still reloads", "err", err)
+	}
+
+	senderDone := make(chan error, 1)
+	go func() { senderDone <- a.Sender.Run(ctx) }()
+	go a.maintain(ctx)
+	if a.Confirm != nil {
+		go a.sendConfirmations(ctx)
+	}
+
+	hs := &http.Server{
+		Handler:           a.Web.Echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	a.Log.Info("outcry is serving", "addr", ln.Addr().String(), "url", a.Config.BaseURL, "mailer", a.Sender.Mailer().Name())
+
+	select {
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			cancel()
+			<-senderDone
+			return fmt.Errorf("serve: %w", err)
+		}
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: finishing requests and in-flight sends")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutCtx); err != nil {
+		a.Log.Error("http shutdown", "err", err)
+	}
+	<-senderDone
+	a.Log.Info("stopped")
+	return nil
+}
+
+func (a *App) reloadTargets() {
+	if err := a.Targets.Reload(); err != nil {
+		a.Log.Error("targets reload refused; the previous list stays in force", "err", err)
+		return
+	}
+	a.Log.Info("targets reloaded", "targets", len(a.Targets.Current().All), "active", len(a.Targets.Current().Active()))
+}
+
+// loadCampaign reads the campaign file, or the bundled example when the
+// file does not exist.
+func loadCampaign(path string, log *slog.Logger) (*campaign.Campaign, error) {
+	c, err := campaign.Load(path)
+	if err == nil {
+		return c, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("OUTCRY_CAMPAIGN: %w", err)
+	}
+	data, berr := outcry.Bundled("campaign.yaml")
+	if berr != nil {
+		return nil, berr
+	}
+	log.Info("no campaign file, serving the bundled example campaign", "missing", path)
+	return campaign.Parse("campaign.yaml (bundled)", data)
+}
+
+// ensureTargetsFile writes the bundled targets file where none exists, so
+// that a fresh machine runs the example and the organizer has a file to edit.
+func ensureTargetsFile(path string, log *slog.Logger) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	data, err := outcry.Bundled("targets.yaml")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("write bundled targets to OUTCRY_TARGETS=%s: %w", path, err)
+	}
+	log.Info("wrote the bundled targets file; edit it to choose who receives the letters", "path", path)
+	return nil
+}
+
+// buildSafety wires the abuse controls and, with OUTCRY_CONFIRM=on, the
+// confirmation service.
+func buildSafety(ctx context.Context, cfg config.Config, org campaign.Organizer, campaigns *campaign.Service, st *store.Store,
+	mailer delivery.Mailer, sender *delivery.Sender, log *slog.Logger) (web.Security, *confirm.Service, error) {
+	secret := []byte(cfg.FormSecret)
+	if len(secret) == 0 {
+		// Kept in the database, so forms and links survive a restart.
+		var err error
+		if secret, err = st.Secret(ctx, "form"); err != nil {
+			return web.Security{}, nil, err
+		}
+	}
+	sec := web.Security{
+		SubmitRate:     cfg.SubmitRate,
+		TrustedProxies: cfg.TrustedProxies,
+		CORSOrigins:    cfg.CORSOrigins,
+		FormSecret:     secret,
+		FormMinTime:    cfg.FormMinTime,
+	}
+	if !cfg.Confirm {
+		return sec, nil, nil
+	}
+	replyTo := cfg.FromEmail
+	if a, err := mail.ParseAddress(org.Contact); err == nil && a.Address == org.Contact {
+		replyTo = a.Address
+	}
+	conf := &confirm.Service{
+		Store:   st,
+		Mailer:  mailer,
+		Secret:  append([]byte("confirm:"), secret...),
+		TTL:     cfg.ConfirmTTL,
+		BaseURL: cfg.BaseURL,
+		Title: func(slug string) string {
+			if c, ok := campaigns.Get(slug); ok {
+				return c.Title
+			}
+			return slug
+		},
+		FromName: org.Name,
+		ReplyTo:  replyTo,
+		Limiter:  rate.NewLimiter(1, 10), // confirmation emails: 1 a second, apart from the targets' queue
+		Queued:   sender.Notify,
+		Logger:   log,
+	}
+	return sec, conf, nil
+}
+
+// sendConfirmations sends, every few seconds, the confirmation emails that
+// a request left to it (over the rate) or whose send failed.
+func (a *App) sendConfirmations(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.Confirm.SendPending(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("confirmation emails: will try again", "err", err)
+		}
+	}
+}
+
+// maintain purges expired unconfirmed letters and, after the retention
+// period, the text of finished messages: at start, then every 10 minutes.
+func (a *App) maintain(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		a.Purge(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Purge removes what the retention settings say must go: expired
+// unconfirmed letters, and letter text past OUTCRY_RETENTION_DAYS.
+func (a *App) Purge(ctx context.Context) {
+	now := time.Now()
+	if n, err := a.Store.PurgeUnconfirmed(ctx, now.Add(-a.Config.ConfirmTTL)); err != nil {
+		a.Log.Error("purge unconfirmed letters", "err", err)
+	} else if n > 0 {
+		a.Log.Info("purged unconfirmed letters past OUTCRY_CONFIRM_TTL", "supporters", n)
+	}
+	if a.Config.RetentionDays > 0 {
+		cutoff := now.Add(-time.Duration(a.Config.RetentionDays) * 24 * time.Hour)
+		if n, err := a.Store.PurgeLetterText(ctx, cutoff); err != nil {
+			a.Log.Error("purge letter text", "err", err)
+		} else if n > 0 {
+			a.Log.Info("purged letter text past OUTCRY_RETENTION_DAYS", "messages", n)
+		}
+	}
+}

@@ -1,0 +1,384 @@
+package campaign
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/outcry/outcry/internal/store"
+)
+
+// Store is what the campaign service needs of the database.
+type Store interface {
+	Campaigns(ctx context.Context) ([]store.CampaignRow, error)
+	CreateCampaign(ctx context.Context, c store.CampaignRow) error
+	UpdateCampaign(ctx context.Context, c store.CampaignRow) error
+}
+
+// Errors the service returns.
+var (
+	ErrExists   = errors.New("campaign: a campaign with this slug exists")
+	ErrNotFound = errors.New("campaign: no such campaign")
+)
+
+// FieldErrors maps an input field to what is wrong with it.
+type FieldErrors map[string]string
+
+func (fe FieldErrors) Error() string {
+	parts := make([]string, 0, len(fe))
+	for k, v := range fe {
+		parts = append(parts, k+": "+v)
+	}
+	slices.Sort(parts)
+	return "invalid campaign: " + strings.Join(parts, "; ")
+}
+
+// Service holds every campaign, read from the database and kept in memory:
+// pages and the sign path read it without a query. Every change goes
+// through it and is in force at once; Refresh reads changes made by
+// another instance.
+type Service struct {
+	store Store
+	// KnownTarget reports whether a target id exists (targets.yaml).
+	KnownTarget func(id string) bool
+	// Organizer is used for campaigns created without one.
+	Organizer Organizer
+	Now       func() time.Time
+	Logger    *slog.Logger
+
+	mu  sync.Mutex // one change at a time
+	all atomic.Pointer[[]*Campaign]
+}
+
+// NewService loads the campaigns from st.
+func NewService(ctx context.Context, st Store) (*Service, error) {
+	s := &Service{store: st, Now: time.Now, Logger: slog.Default(), KnownTarget: func(string) bool { return true }}
+	if err := s.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Refresh reads every campaign from the database again.
+func (s *Service) Refresh(ctx context.Context) error {
+	rows, err := s.store.Campaigns(ctx)
+	if err != nil {
+		return fmt.Errorf("campaign: load: %w", err)
+	}
+	all := make([]*Campaign, 0, len(rows))
+	for _, r := range rows {
+		c, err := fromRow(r)
+		if err != nil {
+			s.Logger.Error("campaign: a stored campaign cannot be read; it is left out", "slug", r.Slug, "err", err)
+			continue
+		}
+		all = append(all, c)
+	}
+	s.all.Store(&all)
+	return nil
+}
+
+// All returns every campaign, oldest first. The values are shared: do not
+// change them.
+func (s *Service) All() []*Campaign {
+	if p := s.all.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Get returns the campaign with slug.
+func (s *Service) Get(slug string) (*Campaign, bool) {
+	for _, c := range s.All() {
+		if c.Slug == slug {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// Listed returns the campaigns a visitor may find: open and paused ones
+// (taking letters now).
+func (s *Service) Listed() []*Campaign {
+	now := s.Now()
+	var out []*Campaign
+	for _, c := range s.All() {
+		if c.TakesLetters(now) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Seed makes the campaign read from the campaign file one of the stored
+// campaigns: created when new; its content replaced by the file's while its
+// source is the file; left alone once the organizer has edited it in the
+// console (the console shows that, and can go back to the file's).
+func (s *Service) Seed(ctx context.Context, file *Campaign) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.Get(file.Slug)
+	switch {
+	case !ok:
+		c := *file
+		c.Status, c.Source = Open, FromFile
+		if err := s.store.CreateCampaign(ctx, toRow(&c)); err != nil && !errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+		}
+	case cur.Source == FromFile:
+		c := *file
+		c.Status = cur.Status
+		c.Source = FromFile
+		if err := s.store.UpdateCampaign(ctx, toRow(&c)); err != nil {
+			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+		}
+	default:
+		s.Logger.Info("campaign file not applied: the campaign was edited in the console, where it can go back to the file's text", "slug", file.Slug)
+	}
+	return s.Refresh(ctx)
+}
+
+// RevertToFile puts the file's content back in force for a campaign edited
+// in the console; its status stays.
+func (s *Service) RevertToFile(ctx context.Context, file *Campaign) error {
+	s.mu.Lock()
+	cur, ok := s.Get(file.Slug)
+	if !ok {
+		s.mu.Unlock()
+		return ErrNotFound
+	}
+	c := *file
+	c.Status, c.Source = cur.Status, FromFile
+	err := s.store.UpdateCampaign(ctx, toRow(&c))
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("campaign: revert %s: %w", file.Slug, err)
+	}
+	return s.Refresh(ctx)
+}
+
+// Input is a new campaign or a change to one: nil fields are left as they
+// are (a change) or take their defaults (a new campaign).
+type Input struct {
+	Slug         *string    `json:"slug"`
+	Title        *string    `json:"title"`
+	Summary      *string    `json:"summary"`
+	Story        *string    `json:"story"`
+	CallToAction *string    `json:"call_to_action"`
+	Subject      *string    `json:"subject"`
+	Body         *string    `json:"body"`
+	Targets      *[]string  `json:"targets"`
+	Goal         *int       `json:"goal"`
+	Status       *Status    `json:"status"`
+	ImageSrc     *string    `json:"image_src"`
+	ImageAlt     *string    `json:"image_alt"`
+	StartsAt     *time.Time `json:"starts_at"`
+	EndsAt       *time.Time `json:"ends_at"`
+}
+
+// Create validates and stores a new campaign, in force at once.
+func (s *Service) Create(ctx context.Context, in Input) (*Campaign, error) {
+	c := &Campaign{Status: Open, Source: FromConsole, Organizer: s.Organizer}
+	fe := s.apply(c, in, true)
+	if len(fe) > 0 {
+		return nil, fe
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.Get(c.Slug); ok {
+		return nil, ErrExists
+	}
+	if err := s.store.CreateCampaign(ctx, toRow(c)); errors.Is(err, store.ErrExists) {
+		return nil, ErrExists
+	} else if err != nil {
+		return nil, fmt.Errorf("campaign: create: %w", err)
+	}
+	if err := s.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	c, _ = s.Get(c.Slug)
+	return c, nil
+}
+
+// Update changes a campaign, in force at once. A change of content makes
+// the console its source; a change of status alone keeps the source.
+func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.Get(slug)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	c := *cur
+	c.Targets = slices.Clone(cur.Targets)
+	if in.Slug != nil && *in.Slug != slug {
+		return nil, FieldErrors{"slug": "cannot be changed: letters and links use it"}
+	}
+	in.Slug = nil
+	if fe := s.apply(&c, in, false); len(fe) > 0 {
+		return nil, fe
+	}
+	if in.contentChanged() {
+		c.Source = FromConsole
+	}
+	if err := s.store.UpdateCampaign(ctx, toRow(&c)); err != nil {
+		return nil, fmt.Errorf("campaign: update %s: %w", slug, err)
+	}
+	if err := s.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	out, _ := s.Get(slug)
+	return out, nil
+}
+
+func (in Input) contentChanged() bool {
+	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil ||
+		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
+		in.StartsAt != nil || in.EndsAt != nil
+}
+
+// Limits on what an organizer may enter, in characters.
+const (
+	maxTitle   = 200
+	maxSummary = 1000
+	maxStory   = 20000
+	maxSubject = 200
+	maxBody    = 5000
+)
+
+// apply sets the given fields of c and checks the result.
+func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
+	fe := FieldErrors{}
+	text := func(field string, src *string, dst *string, max int, required bool) {
+		if src != nil {
+			*dst = strings.TrimSpace(*src)
+		}
+		switch {
+		case required && *dst == "":
+			fe[field] = "is required"
+		case len([]rune(*dst)) > max:
+			fe[field] = fmt.Sprintf("must be at most %d characters", max)
+		}
+	}
+	if create {
+		if in.Slug == nil || !ValidSlug(*in.Slug) {
+			fe["slug"] = "must be lower-case letters, digits and single hyphens, at most 64 characters"
+		} else {
+			c.Slug = *in.Slug
+		}
+	}
+	text("title", in.Title, &c.Title, maxTitle, true)
+	text("summary", in.Summary, &c.Summary, maxSummary, false)
+	text("story", in.Story, &c.Story, maxStory, true)
+	text("call_to_action", in.CallToAction, &c.CallToAction, maxSummary, false)
+	text("subject", in.Subject, &c.Letter.Subject, maxSubject, true)
+	text("body", in.Body, &c.Letter.Body, maxBody, true)
+	if strings.ContainsAny(c.Letter.Subject, "\r\n") || strings.ContainsAny(c.Title, "\r\n") {
+		fe["subject"] = "must be one line"
+	}
+	text("image_src", in.ImageSrc, &c.Image.Src, 500, false)
+	text("image_alt", in.ImageAlt, &c.Image.Alt, 500, false)
+	if c.Image.Src == "" {
+		c.Image = Image{Src: "/static/campaign.svg", Alt: "Campaign image"}
+	} else if c.Image.Alt == "" {
+		fe["image_alt"] = "is required with an image (describe it for people who cannot see it)"
+	}
+	if in.Goal != nil {
+		c.Goal = *in.Goal
+	}
+	if c.Goal < 0 || c.Goal > 100_000_000 {
+		fe["goal"] = "must be between 0 and 100,000,000"
+	}
+	if in.Targets != nil {
+		c.Targets = nil
+		for _, id := range *in.Targets {
+			if !s.KnownTarget(id) {
+				fe["targets"] = fmt.Sprintf("unknown target id %q (see targets.yaml)", id)
+				break
+			}
+			if !slices.Contains(c.Targets, id) {
+				c.Targets = append(c.Targets, id)
+			}
+		}
+	}
+	if in.Status != nil {
+		if !in.Status.Valid() {
+			fe["status"] = `must be "open", "paused" or "closed"`
+		} else {
+			c.Status = *in.Status
+		}
+	}
+	if in.StartsAt != nil {
+		c.StartsAt = in.StartsAt
+	}
+	if in.EndsAt != nil {
+		c.EndsAt = in.EndsAt
+	}
+	if c.StartsAt != nil && c.EndsAt != nil && !c.EndsAt.After(*c.StartsAt) {
+		fe["ends_at"] = "must be after starts_at"
+	}
+	c.Summary = strings.TrimSpace(c.Summary)
+	c.finish()
+	return fe
+}
+
+// doc is the stored content of a campaign (store.CampaignRow.Doc).
+type doc struct {
+	Title        string    `json:"title"`
+	Summary      string    `json:"summary"`
+	Image        Image     `json:"image"`
+	Story        string    `json:"story"`
+	CallToAction string    `json:"call_to_action"`
+	Goal         int       `json:"goal"`
+	Subject      string    `json:"subject"`
+	Body         string    `json:"body"`
+	Organizer    Organizer `json:"organizer"`
+	Targets      []string  `json:"targets"`
+}
+
+func toRow(c *Campaign) store.CampaignRow {
+	b, _ := json.Marshal(doc{Title: c.Title, Summary: c.Summary, Image: c.Image, Story: c.Story, CallToAction: c.CallToAction,
+		Goal: c.Goal, Subject: c.Letter.Subject, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets})
+	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
+		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
+}
+
+func fromRow(r store.CampaignRow) (*Campaign, error) {
+	var d doc
+	if err := json.Unmarshal([]byte(r.Doc), &d); err != nil {
+		return nil, err
+	}
+	c := &Campaign{Slug: r.Slug, Title: d.Title, Summary: d.Summary, Image: d.Image, Story: d.Story, CallToAction: d.CallToAction,
+		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
+		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt}
+	c.finish()
+	return c, nil
+}
+
+// NewStatic serves a fixed set of campaigns, without a database (tests and
+// tools); changes through it fail.
+func NewStatic(cs ...*Campaign) *Service {
+	s := &Service{store: staticStore{}, Now: time.Now, Logger: slog.Default(), KnownTarget: func(string) bool { return true }}
+	all := append([]*Campaign(nil), cs...)
+	s.all.Store(&all)
+	return s
+}
+
+type staticStore struct{}
+
+func (staticStore) Campaigns(context.Context) ([]store.CampaignRow, error) {
+	return nil, errors.New("campaign: static campaigns cannot be reloaded")
+}
+func (staticStore) CreateCampaign(context.Context, store.CampaignRow) error {
+	return errors.New("campaign: static campaigns cannot change")
+}
+func (staticStore) UpdateCampaign(context.Context, store.CampaignRow) error {
+	return errors.New("campaign: static campaigns cannot change")
+}

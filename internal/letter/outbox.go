@@ -1,0 +1,118 @@
+package letter
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/target"
+)
+
+// OutboxStore is what the outbox needs of the database.
+type OutboxStore interface {
+	Claim(ctx context.Context, owner string, limit int, targets []store.ClaimTarget) ([]store.Claimed, error)
+	Finish(ctx context.Context, outcomes []delivery.Outcome) error
+	RenewLease(ctx context.Context, owner string, ttl time.Duration) (int64, error)
+	ReleaseLease(ctx context.Context, owner string) error
+}
+
+// Outbox is the sender's queue: it claims due messages per target from the
+// send log, under a lease that names this process, and renders each copy
+// (greeting and signature) from the supporter's letter and the target as it
+// is now. It implements delivery.Queue.
+type Outbox struct {
+	store    OutboxStore
+	targets  *target.Registry
+	renderer *Renderer
+	owner    string
+	next     atomic.Uint64 // the target the next claim starts with (fairness)
+}
+
+// NewOutbox returns the outbox of one sender process.
+func NewOutbox(st OutboxStore, targets *target.Registry, r *Renderer) *Outbox {
+	return &Outbox{store: st, targets: targets, renderer: r, owner: rand.Text()}
+}
+
+// Owner is the name this process's claims are leased under.
+func (o *Outbox) Owner() string { return o.owner }
+
+// Claim leases up to limit due messages, at most room(id) for each target,
+// and renders them. Messages to a target no longer in targets.yaml stay
+// queued (there is nobody to address them to); targets whose room is zero
+// are not looked at, so a claim costs nothing when every target is capped.
+func (o *Outbox) Claim(ctx context.Context, limit int, room func(targetID string) int) ([]delivery.Message, error) {
+	all := o.targets.Current().All
+	if len(all) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	// Each claim starts with the next target, so that no target waits
+	// behind another's backlog.
+	start := int(o.next.Add(1) % uint64(len(all)))
+	var want []store.ClaimTarget
+	for i := range all {
+		t := all[(start+i)%len(all)]
+		if n := room(t.ID); n > 0 {
+			want = append(want, store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation, Limit: n})
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	claimed, err := o.store.Claim(ctx, o.owner, limit, want)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]delivery.Message, 0, len(claimed))
+	var failed []delivery.Outcome
+	for _, c := range claimed {
+		m := c.Message
+		body, err := o.renderer.Copy(c.Copy)
+		if err != nil { // a broken template: give the message back, retried later
+			failed = append(failed, delivery.Outcome{ID: m.ID, Status: store.StatusQueued, Error: err.Error(),
+				Next: time.Now().Add(time.Minute)})
+			continue
+		}
+		m.Body = body
+		out = append(out, m)
+	}
+	if len(failed) > 0 {
+		if err := o.store.Finish(ctx, failed); err != nil {
+			return out, fmt.Errorf("letter: outbox: give back unrendered: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// Finish records what became of claimed messages.
+func (o *Outbox) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
+	return o.store.Finish(ctx, outcomes)
+}
+
+// Renew keeps this process's lease alive for ttl and returns to the queue
+// the messages held by senders that died.
+func (o *Outbox) Renew(ctx context.Context, ttl time.Duration) (int64, error) {
+	return o.store.RenewLease(ctx, o.owner, ttl)
+}
+
+// Release ends this process's lease at shutdown.
+func (o *Outbox) Release(ctx context.Context) error {
+	return o.store.ReleaseLease(ctx, o.owner)
+}
+
+// Copy renders the text of one message from what it is made of: the kept
+// copy of a message queued before letters were stored once, else the
+// letter template over the supporter's letter and the recorded target.
+func (r *Renderer) Copy(c store.Copy) (string, error) {
+	if c.Rendered != "" {
+		return c.Rendered, nil
+	}
+	return r.Render(Data{
+		Target:    Recipient{Name: c.TargetName, Title: c.Title, Salutation: c.Salutation},
+		Supporter: Supporter{FirstName: c.FirstName, LastName: c.LastName, Postcode: c.Postcode},
+		Body:      c.Body,
+	})
+}

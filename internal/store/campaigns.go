@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// CampaignRow is a campaign as stored: its content is a document owned by
+// internal/campaign.
+type CampaignRow struct {
+	Slug      string
+	Doc       string
+	Status    string
+	Source    string // "file" or "console"
+	StartsAt  *time.Time
+	EndsAt    *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ErrExists is returned when a row with the same key already exists.
+var ErrExists = errors.New("store: already exists")
+
+// Campaigns returns every campaign, oldest first.
+func (s *Store) Campaigns(ctx context.Context) ([]CampaignRow, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT slug, doc, status, source, starts_at, ends_at, created_at, updated_at
+		FROM campaigns ORDER BY created_at, slug`)
+	if err != nil {
+		return nil, fmt.Errorf("store: campaigns: %w", err)
+	}
+	defer rows.Close()
+	var out []CampaignRow
+	for rows.Next() {
+		var c CampaignRow
+		var starts, ends sql.NullInt64
+		var created, updated int64
+		if err := rows.Scan(&c.Slug, &c.Doc, &c.Status, &c.Source, &starts, &ends, &created, &updated); err != nil {
+			return nil, fmt.Errorf("store: campaigns: %w", err)
+		}
+		c.StartsAt, c.EndsAt = msToTime(starts), msToTime(ends)
+		c.CreatedAt, c.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CreateCampaign stores a new campaign; ErrExists when the slug is taken.
+func (s *Store) CreateCampaign(ctx context.Context, c CampaignRow) error {
+	now := s.nowMs()
+	_, err := s.w.ExecContext(ctx, `INSERT INTO campaigns (slug, doc, status, source, starts_at, ends_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Slug, c.Doc, c.Status, c.Source, timeToMs(c.StartsAt), timeToMs(c.EndsAt), now, now)
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		return ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("store: create campaign %s: %w", c.Slug, err)
+	}
+	return nil
+}
+
+// UpdateCampaign replaces a campaign's content, status, source and times;
+// ErrNotFound when there is none with that slug.
+func (s *Store) UpdateCampaign(ctx context.Context, c CampaignRow) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE campaigns SET doc = ?, status = ?, source = ?, starts_at = ?, ends_at = ?, updated_at = ?
+		WHERE slug = ?`, c.Doc, c.Status, c.Source, timeToMs(c.StartsAt), timeToMs(c.EndsAt), s.nowMs(), c.Slug)
+	if err != nil {
+		return fmt.Errorf("store: update campaign %s: %w", c.Slug, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func timeToMs(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMilli()
+}
