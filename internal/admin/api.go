@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -120,10 +121,8 @@ func startCSV(ctx echo.Context, filename string, header []string) *csvWriter {
 }
 
 func (cw *csvWriter) row(fields ...string) error {
-	for i, f := range fields { // neutralize spreadsheet formulas
-		if f != "" && (f[0] == '=' || f[0] == '+' || f[0] == '-' || f[0] == '@' || f[0] == '\t' || f[0] == '\r') {
-			fields[i] = "'" + f
-		}
+	for i, f := range fields {
+		fields[i] = csvCell(f)
 	}
 	if err := cw.w.Write(fields); err != nil {
 		return err
@@ -134,6 +133,22 @@ func (cw *csvWriter) row(fields ...string) error {
 		cw.ctx.Response().Flush()
 	}
 	return cw.w.Error()
+}
+
+// csvCell neutralizes spreadsheet formulas: a cell, and every ';'-separated
+// part of it (a spreadsheet opened with ';' as the separator splits there),
+// that starts with = + - @ tab or CR gets a leading apostrophe.
+func csvCell(f string) string {
+	if !strings.ContainsAny(f, "=+-@\t\r") {
+		return f
+	}
+	parts := strings.Split(f, ";")
+	for i, p := range parts {
+		if p != "" && strings.IndexByte("=+-@\t\r", p[0]) >= 0 {
+			parts[i] = "'" + p
+		}
+	}
+	return strings.Join(parts, ";")
 }
 
 func (cw *csvWriter) end() error {

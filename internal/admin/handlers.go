@@ -101,11 +101,9 @@ func (c *Console) requireEnabled(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (c *Console) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ctx echo.Context) error {
-		ck, err := ctx.Cookie(sessionCookie)
-		var sid string
-		ok := false
-		if err == nil {
-			sid, ok = c.auth.session(ck.Value)
+		sid, ok, err := c.session(ctx)
+		if err != nil {
+			return err
 		}
 		if ctx.Request().Method == http.MethodGet || ctx.Request().Method == http.MethodHead {
 			if !ok {
@@ -114,12 +112,44 @@ func (c *Console) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			ctx.Set("sid", sid)
 			return next(ctx)
 		}
-		if !ok || !c.auth.checkCSRF(sid, ctx.FormValue("csrf")) {
+		if !ok || !c.auth.checkCSRF(sid, csrfToken(ctx)) {
 			return c.forbidden(ctx)
 		}
 		ctx.Set("sid", sid)
 		return next(ctx)
 	}
+}
+
+// csrfHeader carries the console's CSRF token for scripted posts.
+const csrfHeader = "X-CSRF-Token"
+
+// csrfToken is the CSRF token of a console post: from the form body or the
+// X-CSRF-Token header, never from the query string (which lands in logs,
+// history and Referer headers).
+func csrfToken(ctx echo.Context) string {
+	if v := ctx.Request().PostFormValue("csrf"); v != "" {
+		return v
+	}
+	return ctx.Request().Header.Get(csrfHeader)
+}
+
+// session returns the id of the request's console session: a cookie that
+// verifies, has not expired, and whose session is still recorded (logout
+// removes it, so a copy of the cookie taken before is worthless).
+func (c *Console) session(ctx echo.Context) (string, bool, error) {
+	ck, err := ctx.Cookie(sessionCookie)
+	if err != nil {
+		return "", false, nil
+	}
+	sid, ok := c.auth.session(ck.Value)
+	if !ok {
+		return "", false, nil
+	}
+	live, err := c.d.Store.AdminSessionActive(ctx.Request().Context(), sid)
+	if err != nil {
+		return "", false, err
+	}
+	return sid, live, nil
 }
 
 func (c *Console) forbidden(ctx echo.Context) error {
@@ -152,10 +182,10 @@ func (c *Console) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (c *Console) loginPage(ctx echo.Context) error {
-	if ck, err := ctx.Cookie(sessionCookie); err == nil {
-		if _, ok := c.auth.session(ck.Value); ok {
-			return ctx.Redirect(http.StatusSeeOther, "/admin")
-		}
+	if _, ok, err := c.session(ctx); err != nil {
+		return err
+	} else if ok {
+		return ctx.Redirect(http.StatusSeeOther, "/admin")
 	}
 	return c.renderLogin(ctx, http.StatusOK, "")
 }
@@ -179,14 +209,17 @@ func (c *Console) login(ctx echo.Context) error {
 	if err == nil {
 		nonce, ok = c.auth.verify("login", ck.Value)
 	}
-	if !ok || !c.auth.checkCSRF("login:"+nonce, ctx.FormValue("csrf")) {
+	if !ok || !c.auth.checkCSRF("login:"+nonce, csrfToken(ctx)) {
 		return c.forbidden(ctx)
 	}
 	if !c.auth.checkPassword(ctx.FormValue("password")) {
 		c.log.Warn("admin: failed login", "ip", clientIP(ctx))
 		return c.renderLogin(ctx, http.StatusUnauthorized, "That password is not right.")
 	}
-	value, _ := c.auth.newSession()
+	value, sid, expires := c.auth.newSession()
+	if err := c.d.Store.CreateAdminSession(ctx.Request().Context(), sid, expires); err != nil {
+		return err
+	}
 	ctx.SetCookie(c.auth.cookie(sessionCookie, value, int(sessionTTL.Seconds())))
 	ctx.SetCookie(c.auth.cookie(loginCookie, "", -1))
 	c.log.Info("admin: organizer logged in", "ip", clientIP(ctx))
@@ -194,6 +227,11 @@ func (c *Console) login(ctx echo.Context) error {
 }
 
 func (c *Console) logout(ctx echo.Context) error {
+	if sid, ok := ctx.Get("sid").(string); ok {
+		if err := c.d.Store.EndAdminSession(ctx.Request().Context(), sid); err != nil {
+			return err
+		}
+	}
 	ctx.SetCookie(c.auth.cookie(sessionCookie, "", -1))
 	return c.redirect(ctx, "/admin/login", "loggedout")
 }

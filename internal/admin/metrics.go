@@ -76,9 +76,11 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 var (
-	messagesDesc = prometheus.NewDesc("outcry_messages", "Messages in the send log by status.", []string{"status"}, nil)
-	queueDesc    = prometheus.NewDesc("outcry_queue_depth", "Messages waiting to be sent (queued or being sent).", nil, nil)
-	supDesc      = prometheus.NewDesc("outcry_supporters", "Supporters who have written.", nil, nil)
+	messagesDesc  = prometheus.NewDesc("outcry_messages", "Messages in the send log by status.", []string{"status"}, nil)
+	queueDesc     = prometheus.NewDesc("outcry_queue_depth", "Messages waiting to be sent (queued or being sent).", nil, nil)
+	supDesc       = prometheus.NewDesc("outcry_supporters", "Supporters who have written.", nil, nil)
+	writeFailDesc = prometheus.NewDesc("outcry_store_write_failures_total",
+		"Database writes that failed for a storage reason (locked, disk full, I/O error, read-only) since start.", nil, nil)
 )
 
 // dbCollector reads counts from the database at scrape time.
@@ -91,9 +93,11 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- messagesDesc
 	ch <- queueDesc
 	ch <- supDesc
+	ch <- writeFailDesc
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(writeFailDesc, prometheus.CounterValue, float64(c.st.WriteFailures()))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	counts, err := c.st.StatusCounts(ctx, c.campaign)

@@ -34,8 +34,8 @@ type letterJob struct {
 }
 
 type letterResult struct {
-	created bool
-	err     error
+	id  int64 // the new supporter; 0 for a repeat
+	err error
 }
 
 type letterWriter struct {
@@ -46,9 +46,9 @@ type letterWriter struct {
 
 // writeLetter queues a letter for the next group transaction and returns
 // its own result.
-func (s *Store) writeLetter(ctx context.Context, sup NewSupporter, targets []string) (bool, error) {
+func (s *Store) writeLetter(ctx context.Context, sup NewSupporter, targets []string) (int64, error) {
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return 0, err
 	}
 	j := &letterJob{sup: sup, targets: targets, done: make(chan letterResult, 1)}
 	lw := &s.letters
@@ -61,7 +61,7 @@ func (s *Store) writeLetter(ctx context.Context, sup NewSupporter, targets []str
 		s.leadGroups(ctx)
 	}
 	r := <-j.done
-	return r.created, r.err
+	return r.id, r.err
 }
 
 // leadGroups writes queued letters in batches until the queue is empty.
@@ -98,12 +98,12 @@ func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 		counts := map[string]int{}
 		msgCounts := map[countKey]int{}
 		for i, j := range batch {
-			created, err, fatal := ins.letter(ctx, tx, j.sup, j.targets, now)
+			id, err, fatal := ins.letter(ctx, tx, j.sup, j.targets, now)
 			if fatal != nil {
 				return fatal // the transaction itself is broken: fail the batch
 			}
-			results[i] = letterResult{created: created, err: err}
-			if created {
+			results[i] = letterResult{id: id, err: err}
+			if id != 0 {
 				counts[j.sup.Campaign]++
 				for _, t := range j.targets {
 					msgCounts[countKey{j.sup.Campaign, t, messageStatusFor(j.sup)}]++
@@ -151,10 +151,10 @@ func messageStatusFor(sup NewSupporter) string {
 
 func newLetterStmts(ctx context.Context, tx *sql.Tx) (*letterStmts, error) {
 	sup, err := tx.PrepareContext(ctx, `INSERT INTO supporters
-		(campaign, email, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at,
+		(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at,
 		 subject, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (campaign, email) DO NOTHING
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (campaign, email_key) DO NOTHING
 		RETURNING id`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare supporter insert: %w", err)
@@ -180,35 +180,39 @@ func (st *letterStmts) close() {
 // err is this letter's failure, rolled back to its savepoint; fatal is a
 // failure of the savepoint itself, after which the transaction is not safe
 // to continue.
-func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter, targets []string, now int64) (created bool, err, fatal error) {
+func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter, targets []string, now int64) (id int64, err, fatal error) {
+	if sup.EmailKey == "" {
+		sup.EmailKey = sup.Email
+	}
 	msgStatus := messageStatusFor(sup)
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT letter`); err != nil {
-		return false, nil, fmt.Errorf("savepoint: %w", err)
+		return 0, nil, fmt.Errorf("savepoint: %w", err)
 	}
-	created, err = func() (bool, error) {
+	id, err = func() (int64, error) {
 		var id int64
-		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.FirstName, sup.LastName, sup.Postcode,
+		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.EmailKey, sup.FirstName, sup.LastName, sup.Postcode,
 			sup.ConsentUpdates, sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now, sup.Subject, sup.Body).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil // already written: a repeat creates nothing
+			return 0, nil // already written: a repeat creates nothing
 		}
 		if err != nil {
-			return false, fmt.Errorf("insert supporter: %w", err)
+			return 0, fmt.Errorf("insert supporter: %w", err)
 		}
 		for _, t := range targets {
 			if _, err := st.message.ExecContext(ctx, id, sup.Campaign, t, msgStatus, now, now, now); err != nil {
-				return false, fmt.Errorf("insert message for %s: %w", t, err)
+				return 0, fmt.Errorf("insert message for %s: %w", t, err)
 			}
 		}
-		return true, nil
+		return id, nil
 	}()
 	if err != nil {
+		id = 0
 		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO letter`); rerr != nil {
-			return false, nil, errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
+			return 0, nil, errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
 		}
 	}
 	if _, rerr := tx.ExecContext(ctx, `RELEASE letter`); rerr != nil {
-		return false, nil, errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
+		return 0, nil, errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
 	}
-	return created, err, nil
+	return id, err, nil
 }
