@@ -31,6 +31,7 @@ type view struct {
 	Flash     string
 	Error     string
 	D         any
+	Mode      modeBanner // dry run, sandbox, and what stands in the way of going live
 }
 
 var flashes = map[string]string{
@@ -47,6 +48,7 @@ var flashes = map[string]string{
 	"notfailed":  "Only a failed message can be retried.",
 	"notqueued":  "Only a queued message can be cancelled.",
 	"letter":     "Default letter saved. New letters start from it; letters already written keep their text.",
+	"lreverted":  "The campaign file's letter is in force again. New letters start from it; letters already written keep their text.",
 	"loggedout":  "You are logged out.",
 	"activated":  "Target activated: it receives letters written from now on.",
 	"deactivate": "Target deactivated: it receives no new letters.",
@@ -66,6 +68,7 @@ func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {
 		v.CSRF = c.auth.csrf(sid)
 	}
 	v.Paused, v.PauseWhy = c.d.Sender.Paused()
+	v.Mode = c.modeBanner()
 	return v
 }
 
@@ -322,8 +325,12 @@ func problemList(err error) []string {
 }
 
 func (c *Console) addTarget(ctx echo.Context) error {
-	t := targetForm(ctx)
-	if err := c.svc.saveTarget("", t); err != nil {
+	t, err := c.svc.addTarget(ctx.Request().Context(), targetForm(ctx))
+	var taken *IDTakenError
+	if errors.As(err, &taken) {
+		return c.renderTargets(ctx, http.StatusUnprocessableEntity, t, []string{taken.Error()})
+	}
+	if err != nil {
 		c.log.Warn("admin: target add refused", "err", err)
 		return c.renderTargets(ctx, http.StatusUnprocessableEntity, t, problemList(err))
 	}
@@ -362,6 +369,9 @@ func (c *Console) targetAction(ctx echo.Context) error {
 	if !target.ValidID(id) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no target with this id.")
 	}
+	if ctx.Param("action") == "remove" {
+		return c.removeTarget(ctx, id)
+	}
 	var err error
 	flash := ""
 	switch ctx.Param("action") {
@@ -369,8 +379,6 @@ func (c *Console) targetAction(ctx echo.Context) error {
 		err, flash = c.svc.setActive(id, true), "activated"
 	case "deactivate":
 		err, flash = c.svc.setActive(id, false), "deactivate"
-	case "remove":
-		err, flash = c.svc.removeTarget(id), "removed"
 	case "pause":
 		err, flash = c.d.Store.SetTargetPaused(rc, id, true), "tpaused"
 	case "resume":
@@ -411,6 +419,8 @@ type letterData struct {
 	TestEmail     string
 	Test          *TestResult
 	TestError     string
+	Source        letterSource   // where the text in force comes from
+	Envelope      letterEnvelope // the preview's target and headers
 }
 
 func (c *Console) letterPage(ctx echo.Context) error {
@@ -434,6 +444,8 @@ func (c *Console) renderLetter(ctx echo.Context, status int, d letterData) error
 		}
 	}
 	d.PreviewFor = t.ID
+	d.Envelope = c.envelope(ctx, t)
+	d.Source = c.letterSource(ctx)
 	if t.ID != "" {
 		p, err := c.svc.preview(t, d.Body)
 		if err != nil {
@@ -445,13 +457,16 @@ func (c *Console) renderLetter(ctx echo.Context, status int, d letterData) error
 }
 
 func (c *Console) letterPost(ctx echo.Context) error {
+	if ctx.FormValue("action") == "revert" {
+		return c.revertLetter(ctx)
+	}
 	subject, body, fe := checkLetter(ctx.FormValue("subject"), ctx.FormValue("body"))
 	d := letterData{Subject: subject, Body: body, Errors: fe, PreviewFor: ctx.FormValue("target"),
 		TestEmail: strings.TrimSpace(ctx.FormValue("test_email"))}
+	rc := ctx.Request().Context()
 	if fe != nil {
 		return c.renderLetter(ctx, http.StatusUnprocessableEntity, d)
 	}
-	rc := ctx.Request().Context()
 	switch ctx.FormValue("action") {
 	case "save":
 		if _, err := c.d.Campaigns.Update(rc, c.current(ctx).Slug, campaign.Input{Subject: &subject, Body: &body}); err != nil {
@@ -484,6 +499,8 @@ type messagesData struct {
 	Next    int64
 	Targets []target.Target
 	Query   string // the filter without the cursor, for links
+	Older   int64  // a name search stopped before the page filled: the cursor to search on
+	Window  int64  // supporters one name search covers
 }
 
 // filterFrom reads the send log filter; the campaign is the console's
@@ -518,7 +535,7 @@ func (c *Console) messagesPage(ctx echo.Context) error {
 	f, bad := c.svc.parseFilter(in, pageSize)
 	// The target menu lists the file's targets: counting messages per
 	// target would cost a scan of the log on every page.
-	d := messagesData{Filter: in, Bad: bad, Query: in.query(), Targets: c.d.Targets.Current().All}
+	d := messagesData{Filter: in, Bad: bad, Query: in.query(), Targets: c.d.Targets.Current().All, Window: matchWindow}
 	rc := ctx.Request().Context()
 	status := http.StatusOK
 	if len(bad) > 0 {
@@ -527,11 +544,11 @@ func (c *Console) messagesPage(ctx echo.Context) error {
 		d.Filter = in.bounded()
 		d.Query = d.Filter.query()
 	} else {
-		rows, err := c.d.Store.Messages(rc, f)
+		rows, older, err := c.messagesPageRows(rc, f)
 		if err != nil {
 			return err
 		}
-		d.Rows = rows
+		d.Rows, d.Older = rows, older
 		if len(rows) == pageSize {
 			d.Next = rows[len(rows)-1].ID
 		}
