@@ -115,10 +115,7 @@ func (c *Console) removeTarget(ctx echo.Context, id string) error {
 		return c.render(ctx, http.StatusOK, "remove", c.newView(ctx, "Remove "+t.Name+"?", "targets",
 			removeData{T: t, Queued: counts[id]["queued"] + counts[id]["sending"]}))
 	}
-	if err := c.d.Store.RecordRemovedTarget(rc, id, t.Name); err != nil {
-		return err
-	}
-	if err := c.svc.removeTarget(id); err != nil {
+	if err := c.svc.removeTarget(rc, id, t.Name); err != nil {
 		return err
 	}
 	c.log.Info("admin: target removed", "target", id)
