@@ -18,6 +18,7 @@ import (
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -34,7 +35,7 @@ type Deps struct {
 	Targets      *target.Registry
 	Renderer     *letter.Renderer
 	Sender       *delivery.Sender
-	Metrics      *Metrics         // nil: no /metrics
+	Metrics      *metrics.Metrics // nil: no /metrics
 	Privacy      *privacy.Service // nil: one on Store
 	Confirm      *confirm.Service // nil: confirmation off (no dry-run links to show)
 	Templates    fs.FS            // the templates folder; pages are read from admin/*.html

@@ -14,12 +14,12 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
 
 // Statuses in the order the console lists them.
-var statuses = []string{"unconfirmed", "queued", "sending", "sent", "delivered", "deferred", "bounced", "dropped",
-	"spamreport", "failed", "cancelled"}
+var statuses = store.Statuses
 
 // TargetFigures is one target as the console shows it.
 type TargetFigures struct {

@@ -29,6 +29,7 @@ import (
 	"github.com/outcry/outcry/internal/golive"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
@@ -97,7 +98,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	}
 	mailer := newMailer(cfg, log)
 	warnGoLive(cfg, targets, log)
-	metrics := admin.NewMetrics(st, camp.Slug)
+	meter := metrics.New(st, func() []string {
+		var slugs []string
+		for _, c := range campaigns.All() {
+			slugs = append(slugs, c.Slug)
+		}
+		return slugs
+	})
 	sender := delivery.NewSender(letter.NewOutbox(st, targets, renderer), mailer, delivery.Options{
 		Workers:     cfg.SendWorkers,
 		Rate:        cfg.SendRate,
@@ -105,10 +112,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      log,
 		RecentSends: recent,
-		Observer:    metrics.ObserveSend,
+		Observer:    meter.ObserveSend,
 	})
 	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
-		Messages: messages, Logger: log, Observe: metrics.ObserveLetter}
+		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
 	if err != nil {
 		st.Close()
@@ -147,7 +154,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	console, err := buildAdmin(ctx, cfg, log, srv, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Metrics: metrics, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
+		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
 	if err != nil {
 		st.Close()
 		return nil, err

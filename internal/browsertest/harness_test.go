@@ -343,3 +343,29 @@ func viewport(t *testing.T, ctx context.Context, w, h int64, mobile bool) {
 	}
 	run(t, ctx, chromedp.EmulateViewport(w, h, opts...))
 }
+
+// campaignMessages lists the send log's messages, oldest first, with their
+// campaign, target and letter subject.
+func (a *app) campaignMessages(t *testing.T) []struct{ Campaign, Target, Subject string } {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+a.DBPath+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT m.campaign, m.target_id, s.subject FROM messages m JOIN supporters s ON s.id = m.supporter_id
+		WHERE m.campaign <> 'netflix-baby' ORDER BY m.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []struct{ Campaign, Target, Subject string }
+	for rows.Next() {
+		var r struct{ Campaign, Target, Subject string }
+		if err := rows.Scan(&r.Campaign, &r.Target, &r.Subject); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
