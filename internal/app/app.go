@@ -44,6 +44,7 @@ type App struct {
 	Store     *store.Store
 	Targets   *target.Registry
 	Campaigns *campaign.Service
+	Letters   *letter.Service
 	Sender    *delivery.Sender
 	Confirm   *confirm.Service // nil unless OUTCRY_CONFIRM=on
 	Web       *web.Server
@@ -159,7 +160,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Sender: sender, Confirm: conf,
+	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Confirm: conf,
 		Web: srv, Console: console}, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 )
 
 // ErasedPrefix starts the email column of an erased supporter: the rest is
@@ -30,12 +32,15 @@ func (s *Store) ErasedEmail(ctx context.Context, email string) (string, error) {
 // IsErased reports whether this (normalized) address, or an address with
 // the same deduplication key (key; "" = email), wrote to the campaign and
 // was erased since.
+//
+// The usual case, a campaign nobody was erased from, is answered from
+// memory (erasedIn): the sign path then makes no query for it.
 func (s *Store) IsErased(ctx context.Context, campaign, email, key string) (bool, error) {
-	var any int
-	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL)`, campaign).Scan(&any); err != nil {
-		return false, fmt.Errorf("store: erased check: %w", err)
+	any, err := s.erasedIn(ctx, campaign)
+	if err != nil {
+		return false, err
 	}
-	if any == 0 {
+	if !any {
 		return false, nil // the usual case: nobody erased, no hashing
 	}
 	hashed, err := s.ErasedEmail(ctx, email)
@@ -218,6 +223,7 @@ func (s *Store) EraseSupporter(ctx context.Context, email, key string) (int, err
 	}
 	now := s.nowMs()
 	n := 0
+	defer s.forgetErased() // also when the erase fails half-way: ask again
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM supporters WHERE email = ? OR email_key = ?`, email, key)
 		if err != nil {
@@ -277,4 +283,48 @@ func (s *Store) checkpoint(ctx context.Context) error {
 		return errors.New("checkpoint: readers kept the WAL busy (the rows are erased; their old versions leave the WAL at the next checkpoint)")
 	}
 	return nil
+}
+
+// erasedCheckEvery is how long "nobody was erased from this campaign" is
+// believed without asking the database again (an erase by this process is
+// seen at once; one by another process sharing the database within this).
+const erasedCheckEvery = 10 * time.Second
+
+// erasedCache remembers, per campaign, that nobody was erased from it.
+type erasedCache struct {
+	mu   sync.Mutex
+	none map[string]time.Time // campaign → when "none erased" was read
+}
+
+// erasedIn reports whether any supporter of the campaign was erased.
+func (s *Store) erasedIn(ctx context.Context, campaign string) (bool, error) {
+	c := &s.erased
+	c.mu.Lock()
+	at, ok := c.none[campaign]
+	c.mu.Unlock()
+	if ok && time.Since(at) < erasedCheckEvery {
+		return false, nil
+	}
+	var any int
+	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL)`, campaign).Scan(&any); err != nil {
+		return false, fmt.Errorf("store: erased check: %w", err)
+	}
+	c.mu.Lock()
+	if c.none == nil {
+		c.none = map[string]time.Time{}
+	}
+	if any == 0 {
+		c.none[campaign] = time.Now()
+	} else {
+		delete(c.none, campaign)
+	}
+	c.mu.Unlock()
+	return any == 1, nil
+}
+
+// forgetErased drops what the cache believes (an erase happened).
+func (s *Store) forgetErased() {
+	s.erased.mu.Lock()
+	s.erased.none = nil
+	s.erased.mu.Unlock()
 }

@@ -34,6 +34,9 @@ type Store struct {
 	letters letterWriter  // group commit of CreateLetter (groupcommit.go)
 	claims  atomic.Uint64 // claims made (the campaign each starts with)
 	health  writeHealth   // storage failures of writes (health.go)
+	erased  erasedCache   // campaigns nobody was erased from (privacy.go)
+
+	letterStmts *letterStmts // the sign path's statements, prepared once (groupcommit.go)
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -48,6 +51,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w, now: time.Now}
 	if err := s.migrate(ctx, math.MaxInt); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if s.letterStmts, err = prepareLetterStmts(ctx, w); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -90,6 +97,9 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
+	}
+	if s.letterStmts != nil {
+		s.letterStmts.close()
 	}
 	errs = append(errs, s.w.Close())
 	return errors.Join(errs...)
