@@ -79,8 +79,9 @@ type Sender struct {
 	holdUntil time.Time     // after a 429: no sends before this
 	hold429   int           // consecutive 429s without a reset header
 	window    map[string][]time.Time
-	claimed   map[string]int // per target: claimed and not yet finished
-	renewedAt time.Time      // when the lease was last renewed
+	claimed   map[string]int       // per target: claimed and not yet finished
+	single    map[string]time.Time // per target: when a single letter was last claimed (drip)
+	renewedAt time.Time            // when the lease was last renewed
 
 	inflight atomic.Int64
 	sent     atomic.Int64
@@ -102,9 +103,13 @@ func NewSender(q Queue, m Mailer, opt Options) *Sender {
 		resumed: make(chan struct{}),
 		window:  map[string][]time.Time{},
 		claimed: map[string]int{},
+		single:  map[string]time.Time{},
 	}
 	for id, ts := range opt.RecentSends {
 		s.window[id] = append([]time.Time(nil), ts...)
+		if len(ts) > 0 { // the drip's spacing counts from the last email after a restart
+			s.single[id] = ts[len(ts)-1]
+		}
 	}
 	return s
 }
@@ -200,6 +205,7 @@ func (s *Sender) Run(ctx context.Context) error {
 				if ctx.Err() == nil {
 					o = s.send(sendCtx, j)
 				}
+				o.Digest = j.m.DigestID != 0
 				s.mu.Lock()
 				s.claimed[j.m.TargetID]--
 				s.mu.Unlock()
@@ -304,8 +310,12 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 		}
 		s.inflight.Add(int64(len(msgs)))
 		s.mu.Lock()
+		now := s.now()
 		for _, m := range msgs {
 			s.claimed[m.TargetID]++
+			if m.DigestID == 0 {
+				s.single[m.TargetID] = now
+			}
 		}
 		s.mu.Unlock()
 		for _, m := range msgs {
@@ -318,18 +328,21 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 // the next one.
 const emptyClaimGap = 20 * time.Millisecond
 
-// targetRoom is how many more messages to a target may be claimed now: its
+// targetRoom is how many more emails to a target may be claimed now: its
 // hourly cap less what it received in the past hour and what is claimed
-// for it and not yet finished.
-func (s *Sender) targetRoom(target string) int {
-	if s.opt.HourlyCap <= 0 {
-		return math.MaxInt32
-	}
+// for it and not yet finished (a digest is one email), with when it was
+// last given a single letter (the drip's spacing).
+func (s *Sender) targetRoom(target string) Room {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := prune(s.window[target], s.now())
-	s.window[target] = w
-	return s.opt.HourlyCap - len(w) - s.claimed[target]
+	now := s.now()
+	r := Room{Slots: math.MaxInt32, LastSingle: s.single[target], Now: now}
+	if s.opt.HourlyCap > 0 {
+		w := prune(s.window[target], now)
+		s.window[target] = w
+		r.Slots = s.opt.HourlyCap - len(w) - s.claimed[target]
+	}
+	return r
 }
 
 func (s *Sender) sleep(ctx context.Context, d time.Duration) {
