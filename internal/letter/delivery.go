@@ -44,13 +44,12 @@ type Delivery struct {
 
 // CampaignInfo is what the policy and the digest need of a campaign.
 type CampaignInfo struct {
-	Title       string
-	Subject     string // the default letter, which the digest shows once
-	Body        string
-	Organizer   string // name shown as the digest's sender
-	ReplyTo     string // the digest's Reply-To: the campaign's address
-	Delivery    Delivery
-	DigestEvery time.Duration // zero: the process default
+	Title     string
+	Subject   string // the default letter, which the digest shows once
+	Body      string
+	Organizer string // name shown as the digest's sender
+	ReplyTo   string // the digest's Reply-To: the campaign's address
+	Delivery  Delivery
 }
 
 // Policy is how letters become emails: the process defaults and each
@@ -112,12 +111,7 @@ func (p *Policy) For(slug string) (mode delivery.Mode, drip bool) {
 	return mode, drip
 }
 
-func (p *Policy) every(slug string) time.Duration {
-	if p.Campaign != nil {
-		if c, ok := p.Campaign(slug); ok && c.DigestEvery > 0 {
-			return c.DigestEvery
-		}
-	}
+func (p *Policy) every() time.Duration {
 	if p.Every <= 0 {
 		return 24 * time.Hour
 	}
@@ -160,7 +154,7 @@ func (p *Policy) digestDue(h store.QueueHead, now time.Time) bool {
 	case delivery.Overflow:
 		return now.Sub(h.QueuedAt) >= p.After
 	case delivery.Digest:
-		return !h.QueuedAt.After(LastDigestTime(now, p.every(h.Campaign), p.At))
+		return !h.QueuedAt.After(LastDigestTime(now, p.every(), p.At))
 	}
 	return false
 }
