@@ -111,6 +111,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	if conf != nil {
+		conf.Templates = templates
 		letters.Confirm = conf
 	}
 	srv, err := web.New(web.Deps{
