@@ -402,6 +402,13 @@ func TestWebhookEventsOnADigest(t *testing.T) {
 			if r.Status != c.status {
 				t.Errorf("%s: message %d is %s, want %s", c.target, r.ID, r.Status, c.status)
 			}
+			// The send log says which digest carried it.
+			if want := map[string]int64{"t1": d1.DigestID, "t2": d2.DigestID}[c.target]; r.DigestID != want || want == 0 {
+				t.Errorf("%s: message %d has digest %d, want %d", c.target, r.ID, r.DigestID, want)
+			}
+			if d, err := s.st.Message(ctx, r.ID); err != nil || d.DigestID != r.DigestID {
+				t.Errorf("message page of %d: digest %v (%v)", r.ID, d, err)
+			}
 		}
 	}
 	if flagged, _, _ := s.st.TargetNeedsAttention(ctx, "t2"); !flagged {

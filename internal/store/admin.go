@@ -196,12 +196,13 @@ type MessageRow struct {
 	QueuedAt          time.Time
 	SentAt            *time.Time
 	UpdatedAt         time.Time
+	DigestID          int64 // the digest it was sent in (0: sent alone, or not yet)
 }
 
 // The target's name and address are recorded when a message is claimed;
 // before that the send log shows the target's id.
 const messageCols = `m.id, m.target_id, COALESCE(m.target_name, m.target_id), COALESCE(m.target_email, ''), s.email, m.status, m.attempts, m.last_error,
-	m.provider_message_id, m.queued_at, m.sent_at, m.updated_at`
+	m.provider_message_id, m.queued_at, m.sent_at, m.updated_at, COALESCE(m.digest_id, 0)`
 
 // messagesQuery builds the send log query for f, newest first by id.
 func messagesQuery(f MessageFilter) (string, []any) {
@@ -253,7 +254,7 @@ func scanMessageRow(rows *sql.Rows) (MessageRow, error) {
 	var queued, updated int64
 	var sent sql.NullInt64
 	err := rows.Scan(&m.ID, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
-		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated)
+		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated, &m.DigestID)
 	m.QueuedAt = time.UnixMilli(queued).UTC()
 	m.UpdatedAt = time.UnixMilli(updated).UTC()
 	m.SentAt = msToTime(sent)
@@ -340,7 +341,7 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 	var sent sql.NullInt64
 	m := &d.MessageRow
 	if err := rows.Scan(&m.ID, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
-		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated,
+		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated, &m.DigestID,
 		&d.PublicID, &d.Campaign, &d.SupporterName, &d.Copy.Subject, &d.Copy.Body, &d.Copy.FirstName, &d.Copy.LastName,
 		&d.Copy.Postcode, &d.Copy.Title, &d.Copy.Salutation, &d.Copy.Rendered, &next); err != nil {
 		return nil, fmt.Errorf("store: message %d: %w", id, err)
