@@ -422,3 +422,42 @@ func TestWebhookEventsOnADigest(t *testing.T) {
 		t.Fatalf("counts %v, want 5 bounced and 5 delivered", c)
 	}
 }
+
+// A flood that lasts: 25 letters a minute for three hours to one target,
+// cap 30, overflow. No letter waits much more than DIGEST_AFTER.
+func TestOverflowUnderASustainedFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("4,500 letters: not in -short")
+	}
+	s := newSim(t, simStart, 30, letter.Policy{Mode: delivery.Overflow, After: time.Hour, Max: 500})
+	ctx := context.Background()
+	n := 0
+	for range 180 {
+		for range 25 {
+			if _, err := s.st.CreateLetter(ctx, store.NewSupporter{Campaign: simCampaign, Email: fmt.Sprintf("f%d@example.org", n),
+				FirstName: "F", LastName: fmt.Sprint(n), Subject: simSubject, Body: simBody}, []string{"t1"}); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		s.runUntil(s.clock.now(), time.Minute)
+		s.clock.advance(time.Minute)
+	}
+	s.runUntil(simStart.Add(5*time.Hour), time.Minute)
+	rows, err := s.st.Messages(ctx, store.MessageFilter{Target: "t1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst time.Duration
+	for _, r := range rows {
+		if r.SentAt == nil {
+			t.Fatalf("message %d not sent", r.ID)
+		}
+		worst = max(worst, r.SentAt.Sub(r.QueuedAt))
+	}
+	_, digests, singles := s.check(n, []string{"t1"}, 30)
+	t.Logf("4,500 letters over 3 h to one target, cap 30, overflow: %d single emails, %d digests, longest wait %s", singles, digests, worst)
+	if worst > time.Hour+5*time.Minute {
+		t.Fatalf("a letter waited %s, want at most DIGEST_AFTER + 5 min", worst)
+	}
+}

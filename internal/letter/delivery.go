@@ -19,7 +19,10 @@ import (
 //   - individual: one email per letter, held back by the cap as long as it
 //     takes (the behaviour before digests).
 //   - overflow: one email per letter, but single letters leave Reserve
-//     slots of the cap free for digests; once the oldest letter waiting
+//     slots of the cap free for digests — and, when a single sent now
+//     would still count in the hour at which the next digests fall due,
+//     as many slots as those digests need (one per Max letters waiting);
+//     once the oldest letter waiting
 //     for a (target, campaign) has waited After, the target's free slots
 //     go to digests of everything waiting (Max letters each) until none is
 //     left, and only then to single letters again. So every letter leaves
@@ -216,7 +219,8 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 		}
 		// Single letters, from the campaigns that send them.
 		var plain, drip []string
-		reserve := 0
+		reserve, needed := 0, 0
+		var nextDue time.Time
 		for _, h := range perTarget[id] {
 			mode, d := p.For(h.Campaign)
 			switch {
@@ -224,12 +228,23 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 				continue
 			case mode == delivery.Overflow:
 				reserve = p.Reserve()
+				needed += (h.Queued + max(1, p.Max) - 1) / max(1, p.Max)
+				if due := h.QueuedAt.Add(p.After); !h.QueuedAt.IsZero() && (nextDue.IsZero() || due.Before(nextDue)) {
+					nextDue = due
+				}
 			}
 			if d && p.Cap > 0 {
 				drip = append(drip, h.Campaign)
 			} else {
 				plain = append(plain, h.Campaign)
 			}
+		}
+		// A single letter sent now holds its slot for an hour. If that
+		// hour reaches past the time the next digests fall due, keep
+		// the slots those digests will need (one per Max letters
+		// waiting), so that they do not wait for the singles to age out.
+		if reserve > 0 && !nextDue.IsZero() && r.Now.Add(time.Hour).After(nextDue) {
+			reserve = max(reserve, min(needed, p.Cap-1))
 		}
 		slots -= reserve
 		if len(drip) > 0 && slots > 0 && (r.LastSingle.IsZero() || r.Now.Sub(r.LastSingle) >= p.DripGap()) {
