@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/outcry/outcry/internal/status"
 )
 
 // Message is one personalized letter to one target, as the sender sees it.
@@ -92,12 +94,12 @@ func Classify(err error) *SendError {
 // Outcome is what became of one claimed message.
 type Outcome struct {
 	ID         int64
-	Status     string    // "sent", "failed" or "queued" (due again at Next)
-	Attempted  bool      // a send was attempted (counts toward attempts)
-	ProviderID string    // with "sent"
-	Error      string    // last error, kept on the row
-	Next       time.Time // with "queued": when it is due again (zero: now)
-	Digest     bool      // ID is a digest's id (Message.DigestID)
+	Status     status.Status // Sent, Failed or Queued (due again at Next); Cancelled for a digest left empty
+	Attempted  bool          // a send was attempted (counts toward attempts)
+	ProviderID string        // with "sent"
+	Error      string        // last error, kept on the row
+	Next       time.Time     // with "queued": when it is due again (zero: now)
+	Digest     bool          // ID is a digest's id (Message.DigestID)
 }
 
 // Queue is where messages come from: the send log.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/outcry/outcry/internal/status"
 )
 
 // Options tune the sender. Zero values take the defaults in parentheses.
@@ -201,7 +203,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		go func() {
 			defer workers.Done()
 			for j := range jobs {
-				o := Outcome{ID: j.m.ID, Status: "queued"} // shutting down: give the claim back unsent
+				o := Outcome{ID: j.m.ID, Status: status.Queued} // shutting down: give the claim back unsent
 				if ctx.Err() == nil {
 					o = s.send(sendCtx, j)
 				}
@@ -376,7 +378,7 @@ func (s *Sender) wait(ctx context.Context, d time.Duration) {
 // send makes one attempt and says what became of it.
 func (s *Sender) send(ctx context.Context, j job) Outcome {
 	m := j.m
-	back := Outcome{ID: m.ID, Status: "queued"} // returned to the queue, no attempt made
+	back := Outcome{ID: m.ID, Status: status.Queued} // returned to the queue, no attempt made
 
 	if until, ok := s.reserve(m.TargetID); !ok {
 		back.Next = until
@@ -416,7 +418,7 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 		s.hold429 = 0
 		s.mu.Unlock()
 		s.sent.Add(1)
-		return Outcome{ID: m.ID, Status: "sent", Attempted: true, ProviderID: providerID}
+		return Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: providerID}
 	}
 	s.unreserve(m.TargetID)
 	se := Classify(err)
@@ -425,22 +427,22 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	case Permanent:
 		s.failed.Add(1)
 		s.log.Warn("sender: message refused by provider", "message", m.ID, "target", m.TargetID, "err", se.Msg)
-		return Outcome{ID: m.ID, Status: "failed", Attempted: true, Error: se.Error()}
+		return Outcome{ID: m.ID, Status: status.Failed, Attempted: true, Error: se.Error()}
 	case Unauthorized:
 		s.log.Error("sender: PROVIDER REFUSED OUR CREDENTIALS, ALL SENDING PAUSED: check SENDGRID_API_KEY and the sender identity OUTCRY_FROM_EMAIL, then resume from the console or restart",
 			"status", se.Status, "err", se.Msg)
 		s.Pause("provider refused the credentials (HTTP " + strconv.Itoa(se.Status) + "): " + se.Msg)
-		return Outcome{ID: m.ID, Status: "queued", Error: se.Error()}
+		return Outcome{ID: m.ID, Status: status.Queued, Error: se.Error()}
 	case RateLimited:
 		until := s.hold(se.RetryAt)
 		s.log.Warn("sender: provider rate limit, slowing down", "until", until)
-		return Outcome{ID: m.ID, Status: "queued", Error: se.Error(), Next: until}
+		return Outcome{ID: m.ID, Status: status.Queued, Error: se.Error(), Next: until}
 	default:
 		if attempts >= s.opt.MaxAttempts {
 			s.failed.Add(1)
-			return Outcome{ID: m.ID, Status: "failed", Attempted: true, Error: se.Error()}
+			return Outcome{ID: m.ID, Status: status.Failed, Attempted: true, Error: se.Error()}
 		}
-		return Outcome{ID: m.ID, Status: "queued", Attempted: true, Error: se.Error(), Next: s.now().Add(s.backoff(attempts))}
+		return Outcome{ID: m.ID, Status: status.Queued, Attempted: true, Error: se.Error(), Next: s.now().Add(s.backoff(attempts))}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/status"
 	"github.com/outcry/outcry/internal/webhook"
 )
 
@@ -341,7 +342,7 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) 
 				continue
 			}
 			switch o.Status {
-			case "sent":
+			case status.Sent:
 				// A delivery event may have come before this outcome: the
 				// letter keeps the status it gave, and gets its send time.
 				_, err = tx.ExecContext(ctx, `UPDATE messages SET
@@ -350,7 +351,7 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) 
 					WHERE digest_id = ? AND (status = 'sending'
 						OR (status IN ('deferred', 'delivered', 'bounced', 'dropped', 'spamreport') AND sent_at IS NULL))`,
 					o.ProviderID, now, now, o.ID)
-			case "failed":
+			case status.Failed:
 				_, err = tx.ExecContext(ctx, `UPDATE messages SET status = 'failed', attempts = attempts + ?, last_error = ?, updated_at = ?
 					WHERE digest_id = ? AND status = 'sending'`, attempted, o.Error, now, o.ID)
 			}
@@ -396,19 +397,12 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int6
 		return true, nil
 	}
 	res.Stored++
-	if next := webhook.StatusFor(e); next != "" {
-		// The statuses ranked below next, as webhook.Rank orders them; a
-		// letter cancelled (erased) stays cancelled.
-		var lower []any
-		for _, st := range []string{"queued", "sending", "sent", "failed", webhook.StatusDeferred, webhook.StatusDelivered} {
-			if webhook.Rank(st) < webhook.Rank(next) {
-				lower = append(lower, st)
-			}
-		}
-		if len(lower) > 0 {
+	if next := status.Status(webhook.StatusFor(e)); next != "" {
+		// Only statuses ranked below next move; a letter cancelled
+		// (its writer erased) stays cancelled.
+		if lower := next.Below(); len(lower) > 0 {
 			u, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ?
-				WHERE digest_id = ? AND status IN (?`+strings.Repeat(",?", len(lower)-1)+`)`,
-				append([]any{next, now, digest}, lower...)...)
+				WHERE digest_id = ? AND status IN (`+status.SQLList(lower...)+`)`, next, now, digest)
 			if err != nil {
 				return true, fmt.Errorf("move digest letters: %w", err)
 			}
