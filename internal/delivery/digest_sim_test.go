@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -89,19 +90,19 @@ func newSim(t *testing.T, start time.Time, cap int, p letter.Policy) *sim {
 			ReplyTo: "team@bees.example"}, slug == simCampaign
 	}
 	s.policy = &p
-	s.sender = s.newSender()
+	s.sender = s.newSender(s.mail)
 	return s
 }
 
 // newSender is a sender over a fresh outbox (a new process: its own lease).
-func (s *sim) newSender() *delivery.Sender {
+func (s *sim) newSender(m delivery.Mailer) *delivery.Sender {
 	ob := outbox(s.t, s.st)
 	ob.Delivery = s.policy
 	recent, err := s.st.RecentSends(context.Background(), s.clock.now().Add(-time.Hour))
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	snd := delivery.NewSender(ob, s.mail, delivery.Options{HourlyCap: s.policy.Cap, RecentSends: recent,
+	snd := delivery.NewSender(ob, m, delivery.Options{HourlyCap: s.policy.Cap, RecentSends: recent,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	delivery.SetClock(snd, s.clock.now)
 	return snd
@@ -301,7 +302,7 @@ func TestRestartDuringDigestLosesNothing(t *testing.T) {
 
 	// Another process starts.
 	s.clock.advance(time.Minute)
-	s.sender = s.newSender()
+	s.sender = s.newSender(s.mail)
 	s.runUntil(s.clock.now().Add(10*time.Minute), time.Minute)
 
 	s.check(1_200, []string{"t1"}, 30)
@@ -459,5 +460,45 @@ func TestOverflowUnderASustainedFlood(t *testing.T) {
 	t.Logf("4,500 letters over 3 h to one target, cap 30, overflow: %d single emails, %d digests, longest wait %s", singles, digests, worst)
 	if worst > time.Hour+5*time.Minute {
 		t.Fatalf("a letter waited %s, want at most DIGEST_AFTER + 5 min", worst)
+	}
+}
+
+// A digest goes through the real SendGrid mailer like a letter: the
+// campaign's name and reply address, the opaque id only as metadata, no
+// supporter's address anywhere.
+func TestDigestThroughSendGrid(t *testing.T) {
+	s := newSim(t, simStart, 30, letter.Policy{Mode: delivery.Digest, Every: time.Hour})
+	fake := newFake(t)
+	s.sender = s.newSender(delivery.NewSendGrid(delivery.SendGridConfig{APIKey: "SG.test", BaseURL: fake.URL(),
+		FromEmail: "campaign@outcry.example", FromName: "outcry"}))
+	s.write(12, "t1")
+	s.runUntil(simStart.Add(time.Hour), time.Hour)
+	reqs := fake.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("fake received %d requests, want one digest", len(reqs))
+	}
+	m := reqs[0].Mail
+	if m.From.Email != "campaign@outcry.example" || m.From.Name != "Bee Friends via outcry" || m.ReplyTo.Email != "team@bees.example" {
+		t.Errorf("from %+v reply-to %+v", m.From, m.ReplyTo)
+	}
+	p := m.Personalizations[0]
+	if p.To[0].Email != "t1@example.com" || !strings.HasPrefix(m.Subject+p.Subject, "12 people wrote to you about "+simTitle) {
+		t.Errorf("to %+v subject %q/%q", p.To, m.Subject, p.Subject)
+	}
+	args := map[string]string{}
+	for k, v := range m.CustomArgs {
+		args[k] = v
+	}
+	for k, v := range p.CustomArgs {
+		args[k] = v
+	}
+	if len(args) != 1 || !strings.HasPrefix(args["outcry_id"], "d") {
+		t.Errorf("custom args %v, want only the digest's opaque id", args)
+	}
+	if body := string(reqs[0].Body); strings.Contains(body, "example.org") {
+		t.Errorf("a supporter's address is in the request: %s", body)
+	}
+	if c := counts(t, s.st); c["sent"] != 12 {
+		t.Fatalf("counts %v", c)
 	}
 }
