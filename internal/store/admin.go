@@ -372,7 +372,8 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 // attempts are kept. It reports whether the message was failed.
 func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 	now := s.nowMs()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, updated_at = ?
+	// A letter of a failed digest leaves it: it goes alone or in a new one.
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
 		WHERE id = ? AND status = 'failed'`, now, now, id)
 	if err != nil {
 		return false, fmt.Errorf("store: retry message %d: %w", id, err)
@@ -385,7 +386,7 @@ func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 // returns how many.
 func (s *Store) RetryFailed(ctx context.Context, targetID string) (int, error) {
 	now := s.nowMs()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, updated_at = ?
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
 		WHERE target_id = ? AND status = 'failed'`, now, now, targetID)
 	if err != nil {
 		return 0, fmt.Errorf("store: retry failed for %s: %w", targetID, err)
