@@ -62,3 +62,33 @@ func TestDigestsFormFinishRetry(t *testing.T) {
 		t.Fatalf("retried letter: %+v (%v)", d, err)
 	}
 }
+
+// After a restart the cap window counts a sent digest as one email, not
+// one per letter (RecentSends).
+func TestRecentSendsCountsADigestOnce(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for i := range 4 {
+		if _, err := s.CreateLetter(ctx, letterSup(fmt.Sprintf("r%d@example.org", i)), msgs("t1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := s.ClaimDigests(ctx, "me", []DigestRequest{{Target: ClaimTarget{ID: "t1", Limit: 1}, Campaign: "c", Max: 3}})
+	if err != nil || len(ds) != 1 {
+		t.Fatal(len(ds), err)
+	}
+	if err := s.FinishDigests(ctx, []delivery.Outcome{{ID: ds[0].ID, Digest: true, Status: "sent", Attempted: true}}); err != nil {
+		t.Fatal(err)
+	}
+	single := claimN(t, s, 1)
+	if err := s.Finish(ctx, []delivery.Outcome{{ID: single[0].ID, Status: "sent", Attempted: true}}); err != nil {
+		t.Fatal(err)
+	}
+	recent, err := s.RecentSends(ctx, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(recent["t1"]); n != 2 {
+		t.Fatalf("the window holds %d sends, want 2 (a digest of 3 letters and a single letter)", n)
+	}
+}
