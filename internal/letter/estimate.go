@@ -138,3 +138,37 @@ func (p *Policy) NextDigest(h store.QueueHead, now time.Time) (at time.Time, let
 	}
 	return at, letters, true
 }
+
+// TargetPlan is the dashboard's line for one target: how its waiting
+// letters will go, and its next digest.
+type TargetPlan struct {
+	TargetID      string
+	Estimate      Estimate  // the slowest of its campaigns
+	NextDigestAt  time.Time // zero: none coming
+	NextDigestFor int       // letters the next digest will carry
+}
+
+// Plan summarizes, per target, the queue heads read with
+// store.QueueHeads: the console's "all letters delivered within about 1 h:
+// 29 individually, the rest in 20 digests" and "next digest at 10:00, 500
+// letters".
+func (p *Policy) Plan(heads []store.QueueHead, rate float64, now time.Time) []TargetPlan {
+	var out []TargetPlan
+	idx := map[string]int{}
+	for _, h := range heads {
+		i, ok := idx[h.TargetID]
+		if !ok {
+			i = len(out)
+			idx[h.TargetID] = i
+			out = append(out, TargetPlan{TargetID: h.TargetID})
+		}
+		tp := &out[i]
+		if e := p.Estimate(h.Campaign, h.Queued, rate, now); e.Within >= tp.Estimate.Within || tp.Estimate.Letters == 0 {
+			tp.Estimate = e
+		}
+		if at, n, ok := p.NextDigest(h, now); ok && (tp.NextDigestAt.IsZero() || at.Before(tp.NextDigestAt)) {
+			tp.NextDigestAt, tp.NextDigestFor = at, n
+		}
+	}
+	return out
+}

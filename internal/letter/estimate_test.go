@@ -46,3 +46,20 @@ func TestNextDigest(t *testing.T) {
 		t.Error("individual mode has no digest")
 	}
 }
+
+func TestPlan(t *testing.T) {
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	p := &Policy{Cap: 30, Mode: delivery.Overflow, After: time.Hour, Max: 500}
+	plan := p.Plan([]store.QueueHead{
+		{TargetID: "t1", Campaign: "a", Queued: 10_000, QueuedAt: now},
+		{TargetID: "t1", Campaign: "b", Queued: 3, QueuedAt: now},
+		{TargetID: "t2", Campaign: "a", Queued: 5, QueuedAt: now},
+	}, 5, now)
+	if len(plan) != 2 || plan[0].TargetID != "t1" || plan[0].Estimate.Digests != 20 ||
+		!plan[0].NextDigestAt.Equal(now.Add(time.Hour)) || plan[0].NextDigestFor != 500 {
+		t.Fatalf("plan %+v", plan)
+	}
+	if plan[1].Estimate.String() != "all letters delivered within about a minute, each as its own email" {
+		t.Fatalf("t2: %s", plan[1].Estimate)
+	}
+}
