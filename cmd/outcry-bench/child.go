@@ -47,7 +47,7 @@ func startChild(ctx context.Context, name, dir, addr, bin string, args, env []st
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(childEnviron(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -125,4 +125,42 @@ func tail(path string) string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
+}
+
+// childEnviron is this process's environment without outcry's and
+// SendGrid's settings: a child gets only those the benchmark gives it, so
+// that "defaults" means outcry's defaults whatever the shell exported.
+func childEnviron() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OUTCRY_") && !strings.HasPrefix(kv, "SENDGRID_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// cpuSeconds is the CPU time (user + system) the child has used so far,
+// from /proc/<pid>/stat (clock ticks of 1/100 s, Linux's USER_HZ).
+func (c *child) cpuSeconds() (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// the fields counted from 3 follow the last ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", c.cmd.Process.Pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", c.cmd.Process.Pid, len(f))
+	}
+	utime, err1 := strconv.ParseFloat(f[11], 64) // field 14
+	stime, err2 := strconv.ParseFloat(f[12], 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("parse /proc/%d/stat: utime %q stime %q", c.cmd.Process.Pid, f[11], f[12])
+	}
+	return (utime + stime) / 100, nil
 }

@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/outcry-bench            full run (about a minute)
 //	go run ./cmd/outcry-bench -short     a few seconds (CI: it must not rot)
+//	go run ./cmd/outcry-bench -viral 60s only the viral minute (issue 17)
 //
 // Every server measured runs in its own child process, so that its peak
 // memory is its own: the baselines are this program run again with a hidden
@@ -23,6 +24,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +43,15 @@ type options struct {
 	keep        bool
 	baseline    string
 	addr, dbArg string
+
+	openRatesArg string
+	openRates    []float64
+	openFor      time.Duration
+	maxInFlight  int
+	timeout      time.Duration
+	viral        time.Duration
+	viralRate    float64
+	openOnly     bool
 }
 
 func main() {
@@ -54,6 +65,13 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 50, "OUTCRY_SEND_RATE for the rate-accuracy run")
 	flag.DurationVar(&o.rateFor, "rate-duration", 30*time.Second, "how long the rate-accuracy run measures (-short: 5s)")
 	flag.Float64Var(&o.signRate, "sign-send-rate", 5, "OUTCRY_SEND_RATE of the sender running during the sign run (default: outcry's default; 0 = no limit, it then drains as fast as it can beside the sign requests)")
+	flag.StringVar(&o.openRatesArg, "open-rates", "500,1000,2000", "open loop: arrival rates in letters/s, comma-separated; empty = no open loop (-short: 200)")
+	flag.DurationVar(&o.openFor, "open-duration", 10*time.Second, "open loop: how long letters arrive at each rate (-short: 1s)")
+	flag.IntVar(&o.maxInFlight, "max-in-flight", 10000, "open loop: hard cap on requests in flight; an arrival beyond it is not sent and counts as not accepted")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "open loop: client timeout of each request")
+	flag.DurationVar(&o.viral, "viral", 0, "run only the viral minute: outcry on its defaults at -viral-rate for this long (60s; 10m reports each minute)")
+	flag.Float64Var(&o.viralRate, "viral-rate", 1000, "letters/s of the -viral run")
+	flag.BoolVar(&o.openOnly, "open-only", false, "run only the open loop (skip the closed loop, the drain and the rate run)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (databases, server logs)")
 	flag.StringVar(&o.baseline, "serve-baseline", "", "internal: serve a baseline (bare|insert) in this process")
 	flag.StringVar(&o.addr, "addr", "", "internal: baseline listen address")
@@ -78,6 +96,24 @@ func main() {
 		setIfDefault("duration", func() { o.duration = 2 * time.Second })
 		setIfDefault("letters", func() { o.letters = 1000 })
 		setIfDefault("rate-duration", func() { o.rateFor = 5 * time.Second })
+		setIfDefault("open-rates", func() { o.openRatesArg = "200" })
+		setIfDefault("open-duration", func() { o.openFor = time.Second })
+	}
+	for _, f := range strings.Split(o.openRatesArg, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil || v <= 0 || v > 100_000 {
+			fmt.Fprintf(os.Stderr, "outcry-bench: -open-rates: %q is not a rate in 0..100000\n", f)
+			os.Exit(2)
+		}
+		o.openRates = append(o.openRates, v)
+	}
+	if o.openFor <= 0 || o.openFor > 10*time.Minute || o.viral < 0 || o.viral > time.Hour || o.viralRate <= 0 || o.viralRate > 100_000 ||
+		o.maxInFlight < 1 || o.maxInFlight > 15_000 || o.timeout <= 0 || o.timeout > time.Minute {
+		fmt.Fprintln(os.Stderr, "outcry-bench: -open-duration up to 10m, -viral up to 1h, -viral-rate 0..100000, -max-in-flight 1..15000, -timeout up to 1m")
+		os.Exit(2)
 	}
 	if o.conns < 1 || o.conns > 1024 || o.duration <= 0 || o.duration > 10*time.Minute || o.letters < 1 || o.letters > 1_000_000 ||
 		o.rate <= 0 || o.rateFor <= 0 || o.rateFor > 10*time.Minute {
@@ -86,12 +122,27 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := run(ctx, o, os.Stderr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "outcry-bench:", err)
-		os.Exit(1)
+	var res any
+	if o.viral > 0 {
+		v, err := runViral(ctx, o, os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "outcry-bench:", err)
+			os.Exit(1)
+		}
+		printViral(os.Stdout, v.Viral, o.timeout)
+		res = v
+	} else {
+		r, err := run(ctx, o, os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "outcry-bench:", err)
+			os.Exit(1)
+		}
+		if !o.openOnly {
+			printTable(os.Stdout, r)
+		}
+		printOpen(os.Stdout, r.Open, o.timeout, o.maxInFlight)
+		res = r
 	}
-	printTable(os.Stdout, res)
 	if o.jsonPath != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(o.jsonPath, append(b, '\n'), 0o644); err != nil {
@@ -132,37 +183,84 @@ type results struct {
 	PeakRSSMiB   float64            `json:"outcry_peak_rss_mib"`
 	PeakRSSEach  map[string]float64 `json:"outcry_peak_rss_mib_each"`
 	PeakRSSWhich string             `json:"outcry_peak_rss_process"`
+
+	Open []openRun `json:"open_loop"`
 }
 
-func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
+// viralResults is the document of a -viral run.
+type viralResults struct {
+	Started time.Time `json:"started"`
+	CPUs    int       `json:"cpus"`
+	Viral   openRun   `json:"viral"`
+}
+
+func runViral(ctx context.Context, o options, logw io.Writer) (*viralResults, error) {
 	logf := func(format string, a ...any) { fmt.Fprintf(logw, "outcry-bench: "+format+"\n", a...) }
-	dir, err := os.MkdirTemp("", "outcry-bench-")
+	dir, bin, cleanup, err := prepare(ctx, o, logf)
 	if err != nil {
 		return nil, err
 	}
+	defer cleanup()
+	res := &viralResults{Started: time.Now().UTC(), CPUs: numCPU()}
+	res.Viral, err = measureViral(ctx, o, dir, bin, logf)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// prepare makes the temporary folder (with its data folder) and builds
+// outcry unless -outcry names a binary.
+func prepare(ctx context.Context, o options, logf func(string, ...any)) (dir, bin string, cleanup func(), err error) {
+	dir, err = os.MkdirTemp("", "outcry-bench-")
+	if err != nil {
+		return "", "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
 	if o.keep {
 		logf("keeping %s", dir)
-	} else {
-		defer os.RemoveAll(dir)
+		cleanup = func() {}
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
+	if err := os.MkdirAll(dataPath(dir, ""), 0o755); err != nil {
+		cleanup()
+		return "", "", nil, err
 	}
-	bin := o.outcry
+	bin = o.outcry
 	if bin == "" {
 		bin = filepath.Join(dir, "outcry")
 		logf("building ./cmd/outcry")
 		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/outcry")
-		build.Stdout, build.Stderr = logw, logw
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
-			return nil, fmt.Errorf("build ./cmd/outcry (run from the repository root, or pass -outcry): %w", err)
+			cleanup()
+			return "", "", nil, fmt.Errorf("build ./cmd/outcry (run from the repository root, or pass -outcry): %w", err)
 		}
+	}
+	return dir, bin, cleanup, nil
+}
+
+func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
+	logf := func(format string, a ...any) { fmt.Fprintf(logw, "outcry-bench: "+format+"\n", a...) }
+	dir, bin, cleanup, err := prepare(ctx, o, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
 	}
 	res := &results{Started: time.Now().UTC(), CPUs: numCPU(), Conns: o.conns, Duration: o.duration.String(), Short: o.short,
 		PeakRSSEach:  map[string]float64{},
 		PeakRSSWhich: "the outcry server child process (VmHWM from /proc/<pid>/status); each step runs its own process, the figure is the largest"}
 	warmup := min(time.Second, o.duration/5)
+	if o.openOnly {
+		res.Open, err = measureOpen(ctx, o, dir, bin, self, logf)
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
 
 	// 1 and 2. The baselines and the sign endpoint, measured in interleaved
 	// rounds (bare, insert, sign, bare, …) so that whatever else the machine
@@ -249,6 +347,13 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 	res.PeakRSSEach["rate"] = rate.rss
 	for _, v := range res.PeakRSSEach {
 		res.PeakRSSMiB = max(res.PeakRSSMiB, v)
+	}
+
+	// 4. The open loop: each rate against the baseline and outcry in the
+	// three sender settings of issue 17.
+	res.Open, err = measureOpen(ctx, o, dir, bin, self, logf)
+	if err != nil {
+		return nil, err
 	}
 	return res, nil
 }

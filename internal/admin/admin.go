@@ -17,6 +17,7 @@ import (
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -24,16 +25,19 @@ import (
 
 // Deps is what the console needs.
 type Deps struct {
-	Campaign  *campaign.Campaign
 	Campaigns *campaign.Service
-	Store     *store.Store
-	Targets   *target.Registry
-	Renderer  *letter.Renderer
-	Sender    *delivery.Sender
-	Metrics   *Metrics         // nil: no /metrics
-	Privacy   *privacy.Service // nil: one on Store
-	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
-	Templates fs.FS            // the templates folder; pages are read from admin/*.html
+	// CampaignFile is the campaign read from the campaign file (nil: none):
+	// a campaign edited in the console can go back to it.
+	CampaignFile *campaign.Campaign
+	BaseURL      string
+	Store        *store.Store
+	Targets      *target.Registry
+	Renderer     *letter.Renderer
+	Sender       *delivery.Sender
+	Metrics      *metrics.Metrics // nil: no /metrics
+	Privacy      *privacy.Service // nil: one on Store
+	Confirm      *confirm.Service // nil: confirmation off (no dry-run links to show)
+	Templates    fs.FS            // the templates folder; pages are read from admin/*.html
 
 	Password      string // OUTCRY_ADMIN_PASSWORD
 	PasswordHash  string // OUTCRY_ADMIN_PASSWORD_HASH (bcrypt)
@@ -60,7 +64,8 @@ type Console struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "letter", "messages", "message", "supporters"}
+var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "letter", "messages", "message", "supporters",
+	"campaigns", "campaign"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -101,6 +106,9 @@ func (c *Console) routes(e *echo.Echo) {
 	api.GET("/messages", c.apiMessages)
 	api.GET("/stats", c.apiStats)
 	api.GET("/supporters/export", c.apiSupporterExport)
+	api.GET("/campaigns", c.apiCampaigns)
+	api.POST("/campaigns", c.apiCreateCampaign)
+	api.PATCH("/campaigns/:slug", c.apiPatchCampaign)
 	api.POST("/supporters/erase", c.apiSupporterErase)
 
 	e.GET("/admin/login", c.loginPage, c.requireEnabled)
@@ -111,6 +119,10 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/logout", c.logout)
 	g.POST("/pause", c.pause)
 	g.POST("/resume", c.resume)
+	g.GET("/campaigns", c.campaignsPage)
+	g.POST("/campaigns", c.createCampaign)
+	g.GET("/campaigns/:slug", c.campaignPage)
+	g.POST("/campaigns/:slug", c.campaignPost)
 	g.GET("/targets", c.targetsPage)
 	g.POST("/targets", c.addTarget)
 	g.GET("/targets/:id", c.targetPage)

@@ -25,6 +25,7 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/web"
@@ -65,7 +66,7 @@ type env struct {
 	mailer  *recorder
 	letters *letter.Service
 	camp    *campaign.Campaign
-	metrics *Metrics
+	metrics *metrics.Metrics
 	client  *http.Client
 	csrf    string
 }
@@ -104,11 +105,11 @@ func newEnv(t *testing.T, o ...opts) *env {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	metrics := NewMetrics(st, camp.Slug)
+	meter := metrics.New(st, func() []string { return []string{camp.Slug} })
 	mailer := &recorder{}
 	sender := delivery.NewSender(letter.NewOutbox(st, reg, r), mailer, delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet,
-		Observer: metrics.ObserveSend})
-	letters := &letter.Service{Store: st, Targets: reg, Renderer: r, Queued: sender.Notify, Observe: metrics.ObserveLetter}
+		Observer: meter.ObserveSend})
+	letters := &letter.Service{Store: st, Targets: reg, Renderer: r, Queued: sender.Notify, Observe: meter.ObserveLetter}
 	campaigns, err := campaign.NewService(ctx, st)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +122,7 @@ func newEnv(t *testing.T, o ...opts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Deps{Campaign: camp, Campaigns: campaigns, Store: st, Targets: reg, Renderer: r, Sender: sender, Metrics: metrics, Templates: tmpl,
+	d := Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: "http://outcry.test", Store: st, Targets: reg, Renderer: r, Sender: sender, Metrics: meter, Templates: tmpl,
 		Password: testPassword, Token: testToken, SendRate: 5, HourlyCap: 30, Logger: quiet}
 	for _, f := range o {
 		f(&d)
@@ -134,7 +135,7 @@ func newEnv(t *testing.T, o ...opts) *env {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &env{t: t, http: hs, store: st, dbPath: dbPath, targets: reg, tfile: tfile, sender: sender, mailer: mailer,
-		letters: letters, camp: camp, metrics: metrics, client: client}
+		letters: letters, camp: camp, metrics: meter, client: client}
 }
 
 // run starts the sender until the test ends.
@@ -562,11 +563,11 @@ func TestCSVExports(t *testing.T) {
 		return recs
 	}
 	msgs := readCSV("/admin/messages.csv")
-	if len(msgs) != 1+8 || strings.Join(msgs[0], ",") != "id,target_id,target_email,supporter_email,status,attempts,last_error,provider_message_id,queued_at,sent_at,updated_at" {
+	if len(msgs) != 1+8 || strings.Join(msgs[0], ",") != "id,target_id,target_email,supporter_email,status,attempts,last_error,provider_message_id,queued_at,sent_at,updated_at,campaign" {
 		t.Fatalf("messages.csv: %d records, header %v", len(msgs), msgs[0])
 	}
 	for _, rec := range msgs[1:] {
-		if len(rec) != 11 {
+		if len(rec) != 12 {
 			t.Fatalf("row has %d fields", len(rec))
 		}
 	}
@@ -951,7 +952,7 @@ func TestMetrics(t *testing.T) {
 		return c["sent"] == 4
 	})
 	r := e.do("GET", "/metrics", nil, "Authorization", "Bearer "+testToken)
-	for _, want := range []string{"outcry_letters_accepted_total 1", "outcry_letters_duplicate_total 1", `outcry_messages{status="sent"} 4`,
+	for _, want := range []string{"outcry_letters_accepted_total 1", "outcry_letters_duplicate_total 1", `outcry_messages{campaign="netflix-baby",status="sent"} 4`,
 		"outcry_queue_depth 0", `outcry_provider_responses_total{class="ok"} 4`, "outcry_send_duration_seconds_count 4"} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("metrics lack %q", want)

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +15,7 @@ import (
 // apiMessage is one message in GET /admin/api/messages.
 type apiMessage struct {
 	ID                int64   `json:"id"`
+	Campaign          string  `json:"campaign"`
 	TargetID          string  `json:"target_id"`
 	TargetEmail       string  `json:"target_email"`
 	SupporterEmail    string  `json:"supporter_email"`
@@ -42,7 +44,7 @@ func (c *Console) apiMessages(ctx echo.Context) error {
 		}
 		limit = n
 	}
-	f, bad := c.svc.parseFilter(filterInput{Status: ctx.QueryParam("status"), Target: ctx.QueryParam("target"),
+	f, bad := c.svc.parseFilter(filterInput{Campaign: ctx.QueryParam("campaign"), Status: ctx.QueryParam("status"), Target: ctx.QueryParam("target"),
 		From: ctx.QueryParam("from"), To: ctx.QueryParam("to"), Email: ctx.QueryParam("email"),
 		Before: ctx.QueryParam("after")}, limit)
 	if len(bad) > 0 {
@@ -58,7 +60,7 @@ func (c *Console) apiMessages(ctx echo.Context) error {
 	}
 	out := make([]apiMessage, len(rows))
 	for i, m := range rows {
-		out[i] = apiMessage{ID: m.ID, TargetID: m.TargetID, TargetEmail: m.TargetEmail, SupporterEmail: m.SupporterEmail,
+		out[i] = apiMessage{ID: m.ID, Campaign: m.Campaign, TargetID: m.TargetID, TargetEmail: m.TargetEmail, SupporterEmail: m.SupporterEmail,
 			Status: m.Status, Attempts: m.Attempts, LastError: m.LastError, ProviderMessageID: m.ProviderMessageID,
 			QueuedAt: rfc3339(m.QueuedAt), UpdatedAt: rfc3339(m.UpdatedAt)}
 		if m.SentAt != nil {
@@ -75,7 +77,14 @@ func (c *Console) apiMessages(ctx echo.Context) error {
 
 // apiStats is GET /admin/api/stats.
 func (c *Console) apiStats(ctx echo.Context) error {
-	st, err := c.svc.stats(ctx.Request().Context())
+	slug := ctx.QueryParam("campaign")
+	if _, ok := c.d.Campaigns.Get(slug); !ok && slug != "" {
+		return ctx.JSON(http.StatusNotFound, map[string]string{"error": "there is no campaign with this slug"})
+	}
+	if slug == "" {
+		slug = c.current(ctx).Slug
+	}
+	st, err := c.svc.stats(ctx.Request().Context(), slug)
 	if err != nil {
 		return err
 	}
@@ -112,10 +121,8 @@ func startCSV(ctx echo.Context, filename string, header []string) *csvWriter {
 }
 
 func (cw *csvWriter) row(fields ...string) error {
-	for i, f := range fields { // neutralize spreadsheet formulas
-		if f != "" && (f[0] == '=' || f[0] == '+' || f[0] == '-' || f[0] == '@' || f[0] == '\t' || f[0] == '\r') {
-			fields[i] = "'" + f
-		}
+	for i, f := range fields {
+		fields[i] = csvCell(f)
 	}
 	if err := cw.w.Write(fields); err != nil {
 		return err
@@ -128,6 +135,22 @@ func (cw *csvWriter) row(fields ...string) error {
 	return cw.w.Error()
 }
 
+// csvCell neutralizes spreadsheet formulas: a cell, and every ';'-separated
+// part of it (a spreadsheet opened with ';' as the separator splits there),
+// that starts with = + - @ tab or CR gets a leading apostrophe.
+func csvCell(f string) string {
+	if !strings.ContainsAny(f, "=+-@\t\r") {
+		return f
+	}
+	parts := strings.Split(f, ";")
+	for i, p := range parts {
+		if p != "" && strings.IndexByte("=+-@\t\r", p[0]) >= 0 {
+			parts[i] = "'" + p
+		}
+	}
+	return strings.Join(parts, ";")
+}
+
 func (cw *csvWriter) end() error {
 	cw.w.Flush()
 	return cw.w.Error()
@@ -135,7 +158,7 @@ func (cw *csvWriter) end() error {
 
 // messagesCSV exports the filtered send log, row by row as it is read.
 func (c *Console) messagesCSV(ctx echo.Context) error {
-	in := filterFrom(ctx)
+	in := c.filterFrom(ctx)
 	in.Before = ""
 	f, bad := c.svc.parseFilter(in, 0)
 	if len(bad) > 0 {
@@ -143,14 +166,14 @@ func (c *Console) messagesCSV(ctx echo.Context) error {
 		return ctx.String(http.StatusBadRequest, "The filter is not valid ("+badList(bad)+"); go back to the send log.\n")
 	}
 	cw := startCSV(ctx, "outcry-messages.csv", []string{"id", "target_id", "target_email", "supporter_email", "status",
-		"attempts", "last_error", "provider_message_id", "queued_at", "sent_at", "updated_at"})
+		"attempts", "last_error", "provider_message_id", "queued_at", "sent_at", "updated_at", "campaign"})
 	err := c.d.Store.EachMessage(ctx.Request().Context(), f, func(m store.MessageRow) error {
 		sent := ""
 		if m.SentAt != nil {
 			sent = rfc3339(*m.SentAt)
 		}
 		return cw.row(strconv.FormatInt(m.ID, 10), m.TargetID, m.TargetEmail, m.SupporterEmail, m.Status,
-			strconv.Itoa(m.Attempts), m.LastError, m.ProviderMessageID, rfc3339(m.QueuedAt), sent, rfc3339(m.UpdatedAt))
+			strconv.Itoa(m.Attempts), m.LastError, m.ProviderMessageID, rfc3339(m.QueuedAt), sent, rfc3339(m.UpdatedAt), m.Campaign)
 	})
 	if err == nil {
 		err = cw.end()
@@ -165,7 +188,7 @@ func (c *Console) messagesCSV(ctx echo.Context) error {
 func (c *Console) supportersCSV(ctx echo.Context) error {
 	cw := startCSV(ctx, "outcry-supporters.csv", []string{"id", "email", "first_name", "last_name", "postcode",
 		"consent_updates", "consent_version", "privacy_version", "status", "created_at"})
-	err := c.d.Store.EachSupporter(ctx.Request().Context(), c.d.Campaign.Slug, func(s store.SupporterRow) error {
+	err := c.d.Store.EachSupporter(ctx.Request().Context(), c.current(ctx).Slug, func(s store.SupporterRow) error {
 		return cw.row(strconv.FormatInt(s.ID, 10), s.Email, s.FirstName, s.LastName, s.Postcode,
 			strconv.FormatBool(s.ConsentUpdates), s.ConsentVersion, s.PrivacyVersion, s.Status, rfc3339(s.CreatedAt))
 	})

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"container/list"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,16 +76,26 @@ func (a *auth) verify(kind, v string) (string, bool) {
 	return string(payload), true
 }
 
-// newSession returns a session cookie value and its id.
-func (a *auth) newSession() (value, id string) {
-	id = rand.Text()
-	exp := a.now().Add(sessionTTL).Unix()
-	return a.signed("session", id+"|"+strconv.FormatInt(exp, 10)), id
+// sessionKind names session cookies in their MAC, bound to the configured
+// password (or hash): when the password changes, every session cookie
+// signed before stops verifying — a password change logs out everyone.
+func (a *auth) sessionKind() string {
+	return "session\x00" + hex.EncodeToString(a.mac("password", a.password, string(a.hash)))
 }
 
-// session returns the session id in a valid, unexpired cookie value.
+// newSession returns a session cookie value, its id and when it expires.
+// The caller records the id server-side (Store.CreateAdminSession): a
+// cookie counts only while its session is recorded.
+func (a *auth) newSession() (value, id string, expires time.Time) {
+	id = rand.Text()
+	expires = a.now().Add(sessionTTL)
+	return a.signed(a.sessionKind(), id+"|"+strconv.FormatInt(expires.Unix(), 10)), id, expires
+}
+
+// session returns the session id in a valid, unexpired cookie value. It
+// does not check that the session is still recorded (Console.session does).
 func (a *auth) session(v string) (string, bool) {
-	payload, ok := a.verify("session", v)
+	payload, ok := a.verify(a.sessionKind(), v)
 	if !ok {
 		return "", false
 	}
@@ -108,39 +120,64 @@ func (a *auth) cookie(name, value string, maxAge int) *http.Cookie {
 		Secure: a.secure, SameSite: http.SameSiteStrictMode}
 }
 
-// ipLimiter limits login attempts per client address.
+// ipLimiter limits login attempts per client: an IPv4 address, or an IPv6
+// /64 (one host usually holds a whole /64). Its table is bounded: when full,
+// the client seen least recently is forgotten, so that a crowd of addresses
+// can never lock out a new one (the organizer's).
 type ipLimiter struct {
 	mu    sync.Mutex
 	every time.Duration
 	burst int
-	m     map[string]*rate.Limiter
+	max   int
+	m     map[string]*list.Element // of *ipEntry; front = most recent
+	order *list.List
 }
 
+type ipEntry struct {
+	key string
+	lim *rate.Limiter
+}
+
+const loginLimiterSize = 10_000
+
 func newIPLimiter(every time.Duration, burst int) *ipLimiter {
-	return &ipLimiter{every: every, burst: burst, m: map[string]*rate.Limiter{}}
+	return &ipLimiter{every: every, burst: burst, max: loginLimiterSize, m: map[string]*list.Element{}, order: list.New()}
 }
 
 func (l *ipLimiter) allow(ip string) bool {
+	key := clientKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim, ok := l.m[ip]
-	if !ok {
-		if len(l.m) >= 10000 {
-			// Bound memory without letting a crowd of addresses reset
-			// everyone's count: forget only those whose bucket is full again.
-			for k, v := range l.m {
-				if v.Tokens() >= float64(l.burst) {
-					delete(l.m, k)
-				}
-			}
-			if len(l.m) >= 10000 {
-				return false // still full: refuse until buckets refill
-			}
-		}
-		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
-		l.m[ip] = lim
+	if el, ok := l.m[key]; ok {
+		l.order.MoveToFront(el)
+		return el.Value.(*ipEntry).lim.Allow()
 	}
-	return lim.Allow()
+	for l.order.Len() >= l.max {
+		oldest := l.order.Back()
+		l.order.Remove(oldest)
+		delete(l.m, oldest.Value.(*ipEntry).key)
+	}
+	e := &ipEntry{key: key, lim: rate.NewLimiter(rate.Every(l.every), l.burst)}
+	l.m[key] = l.order.PushFront(e)
+	return e.lim.Allow()
+}
+
+// clientKey is what the login limiter counts: an IPv4 address as is, an
+// IPv6 address by its /64, anything unparsable as given.
+func clientKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	p, err := addr.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // tokenOK compares a Bearer header with the configured token in constant time.

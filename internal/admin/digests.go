@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -23,16 +22,15 @@ type digestsData struct {
 }
 
 // digestsPage lists a campaign's digests (issue 12): GET /admin/digests
-// ?campaign=<slug> (default: the console's campaign) &id=<digest> (its
+// ?campaign=<slug> (default: the console's chosen campaign) &id=<digest> (its
 // letters). Register it in routes: g.GET("/digests", c.digestsPage).
 func (c *Console) digestsPage(ctx echo.Context) error {
-	slug := ctx.QueryParam("campaign")
-	if slug == "" && c.d.Campaign != nil {
-		slug = c.d.Campaign.Slug
+	if s := ctx.QueryParam("campaign"); s != "" {
+		if _, ok := c.d.Campaigns.Get(s); !ok {
+			return echo.NewHTTPError(http.StatusNotFound, "There is no such campaign.")
+		}
 	}
-	if !campaign.ValidSlug(slug) {
-		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
-	}
+	slug := c.current(ctx).Slug
 	rctx := ctx.Request().Context()
 	d := digestsData{Campaign: slug}
 	var err error

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/store"
 )
@@ -33,7 +34,7 @@ func TestDigestsPage(t *testing.T) {
 	if err := e.store.FinishDigests(ctx, []delivery.Outcome{{ID: ds[0].ID, Digest: true, Status: "sent", Attempted: true, ProviderID: "x"}}); err != nil {
 		t.Fatal(err)
 	}
-	c := &Console{d: Deps{Store: e.store, Campaign: e.camp, Sender: e.sender, Templates: os.DirFS("../../templates")}, auth: &auth{}}
+	c := &Console{d: Deps{Store: e.store, Campaigns: campaign.NewStatic(e.camp), Sender: e.sender, Templates: os.DirFS("../../templates")}, auth: &auth{}}
 	ec := echo.New()
 	get := func(url string) (int, string) {
 		rec := httptest.NewRecorder()
@@ -45,7 +46,7 @@ func TestDigestsPage(t *testing.T) {
 		}
 		return rec.Code, rec.Body.String()
 	}
-	code, body := get("/admin/digests")
+	code, body := get("/admin/digests?campaign=" + slug)
 	if code != 200 || !strings.Contains(body, "<td>t1</td><td class=\"num\">2</td><td>sent</td>") {
 		t.Fatalf("%d %s", code, body)
 	}

@@ -12,6 +12,7 @@ import (
 
 // filterInput is the send log filter as it comes in the query string.
 type filterInput struct {
+	Campaign                                string // a slug, or "all"
 	Status, Target, From, To, Email, Before string
 }
 
@@ -28,8 +29,15 @@ const minYear, maxYear = 2000, 9999
 // for the organizer (the handlers answer 400), and the filter is then not
 // used.
 func (s *service) parseFilter(in filterInput, limit int) (store.MessageFilter, map[string]string) {
-	f := store.MessageFilter{Campaign: s.d.Campaign.Slug, Limit: limit}
+	f := store.MessageFilter{Limit: limit}
 	bad := map[string]string{}
+	if in.Campaign != "" && in.Campaign != allCampaigns {
+		if _, ok := s.d.Campaigns.Get(in.Campaign); !ok {
+			bad["campaign"] = "no campaign has this slug"
+		} else {
+			f.Campaign = in.Campaign
+		}
+	}
 	if in.Status != "" {
 		if !contains(statuses, in.Status) {
 			bad["status"] = "unknown status: use one of " + strings.Join(statuses, ", ")

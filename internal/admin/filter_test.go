@@ -117,13 +117,13 @@ func FuzzParseFilter(f *testing.F) {
 		}
 	}
 	f.Add("status=queued&target=ted-sarandos&from=2026-01-01&to=2026-01-02&email=a%40b.org&before=10")
-	svc := &service{d: Deps{Campaign: &campaign.Campaign{Slug: "c"}}}
+	svc := &service{d: Deps{Campaigns: campaign.NewStatic(&campaign.Campaign{Slug: "c"})}}
 	f.Fuzz(func(t *testing.T, query string) {
 		v, err := url.ParseQuery(query)
 		if err != nil {
 			return // echo would see the same values; the parse error is not ours
 		}
-		in := filterInput{Status: v.Get("status"), Target: v.Get("target"), From: v.Get("from"), To: v.Get("to"),
+		in := filterInput{Campaign: "c", Status: v.Get("status"), Target: v.Get("target"), From: v.Get("from"), To: v.Get("to"),
 			Email: v.Get("email"), Before: v.Get("before")}
 		got, bad := svc.parseFilter(in, pageSize)
 		if len(bad) > 0 {

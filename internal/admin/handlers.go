@@ -21,15 +21,16 @@ import (
 
 // view is what every console page template sees.
 type view struct {
-	Title    string
-	Nav      string
-	CSRF     string
-	Campaign *campaign.Campaign
-	Paused   bool
-	PauseWhy string
-	Flash    string
-	Error    string
-	D        any
+	Title     string
+	Nav       string
+	CSRF      string
+	Campaign  *campaign.Campaign   // the campaign the console works on
+	Campaigns []*campaign.Campaign // every campaign (the switcher)
+	Paused    bool
+	PauseWhy  string
+	Flash     string
+	Error     string
+	D         any
 }
 
 var flashes = map[string]string{
@@ -51,10 +52,16 @@ var flashes = map[string]string{
 	"deactivate": "Target deactivated: it receives no new letters.",
 	"erased":     "Erased: the supporter's personal data and letter text are gone; the counts and the record that letters were sent remain.",
 	"noneerased": "Nothing is held about this address: nothing was erased.",
+	"created":    "Campaign created: its page takes letters now.",
+	"csaved":     "Campaign saved; the change is in force now.",
+	"copen":      "The campaign is open: it takes letters and sends them.",
+	"cpaused":    "The campaign is paused: it takes letters and queues them; nothing of it is sent until you open it again.",
+	"cclosed":    "The campaign is closed: its page shows the result and takes no more letters. Letters already queued are still sent.",
+	"reverted":   "The campaign's content comes from the campaign file again.",
 }
 
 func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {
-	v := &view{Title: title, Nav: nav, Campaign: c.d.Campaign, D: d, Flash: flashes[ctx.QueryParam("ok")]}
+	v := &view{Title: title, Nav: nav, Campaign: c.current(ctx), Campaigns: c.d.Campaigns.All(), D: d, Flash: flashes[ctx.QueryParam("ok")]}
 	if sid, ok := ctx.Get("sid").(string); ok {
 		v.CSRF = c.auth.csrf(sid)
 	}
@@ -91,11 +98,9 @@ func (c *Console) requireEnabled(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (c *Console) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ctx echo.Context) error {
-		ck, err := ctx.Cookie(sessionCookie)
-		var sid string
-		ok := false
-		if err == nil {
-			sid, ok = c.auth.session(ck.Value)
+		sid, ok, err := c.session(ctx)
+		if err != nil {
+			return err
 		}
 		if ctx.Request().Method == http.MethodGet || ctx.Request().Method == http.MethodHead {
 			if !ok {
@@ -104,12 +109,44 @@ func (c *Console) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			ctx.Set("sid", sid)
 			return next(ctx)
 		}
-		if !ok || !c.auth.checkCSRF(sid, ctx.FormValue("csrf")) {
+		if !ok || !c.auth.checkCSRF(sid, csrfToken(ctx)) {
 			return c.forbidden(ctx)
 		}
 		ctx.Set("sid", sid)
 		return next(ctx)
 	}
+}
+
+// csrfHeader carries the console's CSRF token for scripted posts.
+const csrfHeader = "X-CSRF-Token"
+
+// csrfToken is the CSRF token of a console post: from the form body or the
+// X-CSRF-Token header, never from the query string (which lands in logs,
+// history and Referer headers).
+func csrfToken(ctx echo.Context) string {
+	if v := ctx.Request().PostFormValue("csrf"); v != "" {
+		return v
+	}
+	return ctx.Request().Header.Get(csrfHeader)
+}
+
+// session returns the id of the request's console session: a cookie that
+// verifies, has not expired, and whose session is still recorded (logout
+// removes it, so a copy of the cookie taken before is worthless).
+func (c *Console) session(ctx echo.Context) (string, bool, error) {
+	ck, err := ctx.Cookie(sessionCookie)
+	if err != nil {
+		return "", false, nil
+	}
+	sid, ok := c.auth.session(ck.Value)
+	if !ok {
+		return "", false, nil
+	}
+	live, err := c.d.Store.AdminSessionActive(ctx.Request().Context(), sid)
+	if err != nil {
+		return "", false, err
+	}
+	return sid, live, nil
 }
 
 func (c *Console) forbidden(ctx echo.Context) error {
@@ -142,10 +179,10 @@ func (c *Console) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (c *Console) loginPage(ctx echo.Context) error {
-	if ck, err := ctx.Cookie(sessionCookie); err == nil {
-		if _, ok := c.auth.session(ck.Value); ok {
-			return ctx.Redirect(http.StatusSeeOther, "/admin")
-		}
+	if _, ok, err := c.session(ctx); err != nil {
+		return err
+	} else if ok {
+		return ctx.Redirect(http.StatusSeeOther, "/admin")
 	}
 	return c.renderLogin(ctx, http.StatusOK, "")
 }
@@ -169,14 +206,17 @@ func (c *Console) login(ctx echo.Context) error {
 	if err == nil {
 		nonce, ok = c.auth.verify("login", ck.Value)
 	}
-	if !ok || !c.auth.checkCSRF("login:"+nonce, ctx.FormValue("csrf")) {
+	if !ok || !c.auth.checkCSRF("login:"+nonce, csrfToken(ctx)) {
 		return c.forbidden(ctx)
 	}
 	if !c.auth.checkPassword(ctx.FormValue("password")) {
 		c.log.Warn("admin: failed login", "ip", clientIP(ctx))
 		return c.renderLogin(ctx, http.StatusUnauthorized, "That password is not right.")
 	}
-	value, _ := c.auth.newSession()
+	value, sid, expires := c.auth.newSession()
+	if err := c.d.Store.CreateAdminSession(ctx.Request().Context(), sid, expires); err != nil {
+		return err
+	}
 	ctx.SetCookie(c.auth.cookie(sessionCookie, value, int(sessionTTL.Seconds())))
 	ctx.SetCookie(c.auth.cookie(loginCookie, "", -1))
 	c.log.Info("admin: organizer logged in", "ip", clientIP(ctx))
@@ -184,6 +224,11 @@ func (c *Console) login(ctx echo.Context) error {
 }
 
 func (c *Console) logout(ctx echo.Context) error {
+	if sid, ok := ctx.Get("sid").(string); ok {
+		if err := c.d.Store.EndAdminSession(ctx.Request().Context(), sid); err != nil {
+			return err
+		}
+	}
 	ctx.SetCookie(c.auth.cookie(sessionCookie, "", -1))
 	return c.redirect(ctx, "/admin/login", "loggedout")
 }
@@ -198,11 +243,12 @@ type dashboardData struct {
 
 func (c *Console) dashboard(ctx echo.Context) error {
 	rc := ctx.Request().Context()
-	st, err := c.svc.stats(rc)
+	camp := c.current(ctx)
+	st, err := c.svc.stats(rc, camp.Slug)
 	if err != nil {
 		return err
 	}
-	hours, err := c.d.Store.LettersPerHour(rc, c.d.Campaign.Slug)
+	hours, err := c.d.Store.LettersPerHour(rc, camp.Slug)
 	if err != nil {
 		return err
 	}
@@ -368,12 +414,12 @@ type letterData struct {
 }
 
 func (c *Console) letterPage(ctx echo.Context) error {
-	subject, body, err := c.svc.letterDefaults(ctx.Request().Context())
+	subject, body, err := c.svc.letterDefaults(ctx.Request().Context(), c.current(ctx).Slug)
 	if err != nil {
 		return err
 	}
 	d := letterData{Subject: subject, Body: body, PreviewFor: ctx.QueryParam("target"),
-		TestEmail: c.d.Campaign.Organizer.Contact}
+		TestEmail: c.current(ctx).Organizer.Contact}
 	return c.renderLetter(ctx, http.StatusOK, d)
 }
 
@@ -408,13 +454,13 @@ func (c *Console) letterPost(ctx echo.Context) error {
 	rc := ctx.Request().Context()
 	switch ctx.FormValue("action") {
 	case "save":
-		if _, err := c.d.Campaigns.Update(rc, c.d.Campaign.Slug, campaign.Input{Subject: &subject, Body: &body}); err != nil {
+		if _, err := c.d.Campaigns.Update(rc, c.current(ctx).Slug, campaign.Input{Subject: &subject, Body: &body}); err != nil {
 			return err
 		}
 		c.log.Info("admin: default letter saved")
 		return c.redirect(ctx, "/admin/letter", "letter")
 	case "test":
-		res, err := c.svc.testSend(rc, d.TestEmail, subject, body)
+		res, err := c.svc.testSend(rc, c.current(ctx).Slug, d.TestEmail, subject, body)
 		if err != nil {
 			d.TestError = err.Error()
 			return c.renderLetter(ctx, http.StatusUnprocessableEntity, d)
@@ -440,14 +486,26 @@ type messagesData struct {
 	Query   string // the filter without the cursor, for links
 }
 
-func filterFrom(ctx echo.Context) filterInput {
-	return filterInput{Status: ctx.QueryParam("status"), Target: ctx.QueryParam("target"), From: ctx.QueryParam("from"),
+// filterFrom reads the send log filter; the campaign is the console's
+// current one unless the query says "all".
+func (c *Console) filterFrom(ctx echo.Context) filterInput {
+	camp := ctx.QueryParam("campaign")
+	if camp != allCampaigns {
+		camp = c.current(ctx).Slug
+	}
+	return filterInput{Campaign: camp, Status: ctx.QueryParam("status"), Target: ctx.QueryParam("target"), From: ctx.QueryParam("from"),
 		To: ctx.QueryParam("to"), Email: ctx.QueryParam("email"), Before: ctx.QueryParam("before")}
 }
 
 func (in filterInput) query() string {
 	q := url.Values{}
-	for k, v := range map[string]string{"status": in.Status, "target": in.Target, "from": in.From, "to": in.To, "email": in.Email} {
+	// The console's own campaign is implicit (a cookie); the all-campaigns
+	// view is kept in the links.
+	camp := ""
+	if in.Campaign == allCampaigns {
+		camp = allCampaigns
+	}
+	for k, v := range map[string]string{"campaign": camp, "status": in.Status, "target": in.Target, "from": in.From, "to": in.To, "email": in.Email} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -456,7 +514,7 @@ func (in filterInput) query() string {
 }
 
 func (c *Console) messagesPage(ctx echo.Context) error {
-	in := filterFrom(ctx)
+	in := c.filterFrom(ctx)
 	f, bad := c.svc.parseFilter(in, pageSize)
 	// The target menu lists the file's targets: counting messages per
 	// target would cost a scan of the log on every page.

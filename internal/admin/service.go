@@ -14,12 +14,12 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
 
 // Statuses in the order the console lists them.
-var statuses = []string{"unconfirmed", "queued", "sending", "sent", "delivered", "deferred", "bounced", "dropped",
-	"spamreport", "failed", "cancelled"}
+var statuses = store.Statuses
 
 // TargetFigures is one target as the console shows it.
 type TargetFigures struct {
@@ -91,12 +91,12 @@ func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
 	return out, nil
 }
 
-func (s *service) stats(ctx context.Context) (*Stats, error) {
-	totals, err := s.d.Store.StatusCounts(ctx, s.d.Campaign.Slug)
+func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
+	totals, err := s.d.Store.StatusCounts(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
-	sup, err := s.d.Store.SupporterCount(ctx, s.d.Campaign.Slug)
+	sup, err := s.d.Store.SupporterCount(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -210,8 +210,8 @@ func (s *service) removeTarget(id string) error {
 var sampleSupporter = letter.Supporter{FirstName: "Alex", LastName: "Sample", Postcode: "AB1 2CD"}
 
 // letterDefaults returns the campaign's default letter as it is in force.
-func (s *service) letterDefaults(ctx context.Context) (subject, body string, err error) {
-	c, ok := s.d.Campaigns.Get(s.d.Campaign.Slug)
+func (s *service) letterDefaults(ctx context.Context, slug string) (subject, body string, err error) {
+	c, ok := s.d.Campaigns.Get(slug)
 	if !ok {
 		return "", "", campaign.ErrNotFound
 	}
@@ -251,7 +251,7 @@ type TestResult struct {
 
 // testSend sends the letter to the organizer's own address through the
 // configured mailer, as a pseudo-target "test".
-func (s *service) testSend(ctx context.Context, to, subject, body string) (TestResult, error) {
+func (s *service) testSend(ctx context.Context, slug, to, subject, body string) (TestResult, error) {
 	addr, err := mail.ParseAddress(strings.TrimSpace(to))
 	if err != nil || addr.Address != strings.TrimSpace(to) {
 		return TestResult{}, fmt.Errorf("%q is not a plain email address", to)
@@ -262,7 +262,7 @@ func (s *service) testSend(ctx context.Context, to, subject, body string) (TestR
 	}
 	m := delivery.Message{
 		PublicID:       "test-" + rand.Text(),
-		Campaign:       s.d.Campaign.Slug,
+		Campaign:       slug,
 		TargetID:       "test",
 		TargetName:     "Test recipient",
 		TargetEmail:    addr.Address,

@@ -32,7 +32,7 @@ func exportOf(t *testing.T, body string) privacy.Export {
 // held reports how many supporter records the store holds for an address.
 func (e *env) held(email string) int {
 	e.t.Helper()
-	recs, err := e.store.SupporterRecords(context.Background(), email)
+	recs, err := e.store.SupporterRecords(context.Background(), email, "")
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -28,7 +28,9 @@ import (
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/web"
@@ -41,6 +43,7 @@ type App struct {
 	Store     *store.Store
 	Targets   *target.Registry
 	Campaigns *campaign.Service
+	Letters   *letter.Service
 	Sender    *delivery.Sender
 	Confirm   *confirm.Service // nil unless OUTCRY_CONFIRM=on
 	Web       *web.Server
@@ -84,11 +87,23 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	if cfg.WebhookPublicKey == "" && !cfg.DryRun() {
-		log.Warn("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid accepts unsigned events; turn on signed webhooks in SendGrid and set the key")
+	switch {
+	case cfg.WebhookPublicKey != "":
+	case cfg.WebhookUnsigned:
+		log.Warn("OUTCRY_WEBHOOK_UNSIGNED is on: /webhooks/sendgrid accepts unsigned events that anyone can forge; turn on signed webhooks in SendGrid and set SENDGRID_WEBHOOK_PUBLIC_KEY")
+	case !cfg.DryRun():
+		log.Error("SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid is off (404) and delivery events are not recorded; set the key of SendGrid's signed Event Webhook, or OUTCRY_WEBHOOK_UNSIGNED=1 to accept unsigned posts")
+	default:
+		log.Info("the event webhook is off: no SENDGRID_WEBHOOK_PUBLIC_KEY")
 	}
 	mailer := newMailer(cfg, log)
-	metrics := admin.NewMetrics(st, camp.Slug)
+	meter := metrics.New(st, func() []string {
+		var slugs []string
+		for _, c := range campaigns.All() {
+			slugs = append(slugs, c.Slug)
+		}
+		return slugs
+	})
 	outbox := letter.NewOutbox(st, targets, renderer)
 	if outbox.Delivery, err = deliveryPolicy(cfg, templates, campaigns); err != nil {
 		st.Close()
@@ -103,10 +118,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      log,
 		RecentSends: recent,
-		Observer:    metrics.ObserveSend,
+		Observer:    meter.ObserveSend,
 	})
 	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
-		Messages: messages, Logger: log, Observe: metrics.ObserveLetter}
+		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
 	if err != nil {
 		st.Close()
@@ -131,18 +146,27 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Security:         security,
 		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
+		WebhookUnsigned:  cfg.WebhookUnsigned,
+		// Copies of a letter emailed to its writer, 1 a second at most.
+		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
+			Templates: templates, Messages: messages, Title: campaigns.Title, TargetName: func(id string) string {
+				if t, ok := targets.Current().ByID(id); ok {
+					return t.Name
+				}
+				return id
+			}, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	console, err := buildAdmin(ctx, cfg, log, srv, admin.Deps{Campaign: camp, Campaigns: campaigns, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Metrics: metrics, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
+	console, err := buildAdmin(ctx, cfg, log, srv, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Store: st, Targets: targets, Renderer: renderer,
+		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Sender: sender, Confirm: conf,
+	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Confirm: conf,
 		Web: srv, Console: console}, nil
 }
 
@@ -375,22 +399,14 @@ func buildSafety(ctx context.Context, cfg config.Config, org campaign.Organizer,
 	if !cfg.Confirm {
 		return sec, nil, nil
 	}
-	replyTo := cfg.FromEmail
-	if a, err := mail.ParseAddress(org.Contact); err == nil && a.Address == org.Contact {
-		replyTo = a.Address
-	}
+	replyTo := organizerReplyTo(cfg, org)
 	conf := &confirm.Service{
-		Store:   st,
-		Mailer:  mailer,
-		Secret:  append([]byte("confirm:"), secret...),
-		TTL:     cfg.ConfirmTTL,
-		BaseURL: cfg.BaseURL,
-		Title: func(slug string) string {
-			if c, ok := campaigns.Get(slug); ok {
-				return c.Title
-			}
-			return slug
-		},
+		Store:    st,
+		Mailer:   mailer,
+		Secret:   append([]byte("confirm:"), secret...),
+		TTL:      cfg.ConfirmTTL,
+		BaseURL:  cfg.BaseURL,
+		Title:    campaigns.Title,
 		FromName: org.Name,
 		ReplyTo:  replyTo,
 		Limiter:  rate.NewLimiter(1, 10), // confirmation emails: 1 a second, apart from the targets' queue
@@ -449,4 +465,14 @@ func (a *App) Purge(ctx context.Context) {
 			a.Log.Info("purged letter text past OUTCRY_RETENTION_DAYS", "messages", n)
 		}
 	}
+}
+
+// organizerReplyTo is where a supporter's answer to a system email (the
+// confirmation, the copy of their letter) goes: the organizer's contact
+// when it is an address, else the sender address.
+func organizerReplyTo(cfg config.Config, org campaign.Organizer) string {
+	if a, err := mail.ParseAddress(org.Contact); err == nil && a.Address == org.Contact {
+		return a.Address
+	}
+	return cfg.FromEmail
 }

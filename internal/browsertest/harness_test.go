@@ -20,14 +20,12 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/outcry/outcry"
-	"github.com/outcry/outcry/internal/admin"
+	outcryapp "github.com/outcry/outcry/internal/app"
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
-	"github.com/outcry/outcry/internal/target"
-	"github.com/outcry/outcry/internal/web"
 )
 
 // chromiumPaths are where a Chromium is looked for, after $OUTCRY_CHROMIUM.
@@ -171,14 +169,6 @@ func newApp(t *testing.T, options ...appOption) *app {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	data, err := outcry.Bundled("campaign.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	camp, err := campaign.Parse("campaign.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
 	targets, err := outcry.Bundled("targets.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -187,68 +177,48 @@ func newApp(t *testing.T, options ...appOption) *app {
 	if err := os.WriteFile(tpath, targets, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := target.NewRegistry(tpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	templates := outcry.Templates("")
-	renderer, err := letter.NewRenderer(templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := i18n.Load(templates, "en")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbPath := filepath.Join(dir, "outcry.db")
-	st, err := store.Open(ctx, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	var o appOptions
 	for _, f := range options {
 		f(&o)
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := &app{Store: st, DBPath: dbPath, TargetsPath: tpath, Campaign: camp}
-	a.Letters = &letter.Service{Store: st, Targets: reg, Renderer: renderer, Messages: msgs}
-	if o.console {
-		a.DryRun = delivery.NewDryRun(quiet)
-		a.Sender = delivery.NewSender(letter.NewOutbox(st, reg, renderer), a.DryRun, delivery.Options{PollInterval: 20 * time.Millisecond, Logger: quiet})
-		a.Letters.Queued = a.Sender.Notify
-	}
-	campaigns, err := campaign.NewService(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := campaigns.Seed(ctx, camp); err != nil {
-		t.Fatal(err)
-	}
 	hs := httptest.NewUnstartedServer(nil)
-	srv, err := web.New(web.Deps{
-		Campaigns: campaigns, Organizer: camp.Organizer, Store: st, Targets: reg, Templates: templates, Static: outcry.Static(),
-		Letters:  a.Letters,
-		BaseURL:  "http://" + hs.Listener.Addr().String(),
-		Messages: msgs,
-	})
+	// The service is built as cmd/outcry builds it (internal/app), from
+	// its environment: the bundled campaign, a fresh database, the
+	// dry-run mailer.
+	env := map[string]string{
+		"OUTCRY_DB":            filepath.Join(dir, "outcry.db"),
+		"OUTCRY_TARGETS":       tpath,
+		"OUTCRY_CAMPAIGN":      filepath.Join(dir, "campaign.yaml"), // missing: the bundled campaign
+		"OUTCRY_BASE_URL":      "http://" + hs.Listener.Addr().String(),
+		"OUTCRY_SUBMIT_RATE":   "0", // the tests post from one address
+		"OUTCRY_FORM_MIN_TIME": "0", // a browser fills the form at once
+		"OUTCRY_SEND_RATE":     "0",
+	}
+	if o.console {
+		env["OUTCRY_ADMIN_PASSWORD"] = consolePassword
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
+	built, err := outcryapp.Build(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { built.Store.Close() })
+	camp, _ := built.Campaigns.Get("netflix-baby")
+	a := &app{Store: built.Store, DBPath: env["OUTCRY_DB"], TargetsPath: tpath, Campaign: camp, Letters: built.Letters}
 	if o.console {
-		if _, err := admin.Register(srv.Echo, admin.Deps{Campaign: camp, Campaigns: campaigns, Store: st, Targets: reg, Renderer: renderer,
-			Sender: a.Sender, Templates: templates, Password: consolePassword, SendRate: 5, HourlyCap: 30,
-			Logger: quiet}); err != nil {
-			t.Fatal(err)
-		}
+		a.Sender = built.Sender
+		a.DryRun, _ = built.Sender.Mailer().(*delivery.DryRun)
 	}
 	if o.sender {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { a.Sender.Run(ctx); close(done) }()
+		go func() { built.Sender.Run(ctx); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	hs.Config.Handler = srv.Echo
+	hs.Config.Handler = built.Web.Echo
 	hs.Start()
 	t.Cleanup(hs.Close)
 	a.URL = hs.URL
@@ -341,4 +311,30 @@ func viewport(t *testing.T, ctx context.Context, w, h int64, mobile bool) {
 		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2))
 	}
 	run(t, ctx, chromedp.EmulateViewport(w, h, opts...))
+}
+
+// campaignMessages lists the send log's messages, oldest first, with their
+// campaign, target and letter subject.
+func (a *app) campaignMessages(t *testing.T) []struct{ Campaign, Target, Subject string } {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+a.DBPath+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT m.campaign, m.target_id, s.subject FROM messages m JOIN supporters s ON s.id = m.supporter_id
+		WHERE m.campaign <> 'netflix-baby' ORDER BY m.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []struct{ Campaign, Target, Subject string }
+	for rows.Next() {
+		var r struct{ Campaign, Target, Subject string }
+		if err := rows.Scan(&r.Campaign, &r.Target, &r.Subject); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -42,6 +42,12 @@ func publicPages() []struct {
 		{"privacy", func(t *testing.T, a *app) []chromedp.Action[chromedp.Void] {
 			return []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/privacy")}
 		}},
+		{"thank-you with a receipt link", func(t *testing.T, a *app) []chromedp.Action[chromedp.Void] {
+			return []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/"), writeLetter(newAddress())}
+		}},
+		{"receipt", func(t *testing.T, a *app) []chromedp.Action[chromedp.Void] {
+			return []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/"), writeLetter(newAddress()), openReceipt()}
+		}},
 	}
 }
 
@@ -57,9 +63,9 @@ func submitEmpty() chromedp.Action[chromedp.Void] {
 func TestAccessibilityChecks(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	ctx := tab(t)
 	for _, p := range publicPages() {
 		t.Run(p.name, func(t *testing.T) {
+			ctx := tab(t) // a tab each: its deadline covers one page
 			run(t, ctx, p.open(t, a)...)
 			if problems := eval[[]string](t, ctx, a11yJS); len(problems) > 0 {
 				t.Errorf("accessibility problems:\n%s", strings.Join(problems, "\n"))
@@ -92,9 +98,9 @@ func TestNoHorizontalScroll(t *testing.T) {
 	a := newApp(t)
 	for _, width := range []int64{320, 360, 640} {
 		t.Run(fmt.Sprintf("%dpx", width), func(t *testing.T) {
-			ctx := tab(t)
-			viewport(t, ctx, width, 740, width < 600)
 			for _, p := range publicPages() {
+				ctx := tab(t) // a tab each: its deadline covers one page
+				viewport(t, ctx, width, 740, width < 600)
 				run(t, ctx, p.open(t, a)...)
 				sw := eval[int](t, ctx, `document.documentElement.scrollWidth`)
 				cw := eval[int](t, ctx, `document.documentElement.clientWidth`)
@@ -162,14 +168,22 @@ func TestScreenshots(t *testing.T) {
 		{"campaign-desktop.png", 1280, false, []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/")}},
 		{"campaign-360.png", 360, true, []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/")}},
 		{"campaign-errors-360.png", 360, true, []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/"), submitEmpty()}},
-		{"thanks-360.png", 360, true, []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/c/netflix-baby/thanks")}},
+		{"campaign-360-first-screen.png", 360, true, []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/")}},
+		{"campaign-1280-first-screen.png", 1280, false, []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/")}},
+		{"thanks-360.png", 360, true, []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/"), writeLetter("shot.thanks@example.org")}},
+		{"receipt-360.png", 360, true, []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/"), writeLetter("shot.receipt360@example.org"), openReceipt()}},
+		{"receipt-desktop.png", 1280, false, []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/"), writeLetter("shot.receipt@example.org"), openReceipt()}},
 		{"404-desktop.png", 1280, false, []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/no-such-page")}},
 	}
 	for _, s := range shots {
 		ctx := tab(t)
 		viewport(t, ctx, s.width, 800, s.mobile)
 		run(t, ctx, s.steps...)
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		shot := chromedp.FullScreenshot(100)
+		if strings.HasSuffix(s.file, "-first-screen.png") {
+			shot = chromedp.CaptureScreenshot() // what a phone shows before any scrolling
+		}
+		png, err := chromedp.Run(ctx, shot)
 		if err != nil {
 			t.Fatal(err)
 		}

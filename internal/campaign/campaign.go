@@ -138,6 +138,33 @@ func splitParagraphs(story string) []string {
 	return out
 }
 
+// listItem starts a line that keeps its line break in flowing text.
+var listItem = regexp.MustCompile(`^([-*•]|\d+[.)])\s`)
+
+// Flow makes text written with hard line breaks (a YAML block, 78
+// columns) flow: paragraphs are separated by one blank line, and the line
+// breaks inside a paragraph become spaces, except before a list item
+// ("- ", "* ", "1. "). A supporter's textarea then shows whole
+// paragraphs, and every email carries them unbroken.
+func Flow(text string) string {
+	var paras []string
+	for _, p := range blankLine.Split(strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n")), -1) {
+		var lines []string
+		for _, l := range strings.Split(strings.TrimSpace(p), "\n") {
+			l = strings.TrimSpace(l)
+			if len(lines) > 0 && !listItem.MatchString(l) {
+				lines[len(lines)-1] += " " + l
+				continue
+			}
+			lines = append(lines, l)
+		}
+		if len(lines) > 0 && lines[0] != "" {
+			paras = append(paras, strings.Join(lines, "\n"))
+		}
+	}
+	return strings.Join(paras, "\n\n")
+}
+
 var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // MaxSlugLen is the longest slug. The slug is the campaign's SendGrid
@@ -229,7 +256,7 @@ func Parse(name string, data []byte) (*Campaign, error) {
 // finish normalizes what was read or built and splits the story once.
 func (c *Campaign) finish() {
 	c.paragraphs = splitParagraphs(c.Story)
-	c.Letter.Body = strings.TrimSpace(c.Letter.Body)
+	c.Letter.Body = Flow(c.Letter.Body)
 	c.Letter.Subject = strings.TrimSpace(c.Letter.Subject)
 	if c.Summary == "" {
 		if ps := c.Paragraphs(); len(ps) > 0 {

@@ -81,6 +81,40 @@ func TestParseSlug(t *testing.T) {
 	}
 }
 
+// The default letter flows: the textarea shows whole paragraphs and every
+// email carries them unbroken, whatever the line breaks of the YAML file.
+func TestLetterParagraphsFlow(t *testing.T) {
+	c, err := Load("../../campaign.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paras := strings.Split(c.Letter.Body, "\n\n")
+	if len(paras) != 5 {
+		t.Fatalf("%d paragraphs, want 5: %q", len(paras), c.Letter.Body)
+	}
+	for _, p := range paras {
+		if strings.Contains(p, "\n") || p != strings.TrimSpace(p) {
+			t.Errorf("paragraph with a hard line break: %q", p)
+		}
+	}
+	if !strings.HasPrefix(paras[1], "The series is inspired by the \"Baby Squillo\" scandal, in which girls as young as 14 and 15") {
+		t.Errorf("second paragraph = %q", paras[1])
+	}
+}
+
+func TestFlow(t *testing.T) {
+	for in, want := range map[string]string{
+		"One line\nwrapped here.\n\nTwo.\n":                  "One line wrapped here.\n\nTwo.",
+		"  A\r\n  b  \r\n\r\n\r\n\nC":                        "A b\n\nC",
+		"I ask you:\n- to stop\n- to answer\n1. now\nplease": "I ask you:\n- to stop\n- to answer\n1. now please",
+		"": "",
+	} {
+		if got := Flow(in); got != want {
+			t.Errorf("Flow(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // A campaign's delivery setting is read from its file, kept through the
 // database and changed through the service.
 func TestDeliverySetting(t *testing.T) {

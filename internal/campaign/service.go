@@ -104,6 +104,14 @@ func (s *Service) Get(slug string) (*Campaign, bool) {
 	return nil, false
 }
 
+// Title is the title of the campaign with slug (the slug when there is none).
+func (s *Service) Title(slug string) string {
+	if c, ok := s.Get(slug); ok {
+		return c.Title
+	}
+	return slug
+}
+
 // Listed returns the campaigns a visitor may find: open and paused ones
 // (taking letters now).
 func (s *Service) Listed() []*Campaign {

@@ -40,6 +40,7 @@ type Config struct {
 	MaxAttempts      int           // OUTCRY_MAX_ATTEMPTS
 	SendTimeout      time.Duration // OUTCRY_SEND_TIMEOUT
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
+	WebhookUnsigned  bool          // OUTCRY_WEBHOOK_UNSIGNED: accept unsigned webhook posts (no key)
 
 	// Delivery modes (issue 12; see internal/letter/delivery.go).
 	Delivery    string        // OUTCRY_DELIVERY: individual, overflow or digest
@@ -116,6 +117,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.int("OUTCRY_MAX_ATTEMPTS", &c.MaxAttempts)
 	p.duration("OUTCRY_SEND_TIMEOUT", &c.SendTimeout)
 	p.str("SENDGRID_WEBHOOK_PUBLIC_KEY", &c.WebhookPublicKey)
+	p.bool("OUTCRY_WEBHOOK_UNSIGNED", &c.WebhookUnsigned)
 	p.str("OUTCRY_DELIVERY", &c.Delivery)
 	p.duration("OUTCRY_DIGEST_AFTER", &c.DigestAfter)
 	p.schedule("OUTCRY_DIGEST_EVERY", &c.DigestEvery, &c.DigestAt)
@@ -172,7 +174,22 @@ func (p *parser) fail(name, raw, why string) {
 		p.bad = map[string]bool{}
 	}
 	p.bad[name] = true
+	if secrets[name] {
+		// Never echo a secret: the message goes to logs and terminals.
+		p.errs = append(p.errs, fmt.Errorf("config: %s (value hidden, %d characters): %s", name, len(raw), why))
+		return
+	}
 	p.errs = append(p.errs, fmt.Errorf("config: %s=%q: %s", name, raw, why))
+}
+
+// secrets are the settings whose value an error message must not show.
+var secrets = map[string]bool{
+	"SENDGRID_API_KEY":           true,
+	"OUTCRY_ADMIN_PASSWORD":      true,
+	"OUTCRY_ADMIN_PASSWORD_HASH": true,
+	"OUTCRY_ADMIN_TOKEN":         true,
+	"OUTCRY_SESSION_SECRET":      true,
+	"OUTCRY_FORM_SECRET":         true,
 }
 
 func (p *parser) lookup(name string) (string, bool) {

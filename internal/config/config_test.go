@@ -77,3 +77,27 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+// A configuration error names the bad secret setting but never shows its
+// value (issue 16, item 10).
+func TestLoadHidesSecrets(t *testing.T) {
+	env := map[string]string{
+		"OUTCRY_ADMIN_TOKEN":         "S3cr3t-tok-15ch",
+		"OUTCRY_SESSION_SECRET":      "short-session-secret-Xy7",
+		"OUTCRY_FORM_SECRET":         "frm-S3cr3t",
+		"OUTCRY_ADMIN_PASSWORD_HASH": "plain-hash-value-Qz9",
+	}
+	_, err := Load(func(k string) string { return env[k] })
+	if err == nil {
+		t.Fatal("Load accepted short secrets")
+	}
+	msg := err.Error()
+	for name, v := range env {
+		if !strings.Contains(msg, name) {
+			t.Errorf("error does not name %s: %s", name, msg)
+		}
+		if strings.Contains(msg, v) {
+			t.Errorf("error shows the value of %s: %s", name, msg)
+		}
+	}
+}

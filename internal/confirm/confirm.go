@@ -5,10 +5,7 @@ package confirm
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,6 +21,7 @@ import (
 	outcry "github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/token"
 )
 
 // Errors of a confirmation link. Neither changes anything.
@@ -87,13 +85,7 @@ func (s *Service) log() *slog.Logger {
 // "<supporter id>.<expiry unix s>.<base64url HMAC-SHA256>".
 func (s *Service) Token(supporterID int64, expires time.Time) string {
 	payload := strconv.FormatInt(supporterID, 10) + "." + strconv.FormatInt(expires.Unix(), 10)
-	return payload + "." + s.mac(payload)
-}
-
-func (s *Service) mac(payload string) string {
-	m := hmac.New(sha256.New, s.Secret)
-	m.Write([]byte("outcry confirm\x00" + payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return token.Sign(s.Secret, "outcry confirm", payload)
 }
 
 // Link is the confirmation URL of a supporter.
@@ -102,16 +94,13 @@ func (s *Service) Link(campaign string, supporterID int64, expires time.Time) st
 }
 
 // parse checks a token's signature and expiry and returns its supporter id.
-func (s *Service) parse(token string) (int64, error) {
-	if len(token) > 200 {
+func (s *Service) parse(tok string) (int64, error) {
+	payload, ok := token.Verify(s.Secret, "outcry confirm", tok)
+	if !ok {
 		return 0, ErrInvalid
 	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return 0, ErrInvalid
-	}
-	payload := parts[0] + "." + parts[1]
-	if !hmac.Equal([]byte(parts[2]), []byte(s.mac(payload))) {
+	parts := strings.Split(payload, ".")
+	if len(parts) != 2 {
 		return 0, ErrInvalid
 	}
 	id, err1 := strconv.ParseInt(parts[0], 10, 64)
@@ -126,8 +115,8 @@ func (s *Service) parse(token string) (int64, error) {
 }
 
 // Confirm follows a link: the supporter's held messages are queued.
-func (s *Service) Confirm(ctx context.Context, campaign, token string) (Outcome, error) {
-	id, err := s.parse(token)
+func (s *Service) Confirm(ctx context.Context, campaign, tok string) (Outcome, error) {
+	id, err := s.parse(tok)
 	if err != nil {
 		return 0, err
 	}

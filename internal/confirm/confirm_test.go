@@ -83,7 +83,7 @@ func (f *fixture) lastLink(t *testing.T) string {
 	return strings.Fields(body[i:])[0]
 }
 
-func token(link string) string { return link[strings.Index(link, "t=")+2:] }
+func linkToken(link string) string { return link[strings.Index(link, "t=")+2:] }
 
 func TestConfirmationLinks(t *testing.T) {
 	ctx := context.Background()
@@ -93,7 +93,7 @@ func TestConfirmationLinks(t *testing.T) {
 	if m.TargetEmail != "ann@example.org" || strings.ContainsAny(m.Subject, "\r\n") || !strings.Contains(m.Body, "Hello Ann,") {
 		t.Fatalf("confirmation email: %+v", m)
 	}
-	tok := token(f.lastLink(t))
+	tok := linkToken(f.lastLink(t))
 	tampered := []string{
 		"", "x", "1.2", "1.2.3.4", strings.Repeat("a", 300),
 		strings.Replace(tok, "1.", "2.", 1), // another supporter
@@ -132,7 +132,7 @@ func TestExpiredLinkChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	f.write(t, "ann@example.org")
-	tok := token(f.lastLink(t))
+	tok := linkToken(f.lastLink(t))
 	f.now = f.now.Add(48 * time.Hour)
 	if _, err := f.svc.Confirm(ctx, "c", tok); !errors.Is(err, ErrExpired) {
 		t.Fatalf("expired link: %v", err)
@@ -159,7 +159,7 @@ func TestResendAtMostEveryTenMinutes(t *testing.T) {
 		}
 	}
 	// Every link sent is valid, and expires with the letter (TTL after writing).
-	if got, err := f.svc.Confirm(ctx, "c", token(f.lastLink(t))); err != nil || got != Confirmed {
+	if got, err := f.svc.Confirm(ctx, "c", linkToken(f.lastLink(t))); err != nil || got != Confirmed {
 		t.Fatalf("resent link: %v %v", got, err)
 	}
 }

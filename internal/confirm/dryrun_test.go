@@ -41,7 +41,7 @@ func TestDryRunLinksKeptForTheConsole(t *testing.T) {
 		newest = max(newest, l.SupporterID)
 	}
 	// The newest link works.
-	if res, err := f.svc.Confirm(ctx, "c", token(got[0].Link)); err != nil || res != Confirmed {
+	if res, err := f.svc.Confirm(ctx, "c", linkToken(got[0].Link)); err != nil || res != Confirmed {
 		t.Fatalf("newest dry-run link: %v %v", res, err)
 	}
 	if newest != got[0].SupporterID {

@@ -116,6 +116,12 @@ func sgCleanName(s string) string {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return ' '
 		}
+		// Invisible and direction-changing characters (U+202E…) are
+		// refused in names at the form; rows stored before that lose
+		// them here. The joiners stay, as some scripts need them.
+		if unicode.Is(unicode.Cf, r) && r != '\u200C' && r != '\u200D' {
+			return -1
+		}
 		return r
 	}, s)
 	return strings.Join(strings.Fields(s), " ")

@@ -341,3 +341,19 @@ func BenchmarkSendGridFake(b *testing.B) {
 	})
 	b.ReportMetric(float64(fake.Count())/b.Elapsed().Seconds(), "req/s")
 }
+
+// Issue 16, item 7: an invisible or direction-changing character in a name
+// or subject stored before the form refused them never reaches the From
+// name or the Subject; the joiners some scripts need stay.
+func TestCleanNameDropsFormatCharacters(t *testing.T) {
+	for in, want := range map[string]string{
+		"Ann\u202Egnp.exe Lee":     "Anngnp.exe Lee",
+		"L\u200Bee \uFEFFx\u2066y": "Lee xy",
+		"\u0645\u06CC\u200C\u0631": "\u0645\u06CC\u200C\u0631",
+		"Ann\r\nBcc: x":            "Ann Bcc: x",
+	} {
+		if got := sgCleanName(in); got != want {
+			t.Errorf("sgCleanName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -29,12 +29,12 @@ const (
 
 // Submission is one supporter's letter as received from the form or the API.
 type Submission struct {
-	FirstName      string `json:"first_name" form:"first_name" validate:"required,max=100,singleline"`
-	LastName       string `json:"last_name" form:"last_name" validate:"required,max=100,singleline"`
-	Email          string `json:"email" form:"email" validate:"required,max=254,singleline,email"`
-	Postcode       string `json:"postcode" form:"postcode" validate:"max=20,singleline"`
-	Subject        string `json:"subject" form:"subject" validate:"required,max=200,singleline"`
-	Body           string `json:"body" form:"body" validate:"required,max=5000,multiline"`
+	FirstName      string `json:"first_name" form:"first_name" validate:"required,utf8,max=100,singleline,plain"`
+	LastName       string `json:"last_name" form:"last_name" validate:"required,utf8,max=100,singleline,plain"`
+	Email          string `json:"email" form:"email" validate:"required,utf8,max=254,singleline,plainaddress,email"`
+	Postcode       string `json:"postcode" form:"postcode" validate:"utf8,max=20,singleline,plain"`
+	Subject        string `json:"subject" form:"subject" validate:"required,utf8,max=200,singleline,plain"`
+	Body           string `json:"body" form:"body" validate:"required,utf8,max=5000,multiline"`
 	ConsentUpdates bool   `json:"consent_updates" form:"consent_updates"`
 	AcceptPrivacy  bool   `json:"accept_privacy" form:"accept_privacy" validate:"required"`
 }
@@ -57,6 +57,22 @@ func newValidator() *validator.Validate {
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
 		return strings.SplitN(f.Tag.Get("json"), ",", 2)[0]
 	})
+	// utf8 comes first, so that bytes that are not text get their own
+	// message rather than the one about control characters. U+FFFD counts
+	// as invalid too: it is what a JSON decoder puts in place of bad bytes.
+	must(v.RegisterValidation("utf8", func(fl validator.FieldLevel) bool {
+		s := fl.Field().String()
+		return utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError)
+	}))
+	// plain refuses invisible and direction-changing characters in names
+	// and the subject (they reach the From name and the Subject header);
+	// the body keeps them, as a language may need them.
+	must(v.RegisterValidation("plain", func(fl validator.FieldLevel) bool {
+		return plainName(fl.Field().String())
+	}))
+	must(v.RegisterValidation("plainaddress", func(fl validator.FieldLevel) bool {
+		return plainAddress(fl.Field().String())
+	}))
 	must(v.RegisterValidation("singleline", func(fl validator.FieldLevel) bool {
 		s := fl.Field().String()
 		return utf8.ValidString(s) && !strings.ContainsFunc(s, isSingleLineControl)
@@ -96,11 +112,6 @@ func (s *Submission) Normalize() {
 	s.Body = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s.Body, "\r\n", "\n"), "\r", "\n"))
 }
 
-// NormalizeEmail is the form in which an address is stored and deduplicated.
-func NormalizeEmail(email string) string {
-	return strings.ToLower(strings.TrimSpace(email))
-}
-
 // Validate normalizes s and checks it, returning FieldErrors (in English)
 // when invalid.
 func (s *Submission) Validate() error { return s.ValidateIn(i18n.Default()) }
@@ -136,7 +147,7 @@ func message(m *i18n.Catalog, e validator.FieldError) string {
 		return m.T("validation.required", "field", m.T("validation.fields."+e.Field()))
 	case "max":
 		return m.T("validation.max", "max", e.Param())
-	case "email", "singleline", "multiline":
+	case "email", "singleline", "multiline", "utf8", "plain", "plainaddress":
 		return m.T("validation." + e.Tag())
 	}
 	return m.T("validation.invalid")
@@ -213,5 +224,5 @@ func FromForm(form url.Values) Submission {
 // ValidEmail reports whether a normalized address passes the same checks as
 // the email field of a letter.
 func ValidEmail(email string) bool {
-	return validate.Var(email, "required,max=254,singleline,email") == nil
+	return validate.Var(email, "required,utf8,max=254,singleline,plainaddress,email") == nil
 }

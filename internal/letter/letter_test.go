@@ -42,7 +42,18 @@ func TestValidate(t *testing.T) {
 		{"body too long", func(s *Submission) { s.Body = strings.Repeat("a", 5001) }, "body", "5000 characters"},
 		{"body with newlines and tabs", func(s *Submission) { s.Body = "Line one\r\n\tLine two" }, "", ""},
 		{"body with escape char", func(s *Submission) { s.Body = "hi \x1b[31m" }, "body", "control characters"},
-		{"invalid utf-8", func(s *Submission) { s.Body = "bad \xff byte" }, "body", "control characters"},
+		{"invalid utf-8", func(s *Submission) { s.Body = "bad \xff byte" }, "body", "not valid UTF-8"},
+		{"invalid utf-8 in a name", func(s *Submission) { s.FirstName = "Ann\xc3" }, "first_name", "not valid UTF-8"},
+		// Issue 16, item 7: invisible and direction controls in names and subject.
+		{"right-to-left override in a name", func(s *Submission) { s.FirstName = "Ann\u202Egnp.exe" }, "first_name", "text-direction"},
+		{"zero-width space in a name", func(s *Submission) { s.LastName = "L\u200Bee" }, "last_name", "invisible"},
+		{"isolate in the subject", func(s *Submission) { s.Subject = "Stop \u2067it\u2069" }, "subject", "invisible"},
+		{"BOM in the subject", func(s *Submission) { s.Subject = "\uFEFFStop" }, "subject", "invisible"},
+		{"left-to-right mark in a postcode", func(s *Submission) { s.Postcode = "SW1\u200E" }, "postcode", "invisible"},
+		{"soft hyphen in a name", func(s *Submission) { s.FirstName = "An\u00ADn" }, "first_name", "invisible"},
+		{"zero-width joiner at the end of a name", func(s *Submission) { s.FirstName = "Ann\u200D" }, "first_name", "invisible"},
+		{"Persian name with a non-joiner", func(s *Submission) { s.FirstName = "\u0645\u06CC\u200C\u0631\u0648" }, "", ""},
+		{"body keeps direction marks", func(s *Submission) { s.Body = "\u05E9\u05DC\u05D5\u05DD \u200Fabc\u202B" }, "", ""},
 		{"privacy not accepted", func(s *Submission) { s.AcceptPrivacy = false }, "accept_privacy", "privacy notice"},
 	}
 	for _, tt := range tests {

@@ -50,6 +50,9 @@ type Confirmer interface {
 type Result struct {
 	Created  bool
 	Messages int
+	// SupporterID is the new supporter's id (0 for a repeat): the private
+	// receipt link is given only to whoever wrote the letter it shows.
+	SupporterID int64
 }
 
 // Sign validates and stores a letter to a campaign, for each of its active
@@ -68,7 +71,8 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 	for i, t := range active {
 		targets[i] = t.ID
 	}
-	erased, err := s.Store.IsErased(ctx, slug, sub.Email)
+	key := EmailKey(sub.Email)
+	erased, err := s.Store.IsErased(ctx, slug, sub.Email, key)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
@@ -79,9 +83,10 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 	if s.Confirm != nil {
 		status = store.SupporterUnconfirmed
 	}
-	created, err := s.Store.CreateLetter(ctx, store.NewSupporter{
+	id, created, err := s.Store.WriteLetter(ctx, store.NewSupporter{
 		Campaign:       slug,
 		Email:          sub.Email,
+		EmailKey:       key,
 		FirstName:      sub.FirstName,
 		LastName:       sub.LastName,
 		Postcode:       sub.Postcode,
@@ -98,18 +103,22 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 	if s.Observe != nil {
 		s.Observe(created)
 	}
+	res := Result{Created: created, Messages: len(targets)}
+	if created {
+		res.SupporterID = id
+	}
 	if s.Confirm != nil {
 		// New or repeated alike; a failed email is logged, and the answer
 		// stays the same so that nobody learns who has written.
 		if err := s.Confirm.Request(ctx, slug, sub.Email); err != nil {
 			s.log().Error("letter: confirmation email", "err", err)
 		}
-		return Result{Created: created, Messages: len(targets)}, nil
+		return res, nil
 	}
 	if created && s.Queued != nil {
 		s.Queued()
 	}
-	return Result{Created: created, Messages: len(targets)}, nil
+	return res, nil
 }
 
 // TargetsOf returns the active targets a campaign writes to: those it

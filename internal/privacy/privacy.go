@@ -25,10 +25,12 @@ type Export struct {
 	Supporters []store.SupporterRecord `json:"supporters"` // one per campaign written to
 }
 
-// Export collects everything held about an address (in any case or spacing).
+// Export collects everything held about an address (in any case or
+// spacing), and about the variants of it that count as the same supporter
+// (letter.EmailKey: +tags, Gmail dots).
 func (s *Service) Export(ctx context.Context, email string) (Export, error) {
 	email = letter.NormalizeEmail(email)
-	recs, err := s.Store.SupporterRecords(ctx, email)
+	recs, err := s.Store.SupporterRecords(ctx, email, letter.EmailKey(email))
 	if err != nil {
 		return Export{}, fmt.Errorf("privacy: export: %w", err)
 	}
@@ -43,7 +45,8 @@ func (s *Service) Export(ctx context.Context, email string) (Export, error) {
 // Anonymous counts and the record that messages were sent remain; a later
 // letter from the same address is still recognized as a repeat.
 func (s *Service) Erase(ctx context.Context, email string) (int, error) {
-	n, err := s.Store.EraseSupporter(ctx, letter.NormalizeEmail(email))
+	email = letter.NormalizeEmail(email)
+	n, err := s.Store.EraseSupporter(ctx, email, letter.EmailKey(email))
 	if err != nil {
 		return 0, fmt.Errorf("privacy: erase: %w", err)
 	}

@@ -201,3 +201,28 @@ func allTargets(limit int) []store.ClaimTarget {
 	}
 	return out
 }
+
+// Issue 16, item 6: a data request with any variant of an address (a
+// +tag, Gmail dots) finds and erases the supporter stored under another
+// variant, and after the erase a variant is still a repeat.
+func TestDataRequestsFollowVariants(t *testing.T) {
+	ctx := context.Background()
+	st, path, svc := setup(t)
+	sign(t, svc, "zo.private+petition@gmail.com", text)
+	p := &Service{Store: st}
+	exp, err := p.Export(ctx, "ZoPrivate@googlemail.com")
+	if err != nil || len(exp.Supporters) != 1 || exp.Supporters[0].Email != "zo.private+petition@gmail.com" {
+		t.Fatalf("export by a variant: %v %+v", err, exp)
+	}
+	if n, err := p.Erase(ctx, "zoprivate@gmail.com"); err != nil || n != 1 {
+		t.Fatalf("erase by a variant = %d, %v", n, err)
+	}
+	if hits := textHits(t, path, "zo.private", "zoprivate", text); len(hits) > 0 {
+		t.Fatalf("erase left traces: %v", hits)
+	}
+	for _, v := range []string{"zo.private+petition@gmail.com", "z.o.private@gmail.com", "zoprivate+x@googlemail.com"} {
+		if res := sign(t, svc, v, "again"); res.Created {
+			t.Fatalf("%s after the erase: a new supporter", v)
+		}
+	}
+}

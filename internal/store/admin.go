@@ -172,7 +172,7 @@ func (s *Store) TargetStatusCounts(ctx context.Context) (map[string]map[string]i
 
 // MessageFilter selects messages in the send log. Zero fields do not filter.
 type MessageFilter struct {
-	Campaign string    // needed with Email
+	Campaign string    // campaign slug; "" = every campaign
 	Status   string    // exact status
 	Target   string    // target id
 	From     time.Time // queued at or after
@@ -185,6 +185,7 @@ type MessageFilter struct {
 // MessageRow is one line of the send log.
 type MessageRow struct {
 	ID                int64
+	Campaign          string
 	TargetID          string
 	TargetName        string
 	TargetEmail       string
@@ -201,7 +202,7 @@ type MessageRow struct {
 
 // The target's name and address are recorded when a message is claimed;
 // before that the send log shows the target's id.
-const messageCols = `m.id, m.target_id, COALESCE(m.target_name, m.target_id), COALESCE(m.target_email, ''), s.email, m.status, m.attempts, m.last_error,
+const messageCols = `m.id, m.campaign, m.target_id, COALESCE(m.target_name, m.target_id), COALESCE(m.target_email, ''), s.email, m.status, m.attempts, m.last_error,
 	m.provider_message_id, m.queued_at, m.sent_at, m.updated_at, COALESCE(m.digest_id, 0)`
 
 // messagesQuery builds the send log query for f, newest first by id.
@@ -211,6 +212,9 @@ func messagesQuery(f MessageFilter) (string, []any) {
 	add := func(cond string, a ...any) {
 		where = append(where, cond)
 		args = append(args, a...)
+	}
+	if f.Campaign != "" {
+		add("m.campaign = ?", f.Campaign)
 	}
 	if f.Status != "" {
 		add("m.status = ?", f.Status)
@@ -231,8 +235,11 @@ func messagesQuery(f MessageFilter) (string, []any) {
 		add("m.id <= (SELECT id FROM messages WHERE queued_at < ? ORDER BY queued_at DESC LIMIT 1) AND +m.queued_at < ?",
 			f.To.UnixMilli(), f.To.UnixMilli())
 	}
-	if f.Email != "" {
+	switch {
+	case f.Email != "" && f.Campaign != "":
 		add("m.supporter_id = (SELECT id FROM supporters WHERE campaign = ? AND email = ?)", f.Campaign, f.Email)
+	case f.Email != "": // one seek per campaign in the (campaign, email) index
+		add("m.supporter_id IN (SELECT id FROM supporters WHERE campaign IN (SELECT slug FROM campaigns) AND email = ?)", f.Email)
 	}
 	if f.Before > 0 {
 		add("m.id < ?", f.Before)
@@ -253,7 +260,7 @@ func scanMessageRow(rows *sql.Rows) (MessageRow, error) {
 	var m MessageRow
 	var queued, updated int64
 	var sent sql.NullInt64
-	err := rows.Scan(&m.ID, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
+	err := rows.Scan(&m.ID, &m.Campaign, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
 		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated, &m.DigestID)
 	m.QueuedAt = time.UnixMilli(queued).UTC()
 	m.UpdatedAt = time.UnixMilli(updated).UTC()
@@ -340,7 +347,7 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 	var queued, updated, next int64
 	var sent sql.NullInt64
 	m := &d.MessageRow
-	if err := rows.Scan(&m.ID, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
+	if err := rows.Scan(&m.ID, &m.Campaign, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
 		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated, &m.DigestID,
 		&d.PublicID, &d.Campaign, &d.SupporterName, &d.Copy.Subject, &d.Copy.Body, &d.Copy.FirstName, &d.Copy.LastName,
 		&d.Copy.Postcode, &d.Copy.Title, &d.Copy.Salutation, &d.Copy.Rendered, &next); err != nil {

@@ -106,7 +106,7 @@ func BenchmarkClaimBacklog(b *testing.B) {
 				b.Fatal(err)
 			}
 			_, err = s.w.ExecContext(ctx, `INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at)
-				SELECT id, 'c', t.id, 'queued', 0, 0, 0 FROM supporters, (SELECT 'capped1' AS id UNION ALL SELECT 'capped2'
+				SELECT supporters.id, 'c', t.id, 'queued', 0, 0, 0 FROM supporters, (SELECT 'capped1' AS id UNION ALL SELECT 'capped2'
 					UNION ALL SELECT 'capped3' UNION ALL SELECT 'paused') t WHERE supporters.id <= ?`, backlog/4)
 			if err != nil {
 				b.Fatal(err)

@@ -177,7 +177,7 @@ func TestMessageCountsFollowEveryChange(t *testing.T) {
 	}
 
 	// Erase: the supporter in both campaigns; unsent messages are cancelled.
-	_, err = s.EraseSupporter(ctx, "s0@example.org")
+	_, err = s.EraseSupporter(ctx, "s0@example.org", "")
 	step("erase", err)
 
 	// Retention purge empties text; the counts stay.

@@ -369,7 +369,7 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) 
 
 // matchDigestSQL finds an event's digest by our opaque id (?1) or the
 // provider's id (?2…?9), as matchEventSQL does for a message.
-const matchDigestSQL = `SELECT id, target_id FROM digests
+const matchDigestSQL = `SELECT id, target_id, status FROM digests
 	WHERE public_id = ?1 OR (provider_message_id IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) AND provider_message_id <> '')
 	ORDER BY public_id = ?1 DESC, length(provider_message_id) DESC LIMIT 1`
 
@@ -378,8 +378,8 @@ const matchDigestSQL = `SELECT id, target_id FROM digests
 // whether e matched a digest.
 func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int64, res *EventResult) (bool, error) {
 	var digest int64
-	var targetID string
-	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&digest, &targetID)
+	var targetID, digestStatus string
+	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&digest, &targetID, &digestStatus)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -388,7 +388,7 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int6
 	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO message_events (digest_id, event_id, event, type, reason, occurred_at, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-		digest, eventID(e), e.Event, e.Type, e.Reason, e.Timestamp*1000, now)
+		digest, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now), now)
 	if err != nil {
 		return true, fmt.Errorf("insert digest event: %w", err)
 	}
@@ -397,6 +397,11 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int6
 		return true, nil
 	}
 	res.Stored++
+	// A digest formed and not yet handed to the provider: the event is
+	// recorded and changes nothing (as for a single message).
+	if !webhook.Handed(digestStatus) {
+		return true, nil
+	}
 	if next := status.Status(webhook.StatusFor(e)); next != "" {
 		// Only statuses ranked below next move; a letter cancelled
 		// (its writer erased) stays cancelled.

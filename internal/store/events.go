@@ -38,7 +38,7 @@ func matchEventArgs(e webhook.Event) []any {
 type EventResult struct {
 	Stored     int // new events recorded
 	Duplicates int // events already recorded (same event id)
-	Unmatched  int // events for no message of ours (recorded without one)
+	Unmatched  int // events for no message of ours (not recorded)
 	Moved      int // messages whose status changed
 }
 
@@ -48,6 +48,13 @@ type EventResult struct {
 // message backwards (webhook.Rank). A hard bounce, a spam report or a drop
 // of a suppressed address (webhook.HardProblem) marks the target as needing
 // attention, which stops further sends to it.
+//
+// An event for no message of ours is counted and dropped: kept, they would
+// let anyone who can post fill the disk. An event for a message not yet
+// handed to the provider (webhook.Handed) is recorded and changes nothing,
+// so that it never stops the message's sending. An event time outside
+// webhook's bounds, or more than a day ahead, is recorded as the time it
+// was received.
 func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventResult, error) {
 	var res EventResult
 	now := s.nowMs()
@@ -59,15 +66,19 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 			} else if ok {
 				continue
 			}
-			var msgID sql.NullInt64
+			var msgID int64
 			var status, targetID string
 			err := tx.QueryRowContext(ctx, matchEventSQL, matchEventArgs(e)...).Scan(&msgID, &status, &targetID)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			if errors.Is(err, sql.ErrNoRows) {
+				res.Unmatched++
+				continue
+			}
+			if err != nil {
 				return fmt.Errorf("match event: %w", err)
 			}
 			r, err := tx.ExecContext(ctx, `INSERT INTO message_events (message_id, event_id, event, type, reason, occurred_at, received_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-				msgID, eventID(e), e.Event, e.Type, e.Reason, e.Timestamp*1000, now)
+				msgID, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now), now)
 			if err != nil {
 				return fmt.Errorf("insert event: %w", err)
 			}
@@ -76,12 +87,11 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 				continue
 			}
 			res.Stored++
-			if !msgID.Valid {
-				res.Unmatched++
+			if !webhook.Handed(status) {
 				continue
 			}
 			if next := webhook.StatusFor(e); next != "" && webhook.Rank(next) > webhook.Rank(status) {
-				if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ? WHERE id = ?`, next, now, msgID.Int64); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ? WHERE id = ?`, next, now, msgID); err != nil {
 					return fmt.Errorf("move message: %w", err)
 				}
 				res.Moved++
@@ -105,6 +115,16 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 		return EventResult{}, fmt.Errorf("store: apply events: %w", err)
 	}
 	return res, nil
+}
+
+// occurredAt is an event's time in Unix ms: its timestamp, or now when it
+// has none or claims to be more than a day ahead.
+func occurredAt(ts, nowMs int64) int64 {
+	const day = 24 * 60 * 60 * 1000
+	if ts <= 0 || ts > webhook.MaxTimestamp || ts*1000 > nowMs+day {
+		return nowMs
+	}
+	return ts * 1000
 }
 
 // eventID is SendGrid's event id, or a digest of the event when it has none,

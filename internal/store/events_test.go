@@ -156,11 +156,60 @@ func TestEventBeforeOutcomeKeepsBoth(t *testing.T) {
 	}
 }
 
-func TestUnmatchedEventsAreKept(t *testing.T) {
+// Issue 16, item 2: events for no message of ours are counted and dropped,
+// so that posting them cannot fill the disk.
+func TestUnmatchedEventsAreDropped(t *testing.T) {
 	s := openTest(t)
-	res, err := s.ApplyEvents(context.Background(), []webhook.Event{{Event: "delivered", SGMessageID: "other.x", Timestamp: 1}, {Event: "delivered", SGMessageID: "other.x", Timestamp: 1}})
-	if err != nil || res.Stored != 1 || res.Unmatched != 1 || res.Duplicates != 1 {
-		t.Fatalf("%+v %v: an event without id is deduplicated by its content", res, err)
+	res, err := s.ApplyEvents(context.Background(), []webhook.Event{{Event: "delivered", SGMessageID: "other.x", Timestamp: 1}, {Event: "delivered", SGEventID: "u2", OutcryID: "nobody"}})
+	if err != nil || res.Stored != 0 || res.Unmatched != 2 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	var n int
+	s.r.QueryRow("SELECT COUNT(*) FROM message_events").Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d unmatched events stored", n)
+	}
+}
+
+// Issue 16, item 12: an event for a message still queued is recorded but
+// neither marks it delivered nor flags its target, so it is still sent; an
+// unbounded timestamp does not overflow.
+func TestEventForUnsentMessageDoesNotStopIt(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if _, err := s.CreateLetter(ctx, sup("a@x.org"), msgs("t1")); err != nil {
+		t.Fatal(err)
+	}
+	// A message gets its opaque id when first claimed: one that failed for
+	// a moment and waits in the queue again has one an event can name.
+	first := claimN(t, s, 1)
+	if err := s.Finish(ctx, []delivery.Outcome{{ID: first[0].ID, Status: StatusQueued, Attempted: true, Error: "HTTP 500"}}); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	var pub string
+	s.r.QueryRow("SELECT id, public_id FROM messages").Scan(&id, &pub)
+	res, err := s.ApplyEvents(ctx, []webhook.Event{
+		{Event: "delivered", SGEventID: "q1", OutcryID: pub, Timestamp: 920_000_000_000_000_000},
+		{Event: "bounce", Type: "bounce", SGEventID: "q2", OutcryID: pub, Timestamp: 1_700_000_000},
+	})
+	if err != nil || res.Stored != 2 || res.Moved != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if got := statusOf(t, s, id); got != "queued" {
+		t.Fatalf("status %s, want queued", got)
+	}
+	if flag, _, _ := s.TargetNeedsAttention(ctx, "t1"); flag {
+		t.Fatal("an event for an unsent message flagged its target")
+	}
+	got, err := claimN(t, s, 1), error(nil)
+	if err != nil || len(got) != 1 || got[0].ID != id {
+		t.Fatalf("the message is no longer sent: %v %v", got, err)
+	}
+	var minAt int64
+	s.r.QueryRow("SELECT MIN(occurred_at) FROM message_events").Scan(&minAt)
+	if minAt <= 0 {
+		t.Fatalf("occurred_at = %d", minAt)
 	}
 }
 

@@ -101,8 +101,8 @@ func TestGroupCommitFailureIsolated(t *testing.T) {
 	}{{true, false}, {false, true}, {false, false}, {true, false}}
 	for i, j := range jobs {
 		r := <-j.done
-		if r.created != want[i].created || (r.err != nil) != want[i].failed {
-			t.Errorf("job %d: created=%v err=%v, want created=%v failed=%v", i, r.created, r.err, want[i].created, want[i].failed)
+		if (r.id != 0) != want[i].created || (r.err != nil) != want[i].failed {
+			t.Errorf("job %d: id=%v err=%v, want created=%v failed=%v", i, r.id, r.err, want[i].created, want[i].failed)
 		}
 	}
 	for q, want := range map[string]int{

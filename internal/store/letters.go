@@ -16,7 +16,8 @@ const (
 // NewSupporter is a supporter about to be stored.
 type NewSupporter struct {
 	Campaign       string
-	Email          string // normalized
+	Email          string // normalized; mail goes here
+	EmailKey       string // deduplication key (letter.EmailKey), unique per campaign; "" = Email
 	FirstName      string
 	LastName       string
 	Postcode       string
@@ -35,16 +36,23 @@ type NewSupporter struct {
 // in one transaction. It returns created=false, and writes nothing, when
 // the address has already written to this campaign.
 func (s *Store) CreateLetter(ctx context.Context, sup NewSupporter, targets []string) (created bool, err error) {
+	_, created, err = s.WriteLetter(ctx, sup, targets)
+	return created, err
+}
+
+// WriteLetter is CreateLetter that also returns the new supporter's id (0
+// for a repeat).
+func (s *Store) WriteLetter(ctx context.Context, sup NewSupporter, targets []string) (id int64, created bool, err error) {
 	if sup.Status == "" {
 		sup.Status = SupporterConfirmed
 	}
 	// Concurrent calls share a transaction, each letter in its own
 	// savepoint (groupcommit.go).
-	created, err = s.writeLetter(ctx, sup, targets)
+	id, err = s.writeLetter(ctx, sup, targets)
 	if err != nil {
-		return false, fmt.Errorf("store: create letter: %w", err)
+		return 0, false, fmt.Errorf("store: create letter: %w", err)
 	}
-	return created, nil
+	return id, id != 0, nil
 }
 
 // SupporterCount is the number of supporters who have written to a campaign.

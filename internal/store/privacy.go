@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"sync"
+	"time"
 )
 
 // ErasedPrefix starts the email column of an erased supporter: the rest is
@@ -26,22 +29,31 @@ func (s *Store) ErasedEmail(ctx context.Context, email string) (string, error) {
 	return ErasedPrefix + hex.EncodeToString(m.Sum(nil)), nil
 }
 
-// IsErased reports whether this (normalized) address wrote to the campaign
-// and was erased since.
-func (s *Store) IsErased(ctx context.Context, campaign, email string) (bool, error) {
-	var any int
-	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL)`, campaign).Scan(&any); err != nil {
-		return false, fmt.Errorf("store: erased check: %w", err)
+// IsErased reports whether this (normalized) address, or an address with
+// the same deduplication key (key; "" = email), wrote to the campaign and
+// was erased since.
+//
+// The usual case, a campaign nobody was erased from, is answered from
+// memory (erasedIn): the sign path then makes no query for it.
+func (s *Store) IsErased(ctx context.Context, campaign, email, key string) (bool, error) {
+	any, err := s.erasedIn(ctx, campaign)
+	if err != nil {
+		return false, err
 	}
-	if any == 0 {
+	if !any {
 		return false, nil // the usual case: nobody erased, no hashing
 	}
 	hashed, err := s.ErasedEmail(ctx, email)
 	if err != nil {
 		return false, err
 	}
+	hashedKey, err := s.ErasedEmail(ctx, keyOr(key, email))
+	if err != nil {
+		return false, err
+	}
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM supporters WHERE campaign = ? AND email = ?`, campaign, hashed).Scan(&n); err != nil {
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM supporters WHERE campaign = ? AND (email = ? OR email_key = ?)`,
+		campaign, hashed, hashedKey).Scan(&n); err != nil {
 		return false, fmt.Errorf("store: erased check: %w", err)
 	}
 	return n > 0, nil
@@ -94,12 +106,21 @@ type EventRecord struct {
 	ReceivedAt int64  `json:"received_at"`
 }
 
+// keyOr is a deduplication key, or the address when none is given.
+func keyOr(key, email string) string {
+	if key == "" {
+		return email
+	}
+	return key
+}
+
 // SupporterRecords returns everything held about a normalized address, in
-// every campaign.
-func (s *Store) SupporterRecords(ctx context.Context, email string) ([]SupporterRecord, error) {
+// every campaign: the supporters stored under it and under its
+// deduplication key (key; "" = email), the variants of one mailbox.
+func (s *Store) SupporterRecords(ctx context.Context, email, key string) ([]SupporterRecord, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, campaign, email, first_name, last_name, postcode, consent_updates,
 			consent_version, privacy_version, status, created_at, confirmed_at, erased_at
-		FROM supporters WHERE email = ? ORDER BY id`, email)
+		FROM supporters WHERE email = ? OR email_key = ? ORDER BY id`, email, keyOr(key, email))
 	if err != nil {
 		return nil, fmt.Errorf("store: supporter records: %w", err)
 	}
@@ -187,16 +208,24 @@ func nullPtr(n sql.NullInt64) *int64 {
 // body and error text of their messages, and the free text of their
 // delivery events. Messages not yet sent are cancelled. The rows stay, so
 // counts and the record that letters were sent remain right. It returns
-// how many supporter rows were erased.
-func (s *Store) EraseSupporter(ctx context.Context, email string) (int, error) {
+// how many supporter rows were erased. The supporters stored under the
+// address's deduplication key (key; "" = email) are erased too, and the
+// key is kept hashed as well, so that a variant is also recognized.
+func (s *Store) EraseSupporter(ctx context.Context, email, key string) (int, error) {
+	key = keyOr(key, email)
 	hashed, err := s.ErasedEmail(ctx, email)
+	if err != nil {
+		return 0, err
+	}
+	hashedKey, err := s.ErasedEmail(ctx, key)
 	if err != nil {
 		return 0, err
 	}
 	now := s.nowMs()
 	n := 0
+	defer s.forgetErased() // also when the erase fails half-way: ask again
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM supporters WHERE email = ?`, email)
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM supporters WHERE email = ? OR email_key = ?`, email, key)
 		if err != nil {
 			return err
 		}
@@ -218,8 +247,13 @@ func (s *Store) EraseSupporter(ctx context.Context, email string) (int, error) {
 			if _, err := tx.ExecContext(ctx, `UPDATE messages SET updated_at = ? WHERE supporter_id = ?`, now, id); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE supporters SET email = ?, first_name = '', last_name = '', postcode = '',
-				subject = '', body = '', erased_at = ? WHERE id = ?`, hashed, now, id); err != nil {
+			// A row stored under the key keeps the key hashed; a row found
+			// by its address alone (stored before keys) its address hashed,
+			// so that two rows of one campaign never share a key.
+			if _, err := tx.ExecContext(ctx, `UPDATE supporters SET email = ?,
+				email_key = CASE WHEN email_key = ? THEN ? ELSE ? END,
+				first_name = '', last_name = '', postcode = '', subject = '', body = '', erased_at = ? WHERE id = ?`,
+				hashed, key, hashedKey, hashed, now, id); err != nil {
 				return err
 			}
 		}
@@ -229,5 +263,68 @@ func (s *Store) EraseSupporter(ctx context.Context, email string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: erase supporter: %w", err)
 	}
+	if err := s.checkpoint(ctx); err != nil {
+		return n, fmt.Errorf("store: erase supporter: %w", err)
+	}
 	return n, nil
+}
+
+// checkpoint copies the WAL into the database file and truncates it, so
+// that the old versions of erased rows it holds are gone from the disk
+// (secure_delete, set on every connection, zeroes them in the main file).
+// It waits for readers (busy_timeout) and reports a checkpoint that could
+// not complete.
+func (s *Store) checkpoint(ctx context.Context) error {
+	var busy, logFrames, done int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("checkpoint: readers kept the WAL busy (the rows are erased; their old versions leave the WAL at the next checkpoint)")
+	}
+	return nil
+}
+
+// erasedCheckEvery is how long "nobody was erased from this campaign" is
+// believed without asking the database again (an erase by this process is
+// seen at once; one by another process sharing the database within this).
+const erasedCheckEvery = 10 * time.Second
+
+// erasedCache remembers, per campaign, that nobody was erased from it.
+type erasedCache struct {
+	mu   sync.Mutex
+	none map[string]time.Time // campaign → when "none erased" was read
+}
+
+// erasedIn reports whether any supporter of the campaign was erased.
+func (s *Store) erasedIn(ctx context.Context, campaign string) (bool, error) {
+	c := &s.erased
+	c.mu.Lock()
+	at, ok := c.none[campaign]
+	c.mu.Unlock()
+	if ok && time.Since(at) < erasedCheckEvery {
+		return false, nil
+	}
+	var any int
+	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL)`, campaign).Scan(&any); err != nil {
+		return false, fmt.Errorf("store: erased check: %w", err)
+	}
+	c.mu.Lock()
+	if c.none == nil {
+		c.none = map[string]time.Time{}
+	}
+	if any == 0 {
+		c.none[campaign] = time.Now()
+	} else {
+		delete(c.none, campaign)
+	}
+	c.mu.Unlock()
+	return any == 1, nil
+}
+
+// forgetErased drops what the cache believes (an erase happened).
+func (s *Store) forgetErased() {
+	s.erased.mu.Lock()
+	s.erased.none = nil
+	s.erased.mu.Unlock()
 }

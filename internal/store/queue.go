@@ -22,6 +22,11 @@ const (
 	StatusCancelled   = "cancelled"
 )
 
+// Statuses are every message status, in the order of a message's life (the
+// console lists them so; the metrics report each).
+var Statuses = []string{StatusUnconfirmed, StatusQueued, StatusSending, StatusSent, "delivered", "deferred", "bounced", "dropped",
+	"spamreport", StatusFailed, StatusCancelled}
+
 // ClaimTarget is a target the sender may send to now: its details as its
 // copies will be rendered, and how many of its messages to claim at most.
 type ClaimTarget struct {

@@ -33,6 +33,10 @@ type Store struct {
 
 	letters letterWriter  // group commit of CreateLetter (groupcommit.go)
 	claims  atomic.Uint64 // claims made (the campaign each starts with)
+	health  writeHealth   // storage failures of writes (health.go)
+	erased  erasedCache   // campaigns nobody was erased from (privacy.go)
+
+	letterStmts *letterStmts // the sign path's statements, prepared once (groupcommit.go)
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -47,6 +51,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w, now: time.Now}
 	if err := s.migrate(ctx, math.MaxInt); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if s.letterStmts, err = prepareLetterStmts(ctx, w); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -65,8 +73,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// dsn sets busy_timeout first, then WAL, synchronous=NORMAL, foreign keys
-// and temporary storage in memory.
+// dsn sets busy_timeout first, then WAL, synchronous=NORMAL, foreign keys,
+// temporary storage in memory, and secure_delete: deleted and overwritten
+// content is zeroed in the file, so that an erased supporter is gone from
+// the bytes on disk too, not only from the tables (see EraseSupporter).
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
@@ -74,6 +84,7 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "temp_store(MEMORY)") // savepoint journals of group commits stay in memory
+	q.Add("_pragma", "secure_delete(ON)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	}
@@ -86,6 +97,9 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
+	}
+	if s.letterStmts != nil {
+		s.letterStmts.close()
 	}
 	errs = append(errs, s.w.Close())
 	return errors.Join(errs...)
@@ -186,13 +200,17 @@ func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
+		s.noteWrite(err)
 		return err
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		s.noteWrite(err)
 		return err
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	s.noteWrite(err)
+	return err
 }
 
 func msToTime(ms sql.NullInt64) *time.Time {

@@ -65,8 +65,10 @@ func closedAnswer(camp *campaign.Campaign, now time.Time) (int, string) {
 // submitForm takes the HTML form: on success it redirects to the thank-you
 // page (POST-redirect-GET); invalid input re-renders the form with a message
 // at each bad field and everything typed kept. A bot (the hidden field
-// filled in, or a form sent sooner than a person could) gets the same
-// redirect and nothing is stored.
+// filled in, or a stamp we did not sign) gets the same redirect and nothing
+// is stored. A form sent sooner than OUTCRY_FORM_MIN_TIME may be a person
+// (autofill, a quick typist): it is shown again, everything kept, to check
+// and send, so that nobody is thanked for a letter that was dropped.
 func (s *Server) submitForm(c echo.Context) error {
 	camp, err := s.campaignFor(c)
 	if err != nil {
@@ -87,21 +89,28 @@ func (s *Server) submitForm(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, thanks)
 	}
 	switch s.checkStamp(form.Get("ts")) {
-	case stampForged, stampTooFast:
-		s.log.Info("form: sent too fast or with a forged stamp; nothing stored")
+	case stampForged:
+		s.log.Info("form: forged stamp; nothing stored")
 		return c.Redirect(http.StatusSeeOther, thanks)
+	case stampTooFast:
+		s.log.Info("form: sent sooner than OUTCRY_FORM_MIN_TIME; shown again to check and send")
+		return s.reRender(c, camp, http.StatusUnprocessableEntity, sub, nil, s.d.Messages.T("form.check_and_send"))
 	case stampMissing, stampExpired:
 		return s.reRender(c, camp, http.StatusUnprocessableEntity, sub, nil,
 			"This page was open for a long time. Please check your letter below and send it again.")
 	}
 	typed := sub // what the supporter typed, before normalization
-	_, err = s.d.Letters.Sign(c.Request().Context(), camp, &sub)
+	res, err := s.d.Letters.Sign(c.Request().Context(), camp, &sub)
 	var fe letter.FieldErrors
 	if errors.As(err, &fe) {
 		return s.reRender(c, camp, http.StatusUnprocessableEntity, typed, fe, "")
 	}
 	if err != nil {
 		return err
+	}
+	if res.SupporterID != 0 {
+		// The writer's private receipt, carried to the thank-you page.
+		thanks += "?r=" + s.d.Receipts.Token(res.SupporterID)
 	}
 	return c.Redirect(http.StatusSeeOther, thanks)
 }
@@ -127,15 +136,11 @@ func (s *Server) arm(c echo.Context, p *page) {
 // the form again with everything typed, so nothing is lost.
 func (s *Server) csrfFailed(err error, c echo.Context) error {
 	s.log.Info("form: CSRF check failed", "err", err)
-	camp, ok := s.d.Campaigns.Get(c.Param("slug"))
-	if c.Request().Method != http.MethodPost || !ok {
+	camp, sub, ok := s.typedForm(c)
+	if !ok {
 		return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Please reload the page.")
 	}
-	form, ferr := c.FormParams()
-	if ferr != nil {
-		return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Please reload the page.")
-	}
-	return s.reRender(c, camp, http.StatusForbidden, letter.FromForm(form), nil,
+	return s.reRender(c, camp, http.StatusForbidden, sub, nil,
 		"This form has expired, please reload: we kept your letter below, check it and send it again.")
 }
 
@@ -167,6 +172,9 @@ func (s *Server) confirmPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "confirm", p)
 }
 
+// thanksPage is GET /c/{slug}/thanks[?r=<receipt token>]: thanks, a
+// ready-made message to share and, for the writer of a new letter, the link
+// to their private receipt.
 func (s *Server) thanksPage(c echo.Context) error {
 	camp, err := s.campaignFor(c)
 	if err != nil {
@@ -175,6 +183,15 @@ func (s *Server) thanksPage(c echo.Context) error {
 	p, err := s.newPage(c.Request().Context(), camp)
 	if err != nil {
 		return err
+	}
+	p.Wrote = true
+	if tok := c.QueryParam("r"); tok != "" && s.d.Receipts.Valid(tok) {
+		path := "/c/" + camp.Slug + "/receipt/" + tok
+		p.ReceiptURL = s.d.BaseURL + path
+		if s.d.Receipts.CanEmail() {
+			p.EmailAction = path + "/email"
+		}
+		privatePage(c)
 	}
 	return s.render(c, http.StatusOK, "thanks", p)
 }

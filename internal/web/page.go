@@ -1,11 +1,12 @@
 package web
 
 import (
-	"net/url"
-	"strings"
+	"time"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -19,6 +20,7 @@ type page struct {
 	ConfirmOn     bool            // letters wait for the writer's confirmation
 	State         campaign.Status // the campaign's life now (closed: the form is gone)
 	Campaigns     []campaignItem  // the campaign list (home page)
+	Messages      *i18n.Catalog
 
 	// The letter form.
 	Form      letter.Submission
@@ -29,6 +31,17 @@ type page struct {
 
 	// The confirmation page.
 	Confirmed bool
+
+	// The thank-you page: the writer's private receipt link ("" for a
+	// repeat or a bot), and the share text says "I just wrote".
+	ReceiptURL string
+	Wrote      bool
+
+	// The receipt page.
+	Receipt       *store.Receipt
+	Copies        []receiptCopy
+	ReceiptNotice string
+	EmailAction   string // where "Email me a copy" posts ("": not offered)
 
 	// Error pages.
 	Status  int
@@ -66,18 +79,31 @@ func (p *page) PrivacyPath() string {
 
 func (p *page) CampaignURL() string { return p.BaseURL + p.CampaignPath() }
 
-// ImageURL is the campaign image as an absolute URL (for link previews).
-func (p *page) ImageURL() string {
-	src := p.Campaign.Image.Src
-	if strings.HasPrefix(src, "/") {
-		return p.BaseURL + src
-	}
-	return src
+// PreviewURL is the campaign's 1200×630 PNG for link previews (og:image).
+func (p *page) PreviewURL() string { return p.CampaignURL() + "/preview.png" }
+
+// PreviewAlt describes the preview image: the words drawn on it.
+func (p *page) PreviewAlt() string {
+	h, b := previewWords(p.Campaign)
+	return h + " — " + b
 }
 
-// ShareText is the query-escaped text of a share link.
+// ShareText is the text of a share link, unescaped: html/template escapes
+// it once for the URL it goes into. After writing, it is a ready-made
+// message asking a friend to write too.
 func (p *page) ShareText() string {
-	return url.QueryEscape(p.Campaign.Title + " " + p.CampaignURL())
+	if p.Wrote && p.Messages != nil {
+		return p.Messages.T("share.message", "title", p.Campaign.Title, "url", p.CampaignURL())
+	}
+	return p.Campaign.Title + " " + p.CampaignURL()
+}
+
+// receiptCopy is one row of the receipt's table.
+type receiptCopy struct {
+	TargetName string
+	Status     string // the send log's status (a CSS class)
+	Words      string // the status in the supporter's words
+	Since      time.Time
 }
 
 // fieldView is one form field as the "field" template renders it.

@@ -1,10 +1,7 @@
 package web
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"math"
 	"mime"
 	"net"
@@ -17,6 +14,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
+
+	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/token"
 )
 
 // Security is the web layer's abuse and hardening settings.
@@ -42,7 +43,10 @@ type Security struct {
 
 // Request bodies on public routes are bounded. A letter at its limits,
 // URL-encoded with every character a 4-byte one, is about 66 KB.
-const bodyLimit = "128K"
+const (
+	bodyLimit      = "128K"
+	bodyLimitBytes = 128 << 10
+)
 
 const csrfCookie = "outcry_csrf"
 
@@ -117,6 +121,10 @@ func (s *Server) submitLimit() echo.MiddlewareFunc {
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", retryAfter)
 			s.log.Info("submission rate limit reached", "path", c.Request().URL.Path)
+			if camp, sub, ok := s.typedForm(c); ok {
+				// A person's letter is never lost: the form again, as typed.
+				return s.reRender(c, camp, http.StatusTooManyRequests, sub, nil, s.d.Messages.T("form.rate_limited"))
+			}
 			return echo.NewHTTPError(http.StatusTooManyRequests,
 				"Too many letters were sent from your network in a short time. Please wait a minute and try again.")
 		},
@@ -189,15 +197,10 @@ func (s *Server) cors() echo.MiddlewareFunc {
 // pretend it took its time. "<unix ms>.<base64url HMAC-SHA256>".
 
 func (s *Server) stamp(t time.Time) string {
-	ms := strconv.FormatInt(t.UnixMilli(), 10)
-	return ms + "." + s.stampMAC(ms)
+	return token.Sign(s.d.Security.FormSecret, stampPurpose, strconv.FormatInt(t.UnixMilli(), 10))
 }
 
-func (s *Server) stampMAC(ms string) string {
-	m := hmac.New(sha256.New, s.d.Security.FormSecret)
-	m.Write([]byte("outcry form stamp\x00" + ms))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
+const stampPurpose = "outcry form stamp"
 
 type stampCheck int
 
@@ -213,8 +216,8 @@ func (s *Server) checkStamp(v string) stampCheck {
 	if v == "" {
 		return stampMissing
 	}
-	ms, mac, ok := strings.Cut(v, ".")
-	if !ok || len(v) > 100 || !hmac.Equal([]byte(mac), []byte(s.stampMAC(ms))) {
+	ms, ok := token.Verify(s.d.Security.FormSecret, stampPurpose, v)
+	if !ok || len(v) > 100 {
 		return stampForged
 	}
 	n, err := strconv.ParseInt(ms, 10, 64)
@@ -234,3 +237,41 @@ func (s *Server) checkStamp(v string) stampCheck {
 	}
 	return stampOK
 }
+
+// typedForm reads the letter form of a POST to the campaign page that a
+// middleware refuses (bounded like the form itself), to show it again.
+func (s *Server) typedForm(c echo.Context) (*campaign.Campaign, letter.Submission, bool) {
+	r := c.Request()
+	camp, ok := s.d.Campaigns.Get(c.Param("slug"))
+	if r.Method != http.MethodPost || c.Path() != "/c/:slug" || !ok {
+		return nil, letter.Submission{}, false
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, bodyLimitBytes)
+	form, err := c.FormParams()
+	if err != nil {
+		return nil, letter.Submission{}, false
+	}
+	return camp, letter.FromForm(form), true
+}
+
+// headAsGet answers HEAD wherever GET is served (uptime monitors use HEAD):
+// the request is routed and handled as a GET, and its body is dropped.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method != http.MethodHead {
+			return next(c)
+		}
+		res := c.Response()
+		w := res.Writer
+		r.Method, res.Writer = http.MethodGet, headWriter{w}
+		defer func() { r.Method, res.Writer = http.MethodHead, w }()
+		return next(c)
+	}
+}
+
+// headWriter keeps the status and headers of a response and drops its body.
+type headWriter struct{ http.ResponseWriter }
+
+func (headWriter) Write(p []byte) (int, error)   { return len(p), nil }
+func (h headWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }

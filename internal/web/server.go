@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,6 +24,8 @@ import (
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/preview"
+	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -41,14 +44,20 @@ type Deps struct {
 	Static        fs.FS // served under /static/
 	BaseURL       string
 	RetentionDays int
-	// WebhookPublicKey verifies SendGrid's signed Event Webhook ("" = unsigned posts accepted).
+	// WebhookPublicKey verifies SendGrid's signed Event Webhook. Without
+	// it the webhook is off unless WebhookUnsigned opts into unsigned posts
+	// (OUTCRY_WEBHOOK_UNSIGNED), which anyone can forge.
 	WebhookPublicKey string
+	WebhookUnsigned  bool
 	Logger           *slog.Logger
 	// Messages is the language of the pages (nil: English).
 	Messages *i18n.Catalog
 	Security Security
 	// Confirm checks confirmation links (nil: OUTCRY_CONFIRM is off).
 	Confirm *confirm.Service
+	// Receipts makes the private receipt links (nil: one without email,
+	// signed with Security.FormSecret).
+	Receipts *receipt.Service
 }
 
 // Server is the HTTP server's routes and templates.
@@ -57,9 +66,20 @@ type Server struct {
 	d     Deps
 	pages map[string]*template.Template
 	log   *slog.Logger
+	// The campaigns' link-preview PNGs, each drawn on its first request
+	// and kept by the words drawn on it (an edit draws a new one).
+	previewMu sync.Mutex
+	previews  map[[2]string][]byte
+
+	webhookSlots chan struct{} // webhook bodies being read (webhook.go)
+	probe        struct {      // the last write probe of /healthz
+		mu  sync.Mutex
+		at  time.Time
+		err error
+	}
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "home"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -73,7 +93,25 @@ func New(d Deps) (*Server, error) {
 	if len(d.Security.FormSecret) == 0 {
 		d.Security.FormSecret = []byte(rand.Text())
 	}
-	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
+	if d.Receipts == nil {
+		d.Receipts = &receipt.Service{Store: d.Store, BaseURL: d.BaseURL, Messages: d.Messages, Logger: d.Logger}
+	}
+	if len(d.Receipts.Secret) == 0 {
+		d.Receipts.Secret = d.Security.FormSecret
+	}
+	if d.Receipts.Title == nil {
+		d.Receipts.Title = d.Campaigns.Title
+	}
+	if d.Receipts.TargetName == nil && d.Targets != nil {
+		d.Receipts.TargetName = func(id string) string {
+			if t, ok := d.Targets.Current().ByID(id); ok {
+				return t.Name
+			}
+			return id
+		}
+	}
+	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger,
+		webhookSlots: make(chan struct{}, webhookConcurrency)}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(d.Messages.Funcs()).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
@@ -86,6 +124,7 @@ func New(d Deps) (*Server, error) {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Security.TrustedProxies)
+	e.Pre(headAsGet)
 	e.Use(middleware.Recover())
 	e.Use(s.requestLog())
 	e.Use(s.securityHeaders())
@@ -106,6 +145,9 @@ func (s *Server) routes() {
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
 	e.GET("/c/:slug/confirm", s.confirmPage)
 	e.GET("/c/:slug/thanks", s.thanksPage)
+	e.GET("/c/:slug/preview.png", s.previewImage)
+	e.GET("/c/:slug/receipt/:token", s.receiptPage)
+	e.POST("/c/:slug/receipt/:token/email", s.emailReceipt, middleware.BodyLimit("1K"))
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
 	e.StaticFS("/static", s.d.Static)
@@ -199,6 +241,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		BaseURL:       s.d.BaseURL,
 		RetentionDays: s.d.RetentionDays,
 		ConfirmOn:     s.d.Confirm != nil,
+		Messages:      s.d.Messages,
 	}, nil
 }
 
@@ -209,7 +252,36 @@ func (s *Server) healthz(c echo.Context) error {
 		s.log.Error("healthz: database does not answer", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 	}
+	if err := s.writable(ctx); err != nil {
+		s.log.Error("healthz: database does not accept writes", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database does not accept writes"})
+	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// How often /healthz writes to check the database (answers are cached in
+// between), and how long a failed write elsewhere keeps it unhealthy.
+const (
+	healthProbeEvery  = 5 * time.Second
+	healthFailureHold = 30 * time.Second
+)
+
+// writable reports whether the database accepts writes: no write failed
+// for a storage reason (lock, full disk, I/O) in the last healthFailureHold,
+// and a small write probe, made at most every healthProbeEvery, succeeds.
+func (s *Server) writable(ctx context.Context) error {
+	if err := s.d.Store.WriteFailedWithin(healthFailureHold); err != nil {
+		return err
+	}
+	now := s.now()
+	s.probe.mu.Lock()
+	defer s.probe.mu.Unlock()
+	if !s.probe.at.IsZero() && now.Sub(s.probe.at) < healthProbeEvery {
+		return s.probe.err
+	}
+	s.probe.err = s.d.Store.ProbeWrite(ctx)
+	s.probe.at = s.now()
+	return s.probe.err
 }
 
 // handleError maps errors to status codes: JSON for the API, a page otherwise.
@@ -246,4 +318,39 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("render error page", "err", rerr)
 		c.String(status, msg)
 	}
+}
+
+// previewWords are the words of the link-preview image: the image caption
+// (the campaign's slogan) over the title, or the title over the organizer.
+func previewWords(c *campaign.Campaign) (headline, byline string) {
+	if c.Image.Caption != "" {
+		return c.Image.Caption, c.Title
+	}
+	return c.Title, c.Organizer.Name
+}
+
+// previewImage is GET /c/{slug}/preview.png, the og:image of the pages.
+func (s *Server) previewImage(c echo.Context) error {
+	camp, err := s.campaignFor(c)
+	if err != nil {
+		return err
+	}
+	h, b := previewWords(camp)
+	key := [2]string{h, b}
+	s.previewMu.Lock()
+	png, ok := s.previews[key]
+	s.previewMu.Unlock()
+	if !ok {
+		if png, err = preview.PNG(h, b); err != nil {
+			return err
+		}
+		s.previewMu.Lock()
+		if s.previews == nil || len(s.previews) > 100 {
+			s.previews = map[[2]string][]byte{}
+		}
+		s.previews[key] = png
+		s.previewMu.Unlock()
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, "image/png", png)
 }

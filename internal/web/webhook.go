@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,21 +14,50 @@ import (
 // webhookMaxAge is how old a signed webhook post may be.
 const webhookMaxAge = 10 * time.Minute
 
+// Webhook posts read at once (bodies of up to webhook.MaxBodyBytes each):
+// more wait for SendGrid's retry, answered 503 with Retry-After.
+const (
+	webhookConcurrency = 4
+	webhookRetryAfter  = 30 // seconds
+)
+
 // sendgridWebhook is POST /webhooks/sendgrid: SendGrid's Event Webhook.
+//
 // With SENDGRID_WEBHOOK_PUBLIC_KEY set, a post must carry a valid signature
-// over its timestamp and raw body: missing → 401, bad or stale → 403, and
-// nothing changes.
+// over its timestamp and raw body: missing → 401 (before the body is read),
+// bad or stale → 403, and nothing changes. Without a key the route is off
+// (404) unless OUTCRY_WEBHOOK_UNSIGNED opts into unsigned posts. Bodies are
+// bounded (413), and so is how many are read at once (503).
 func (s *Server) sendgridWebhook(c echo.Context) error {
-	body, err := webhook.ReadBody(c.Request().Body)
+	signed := s.d.WebhookPublicKey != ""
+	if !signed && !s.d.WebhookUnsigned {
+		return echo.NewHTTPError(http.StatusNotFound, "the event webhook is off: set SENDGRID_WEBHOOK_PUBLIC_KEY (or OUTCRY_WEBHOOK_UNSIGNED=1)")
+	}
+	req := c.Request()
+	h := req.Header
+	sig, ts := h.Get(webhook.SignatureHeader), h.Get(webhook.TimestampHeader)
+	if signed && (sig == "" || ts == "") {
+		return echo.NewHTTPError(http.StatusUnauthorized, "missing webhook signature")
+	}
+	if req.ContentLength > webhook.MaxBodyBytes {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "webhook body too large")
+	}
+	select {
+	case s.webhookSlots <- struct{}{}:
+		defer func() { <-s.webhookSlots }()
+	default:
+		c.Response().Header().Set("Retry-After", strconv.Itoa(webhookRetryAfter))
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "busy: too many webhook posts at once")
+	}
+	body, err := webhook.ReadBody(req.Body)
 	if errors.Is(err, webhook.ErrTooLarge) {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "webhook body too large")
 	}
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "cannot read webhook body")
 	}
-	if s.d.WebhookPublicKey != "" {
-		h := c.Request().Header
-		err := webhook.Verify(s.d.WebhookPublicKey, h.Get(webhook.SignatureHeader), h.Get(webhook.TimestampHeader), body, time.Now(), webhookMaxAge)
+	if signed {
+		err := webhook.Verify(s.d.WebhookPublicKey, sig, ts, body, time.Now(), webhookMaxAge)
 		switch {
 		case errors.Is(err, webhook.ErrMissingSignature):
 			return echo.NewHTTPError(http.StatusUnauthorized, "missing webhook signature")
@@ -40,7 +70,7 @@ func (s *Server) sendgridWebhook(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "malformed event webhook body: "+err.Error())
 	}
-	res, err := s.d.Store.ApplyEvents(c.Request().Context(), events)
+	res, err := s.d.Store.ApplyEvents(req.Context(), events)
 	if err != nil {
 		return err
 	}

@@ -100,7 +100,7 @@ func TestWebhookBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := newTestApp(t)
+			a := newTestApp(t, func(d *Deps) { d.WebhookUnsigned = true })
 			status, _, body := a.do(t, "POST", "/webhooks/sendgrid", "application/json", tt.body)
 			if status != tt.status {
 				t.Fatalf("status %d (%s), want %d", status, body, tt.status)

@@ -39,6 +39,20 @@ func StatusFor(e Event) string {
 // order never move a message backwards (status.Status.Rank).
 func Rank(s string) int { return status.Status(s).Rank() }
 
+// Handed reports whether a message in this status may have reached the
+// provider, so that a delivery event may move it: one being sent (the event
+// can come before the sender records the outcome), sent or later, or failed
+// (an event proves the provider took it). An event for a message not yet
+// sent — queued, unconfirmed, cancelled — is recorded but changes nothing:
+// it must never stop the message's sending.
+func Handed(status string) bool {
+	switch status {
+	case "queued", "unconfirmed", "cancelled":
+		return false
+	}
+	return true
+}
+
 // HardProblem reports whether e shows a problem with the target's address
 // itself — a hard bounce (type "bounce" or none), a spam report, or a drop
 // because the address is suppressed — so the target needs an operator's

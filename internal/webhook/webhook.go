@@ -14,11 +14,17 @@ import (
 	"unicode/utf8"
 )
 
-// Limits on what Parse and ReadBody accept.
+// Limits on what Parse and ReadBody accept. SendGrid posts batches of at
+// most about 768 KB (a few thousand events); the limits leave headroom and
+// no more, since every post is read into memory before it is verified.
 const (
-	MaxEvents    = 10_000   // events in one post
-	MaxFieldLen  = 1_000    // bytes kept of each string field
-	MaxBodyBytes = 16 << 20 // bytes read from one post
+	MaxEvents    = 5_000   // events in one post
+	MaxFieldLen  = 1_000   // bytes kept of each string field
+	MaxBodyBytes = 2 << 20 // bytes read from one post
+	// MaxTimestamp is the last Unix second an event may carry (the end of
+	// year 9999); a timestamp outside 1..MaxTimestamp reads as 0 (unknown),
+	// so that it never overflows once turned into milliseconds.
+	MaxTimestamp = 253_402_300_799
 )
 
 // ErrTooLarge is returned by ReadBody for a body over MaxBodyBytes.
@@ -27,7 +33,7 @@ var ErrTooLarge = errors.New("webhook: body too large")
 // Event is one SendGrid event, limited to the fields outcry uses.
 type Event struct {
 	Email       string
-	Timestamp   int64 // Unix seconds
+	Timestamp   int64 // Unix seconds, 1..MaxTimestamp; 0: absent or out of range
 	Event       string
 	SGEventID   string
 	SGMessageID string
@@ -121,7 +127,7 @@ func Parse(body []byte) ([]Event, error) {
 		}
 		events = append(events, Event{
 			Email:       string(r.Email),
-			Timestamp:   int64(r.Timestamp),
+			Timestamp:   timestamp(int64(r.Timestamp)),
 			Event:       string(r.Event),
 			SGEventID:   string(r.SGEventID),
 			SGMessageID: string(r.SGMessageID),
@@ -178,6 +184,14 @@ func (n *number) UnmarshalJSON(b []byte) error {
 	}
 	*n = 0
 	return nil
+}
+
+// timestamp keeps a Unix time in 1..MaxTimestamp, else 0.
+func timestamp(ts int64) int64 {
+	if ts < 1 || ts > MaxTimestamp {
+		return 0
+	}
+	return ts
 }
 
 // cut shortens s to at most n bytes without splitting a UTF-8 sequence.

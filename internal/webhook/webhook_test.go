@@ -288,3 +288,40 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Issue 16, item 12: a timestamp that would overflow in milliseconds, or is
+// negative, reads as 0 (unknown).
+func TestParseTimestampBounds(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{`1700000000`, 1700000000},
+		{`9.2e17`, 0},
+		{`9223372036854775807`, 0},
+		{`"9223372036854775807"`, 0},
+		{`-5`, 0},
+		{`253402300799`, MaxTimestamp},
+		{`253402300800`, 0},
+	}
+	for _, tt := range tests {
+		events, err := Parse([]byte(`[{"event":"delivered","timestamp":` + tt.in + `}]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := events[0].Timestamp; got != tt.want {
+			t.Errorf("timestamp %s = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestHanded(t *testing.T) {
+	for status, want := range map[string]bool{
+		"queued": false, "unconfirmed": false, "cancelled": false,
+		"sending": true, "sent": true, "failed": true, "deferred": true, "delivered": true, "bounced": true,
+	} {
+		if got := Handed(status); got != want {
+			t.Errorf("Handed(%s) = %v, want %v", status, got, want)
+		}
+	}
+}

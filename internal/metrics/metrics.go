@@ -1,4 +1,6 @@
-package admin
+// Package metrics is outcry's Prometheus metrics, served at /metrics (behind
+// the admin token) on a registry of their own.
+package metrics
 
 import (
 	"context"
@@ -15,7 +17,8 @@ import (
 
 // Metrics are outcry's Prometheus metrics, on their own registry. Counters
 // are fed by hooks (letter.Service.Observe, delivery.Options.Observer);
-// message counts and queue depth are read from the database at scrape time.
+// message counts, supporters and queue depth are read from the database at
+// scrape time, per campaign.
 type Metrics struct {
 	reg        *prometheus.Registry
 	accepted   prometheus.Counter
@@ -24,8 +27,15 @@ type Metrics struct {
 	responses  *prometheus.CounterVec
 }
 
-// NewMetrics builds the metrics for one campaign's store.
-func NewMetrics(st *store.Store, campaign string) *Metrics {
+// Store is what the metrics read at scrape time.
+type Store interface {
+	StatusCounts(ctx context.Context, campaign string) (map[string]int, error)
+	SupporterCount(ctx context.Context, campaign string) (int, error)
+	WriteFailures() int64
+}
+
+// New builds the metrics over st, for the campaigns campaigns lists.
+func New(st Store, campaigns func() []string) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		accepted: prometheus.NewCounter(prometheus.CounterOpts{
@@ -46,7 +56,7 @@ func NewMetrics(st *store.Store, campaign string) *Metrics {
 		m.responses.WithLabelValues(c)
 	}
 	m.reg.MustRegister(m.accepted, m.duplicates, m.latency, m.responses,
-		&dbCollector{st: st, campaign: campaign},
+		&dbCollector{st: st, campaigns: campaigns},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -76,36 +86,44 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 var (
-	messagesDesc = prometheus.NewDesc("outcry_messages", "Messages in the send log by status.", []string{"status"}, nil)
-	queueDesc    = prometheus.NewDesc("outcry_queue_depth", "Messages waiting to be sent (queued or being sent).", nil, nil)
-	supDesc      = prometheus.NewDesc("outcry_supporters", "Supporters who have written.", nil, nil)
+	messagesDesc  = prometheus.NewDesc("outcry_messages", "Messages in the send log by campaign and status.", []string{"campaign", "status"}, nil)
+	queueDesc     = prometheus.NewDesc("outcry_queue_depth", "Messages waiting to be sent (queued or being sent), all campaigns.", nil, nil)
+	supDesc       = prometheus.NewDesc("outcry_supporters", "Supporters who have written, by campaign.", []string{"campaign"}, nil)
+	writeFailDesc = prometheus.NewDesc("outcry_store_write_failures_total",
+		"Database writes that failed for a storage reason (locked, disk full, I/O error, read-only) since start.", nil, nil)
 )
 
 // dbCollector reads counts from the database at scrape time.
 type dbCollector struct {
-	st       *store.Store
-	campaign string
+	st        Store
+	campaigns func() []string
 }
 
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- messagesDesc
 	ch <- queueDesc
 	ch <- supDesc
+	ch <- writeFailDesc
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(writeFailDesc, prometheus.CounterValue, float64(c.st.WriteFailures()))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	counts, err := c.st.StatusCounts(ctx, c.campaign)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(messagesDesc, err)
-		return
+	depth := 0
+	for _, camp := range c.campaigns() {
+		counts, err := c.st.StatusCounts(ctx, camp)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(messagesDesc, err)
+			return
+		}
+		for _, s := range store.Statuses {
+			ch <- prometheus.MustNewConstMetric(messagesDesc, prometheus.GaugeValue, float64(counts[s]), camp, s)
+		}
+		depth += counts[store.StatusQueued] + counts[store.StatusSending]
+		if n, err := c.st.SupporterCount(ctx, camp); err == nil {
+			ch <- prometheus.MustNewConstMetric(supDesc, prometheus.GaugeValue, float64(n), camp)
+		}
 	}
-	for _, s := range statuses {
-		ch <- prometheus.MustNewConstMetric(messagesDesc, prometheus.GaugeValue, float64(counts[s]), s)
-	}
-	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(counts["queued"]+counts["sending"]))
-	if n, err := c.st.SupporterCount(ctx, c.campaign); err == nil {
-		ch <- prometheus.MustNewConstMetric(supDesc, prometheus.GaugeValue, float64(n))
-	}
+	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(depth))
 }

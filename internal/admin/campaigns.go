@@ -1,0 +1,297 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/target"
+)
+
+// The console works on one campaign at a time: the one named by the
+// "campaign" query or form value, else the one last chosen (a cookie), else
+// the first. The campaign switcher in the layout sets it.
+const campaignCookie = "outcry_console_campaign"
+
+// allCampaigns is the "campaign" value of the send log's all-campaigns view.
+const allCampaigns = "all"
+
+// current is the campaign the console page works on.
+func (c *Console) current(ctx echo.Context) *campaign.Campaign {
+	if slug := ctx.QueryParam("campaign"); slug != "" {
+		if camp, ok := c.d.Campaigns.Get(slug); ok {
+			ctx.SetCookie(&http.Cookie{Name: campaignCookie, Value: slug, Path: "/admin", HttpOnly: true,
+				SameSite: http.SameSiteStrictMode, Secure: c.d.SecureCookies})
+			return camp
+		}
+	}
+	if ck, err := ctx.Cookie(campaignCookie); err == nil {
+		if camp, ok := c.d.Campaigns.Get(ck.Value); ok {
+			return camp
+		}
+	}
+	if all := c.d.Campaigns.All(); len(all) > 0 {
+		return all[0]
+	}
+	return &campaign.Campaign{Title: "no campaign"}
+}
+
+// --- pages ------------------------------------------------------------------
+
+type campaignsData struct {
+	Rows    []campaignFigures
+	Form    campaignForm
+	Errors  campaign.FieldErrors
+	Targets []target.Target
+}
+
+type campaignFigures struct {
+	C     *campaign.Campaign
+	State campaign.Status
+	Count int
+}
+
+// campaignForm is what the create and edit forms show.
+type campaignForm struct {
+	Slug, Title, Summary, Story, CallToAction, Subject, Body string
+	Goal                                                     string
+	Targets                                                  []string
+}
+
+func (f campaignForm) HasTarget(id string) bool {
+	for _, t := range f.Targets {
+		if t == id {
+			return true
+		}
+	}
+	return false
+}
+
+func formOf(c *campaign.Campaign) campaignForm {
+	return campaignForm{Slug: c.Slug, Title: c.Title, Summary: c.Summary, Story: c.Story, CallToAction: c.CallToAction,
+		Subject: c.Letter.Subject, Body: c.Letter.Body, Goal: strconv.Itoa(c.Goal), Targets: c.Targets}
+}
+
+func readCampaignForm(ctx echo.Context) (campaignForm, campaign.Input, campaign.FieldErrors) {
+	form, _ := ctx.FormParams()
+	f := campaignForm{Slug: strings.TrimSpace(form.Get("slug")), Title: form.Get("title"), Summary: form.Get("summary"),
+		Story: form.Get("story"), CallToAction: form.Get("call_to_action"), Subject: form.Get("subject"),
+		Body: form.Get("body"), Goal: strings.TrimSpace(form.Get("goal")), Targets: form["targets"]}
+	in := campaign.Input{Slug: &f.Slug, Title: &f.Title, Summary: &f.Summary, Story: &f.Story, CallToAction: &f.CallToAction,
+		Subject: &f.Subject, Body: &f.Body, Targets: &f.Targets}
+	fe := campaign.FieldErrors{}
+	if f.Goal != "" {
+		n, err := strconv.Atoi(f.Goal)
+		if err != nil {
+			fe["goal"] = "must be a whole number"
+		}
+		in.Goal = &n
+	}
+	return f, in, fe
+}
+
+func (c *Console) campaignsPage(ctx echo.Context) error {
+	return c.renderCampaigns(ctx, http.StatusOK, campaignForm{Goal: "0"}, nil)
+}
+
+func (c *Console) renderCampaigns(ctx echo.Context, status int, form campaignForm, fe campaign.FieldErrors) error {
+	d := campaignsData{Form: form, Errors: fe, Targets: c.d.Targets.Current().All}
+	now := time.Now()
+	for _, camp := range c.d.Campaigns.All() {
+		n, err := c.d.Store.SupporterCount(ctx.Request().Context(), camp.Slug)
+		if err != nil {
+			return err
+		}
+		d.Rows = append(d.Rows, campaignFigures{C: camp, State: camp.State(now), Count: n})
+	}
+	return c.render(ctx, status, "campaigns", c.newView(ctx, "Campaigns", "campaigns", d))
+}
+
+func (c *Console) createCampaign(ctx echo.Context) error {
+	form, in, fe := readCampaignForm(ctx)
+	if len(fe) > 0 {
+		return c.renderCampaigns(ctx, http.StatusUnprocessableEntity, form, fe)
+	}
+	camp, err := c.d.Campaigns.Create(ctx.Request().Context(), in)
+	if errors.As(err, &fe) {
+		return c.renderCampaigns(ctx, http.StatusUnprocessableEntity, form, fe)
+	}
+	if errors.Is(err, campaign.ErrExists) {
+		return c.renderCampaigns(ctx, http.StatusConflict, form, campaign.FieldErrors{"slug": "a campaign with this slug exists"})
+	}
+	if err != nil {
+		return err
+	}
+	c.log.Info("admin: campaign created", "campaign", camp.Slug)
+	return c.redirect(ctx, "/admin/campaigns/"+camp.Slug, "created")
+}
+
+type campaignData struct {
+	C       *campaign.Campaign
+	State   campaign.Status
+	Form    campaignForm
+	Errors  campaign.FieldErrors
+	Targets []target.Target
+	InFile  bool // the campaign file holds this campaign (it can go back to it)
+}
+
+func (c *Console) campaignPage(ctx echo.Context) error {
+	camp, ok := c.d.Campaigns.Get(ctx.Param("slug"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such campaign.")
+	}
+	return c.renderCampaign(ctx, http.StatusOK, camp, formOf(camp), nil)
+}
+
+func (c *Console) renderCampaign(ctx echo.Context, status int, camp *campaign.Campaign, form campaignForm, fe campaign.FieldErrors) error {
+	d := campaignData{C: camp, State: camp.State(time.Now()), Form: form, Errors: fe, Targets: c.d.Targets.Current().All,
+		InFile: c.d.CampaignFile != nil && c.d.CampaignFile.Slug == camp.Slug}
+	return c.render(ctx, status, "campaign", c.newView(ctx, camp.Title, "campaigns", d))
+}
+
+// campaignPost is POST /admin/campaigns/{slug}: save the content, or set
+// the status (open, paused, closed), or go back to the campaign file.
+func (c *Console) campaignPost(ctx echo.Context) error {
+	camp, ok := c.d.Campaigns.Get(ctx.Param("slug"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such campaign.")
+	}
+	rc := ctx.Request().Context()
+	back := "/admin/campaigns/" + camp.Slug
+	switch action := ctx.FormValue("action"); action {
+	case "open", "paused", "closed":
+		st := campaign.Status(action)
+		if _, err := c.d.Campaigns.Update(rc, camp.Slug, campaign.Input{Status: &st}); err != nil {
+			return err
+		}
+		c.log.Info("admin: campaign status", "campaign", camp.Slug, "status", st)
+		return c.redirect(ctx, back, "c"+action)
+	case "revert":
+		if c.d.CampaignFile == nil || c.d.CampaignFile.Slug != camp.Slug {
+			return echo.NewHTTPError(http.StatusBadRequest, "This campaign is not in the campaign file.")
+		}
+		if err := c.d.Campaigns.RevertToFile(rc, c.d.CampaignFile); err != nil {
+			return err
+		}
+		return c.redirect(ctx, back, "reverted")
+	}
+	form, in, fe := readCampaignForm(ctx)
+	in.Slug = nil
+	form.Slug = camp.Slug
+	if len(fe) > 0 {
+		return c.renderCampaign(ctx, http.StatusUnprocessableEntity, camp, form, fe)
+	}
+	_, err := c.d.Campaigns.Update(rc, camp.Slug, in)
+	if errors.As(err, &fe) {
+		return c.renderCampaign(ctx, http.StatusUnprocessableEntity, camp, form, fe)
+	}
+	if err != nil {
+		return err
+	}
+	return c.redirect(ctx, back, "csaved")
+}
+
+// --- API --------------------------------------------------------------------
+
+// apiCampaign is one campaign in the admin API.
+type apiCampaign struct {
+	Slug         string          `json:"slug"`
+	Title        string          `json:"title"`
+	Summary      string          `json:"summary"`
+	Story        string          `json:"story"`
+	CallToAction string          `json:"call_to_action"`
+	Subject      string          `json:"subject"`
+	Body         string          `json:"body"`
+	Targets      []string        `json:"targets"`
+	Goal         int             `json:"goal"`
+	Status       campaign.Status `json:"status"`
+	Source       campaign.Source `json:"source"`
+	Count        int             `json:"count"`
+	URL          string          `json:"url"`
+}
+
+func (c *Console) apiCampaignOf(ctx echo.Context, camp *campaign.Campaign) (apiCampaign, error) {
+	n, err := c.d.Store.SupporterCount(ctx.Request().Context(), camp.Slug)
+	if err != nil {
+		return apiCampaign{}, err
+	}
+	targets := camp.Targets
+	if targets == nil {
+		targets = []string{}
+	}
+	return apiCampaign{Slug: camp.Slug, Title: camp.Title, Summary: camp.Summary, Story: camp.Story, CallToAction: camp.CallToAction,
+		Subject: camp.Letter.Subject, Body: camp.Letter.Body, Targets: targets, Goal: camp.Goal, Status: camp.State(time.Now()),
+		Source: camp.Source, Count: n, URL: c.d.BaseURL + "/c/" + camp.Slug}, nil
+}
+
+// apiCampaigns is GET /admin/api/campaigns: every campaign, closed ones too.
+func (c *Console) apiCampaigns(ctx echo.Context) error {
+	out := []apiCampaign{}
+	for _, camp := range c.d.Campaigns.All() {
+		a, err := c.apiCampaignOf(ctx, camp)
+		if err != nil {
+			return err
+		}
+		out = append(out, a)
+	}
+	return ctx.JSON(http.StatusOK, map[string]any{"campaigns": out})
+}
+
+// readInput decodes a campaign from a JSON body; a malformed body is 400.
+func readInput(ctx echo.Context) (campaign.Input, error) {
+	var in campaign.Input
+	dec := json.NewDecoder(io.LimitReader(ctx.Request().Body, 256<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return in, echo.NewHTTPError(http.StatusBadRequest, "the body must be one JSON campaign object: "+err.Error())
+	}
+	return in, nil
+}
+
+// apiCreateCampaign is POST /admin/api/campaigns: 201 with the campaign,
+// 409 when the slug exists, 422 with the fields at fault.
+func (c *Console) apiCreateCampaign(ctx echo.Context) error {
+	in, err := readInput(ctx)
+	if err != nil {
+		return err
+	}
+	camp, err := c.d.Campaigns.Create(ctx.Request().Context(), in)
+	return c.apiCampaignAnswer(ctx, http.StatusCreated, camp, err)
+}
+
+// apiPatchCampaign is PATCH /admin/api/campaigns/{slug}: 200 with the
+// campaign, 404 when there is none, 422 with the fields at fault.
+func (c *Console) apiPatchCampaign(ctx echo.Context) error {
+	in, err := readInput(ctx)
+	if err != nil {
+		return err
+	}
+	camp, err := c.d.Campaigns.Update(ctx.Request().Context(), ctx.Param("slug"), in)
+	return c.apiCampaignAnswer(ctx, http.StatusOK, camp, err)
+}
+
+func (c *Console) apiCampaignAnswer(ctx echo.Context, status int, camp *campaign.Campaign, err error) error {
+	var fe campaign.FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		return ctx.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": fe})
+	case errors.Is(err, campaign.ErrExists):
+		return ctx.JSON(http.StatusConflict, map[string]string{"error": "a campaign with this slug exists"})
+	case errors.Is(err, campaign.ErrNotFound):
+		return ctx.JSON(http.StatusNotFound, map[string]string{"error": "there is no campaign with this slug"})
+	case err != nil:
+		return err
+	}
+	a, err := c.apiCampaignOf(ctx, camp)
+	if err != nil {
+		return err
+	}
+	return ctx.JSON(status, a)
+}

@@ -1,0 +1,312 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/outcry/outcry/internal/app"
+	"github.com/outcry/outcry/internal/config"
+)
+
+const token = "test-admin-token-0123456789"
+
+// start builds and runs the whole service from its environment, as
+// cmd/outcry does, on loopback.
+func start(t *testing.T, vars map[string]string) (*app.App, string) {
+	t.Helper()
+	dir := t.TempDir()
+	env := map[string]string{
+		"OUTCRY_DB":          filepath.Join(dir, "app.db"),
+		"OUTCRY_TARGETS":     filepath.Join(dir, "targets.yaml"), // missing: the bundled file is written there
+		"OUTCRY_CAMPAIGN":    filepath.Join(dir, "campaign.yaml"),
+		"OUTCRY_ADMIN_TOKEN": token,
+		"OUTCRY_SUBMIT_RATE": "0",
+	}
+	for k, v := range vars {
+		env[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Build(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		a.Store.Close()
+	})
+	return a, "http://" + ln.Addr().String()
+}
+
+type answer struct {
+	status int
+	body   string
+}
+
+func call(t *testing.T, method, url, ctype, body string, bearer bool) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("Sec-Fetch-Site", "same-origin") // as a browser sends the campaign form
+	if bearer {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, string(b)}
+}
+
+func letterJSON(email string) string {
+	return fmt.Sprintf(`{"first_name":"Ann","last_name":"Lee","email":%q,"subject":"Stop","body":"Please stop.","accept_privacy":true}`, email)
+}
+
+const secondCampaign = `{"slug":"save-the-park","title":"Save the park","summary":"Keep the park green.",
+	"story":"The council wants to sell the park.\n\nWrite to them.","subject":"Keep the park","body":"Please keep the park.",
+	"targets":["ted-sarandos","bela-bajaria"],"goal":500}`
+
+// TestTwoCampaignsSideBySide runs two campaigns in one outcry: one address
+// writes to both; each letter reaches only its own campaign's targets; a
+// target both campaigns write to never gets more than its hourly cap from
+// the two together; closing one leaves the other working, and the closed
+// one's form and API answer 410.
+func TestTwoCampaignsSideBySide(t *testing.T) {
+	const capPerHour = 3
+	a, base := start(t, map[string]string{"OUTCRY_TARGET_HOURLY_CAP": fmt.Sprint(capPerHour), "OUTCRY_SEND_RATE": "0"})
+	if r := call(t, "POST", base+"/admin/api/campaigns", "application/json", secondCampaign, true); r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	// Both serve at once, and the list shows both.
+	for _, slug := range []string{"netflix-baby", "save-the-park"} {
+		if r := call(t, "GET", base+"/c/"+slug, "", "", false); r.status != 200 {
+			t.Fatalf("/c/%s: %d", slug, r.status)
+		}
+	}
+	var list struct {
+		Campaigns []struct{ Slug, Status string }
+	}
+	r := call(t, "GET", base+"/api/v1/campaigns", "", "", false)
+	if err := json.Unmarshal([]byte(r.body), &list); err != nil || len(list.Campaigns) != 2 {
+		t.Fatalf("campaign list: %s", r.body)
+	}
+	if r := call(t, "GET", base+"/", "", "", false); r.status != 200 || !strings.Contains(r.body, `href="/c/save-the-park"`) ||
+		!strings.Contains(r.body, `href="/c/netflix-baby"`) {
+		t.Fatalf("home page does not list both campaigns: %d", r.status)
+	}
+
+	// The same address writes to both: two supporters, two letters.
+	for _, slug := range []string{"netflix-baby", "save-the-park"} {
+		for i := range 5 {
+			email := fmt.Sprintf("w%d@example.org", i)
+			if r := call(t, "POST", base+"/api/v1/campaigns/"+slug+"/letters", "application/json", letterJSON(email), false); r.status != 202 {
+				t.Fatalf("%s letter %d: %d %s", slug, i, r.status, r.body)
+			}
+		}
+	}
+	ctx := context.Background()
+	for slug, want := range map[string]int{"netflix-baby": 5, "save-the-park": 5} {
+		if n, _ := a.Store.SupporterCount(ctx, slug); n != want {
+			t.Fatalf("%s: %d supporters, want %d", slug, n, want)
+		}
+	}
+	// Each letter goes to its own campaign's targets only.
+	perTarget, err := a.Store.TargetStatusCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := func(id string) int {
+		n := 0
+		for _, c := range perTarget[id] {
+			n += c
+		}
+		return n
+	}
+	for id, want := range map[string]int{"ted-sarandos": 10, "bela-bajaria": 10, "greg-peters": 5, "reed-hastings": 5} {
+		if got := total(id); got != want {
+			t.Errorf("%s has %d messages, want %d (5 per campaign writing to it)", id, got, want)
+		}
+	}
+
+	// The sender sends up to the cap per target, counting both campaigns.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		sent, _ := a.Store.RecentSends(ctx, time.Now().Add(-time.Hour))
+		if len(sent["ted-sarandos"]) == capPerHour && len(sent["bela-bajaria"]) == capPerHour &&
+			len(sent["greg-peters"]) == capPerHour && len(sent["reed-hastings"]) == capPerHour {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sent in the hour: %v", sent)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // a sender over the cap would have sent more by now
+	sent, _ := a.Store.RecentSends(ctx, time.Now().Add(-time.Hour))
+	for id, ts := range sent {
+		if len(ts) > capPerHour {
+			t.Errorf("%s received %d emails in an hour, over its cap of %d", id, len(ts), capPerHour)
+		}
+	}
+
+	// Closing one campaign leaves the other working.
+	if r := call(t, "PATCH", base+"/admin/api/campaigns/save-the-park", "application/json", `{"status":"closed"}`, true); r.status != 200 ||
+		!strings.Contains(r.body, `"status":"closed"`) {
+		t.Fatalf("close: %d %s", r.status, r.body)
+	}
+	if r := call(t, "POST", base+"/api/v1/campaigns/save-the-park/letters", "application/json", letterJSON("late@example.org"), false); r.status != http.StatusGone ||
+		!strings.Contains(r.body, "ended") {
+		t.Fatalf("API letter to a closed campaign: %d %s", r.status, r.body)
+	}
+	form := url.Values{"first_name": {"Ann"}, "last_name": {"Lee"}, "email": {"late@example.org"}, "subject": {"S"},
+		"body": {"My letter to a closed campaign."}, "accept_privacy": {"true"}}
+	r = call(t, "POST", base+"/c/save-the-park", "application/x-www-form-urlencoded", form.Encode(), false)
+	if r.status != http.StatusGone || !strings.Contains(r.body, "This campaign has ended") || strings.Contains(r.body, `<form method="post" action="/c/save-the-park"`) ||
+		!strings.Contains(r.body, "My letter to a closed campaign.") {
+		t.Fatalf("form to a closed campaign: %d (want 410, the ended page without the form, the letter kept)", r.status)
+	}
+	if r := call(t, "GET", base+"/c/save-the-park", "", "", false); r.status != 200 || !strings.Contains(r.body, "This campaign has ended") ||
+		strings.Contains(r.body, `name="first_name"`) {
+		t.Fatalf("closed campaign page: %d", r.status)
+	}
+	if r := call(t, "POST", base+"/api/v1/campaigns/netflix-baby/letters", "application/json", letterJSON("still@example.org"), false); r.status != 202 {
+		t.Fatalf("the open campaign after closing the other: %d", r.status)
+	}
+	r = call(t, "GET", base+"/api/v1/campaigns", "", "", false)
+	if strings.Contains(r.body, "save-the-park") || !strings.Contains(r.body, "netflix-baby") {
+		t.Fatalf("campaign list after closing: %s", r.body)
+	}
+	r = call(t, "GET", base+"/api/v1/campaigns/save-the-park", "", "", false)
+	if r.status != 200 || !strings.Contains(r.body, `"status":"closed"`) {
+		t.Fatalf("closed campaign in the API: %d %s", r.status, r.body)
+	}
+}
+
+// TestPausedCampaignQueuesAndSendsNothing: a paused campaign takes letters
+// and queues them; nothing of it is sent until it opens again.
+func TestPausedCampaignQueuesAndSendsNothing(t *testing.T) {
+	a, base := start(t, map[string]string{"OUTCRY_SEND_RATE": "0"})
+	if r := call(t, "PATCH", base+"/admin/api/campaigns/netflix-baby", "application/json", `{"status":"paused"}`, true); r.status != 200 {
+		t.Fatalf("pause: %d %s", r.status, r.body)
+	}
+	if r := call(t, "POST", base+"/api/v1/campaigns/netflix-baby/letters", "application/json", letterJSON("p@example.org"), false); r.status != 202 {
+		t.Fatalf("letter to a paused campaign: %d", r.status)
+	}
+	ctx := context.Background()
+	time.Sleep(700 * time.Millisecond) // longer than the sender's idle poll
+	if c, _ := a.Store.StatusCounts(ctx, "netflix-baby"); c["queued"] != 4 || c["sent"] != 0 {
+		t.Fatalf("paused campaign: %v, want 4 queued and none sent", c)
+	}
+	if r := call(t, "PATCH", base+"/admin/api/campaigns/netflix-baby", "application/json", `{"status":"open"}`, true); r.status != 200 {
+		t.Fatalf("open: %d", r.status)
+	}
+	a.Sender.Notify()
+	deadline := time.Now().Add(20 * time.Second)
+	for c, _ := a.Store.StatusCounts(ctx, "netflix-baby"); c["sent"] != 4; c, _ = a.Store.StatusCounts(ctx, "netflix-baby") {
+		if time.Now().After(deadline) {
+			t.Fatalf("after opening again: %v", c)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestAdminCampaignsAPI checks the admin API's answers and errors.
+func TestAdminCampaignsAPI(t *testing.T) {
+	_, base := start(t, nil)
+	api := base + "/admin/api/campaigns"
+	if r := call(t, "GET", api, "", "", false); r.status != http.StatusUnauthorized {
+		t.Fatalf("without the token: %d", r.status)
+	}
+	r := call(t, "GET", api, "", "", true)
+	var list struct {
+		Campaigns []struct {
+			Slug, Title, Status string
+			Targets             []string
+			Count               int
+		}
+	}
+	if err := json.Unmarshal([]byte(r.body), &list); err != nil || len(list.Campaigns) != 1 || list.Campaigns[0].Slug != "netflix-baby" ||
+		list.Campaigns[0].Status != "open" || list.Campaigns[0].Targets == nil {
+		t.Fatalf("list: %d %s", r.status, r.body)
+	}
+	if r := call(t, "POST", api, "application/json", secondCampaign, true); r.status != http.StatusCreated ||
+		!strings.Contains(r.body, `"slug":"save-the-park"`) || !strings.Contains(r.body, `"targets":["ted-sarandos","bela-bajaria"]`) {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	if r := call(t, "POST", api, "application/json", secondCampaign, true); r.status != http.StatusConflict {
+		t.Fatalf("create again: %d %s", r.status, r.body)
+	}
+	for name, tc := range map[string]struct{ body, field string }{
+		"bad slug":       {`{"slug":"Bad Slug","title":"t","story":"s","subject":"s","body":"b"}`, "slug"},
+		"long slug":      {`{"slug":"` + strings.Repeat("a", 65) + `","title":"t","story":"s","subject":"s","body":"b"}`, "slug"},
+		"no title":       {`{"slug":"x","story":"s","subject":"s","body":"b"}`, "title"},
+		"unknown target": {`{"slug":"x","title":"t","story":"s","subject":"s","body":"b","targets":["nobody"]}`, "targets"},
+		"negative goal":  {`{"slug":"x","title":"t","story":"s","subject":"s","body":"b","goal":-1}`, "goal"},
+	} {
+		r := call(t, "POST", api, "application/json", tc.body, true)
+		var got struct{ Errors map[string]string }
+		if r.status != http.StatusUnprocessableEntity || json.Unmarshal([]byte(r.body), &got) != nil || got.Errors[tc.field] == "" {
+			t.Errorf("%s: %d %s, want 422 naming %s", name, r.status, r.body, tc.field)
+		}
+	}
+	if r := call(t, "POST", api, "application/json", `{"slug":`, true); r.status != http.StatusBadRequest {
+		t.Errorf("malformed JSON: %d", r.status)
+	}
+	if r := call(t, "PATCH", api+"/nope", "application/json", `{"title":"x"}`, true); r.status != http.StatusNotFound {
+		t.Errorf("patch unknown: %d", r.status)
+	}
+	if r := call(t, "PATCH", api+"/save-the-park", "application/json", `{"status":"archived"}`, true); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("patch bad status: %d %s", r.status, r.body)
+	}
+	r = call(t, "PATCH", api+"/save-the-park", "application/json", `{"title":"Save the old park","goal":900}`, true)
+	if r.status != 200 || !strings.Contains(r.body, `"title":"Save the old park"`) || !strings.Contains(r.body, `"goal":900`) {
+		t.Fatalf("patch: %d %s", r.status, r.body)
+	}
+	// In force at once on the page.
+	if r := call(t, "GET", base+"/c/save-the-park", "", "", false); !strings.Contains(r.body, "Save the old park") {
+		t.Fatal("the edit is not on the page")
+	}
+	// The messages API carries each message's campaign and filters by it.
+	if r := call(t, "POST", base+"/api/v1/campaigns/save-the-park/letters", "application/json", letterJSON("m@example.org"), false); r.status != 202 {
+		t.Fatalf("letter: %d", r.status)
+	}
+	r = call(t, "GET", base+"/admin/api/messages?campaign=save-the-park", "", "", true)
+	if r.status != 200 || strings.Count(r.body, `"campaign":"save-the-park"`) != 2 || strings.Contains(r.body, "netflix-baby") {
+		t.Fatalf("messages of one campaign: %d %s", r.status, r.body)
+	}
+	if r := call(t, "GET", base+"/admin/api/messages?campaign=nope", "", "", true); r.status != http.StatusBadRequest {
+		t.Errorf("messages of an unknown campaign: %d", r.status)
+	}
+	if r := call(t, "GET", base+"/admin/api/stats?campaign=save-the-park", "", "", true); r.status != 200 || !strings.Contains(r.body, `"supporters":1`) {
+		t.Errorf("stats of one campaign: %d %s", r.status, r.body)
+	}
+}

@@ -1,0 +1,98 @@
+package receipt
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/outcry/outcry"
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/store"
+)
+
+type mailbox struct {
+	mu   sync.Mutex
+	msgs []delivery.Message
+}
+
+func (m *mailbox) Name() string { return "mailbox" }
+func (m *mailbox) Send(_ context.Context, msg delivery.Message) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.msgs = append(m.msgs, msg)
+	return "id", nil
+}
+
+func newService(t *testing.T) (*Service, *mailbox, *time.Time) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, email := range []string{"ann@example.org", "bob@example.org"} {
+		if _, err := st.CreateLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "F", LastName: "L",
+			Subject: "S", Body: "letter of " + email}, []string{"t"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	box := &mailbox{}
+	return &Service{Store: st, Secret: []byte("secret"), BaseURL: "https://x.test", Mailer: box, Templates: outcry.Templates(""),
+		Title: func(string) string { return "Title" }, TargetName: func(string) string { return "Tess" }, FromName: "Org", Now: func() time.Time { return now }}, box, &now
+}
+
+func TestTokensAndOpen(t *testing.T) {
+	s, _, _ := newService(t)
+	ctx := context.Background()
+	r, err := s.Open(ctx, "c", s.Token(1))
+	if err != nil || r.Email != "ann@example.org" {
+		t.Fatalf("Open: %v %+v", err, r)
+	}
+	if s.Link("c", 1) != "https://x.test/c/c/receipt/"+s.Token(1) {
+		t.Fatalf("link %s", s.Link("c", 1))
+	}
+	for _, bad := range []string{"1", s.Token(1) + "x", "0." + strings.Split(s.Token(1), ".")[1], "abc." + strings.Split(s.Token(1), ".")[1]} {
+		if _, err := s.Open(ctx, "c", bad); err != ErrInvalid {
+			t.Errorf("Open(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	other := &Service{Store: s.Store, Secret: []byte("another")}
+	if _, err := other.Open(ctx, "c", s.Token(1)); err != ErrInvalid {
+		t.Errorf("a token of another key opened: %v", err)
+	}
+	if _, err := s.Open(ctx, "d", s.Token(1)); err != ErrGone {
+		t.Errorf("another campaign: %v", err)
+	}
+	if _, err := s.Open(ctx, "c", s.Token(99)); err != ErrGone {
+		t.Errorf("nobody: %v", err)
+	}
+}
+
+func TestEmailCopyLimits(t *testing.T) {
+	s, box, now := newService(t)
+	ctx := context.Background()
+	if err := s.EmailCopy(ctx, "c", s.Token(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EmailCopy(ctx, "c", s.Token(1)); err != ErrTooSoon {
+		t.Fatalf("second copy at once: %v", err)
+	}
+	if err := s.EmailCopy(ctx, "c", s.Token(2)); err != nil {
+		t.Fatalf("another writer is not limited by the first: %v", err)
+	}
+	*now = now.Add(EmailEvery)
+	if err := s.EmailCopy(ctx, "c", s.Token(1)); err != nil {
+		t.Fatalf("after EmailEvery: %v", err)
+	}
+	if len(box.msgs) != 3 || box.msgs[0].TargetEmail != "ann@example.org" || box.msgs[1].TargetEmail != "bob@example.org" ||
+		!strings.Contains(box.msgs[0].Body, "letter of ann@example.org") || strings.Contains(box.msgs[0].Body, "bob") {
+		t.Fatalf("emails: %+v", box.msgs)
+	}
+	if err := (&Service{Store: s.Store, Secret: s.Secret}).EmailCopy(ctx, "c", s.Token(1)); err != ErrNoMail {
+		t.Fatalf("without a mailer: %v", err)
+	}
+}

@@ -1,0 +1,101 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/outcry/outcry/internal/receipt"
+)
+
+// privatePage keeps a page that carries a receipt token out of caches and
+// search engines, and its address out of the Referer of any link on it.
+func privatePage(c echo.Context) {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex, nofollow")
+}
+
+// receiptPage is GET /c/{slug}/receipt/{token}: the writer's letter and,
+// per decision-maker, what became of their copy.
+func (s *Server) receiptPage(c echo.Context) error {
+	camp, err := s.campaignFor(c)
+	if err != nil {
+		return err
+	}
+	privatePage(c)
+	r, err := s.d.Receipts.Open(c.Request().Context(), camp.Slug, c.Param("token"))
+	if err != nil && !errors.Is(err, receipt.ErrGone) {
+		return receiptError(err)
+	}
+	p, perr := s.newPage(c.Request().Context(), camp)
+	if perr != nil {
+		return perr
+	}
+	if err != nil { // a signed link whose letter was erased or never confirmed
+		return s.render(c, http.StatusGone, "receipt", p)
+	}
+	p.Receipt = &r
+	for _, m := range r.Messages {
+		since := m.UpdatedAt
+		if m.Status == "queued" || m.Status == "unconfirmed" {
+			since = m.QueuedAt
+		}
+		p.Copies = append(p.Copies, receiptCopy{TargetName: m.TargetName, Status: m.Status,
+			Words: receipt.StatusWords(s.d.Messages, m.Status), Since: since})
+	}
+	if s.d.Receipts.CanEmail() {
+		p.EmailAction = c.Request().URL.Path + "/email"
+	}
+	switch c.QueryParam("emailed") {
+	case "1":
+		p.ReceiptNotice = s.d.Messages.T("receipt.emailed")
+	case "soon":
+		p.ReceiptNotice = s.d.Messages.T("receipt.too_soon")
+	case "failed":
+		p.ReceiptNotice = s.d.Messages.T("receipt.email_failed")
+	}
+	return s.render(c, http.StatusOK, "receipt", p)
+}
+
+// emailReceipt is POST /c/{slug}/receipt/{token}/email: a copy of the
+// letter with the receipt link, to the writer's own address. The token is
+// the permission; the answer is a redirect back to the receipt page.
+func (s *Server) emailReceipt(c echo.Context) error {
+	camp, err := s.campaignFor(c)
+	if err != nil {
+		return err
+	}
+	privatePage(c)
+	tok := c.Param("token")
+	err = s.d.Receipts.EmailCopy(c.Request().Context(), camp.Slug, tok)
+	back := "/c/" + camp.Slug + "/receipt/" + tok + "?emailed="
+	switch {
+	case err == nil:
+		back += "1"
+	case errors.Is(err, receipt.ErrTooSoon):
+		back += "soon"
+	case errors.Is(err, receipt.ErrInvalid), errors.Is(err, receipt.ErrGone), errors.Is(err, receipt.ErrNoMail):
+		return receiptError(err)
+	default:
+		s.log.Error("receipt: email a copy", "err", err)
+		back += "failed"
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+func receiptError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, receipt.ErrInvalid):
+		return echo.NewHTTPError(http.StatusNotFound, "There is no receipt at this address.")
+	case errors.Is(err, receipt.ErrGone):
+		return echo.NewHTTPError(http.StatusGone, "This letter is no longer held here.")
+	case errors.Is(err, receipt.ErrNoMail):
+		return echo.NewHTTPError(http.StatusNotFound, "Emailing a copy is not available.")
+	}
+	return err
+}

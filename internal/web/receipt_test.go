@@ -1,0 +1,157 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/outcry/outcry/internal/receipt"
+)
+
+// withReceiptMail lets the receipt page email copies through box.
+func withReceiptMail(box *mailbox) func(*Deps) {
+	return func(d *Deps) {
+		d.Receipts = &receipt.Service{Store: d.Store, BaseURL: d.BaseURL, Mailer: box, Templates: os.DirFS("../../templates"),
+			Title: d.Campaigns.Title, FromName: d.Organizer.Name, ReplyTo: "privacy@example.com"}
+	}
+}
+
+var receiptHref = regexp.MustCompile(`id="receipt-link" href="http://outcry.test(/c/netflix-baby/receipt/[^"]+)"`)
+
+// write sends the form and returns the thank-you page and the receipt path
+// it links to ("" when none).
+func (a *testApp) write(t *testing.T, email, body string) (thanks, receiptPath string) {
+	t.Helper()
+	f := goodForm()
+	f.Set("email", email)
+	f.Set("body", body)
+	status, h, _ := a.submit(t, f)
+	if status != http.StatusSeeOther {
+		t.Fatalf("submit: %d", status)
+	}
+	status, h2, page := a.do(t, "GET", h.Get("Location"), "", "")
+	if status != 200 {
+		t.Fatalf("thank-you page: %d", status)
+	}
+	if m := receiptHref.FindStringSubmatch(page); m != nil {
+		if h2.Get("Cache-Control") != "no-store" || h2.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("a page with a receipt link is cacheable or leaks it: %v", h2)
+		}
+		return page, m[1]
+	}
+	return page, ""
+}
+
+// The thank-you page gives the writer a private, signed link to a page with
+// their letter and, per decision-maker, what became of it.
+func TestReceiptLinkShowsTheLetterAndEachCopy(t *testing.T) {
+	a := newTestApp(t)
+	thanks, path := a.write(t, "ann@example.org", "My own words about Baby.")
+	if path == "" {
+		t.Fatalf("the thank-you page has no receipt link:\n%s", thanks)
+	}
+	if !strings.Contains(thanks, `id="share-message"`) || !strings.Contains(thanks, "Will you write too?") {
+		t.Error("the thank-you page has no ready-to-share message")
+	}
+	status, h, page := a.do(t, "GET", path, "", "")
+	if status != 200 || h.Get("Cache-Control") != "no-store" || h.Get("X-Robots-Tag") == "" || !strings.Contains(page, `<meta name="robots" content="noindex, nofollow">`) {
+		t.Fatalf("receipt: %d %v", status, h)
+	}
+	for _, want := range []string{"My own words about Baby.", "Stop Baby",
+		"<th scope=\"row\">Ted Sarandos</th>", "<th scope=\"row\">Reed Hastings</th>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the receipt lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, `<span class="status status-queued">Waiting to be sent</span>`); n != 4 {
+		t.Errorf("%d copies waiting to be sent, want 4", n)
+	}
+	if strings.Contains(page, "Email me a copy") {
+		t.Error("offers an email copy without a mailer")
+	}
+	// A link for someone else, or tampered with, shows nothing.
+	tok := path[strings.LastIndex(path, "/")+1:]
+	for _, bad := range []string{"2" + tok[1:], tok[:len(tok)-2] + "AA", "1", "", strings.Repeat("1", 300)} {
+		if status, _, body := a.do(t, "GET", "/c/netflix-baby/receipt/"+bad, "", ""); status != http.StatusNotFound || strings.Contains(body, "My own words") {
+			t.Errorf("receipt %q: %d", bad, status)
+		}
+		if status, _, _ := a.do(t, "GET", "/c/netflix-baby/thanks?r="+bad, "", ""); status != 200 {
+			t.Errorf("thanks with a bad token: %d", status)
+		}
+	}
+	// Another campaign's address does not open it either.
+	if status, _, _ := a.do(t, "GET", "/c/other/receipt/"+tok, "", ""); status != http.StatusNotFound {
+		t.Errorf("receipt under another campaign: %d", status)
+	}
+	// After erasure the link shows that the letter is gone, not the letter.
+	if _, err := a.store.EraseSupporter(context.Background(), "ann@example.org", ""); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, body := a.do(t, "GET", path, "", ""); status != http.StatusGone || strings.Contains(body, "My own words") {
+		t.Errorf("receipt after erasure: %d", status)
+	}
+}
+
+// A repeat from an address that has written is not given the first
+// letter's receipt: it would show that letter to whoever typed the address.
+func TestRepeatGetsNoReceipt(t *testing.T) {
+	a := newTestApp(t)
+	if _, path := a.write(t, "ann@example.org", "First letter."); path == "" {
+		t.Fatal("no receipt for the first letter")
+	}
+	thanks, path := a.write(t, "ANN@example.org", "Someone else typing Ann's address.")
+	if path != "" || strings.Contains(thanks, "receipt") {
+		t.Fatalf("a repeat got a receipt link %q", path)
+	}
+	if !strings.Contains(thanks, "Thank you") {
+		t.Fatal("a repeat is not thanked like a first letter")
+	}
+}
+
+// "Email me a copy" sends the letter and the link to the writer's own
+// address, from templates/receipt.txt, at most once in a while.
+func TestReceiptEmailCopy(t *testing.T) {
+	box := &mailbox{}
+	a := newTestApp(t, withReceiptMail(box))
+	a.write(t, "bob@example.org", "Bob's letter, not Ann's.")
+	thanks, path := a.write(t, "ann@example.org", "Ann's own letter.")
+	if path == "" {
+		t.Fatal("no receipt link")
+	}
+	if !strings.Contains(thanks, `action="`+path+`/email"`) {
+		t.Fatal("the thank-you page does not offer to email a copy")
+	}
+	status, h, _ := a.do(t, "POST", path+"/email", "", "")
+	if status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=1" {
+		t.Fatalf("email a copy: %d %s", status, h.Get("Location"))
+	}
+	if len(box.msgs) != 1 {
+		t.Fatalf("%d emails, want 1", len(box.msgs))
+	}
+	m := box.msgs[0]
+	if m.TargetEmail != "ann@example.org" || m.Subject != "Your letter: Netflix is normalizing sexual exploitation of minors" ||
+		!strings.Contains(m.Body, "http://outcry.test"+path) || !strings.Contains(m.Body, "Ann's own letter.") ||
+		!strings.Contains(m.Body, "- Ted Sarandos: Waiting to be sent") || !strings.HasPrefix(m.Body, "Hello Ann,") {
+		t.Fatalf("the copy: to %s, subject %q:\n%s", m.TargetEmail, m.Subject, m.Body)
+	}
+	if testing.Verbose() {
+		t.Logf("the copy:\n%s", m.Body)
+	}
+	if strings.Contains(m.Body, "bob@example.org") || strings.Contains(m.Body, "Bob's letter") {
+		t.Fatal("the copy carries another supporter's data")
+	}
+	_, _, page := a.do(t, "GET", path+"?emailed=1", "", "")
+	if !strings.Contains(page, "We have emailed you a copy") {
+		t.Error("no confirmation on the receipt page")
+	}
+	// Again at once: not sent, and the page says why.
+	if status, h, _ := a.do(t, "POST", path+"/email", "", ""); status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=soon" || len(box.msgs) != 1 {
+		t.Fatalf("second copy at once: %d %s, %d emails", status, h.Get("Location"), len(box.msgs))
+	}
+	if status, _, _ := a.do(t, "POST", "/c/netflix-baby/receipt/1.forged/email", "", ""); status != http.StatusNotFound || len(box.msgs) != 1 {
+		t.Fatalf("a forged link emails: %d", status)
+	}
+}
