@@ -502,3 +502,15 @@ func TestDigestThroughSendGrid(t *testing.T) {
 		t.Fatalf("counts %v", c)
 	}
 }
+
+// Without a backlog no slot is kept back: 30 letters and a cap of 30 go at
+// once, as 30 single emails.
+func TestOverflowWithoutBacklogUsesTheWholeCap(t *testing.T) {
+	s := newSim(t, simStart, 30, letter.Policy{Mode: delivery.Overflow, After: time.Hour})
+	s.write(30, "t1")
+	s.runUntil(simStart, time.Minute)
+	_, digests, singles := s.check(30, []string{"t1"}, 30)
+	if singles != 30 || digests != 0 {
+		t.Fatalf("%d singles and %d digests, want 30 singles at once", singles, digests)
+	}
+}

@@ -220,7 +220,7 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 		}
 		// Single letters, from the campaigns that send them.
 		var plain, drip []string
-		reserve, needed := 0, 0
+		reserve, needed, waiting := 0, 0, 0
 		var nextDue time.Time
 		for _, h := range perTarget[id] {
 			mode, d := p.For(h.Campaign)
@@ -228,6 +228,7 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 			case mode == delivery.Digest || h.Queued == 0:
 				continue
 			case mode == delivery.Overflow:
+				waiting += h.Queued
 				reserve = p.Reserve()
 				needed += (h.Queued + max(1, p.Max) - 1) / max(1, p.Max)
 				if due := h.QueuedAt.Add(p.After); !h.QueuedAt.IsZero() && (nextDue.IsZero() || due.Before(nextDue)) {
@@ -246,6 +247,12 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 		// waiting), so that they do not wait for the singles to age out.
 		if reserve > 0 && !nextDue.IsZero() && r.Now.Add(time.Hour).After(nextDue) {
 			reserve = max(reserve, min(needed, p.Cap-1))
+		}
+		// No backlog: every letter waiting fits in the slots free now,
+		// so none will need a digest (a letter written later falls due
+		// after the singles sent now have left the hour).
+		if waiting <= slots-len(drip) && len(drip) == 0 {
+			reserve = 0
 		}
 		slots -= reserve
 		if len(drip) > 0 && slots > 0 && (r.LastSingle.IsZero() || r.Now.Sub(r.LastSingle) >= p.DripGap()) {
