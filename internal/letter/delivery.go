@@ -22,7 +22,8 @@ import (
 //   - overflow: one email per letter, but single letters leave Reserve
 //     slots of the cap free for digests — and, when a single sent now
 //     would still count in the hour at which the next digests fall due,
-//     as many slots as those digests need (one per Max letters waiting);
+//     as many slots as those digests need (one per Max letters waiting),
+//     and none when every letter waiting fits in the free slots;
 //     once the oldest letter waiting
 //     for a (target, campaign) has waited After, the target's free slots
 //     go to digests of everything waiting (Max letters each) until none is
