@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
@@ -46,6 +47,13 @@ type Deps struct {
 	SecureCookies bool   // OUTCRY_BASE_URL is https
 	SendRate      float64
 	HourlyCap     int
+	CampaignPath  string // OUTCRY_CAMPAIGN, named on the letter page ("" = campaign.yaml)
+	FromEmail     string // OUTCRY_FROM_EMAIL: shown in the letter preview
+	FromName      string // OUTCRY_FROM_NAME
+	Sandbox       bool   // OUTCRY_SANDBOX with live sending: SendGrid delivers nothing
+	// GoLive returns what stands in the way of live sending (see package
+	// golive), shown on every console page; nil: nothing to check.
+	GoLive func() []string
 
 	// LoginEvery and LoginBurst limit login attempts per client address
 	// (default: a burst of 5, then one every 10 seconds).
@@ -64,7 +72,7 @@ type Console struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "letter", "messages", "message", "supporters",
+var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
 	"campaigns", "campaign"}
 
 // Register adds the console's routes to e. Without a password the console
@@ -76,6 +84,12 @@ func Register(e *echo.Echo, d Deps) (*Console, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.CampaignPath == "" {
+		d.CampaignPath = "campaign.yaml"
+	}
+	if def := config.Default(); d.FromEmail == "" {
+		d.FromEmail, d.FromName = def.FromEmail, def.FromName
 	}
 	if d.LoginEvery <= 0 {
 		d.LoginEvery = 10 * time.Second
@@ -156,8 +170,10 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"statuses": func() []string { return statuses },
-	"args":     func(v ...any) []any { return v },
+	"statuses":    func() []string { return statuses },
+	"args":        func(v ...any) []any { return v },
+	"statusLabel": statusLabel,
+	"dryRunID":    dryRunID,
 	"duration": func(secs *float64) string {
 		if secs == nil {
 			return "cannot be estimated"

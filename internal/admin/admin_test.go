@@ -658,7 +658,7 @@ func TestTargetEditRoundTrip(t *testing.T) {
 	if tg, _ := e.targets.Current().ByID("sarah-new"); tg.Active {
 		t.Fatal("still active")
 	}
-	if r := e.post("/admin/targets/sarah-new/remove", nil); r.status != http.StatusSeeOther {
+	if r := e.post("/admin/targets/sarah-new/remove", url.Values{"confirm": {"yes"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("remove: %d", r.status)
 	}
 	if _, ok := e.targets.Current().ByID("sarah-new"); ok {

@@ -1,10 +1,14 @@
 package admin
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/outcry/outcry/internal/letter"
 
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -58,11 +62,15 @@ func (s *service) parseFilter(in filterInput, limit int) (store.MessageFilter, m
 		bad["to"] = "must be after from"
 	}
 	if in.Email != "" {
-		email, err := supporterEmail(in.Email)
-		if err != nil {
+		// A whole address is looked up exactly (an index seek); anything
+		// else is a part of a name or address (see store.MessagesMatching).
+		if email, err := supporterEmail(in.Email); err == nil {
+			f.Email = email
+		} else if part, err := matchPart(in.Email); err == nil {
+			f.Match = part
+		} else {
 			bad["email"] = err.Error()
 		}
-		f.Email = email
 	}
 	if in.Before != "" {
 		id, err := strconv.ParseInt(in.Before, 10, 64)
@@ -75,6 +83,22 @@ func (s *service) parseFilter(in filterInput, limit int) (store.MessageFilter, m
 		return store.MessageFilter{}, bad
 	}
 	return f, nil
+}
+
+// matchPart checks a part of a supporter's name or address.
+func matchPart(raw string) (string, error) {
+	part := strings.TrimSpace(raw)
+	switch {
+	case !utf8.ValidString(part):
+		return "", errEmail("The search is not valid text (invalid UTF-8).")
+	case part == "":
+		return "", errEmail("Enter a part of a name or an email address.")
+	case len(part) > letter.MaxEmail:
+		return "", errEmail(fmt.Sprintf("Search with at most %d characters.", letter.MaxEmail))
+	case strings.ContainsFunc(part, unicode.IsControl):
+		return "", errEmail("The search is one line, without control characters.")
+	}
+	return part, nil
 }
 
 // parseDate reads a day (2006-01-02) or an RFC 3339 time; a "to" day

@@ -195,7 +195,12 @@ func (s *service) setActive(id string, active bool) error {
 	})
 }
 
-func (s *service) removeTarget(id string) error {
+// removeTarget takes a target out of the file and records its id, so
+// that it is never given to another person.
+func (s *service) removeTarget(ctx context.Context, id, name string) error {
+	if err := s.d.Store.RecordRemovedTarget(ctx, id, name); err != nil {
+		return err
+	}
 	return s.d.Targets.Update(func(all []target.Target) ([]target.Target, error) {
 		for i := range all {
 			if all[i].ID == id {
@@ -204,6 +209,47 @@ func (s *service) removeTarget(id string) error {
 		}
 		return nil, ErrUnknownTarget
 	})
+}
+
+// pauseTarget pauses or resumes sending to one target.
+func (s *service) pauseTarget(ctx context.Context, id string, paused bool) error {
+	if err := s.d.Store.SetTargetPaused(ctx, id, paused); err != nil {
+		return err
+	}
+	s.d.Sender.Notify()
+	return nil
+}
+
+// clearAttention clears a target's needs-attention flag: its queue moves again.
+func (s *service) clearAttention(ctx context.Context, id string) error {
+	if err := s.d.Store.ClearNeedsAttention(ctx, id); err != nil {
+		return err
+	}
+	s.d.Sender.Notify()
+	return nil
+}
+
+// retryFailed queues a target's failed messages again.
+func (s *service) retryFailed(ctx context.Context, id string) error {
+	if _, err := s.d.Store.RetryFailed(ctx, id); err != nil {
+		return err
+	}
+	s.d.Sender.Notify()
+	return nil
+}
+
+// retryMessage queues a failed message again; ok is false when it was not failed.
+func (s *service) retryMessage(ctx context.Context, id int64) (bool, error) {
+	ok, err := s.d.Store.RetryMessage(ctx, id)
+	if ok {
+		s.d.Sender.Notify()
+	}
+	return ok, err
+}
+
+// cancelMessage cancels a queued message; ok is false when it was not queued.
+func (s *service) cancelMessage(ctx context.Context, id int64) (bool, error) {
+	return s.d.Store.CancelMessage(ctx, id)
 }
 
 // sampleSupporter signs previews and test sends.

@@ -26,6 +26,7 @@ import (
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/golive"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
@@ -97,6 +98,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		log.Info("the event webhook is off: no SENDGRID_WEBHOOK_PUBLIC_KEY")
 	}
 	mailer := newMailer(cfg, log)
+	warnGoLive(cfg, targets, log)
 	meter := metrics.New(st, func() []string {
 		var slugs []string
 		for _, c := range campaigns.All() {
@@ -248,6 +250,12 @@ func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *w
 	d.SessionSecret = []byte(cfg.SessionSecret)
 	d.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
 	d.SendRate, d.HourlyCap, d.Logger = cfg.SendRate, cfg.TargetHourlyCap, log
+	d.FromEmail, d.FromName, d.Sandbox = cfg.FromEmail, cfg.FromName, cfg.Sandbox && !cfg.DryRun()
+	d.GoLive = func() []string { return golive.Check(cfg, d.Targets.Current().All) }
+	d.CampaignPath = cfg.Campaign
+	if _, err := os.Stat(cfg.Campaign); err != nil {
+		d.CampaignPath = "the bundled campaign.yaml"
+	}
 	if cfg.AdminPassword == "" && cfg.AdminPasswordHash == "" {
 		log.Info("organizer console disabled: set OUTCRY_ADMIN_PASSWORD (or OUTCRY_ADMIN_PASSWORD_HASH) to enable /admin")
 	} else if cfg.SessionSecret == "" {

@@ -295,8 +295,14 @@ func TestAdminCampaignsAPI(t *testing.T) {
 		t.Fatalf("patch: %d %s", r.status, r.body)
 	}
 	// In force at once on the page.
-	if r := call(t, "GET", base+"/c/save-the-park", "", "", false); !strings.Contains(r.body, "Save the old park") {
+	r = call(t, "GET", base+"/c/save-the-park", "", "", false)
+	if !strings.Contains(r.body, "Save the old park") {
 		t.Fatal("the edit is not on the page")
+	}
+	// Created without an image, it shows none (not another campaign's) and
+	// its link preview is its own.
+	if strings.Contains(r.body, "campaign.svg") || !strings.Contains(r.body, "/c/save-the-park/preview.png") {
+		t.Error("the new campaign's page borrows an image or lacks its own preview")
 	}
 	// The messages API carries each message's campaign and filters by it.
 	if r := call(t, "POST", base+"/api/v1/campaigns/save-the-park/letters", "application/json", letterJSON("m@example.org"), false); r.status != 202 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -152,7 +153,7 @@ func TestConsoleLogin(t *testing.T) {
 	if n := eval[int](t, ct, `document.querySelectorAll("nav[aria-label=Console]").length`); n != 0 {
 		t.Error("the console menu is shown after a wrong password")
 	}
-	if problems := eval[[]string](t, ct, a11yJS); len(problems) > 0 {
+	if problems := a11yProblems(t, ct); len(problems) > 0 {
 		t.Errorf("login page with an error: accessibility problems:\n%s", strings.Join(problems, "\n"))
 	}
 
@@ -340,7 +341,7 @@ func TestConsoleSendLogFilter(t *testing.T) {
 
 	type row struct{ Target, Supporter, Status string }
 	rows := func() []row {
-		return eval[[]row](t, ct, `Array.from(document.querySelectorAll("table tbody tr")).map(r => ({Target: r.cells[2].textContent, Supporter: r.cells[3].textContent, Status: r.cells[4].textContent}))`)
+		return eval[[]row](t, ct, `Array.from(document.querySelectorAll("table tbody tr")).map(r => ({Target: r.cells[2].textContent, Supporter: r.cells[3].textContent, Status: r.cells[1].textContent}))`)
 	}
 	filter := func(status, target string) []row {
 		t.Helper()
@@ -413,6 +414,7 @@ var consolePages = []struct{ name, path string }{
 	{"send log", "/admin/messages"},
 	{"send log with an error", "/admin/messages?status=nope"},
 	{"message", "/admin/messages/1"},
+	{"supporters", "/admin/supporters"},
 }
 
 // newBusyConsole is a console app with letters in several states.
@@ -432,15 +434,24 @@ func TestConsoleAccessibility(t *testing.T) {
 	a := newBusyConsole(t)
 	ct := newConsoleTab(t)
 	run(t, ct, chromedp.Navigate(a.URL+"/admin/login"))
-	if problems := eval[[]string](t, ct, a11yJS); len(problems) > 0 {
+	if problems := a11yProblems(t, ct); len(problems) > 0 {
 		t.Errorf("login: accessibility problems:\n%s", strings.Join(problems, "\n"))
 	}
+	// The page of a form that expired (a forged token).
+	if _, err := chromedp.Run(ct, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Evaluate[bool](
+		`(function(){ const f = document.querySelector('form[action="/admin/login"]'); f.csrf.value = "forged"; f.submit(); return true })()`))); err != nil {
+		t.Fatalf("post a forged login form: %v", err)
+	}
+	if h := text(t, ct, "h1"); h != "Form expired" {
+		t.Errorf("a forged login form shows %q", h)
+	}
+	checkA11y(t, ct, "form expired")
 	login(t, ct, a, consolePassword)
 	for _, p := range consolePages {
 		t.Run(p.name, func(t *testing.T) {
 			run(t, ct, chromedp.Navigate(a.URL+p.path))
 			checkPage(t, ct, p.name)
-			if problems := eval[[]string](t, ct, a11yJS); len(problems) > 0 {
+			if problems := a11yProblems(t, ct); len(problems) > 0 {
 				t.Errorf("accessibility problems:\n%s", strings.Join(problems, "\n"))
 			}
 		})
@@ -486,6 +497,14 @@ func TestConsoleNoHorizontalScroll(t *testing.T) {
 		if len(broken) > 0 {
 			t.Errorf("%s at 360 px: table cells with words broken across lines: %q", p.name, broken)
 		}
+		// The send log's Status column is on screen without scrolling
+		// its table.
+		if p.path == "/admin/messages" {
+			right := eval[float64](t, ct, `(function () { const th = Array.from(document.querySelectorAll("table th")).find(th => th.textContent === "Status"); const td = document.querySelector("table tbody tr td:nth-child(" + (th.cellIndex + 1) + ")"); return Math.max(th.getBoundingClientRect().right, td.getBoundingClientRect().right) })()`)
+			if cw := eval[float64](t, ct, `document.documentElement.clientWidth`); right > cw {
+				t.Errorf("send log at 360 px: the Status column ends at %.0f px, off the %.0f px screen", right, cw)
+			}
+		}
 	}
 }
 
@@ -511,6 +530,9 @@ func TestConsoleScreenshots(t *testing.T) {
 		{"console-dashboard-360.png", 360, true, "/admin"},
 		{"console-targets-desktop.png", 1280, false, "/admin/targets"},
 		{"console-sendlog-desktop.png", 1280, false, "/admin/messages"},
+		{"console-sendlog-360.png", 360, true, "/admin/messages"},
+		{"console-letter-desktop.png", 1280, false, "/admin/letter?target=greg-peters"},
+		{"console-targets-360.png", 360, true, "/admin/targets"},
 	}
 	ctx := tab(t)
 	login(t, ctx, a, consolePassword)
@@ -528,5 +550,50 @@ func TestConsoleScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Remove's confirmation page (reached by its button: it is a post).
+	viewport(t, ctx, 1280, 800, false)
+	run(t, ctx, chromedp.Navigate(a.URL+"/admin/targets"))
+	clickAndLoad(t, ctx, `form[action="/admin/targets/reed-hastings/remove"] button`)
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "console-remove-desktop.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("screenshots in %s", dir)
+}
+
+// Remove asks first, on a page of its own, also without JavaScript; the
+// target goes only when the organizer confirms, and the page checks clean.
+func TestConsoleRemoveTargetAsksFirst(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, withConsole)
+	ct := newConsoleTab(t)
+	noScript(t, ct)
+	login(t, ct, a, consolePassword)
+	run(t, ct, chromedp.Navigate(a.URL+"/admin/targets"))
+	clickAndLoad(t, ct, `form[action="/admin/targets/reed-hastings/remove"] button`)
+	if h := text(t, ct, "h1"); h != "Remove Reed Hastings?" {
+		t.Fatalf("after Remove… the page is %q", h)
+	}
+	checkPage(t, ct, "remove")
+	// axe needs JavaScript (its promises): on for the check, off again.
+	if _, err := chromedp.Call(ct, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
+		t.Fatal(err)
+	}
+	checkA11y(t, ct, "remove")
+	if _, err := chromedp.Call(ct, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(a.TargetsPath); !strings.Contains(string(data), "reed-hastings") {
+		t.Fatal("removed before the organizer confirmed")
+	}
+	clickAndLoad(t, ct, `form[action="/admin/targets/reed-hastings/remove"] button.danger`)
+	if flash := text(t, ct, ".flash"); !strings.Contains(flash, "removed") {
+		t.Errorf("flash after removing: %q", flash)
+	}
+	if data, _ := os.ReadFile(a.TargetsPath); strings.Contains(string(data), "id: reed-hastings") || !strings.Contains(string(data), "PLACEHOLDERS") {
+		t.Errorf("targets.yaml after removing (the target gone, the comments kept):\n%s", data)
+	}
 }

@@ -119,7 +119,8 @@ func tab(t *testing.T) context.Context {
 	t.Helper()
 	parent := browser(t)
 	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
-	ctx, cancelT := context.WithTimeout(ctx, 45*time.Second)
+	// Generous: axe-core takes a second or more per page on a busy machine.
+	ctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
 	t.Cleanup(func() { cancelT(); cancel() })
 	// Every tab acts as the focused page: the tests run in parallel tabs of
 	// one browser, and :focus-visible (checked by a11y.js) matches only in a

@@ -295,9 +295,9 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	}
 	text("image_src", in.ImageSrc, &c.Image.Src, 500, false)
 	text("image_alt", in.ImageAlt, &c.Image.Alt, 500, false)
-	if c.Image.Src == "" {
-		c.Image = Image{Src: "/static/campaign.svg", Alt: "Campaign image"}
-	} else if c.Image.Alt == "" {
+	// The image is optional: a campaign without one shows none (the link
+	// preview is drawn from its title either way).
+	if c.Image.Src != "" && c.Image.Alt == "" {
 		fe["image_alt"] = "is required with an image (describe it for people who cannot see it)"
 	}
 	if in.Goal != nil {

@@ -178,8 +178,11 @@ type MessageFilter struct {
 	From     time.Time // queued at or after
 	To       time.Time // queued before
 	Email    string    // supporter email, normalized
+	Match    string    // part of a supporter's name or email (see matchQuery)
 	Before   int64     // keyset cursor: only messages with a smaller id
 	Limit    int       // 0 = no limit (exports)
+
+	supporters [2]int64 // with Match: only supporters with lo < id <= hi (hi 0: all); see MessagesMatching
 }
 
 // MessageRow is one line of the send log.
@@ -213,14 +216,23 @@ func messagesQuery(f MessageFilter) (string, []any) {
 		where = append(where, cond)
 		args = append(args, a...)
 	}
+	// m is a column of messages; with a name match (matchQuery) the
+	// supporters lead and these conditions must not pick an index of
+	// messages over the supporter's (+ turns the index off for a term).
+	m := func(col string) string {
+		if f.Match != "" {
+			return "+m." + col
+		}
+		return "m." + col
+	}
 	if f.Campaign != "" {
-		add("m.campaign = ?", f.Campaign)
+		add(m("campaign")+" = ?", f.Campaign)
 	}
 	if f.Status != "" {
-		add("m.status = ?", f.Status)
+		add(m("status")+" = ?", f.Status)
 	}
 	if f.Target != "" {
-		add("m.target_id = ?", f.Target)
+		add(m("target_id")+" = ?", f.Target)
 	}
 	// A date range becomes an id range found with one seek each in the
 	// queued_at index (ids grow with queued_at: both are set at insert), so
@@ -228,11 +240,11 @@ func messagesQuery(f MessageFilter) (string, []any) {
 	// conditions stay, without the index (+), so no row outside the range
 	// is ever shown.
 	if !f.From.IsZero() {
-		add("m.id >= (SELECT id FROM messages WHERE queued_at >= ? ORDER BY queued_at LIMIT 1) AND +m.queued_at >= ?",
+		add(m("id")+" >= (SELECT id FROM messages WHERE queued_at >= ? ORDER BY queued_at LIMIT 1) AND +m.queued_at >= ?",
 			f.From.UnixMilli(), f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		add("m.id <= (SELECT id FROM messages WHERE queued_at < ? ORDER BY queued_at DESC LIMIT 1) AND +m.queued_at < ?",
+		add(m("id")+" <= (SELECT id FROM messages WHERE queued_at < ? ORDER BY queued_at DESC LIMIT 1) AND +m.queued_at < ?",
 			f.To.UnixMilli(), f.To.UnixMilli())
 	}
 	switch {
@@ -242,13 +254,21 @@ func messagesQuery(f MessageFilter) (string, []any) {
 		add("m.supporter_id IN (SELECT id FROM supporters WHERE campaign IN (SELECT slug FROM campaigns) AND email = ?)", f.Email)
 	}
 	if f.Before > 0 {
-		add("m.id < ?", f.Before)
+		add(m("id")+" < ?", f.Before)
 	}
-	q := `SELECT ` + messageCols + ` FROM messages m JOIN supporters s ON s.id = m.supporter_id`
+	from, order := ` FROM messages m JOIN supporters s ON s.id = m.supporter_id`, " ORDER BY m.id DESC"
+	if f.Match != "" {
+		// A part of a name or address: see matchQuery.
+		var a []any
+		from, order, a = matchQuery(f)
+		where = append(a[0].([]string), where...)
+		args = append(a[1:], args...)
+	}
+	q := `SELECT ` + messageCols + from
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY m.id DESC"
+	q += order
 	if f.Limit > 0 {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)

@@ -7,7 +7,7 @@ import (
 
 // FuzzParse feeds arbitrary files to the targets loader: it never panics,
 // every problem names the file (and a line when it has one), and what it
-// accepts survives a round trip through Marshal.
+// accepts survives a round trip through Marshal and MarshalOver.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("targets:\n  - id: a\n    name: A\n    title: T\n    email: a@example.com\n    salutation: Ms. A\n    active: true\n"))
 	f.Add([]byte("targets: [\n"))
@@ -42,6 +42,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if !reflect.DeepEqual(ts, again) {
 			t.Fatalf("round trip changed the targets:\n%+v\n%+v", ts, again)
+		}
+		// Written back into the file itself (a console save), too.
+		over, err := MarshalOver(data, ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back, err := Parse("over.yaml", over); err != nil || !reflect.DeepEqual(ts, back) {
+			t.Fatalf("MarshalOver changed the targets: %v\n%s", err, over)
 		}
 	})
 }

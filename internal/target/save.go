@@ -40,7 +40,14 @@ func (r *Registry) Update(edit func(current []Target) ([]Target, error)) error {
 }
 
 func (r *Registry) saveLocked(targets []Target) error {
-	data, err := Marshal(targets)
+	// Written into the file as it is on disk, keeping its comments and order.
+	var data []byte
+	var err error
+	if old, rerr := os.ReadFile(r.path); rerr == nil {
+		data, err = MarshalOver(old, targets)
+	} else {
+		data, err = Marshal(targets)
+	}
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,13 @@ func (p *page) PrivacyPath() string {
 func (p *page) CampaignURL() string { return p.BaseURL + p.CampaignPath() }
 
 // PreviewURL is the campaign's 1200×630 PNG for link previews (og:image).
-func (p *page) PreviewURL() string { return p.CampaignURL() + "/preview.png" }
+// The site's own pages (no campaign) have none.
+func (p *page) PreviewURL() string {
+	if p.Campaign.Slug == "" {
+		return ""
+	}
+	return p.CampaignURL() + "/preview.png"
+}
 
 // PreviewAlt describes the preview image: the words drawn on it.
 func (p *page) PreviewAlt() string {

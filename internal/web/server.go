@@ -212,7 +212,7 @@ func (s *Server) pageCampaign(c echo.Context) *campaign.Campaign {
 // site is the organizer's pages outside any campaign (the campaign list,
 // the privacy notice, errors), shown with the page layout.
 func (s *Server) site() *campaign.Campaign {
-	c := &campaign.Campaign{Title: s.d.Organizer.Name, Organizer: s.d.Organizer, Image: campaign.Image{Src: "/static/campaign.svg", Alt: ""}}
+	c := &campaign.Campaign{Title: s.d.Organizer.Name, Organizer: s.d.Organizer}
 	if listed := s.d.Campaigns.Listed(); len(listed) > 0 {
 		c.Image = listed[0].Image
 		c.Summary = listed[0].Summary

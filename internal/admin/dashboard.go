@@ -1,0 +1,46 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/outcry/outcry/internal/confirm"
+)
+
+// The dashboard (/admin) and the live controls: pause and resume sending.
+
+type dashboardData struct {
+	Stats       *Stats
+	Chart       any
+	DryRunLinks []confirm.DryRunLink
+}
+
+func (c *Console) dashboard(ctx echo.Context) error {
+	rc := ctx.Request().Context()
+	camp := c.current(ctx)
+	st, err := c.svc.stats(rc, camp.Slug)
+	if err != nil {
+		return err
+	}
+	hours, err := c.d.Store.LettersPerHour(rc, camp.Slug)
+	if err != nil {
+		return err
+	}
+	return c.render(ctx, http.StatusOK, "dashboard", c.newView(ctx, "Dashboard", "dashboard",
+		dashboardData{Stats: st, Chart: hourlyChart(hours), DryRunLinks: c.dryRunLinks()}))
+}
+
+func (c *Console) pause(ctx echo.Context) error {
+	if err := c.svc.pause(ctx.Request().Context()); err != nil {
+		return err
+	}
+	return c.redirect(ctx, "/admin", "paused")
+}
+
+func (c *Console) resume(ctx echo.Context) error {
+	if err := c.svc.resume(ctx.Request().Context()); err != nil {
+		return err
+	}
+	return c.redirect(ctx, "/admin", "resumed")
+}

@@ -1,0 +1,19 @@
+package app
+
+import (
+	"log/slog"
+
+	"github.com/outcry/outcry/internal/config"
+	"github.com/outcry/outcry/internal/golive"
+	"github.com/outcry/outcry/internal/target"
+)
+
+// warnGoLive logs, at WARN, every reason the configuration cannot be the
+// live one although SENDGRID_API_KEY is set (placeholder targets or sender,
+// a base URL supporters cannot reach), each naming what to set. The
+// console shows the same on every page.
+func warnGoLive(cfg config.Config, targets *target.Registry, log *slog.Logger) {
+	for _, w := range golive.Check(cfg, targets.Current().All) {
+		log.Warn("NOT READY FOR LIVE SENDING: " + w)
+	}
+}
