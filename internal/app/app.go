@@ -106,7 +106,14 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		}
 		return slugs
 	})
-	sender := delivery.NewSender(letter.NewOutbox(st, targets, renderer), mailer, delivery.Options{
+	outbox := letter.NewOutbox(st, targets, renderer)
+	if outbox.Delivery, err = deliveryPolicy(cfg, templates, campaigns); err != nil {
+		st.Close()
+		return nil, err
+	}
+	log.Info("delivery", "mode", cfg.Delivery, "digest_after", cfg.DigestAfter.String(), "digest_every", cfg.DigestEvery.String(),
+		"digest_at_utc", time.Time{}.Add(cfg.DigestAt).Format("15:04"), "digest_max", cfg.DigestMax, "drip", cfg.Drip)
+	sender := delivery.NewSender(outbox, mailer, delivery.Options{
 		Workers:     cfg.SendWorkers,
 		Rate:        cfg.SendRate,
 		HourlyCap:   cfg.TargetHourlyCap,
@@ -123,6 +130,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	if conf != nil {
+		conf.Templates = templates
 		letters.Confirm = conf
 	}
 	srv, err := web.New(web.Deps{
@@ -162,6 +170,37 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	}
 	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Confirm: conf,
 		Web: srv, Console: console}, nil
+}
+
+// deliveryPolicy is how letters become emails (issue 12): the process
+// defaults from the configuration, each campaign's own setting, and the
+// digest template.
+func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Service) (*letter.Policy, error) {
+	digests, err := letter.NewDigestRenderer(templates)
+	if err != nil {
+		return nil, err
+	}
+	return &letter.Policy{
+		Cap: cfg.TargetHourlyCap, Mode: delivery.Mode(cfg.Delivery), Drip: cfg.Drip,
+		After: cfg.DigestAfter, Every: cfg.DigestEvery, At: cfg.DigestAt, Max: cfg.DigestMax,
+		ReplyTo: cfg.FromEmail, Digests: digests,
+		Campaign: func(slug string) (letter.CampaignInfo, bool) {
+			c, ok := campaigns.Get(slug)
+			if !ok {
+				return letter.CampaignInfo{}, false
+			}
+			// A digest speaks for many supporters: replies go to the
+			// campaign's address (its organizer's contact, else
+			// OUTCRY_FROM_EMAIL), never to one of them.
+			info := letter.CampaignInfo{Title: c.Title, Subject: c.Letter.Subject, Body: c.Letter.Body,
+				Organizer: c.Organizer.Name, ReplyTo: cfg.FromEmail,
+				Delivery: letter.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}}
+			if a, err := mail.ParseAddress(c.Organizer.Contact); err == nil && a.Address == c.Organizer.Contact {
+				info.ReplyTo = a.Address
+			}
+			return info, true
+		},
+	}, nil
 }
 
 // buildCampaigns loads the stored campaigns and seeds the campaign file's.

@@ -34,6 +34,12 @@ type Campaign struct {
 	Targets  []string   `yaml:"targets" json:"targets"`
 	StartsAt *time.Time `yaml:"starts_at" json:"starts_at,omitempty"`
 	EndsAt   *time.Time `yaml:"ends_at" json:"ends_at,omitempty"`
+	// Delivery is how its letters go out when a target's cap cannot carry
+	// them all: individual, overflow or digest ("" = OUTCRY_DELIVERY);
+	// Drip spaces single letters 1h/cap apart (nil = OUTCRY_DRIP). See
+	// internal/letter/delivery.go.
+	Delivery string `yaml:"delivery" json:"delivery,omitempty"`
+	Drip     *bool  `yaml:"drip" json:"drip,omitempty"`
 
 	// Status is what the organizer set (open, paused, closed); State says
 	// what is in force at a time, with the start and end.
@@ -198,6 +204,11 @@ func lineOf(data []byte, key string) int {
 	return 0
 }
 
+// validDelivery reports whether d is a delivery mode or "" (the default).
+func validDelivery(d string) bool {
+	return d == "" || d == "individual" || d == "overflow" || d == "digest"
+}
+
 // ValidSlug reports whether s is lower-case letters, digits and single
 // hyphens, at most MaxSlugLen characters.
 func ValidSlug(s string) bool { return checkSlug(s) == nil }
@@ -231,6 +242,9 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	need(strings.TrimSpace(c.Letter.Subject) != "", "letter.subject")
 	need(strings.TrimSpace(c.Letter.Body) != "", "letter.body")
 	need(c.Goal >= 0, "goal (zero or more)")
+	if !validDelivery(c.Delivery) {
+		problems = append(problems, fmt.Errorf("%s: delivery must be individual, overflow or digest (or left out for OUTCRY_DELIVERY)", name))
+	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}

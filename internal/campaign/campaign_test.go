@@ -34,6 +34,7 @@ func TestParseRefuses(t *testing.T) {
 		{"bad slug", "slug: Not A Slug\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\nletter: {subject: s, body: b}\n", "slug"},
 		{"missing alt", "slug: a\ntitle: t\nstory: s\nimage: {src: /x}\nletter: {subject: s, body: b}\n", "image.alt"},
 		{"missing letter", "slug: a\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\n", "letter.subject"},
+		{"bad delivery", "slug: a\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\nletter: {subject: s, body: b}\ndelivery: batch\n", "delivery must be"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,5 +112,33 @@ func TestFlow(t *testing.T) {
 		if got := Flow(in); got != want {
 			t.Errorf("Flow(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A campaign's delivery setting is read from its file, kept through the
+// database and changed through the service.
+func TestDeliverySetting(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("slug: a\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\nletter: {subject: s, body: b}\ndelivery: digest\ndrip: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := fromRow(toRow(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Delivery != "digest" || back.Drip == nil || !*back.Drip {
+		t.Fatalf("delivery %q drip %v after the database", back.Delivery, back.Drip)
+	}
+	s := &Service{KnownTarget: func(string) bool { return true }}
+	bad := "weekly"
+	if fe := s.apply(back, Input{Delivery: &bad}, false); fe["delivery"] == "" {
+		t.Fatalf("delivery %q accepted: %v", bad, fe)
+	}
+	good, off := "overflow", false
+	if fe := s.apply(back, Input{Delivery: &good, Drip: &off}, false); len(fe) > 0 || back.Delivery != "overflow" || *back.Drip {
+		t.Fatalf("errors %v, delivery %q drip %v", fe, back.Delivery, *back.Drip)
+	}
+	if !(Input{Delivery: &good}).contentChanged() {
+		t.Fatal("a delivery change must make the console the campaign's source (the file would undo it)")
 	}
 }

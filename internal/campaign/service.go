@@ -189,6 +189,8 @@ type Input struct {
 	ImageAlt     *string    `json:"image_alt"`
 	StartsAt     *time.Time `json:"starts_at"`
 	EndsAt       *time.Time `json:"ends_at"`
+	Delivery     *string    `json:"delivery"` // individual, overflow, digest or "" (the default)
+	Drip         *bool      `json:"drip"`
 }
 
 // Create validates and stores a new campaign, in force at once.
@@ -249,7 +251,7 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 func (in Input) contentChanged() bool {
 	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
-		in.StartsAt != nil || in.EndsAt != nil
+		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil
 }
 
 // Limits on what an organizer may enter, in characters.
@@ -332,6 +334,16 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	if c.StartsAt != nil && c.EndsAt != nil && !c.EndsAt.After(*c.StartsAt) {
 		fe["ends_at"] = "must be after starts_at"
 	}
+	if in.Delivery != nil {
+		if d := strings.TrimSpace(*in.Delivery); validDelivery(d) {
+			c.Delivery = d
+		} else {
+			fe["delivery"] = `must be "individual", "overflow" or "digest" (or "" for the default)`
+		}
+	}
+	if in.Drip != nil {
+		c.Drip = in.Drip
+	}
 	c.Summary = strings.TrimSpace(c.Summary)
 	c.finish()
 	return fe
@@ -349,11 +361,14 @@ type doc struct {
 	Body         string    `json:"body"`
 	Organizer    Organizer `json:"organizer"`
 	Targets      []string  `json:"targets"`
+	Delivery     string    `json:"delivery,omitempty"`
+	Drip         *bool     `json:"drip,omitempty"`
 }
 
 func toRow(c *Campaign) store.CampaignRow {
 	b, _ := json.Marshal(doc{Title: c.Title, Summary: c.Summary, Image: c.Image, Story: c.Story, CallToAction: c.CallToAction,
-		Goal: c.Goal, Subject: c.Letter.Subject, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets})
+		Goal: c.Goal, Subject: c.Letter.Subject, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
+		Delivery: c.Delivery, Drip: c.Drip})
 	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
 }
@@ -365,7 +380,8 @@ func fromRow(r store.CampaignRow) (*Campaign, error) {
 	}
 	c := &Campaign{Slug: r.Slug, Title: d.Title, Summary: d.Summary, Image: d.Image, Story: d.Story, CallToAction: d.CallToAction,
 		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
-		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt}
+		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
+		Delivery: d.Delivery, Drip: d.Drip}
 	c.finish()
 	return c, nil
 }

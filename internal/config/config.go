@@ -42,6 +42,14 @@ type Config struct {
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
 	WebhookUnsigned  bool          // OUTCRY_WEBHOOK_UNSIGNED: accept unsigned webhook posts (no key)
 
+	// Delivery modes (issue 12; see internal/letter/delivery.go).
+	Delivery    string        // OUTCRY_DELIVERY: individual, overflow or digest
+	DigestAfter time.Duration // OUTCRY_DIGEST_AFTER: overflow: wait before a letter goes in a digest
+	DigestEvery time.Duration // OUTCRY_DIGEST_EVERY: digest mode: time between digests…
+	DigestAt    time.Duration // …from this time of day, UTC (OUTCRY_DIGEST_EVERY=24h@09:00)
+	DigestMax   int           // OUTCRY_DIGEST_MAX: most letters in one digest
+	Drip        bool          // OUTCRY_DRIP: space single letters 1h/cap apart
+
 	// Trust and safety (see safety.go).
 	Safety
 
@@ -71,6 +79,11 @@ func Default() Config {
 		SendWorkers:     8,
 		MaxAttempts:     8,
 		SendTimeout:     10 * time.Second,
+		Delivery:        "overflow",
+		DigestAfter:     time.Hour,
+		DigestEvery:     24 * time.Hour,
+		DigestAt:        9 * time.Hour,
+		DigestMax:       500,
 		Safety:          defaultSafety(),
 	}
 }
@@ -105,6 +118,11 @@ func Load(getenv func(string) string) (Config, error) {
 	p.duration("OUTCRY_SEND_TIMEOUT", &c.SendTimeout)
 	p.str("SENDGRID_WEBHOOK_PUBLIC_KEY", &c.WebhookPublicKey)
 	p.bool("OUTCRY_WEBHOOK_UNSIGNED", &c.WebhookUnsigned)
+	p.str("OUTCRY_DELIVERY", &c.Delivery)
+	p.duration("OUTCRY_DIGEST_AFTER", &c.DigestAfter)
+	p.schedule("OUTCRY_DIGEST_EVERY", &c.DigestEvery, &c.DigestAt)
+	p.int("OUTCRY_DIGEST_MAX", &c.DigestMax)
+	p.bool("OUTCRY_DRIP", &c.Drip)
 	p.str("OUTCRY_ADMIN_PASSWORD", &c.AdminPassword)
 	p.str("OUTCRY_ADMIN_PASSWORD_HASH", &c.AdminPasswordHash)
 	p.str("OUTCRY_ADMIN_TOKEN", &c.AdminToken)
@@ -125,6 +143,14 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_SEND_WORKERS", c.SendWorkers >= 1 && c.SendWorkers <= 256, "must be between 1 and 256")
 	p.check("OUTCRY_MAX_ATTEMPTS", c.MaxAttempts >= 1, "must be at least 1")
 	p.check("OUTCRY_SEND_TIMEOUT", c.SendTimeout > 0, "must be a positive duration such as 10s")
+	p.check("OUTCRY_DELIVERY", oneOf(c.Delivery, "individual", "overflow", "digest"), "must be individual, overflow or digest")
+	p.check("OUTCRY_DIGEST_AFTER", c.DigestAfter >= 10*time.Second, "must be a duration of at least 10s, such as 1h")
+	p.check("OUTCRY_DIGEST_EVERY", c.DigestEvery >= time.Minute, "must be a duration of at least 1m, optionally with a time of day (UTC): 24h@09:00")
+	p.check("OUTCRY_DIGEST_MAX", c.DigestMax >= 1 && c.DigestMax <= 10_000, "must be between 1 and 10000")
+	if c.Delivery == "overflow" && c.TargetHourlyCap == 1 {
+		p.fail("OUTCRY_TARGET_HOURLY_CAP", p.getenv("OUTCRY_TARGET_HOURLY_CAP"),
+			"must be 0 (no cap) or at least 2 with OUTCRY_DELIVERY=overflow: one email an hour leaves no room for single letters beside the digests (set 2 or more, or OUTCRY_DELIVERY=digest)")
+	}
 	if c.WebhookPublicKey != "" {
 		p.check("SENDGRID_WEBHOOK_PUBLIC_KEY", webhook.ParsePublicKey(c.WebhookPublicKey) == nil, "must be the base64 ECDSA public key SendGrid shows for the signed Event Webhook")
 	}
@@ -229,6 +255,29 @@ func (p *parser) duration(name string, dst *time.Duration) {
 		return
 	}
 	*dst = d
+}
+
+// schedule reads "<duration>" or "<duration>@HH:MM" (a time of day, UTC).
+func (p *parser) schedule(name string, every, at *time.Duration) {
+	v, ok := p.lookup(name)
+	if !ok {
+		return
+	}
+	d, clock, hasAt := strings.Cut(v, "@")
+	e, err := time.ParseDuration(d)
+	if err != nil {
+		p.fail(name, v, "must be a duration, optionally with a time of day (UTC), such as 24h or 24h@09:00")
+		return
+	}
+	if hasAt {
+		t, err := time.Parse("15:04", clock)
+		if err != nil {
+			p.fail(name, v, "the time of day after @ must be HH:MM (UTC), such as 24h@09:00")
+			return
+		}
+		*at = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	}
+	*every = e
 }
 
 // check records a problem unless the variable already failed to parse.

@@ -35,6 +35,29 @@ func TestLoad(t *testing.T) {
 		{"lang default", nil, "", func(c Config) bool { return c.Lang == "en" }},
 		{"lang set", map[string]string{"OUTCRY_LANG": "pt-BR"}, "", func(c Config) bool { return c.Lang == "pt-BR" }},
 		{"lang not a tag", map[string]string{"OUTCRY_LANG": "../x"}, "OUTCRY_LANG", nil},
+		{"delivery defaults", nil, "", func(c Config) bool {
+			return c.Delivery == "overflow" && c.DigestAfter == time.Hour && c.DigestEvery == 24*time.Hour &&
+				c.DigestAt == 9*time.Hour && c.DigestMax == 500 && !c.Drip
+		}},
+		{"delivery set", map[string]string{"OUTCRY_DELIVERY": "digest", "OUTCRY_DIGEST_AFTER": "10s",
+			"OUTCRY_DIGEST_EVERY": "12h@18:30", "OUTCRY_DIGEST_MAX": "50", "OUTCRY_DRIP": "on"}, "", func(c Config) bool {
+			return c.Delivery == "digest" && c.DigestAfter == 10*time.Second && c.DigestEvery == 12*time.Hour &&
+				c.DigestAt == 18*time.Hour+30*time.Minute && c.DigestMax == 50 && c.Drip
+		}},
+		{"digest every without time", map[string]string{"OUTCRY_DIGEST_EVERY": "6h"}, "", func(c Config) bool {
+			return c.DigestEvery == 6*time.Hour && c.DigestAt == 9*time.Hour
+		}},
+		{"delivery unknown", map[string]string{"OUTCRY_DELIVERY": "batch"}, "OUTCRY_DELIVERY", nil},
+		{"digest after too short", map[string]string{"OUTCRY_DIGEST_AFTER": "5s"}, "OUTCRY_DIGEST_AFTER", nil},
+		{"digest after not a duration", map[string]string{"OUTCRY_DIGEST_AFTER": "soon"}, "OUTCRY_DIGEST_AFTER", nil},
+		{"digest every bad time", map[string]string{"OUTCRY_DIGEST_EVERY": "24h@25:00"}, "OUTCRY_DIGEST_EVERY", nil},
+		{"digest every bad", map[string]string{"OUTCRY_DIGEST_EVERY": "daily"}, "OUTCRY_DIGEST_EVERY", nil},
+		{"digest max", map[string]string{"OUTCRY_DIGEST_MAX": "0"}, "OUTCRY_DIGEST_MAX", nil},
+		{"drip", map[string]string{"OUTCRY_DRIP": "sometimes"}, "OUTCRY_DRIP", nil},
+		{"cap 1 in overflow", map[string]string{"OUTCRY_TARGET_HOURLY_CAP": "1"}, "at least 2 with OUTCRY_DELIVERY=overflow", nil},
+		{"cap 1 in digest mode", map[string]string{"OUTCRY_TARGET_HOURLY_CAP": "1", "OUTCRY_DELIVERY": "digest"}, "", func(c Config) bool {
+			return c.TargetHourlyCap == 1
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,18 +3,22 @@
 package confirm
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
+	"text/template"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	outcry "github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/token"
@@ -56,6 +60,9 @@ type Service struct {
 	Queued func()
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Templates holds confirm.txt, the email's text (nil: the embedded
+	// templates).
+	Templates fs.FS
 
 	dryRun dryRunLinks // recent links not emailed (dry-run), for the console
 }
@@ -219,12 +226,12 @@ func (s *Service) send(ctx context.Context, sup store.PendingSupporter, link str
 		TargetEmail:    sup.Email,
 		SupporterName:  s.FromName,
 		SupporterEmail: s.ReplyTo,
-		Subject:        "Please confirm your letter: " + s.title(sup.Campaign),
-		Body: "Hello " + sup.FirstName + ",\n\n" +
-			"you wrote a letter for the campaign \"" + s.title(sup.Campaign) + "\". It will be sent only when you confirm\n" +
-			"that it was you, by opening this link:\n\n" + link + "\n\n" +
-			"The link works until " + time.UnixMilli(sup.CreatedAt).Add(s.TTL).UTC().Format("2 January 2006 15:04 MST") + ".\n" +
-			"If you did not write this letter, ignore this email: nothing will be sent and we will delete it.\n",
+	}
+	var err error
+	msg.Subject, msg.Body, err = s.render(confirmData{FirstName: sup.FirstName, Campaign: s.title(sup.Campaign), Link: link,
+		Until: time.UnixMilli(sup.CreatedAt).Add(s.TTL).UTC().Format("2 January 2006 15:04 MST")})
+	if err != nil {
+		return err
 	}
 	if _, err := s.Mailer.Send(ctx, msg); err != nil {
 		return err
@@ -237,4 +244,32 @@ func (s *Service) send(ctx context.Context, sup store.PendingSupporter, link str
 		s.log().Info("confirmation email sent", "supporter", sup.ID)
 	}
 	return nil
+}
+
+// ConfirmTemplate is the confirmation email's file in the templates folder.
+const ConfirmTemplate = "confirm.txt"
+
+// confirmData is what templates/confirm.txt sees.
+type confirmData struct {
+	FirstName, Campaign, Link, Until string
+}
+
+// render returns the subject and text of a confirmation email.
+func (s *Service) render(d confirmData) (subject, body string, err error) {
+	fsys := s.Templates
+	if fsys == nil {
+		fsys = outcry.Templates("")
+	}
+	t, err := template.New(ConfirmTemplate).Option("missingkey=error").ParseFS(fsys, ConfirmTemplate)
+	if err != nil {
+		return "", "", fmt.Errorf("confirm: parse template: %w", err)
+	}
+	var sb, bb bytes.Buffer
+	if err := t.ExecuteTemplate(&sb, "subject", d); err != nil {
+		return "", "", fmt.Errorf("confirm: render subject: %w", err)
+	}
+	if err := t.Execute(&bb, d); err != nil {
+		return "", "", fmt.Errorf("confirm: render: %w", err)
+	}
+	return strings.Join(strings.Fields(sb.String()), " "), strings.TrimSpace(bb.String()) + "\n", nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -201,4 +202,19 @@ func TestPendingConfirmationsAreSentBySweep(t *testing.T) {
 	if n, _ := f.svc.SendPending(ctx); n != 0 || len(f.mail.sent) != 4 {
 		t.Fatalf("a second sweep sent %d more; %d emails in all, want 4", n, len(f.mail.sent))
 	}
+}
+
+// The confirmation email's words come from templates/confirm.txt, which an
+// organizer may override like the letter.
+func TestConfirmationEmailFromTemplate(t *testing.T) {
+	f := newFixture(t)
+	f.svc.Templates = fstest.MapFS{ConfirmTemplate: {Data: []byte(
+		`{{define "subject"}}Bitte bestätigen: {{.Campaign}}{{end}}Hallo {{.FirstName}}, {{.Link}} bis {{.Until}}`)}}
+	f.write(t, "ann@example.org")
+	m := f.mail.sent[0]
+	if m.Subject != "Bitte bestätigen: Stop it" || !strings.HasPrefix(m.Body, "Hallo Ann, https://outcry.test/c/c/confirm?t=") ||
+		!strings.Contains(m.Body, "bis 3 March 2026 09:00 UTC") {
+		t.Fatalf("subject %q body %q", m.Subject, m.Body)
+	}
+	f.lastLink(t)
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/outcry/outcry/internal/status"
 )
 
 // Message is one personalized letter to one target, as the sender sees it.
@@ -22,6 +24,11 @@ type Message struct {
 	Subject        string
 	Body           string
 	Attempts       int // attempts made before this one
+	// DigestID is set when the message is a digest: one email carrying
+	// many letters (ID is then the digest's id). It counts as one email
+	// against the target's cap; its outcome applies to every letter in it.
+	DigestID int64
+	Letters  int // letters in a digest
 }
 
 // Mailer sends one message and returns the provider's message id.
@@ -87,18 +94,19 @@ func Classify(err error) *SendError {
 // Outcome is what became of one claimed message.
 type Outcome struct {
 	ID         int64
-	Status     string    // "sent", "failed" or "queued" (due again at Next)
-	Attempted  bool      // a send was attempted (counts toward attempts)
-	ProviderID string    // with "sent"
-	Error      string    // last error, kept on the row
-	Next       time.Time // with "queued": when it is due again (zero: now)
+	Status     status.Status // Sent, Failed or Queued (due again at Next); Cancelled for a digest left empty
+	Attempted  bool          // a send was attempted (counts toward attempts)
+	ProviderID string        // with "sent"
+	Error      string        // last error, kept on the row
+	Next       time.Time     // with "queued": when it is due again (zero: now)
+	Digest     bool          // ID is a digest's id (Message.DigestID)
 }
 
 // Queue is where messages come from: the send log.
 type Queue interface {
-	// Claim leases up to limit due messages, at most room(id) for each
-	// target, under this sender's lease.
-	Claim(ctx context.Context, limit int, room func(targetID string) int) ([]Message, error)
+	// Claim leases up to limit due messages, at most room(id).Slots for
+	// each target, under this sender's lease.
+	Claim(ctx context.Context, limit int, room func(targetID string) Room) ([]Message, error)
 	// Finish records outcomes of claimed messages.
 	Finish(ctx context.Context, outcomes []Outcome) error
 	// Renew keeps this sender's lease alive for ttl more and returns to
@@ -108,3 +116,37 @@ type Queue interface {
 	// Release ends this sender's lease at shutdown.
 	Release(ctx context.Context) error
 }
+
+// Room is what a target may receive now, as the sender's hourly cap window
+// sees it.
+type Room struct {
+	// Slots is how many more emails (single letters or digests) the target
+	// may be given now: its hourly cap less what it received in the past
+	// hour and what is claimed for it and not finished. With no cap it is
+	// math.MaxInt32.
+	Slots int
+	// LastSingle is when the target was last given a single letter (sent
+	// or claimed), for the drip's spacing; zero when unknown.
+	LastSingle time.Time
+	// Now is the sender's clock.
+	Now time.Time
+}
+
+// Mode is how a campaign's letters are delivered.
+type Mode string
+
+// Delivery modes (OUTCRY_DELIVERY, a campaign's "delivery").
+const (
+	// Individual: one email per letter, held back by the cap for as long
+	// as it takes.
+	Individual Mode = "individual"
+	// Overflow: one email per letter while the cap allows; a letter that
+	// has waited OUTCRY_DIGEST_AFTER goes into a digest instead.
+	Overflow Mode = "overflow"
+	// Digest: letters go only in digests, on the OUTCRY_DIGEST_EVERY
+	// schedule.
+	Digest Mode = "digest"
+)
+
+// Valid reports whether m is one of the modes.
+func (m Mode) Valid() bool { return m == Individual || m == Overflow || m == Digest }

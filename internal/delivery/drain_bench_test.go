@@ -5,21 +5,39 @@ import (
 	"testing"
 	"time"
 
+	outcry "github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/sgfake"
 )
 
 // BenchmarkDrain sends queued messages through the real SendGrid mailer to
 // the fake on loopback, with no rate limit and no cap, until every one is
 // recorded sent (one op = one message from queued to sent).
-func BenchmarkDrain(b *testing.B) {
+func BenchmarkDrain(b *testing.B) { benchDrain(b, nil) }
+
+// BenchmarkDrainOverflow is BenchmarkDrain with the delivery policy the
+// app uses by default (overflow): its per-claim reading of the queue heads
+// must not slow the drain.
+func BenchmarkDrainOverflow(b *testing.B) {
+	dr, err := letter.NewDigestRenderer(outcry.Templates(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchDrain(b, &letter.Policy{Mode: delivery.Overflow, After: time.Hour, Max: 500, Digests: dr,
+		Campaign: func(string) (letter.CampaignInfo, bool) { return letter.CampaignInfo{}, false }})
+}
+
+func benchDrain(b *testing.B, p *letter.Policy) {
 	st := newStore(b)
 	fake := sgfake.New()
 	defer fake.Close()
 	fake.SetRecord(false)
 	n := max(b.N/4, 1)
 	queueAs(b, st, "d", n, "t1", "t2", "t3", "t4")
-	s := delivery.NewSender(outbox(b, st), delivery.NewSendGrid(delivery.SendGridConfig{
+	ob := outbox(b, st)
+	ob.Delivery = p
+	s := delivery.NewSender(ob, delivery.NewSendGrid(delivery.SendGridConfig{
 		APIKey: "SG.bench", BaseURL: fake.URL(), FromEmail: "campaign@outcry.example", FromName: "Bench",
 	}), delivery.Options{PollInterval: 5 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())

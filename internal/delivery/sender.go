@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/outcry/outcry/internal/status"
 )
 
 // Options tune the sender. Zero values take the defaults in parentheses.
@@ -79,8 +81,9 @@ type Sender struct {
 	holdUntil time.Time     // after a 429: no sends before this
 	hold429   int           // consecutive 429s without a reset header
 	window    map[string][]time.Time
-	claimed   map[string]int // per target: claimed and not yet finished
-	renewedAt time.Time      // when the lease was last renewed
+	claimed   map[string]int       // per target: claimed and not yet finished
+	single    map[string]time.Time // per target: when a single letter was last claimed (drip)
+	renewedAt time.Time            // when the lease was last renewed
 
 	inflight atomic.Int64
 	sent     atomic.Int64
@@ -102,9 +105,13 @@ func NewSender(q Queue, m Mailer, opt Options) *Sender {
 		resumed: make(chan struct{}),
 		window:  map[string][]time.Time{},
 		claimed: map[string]int{},
+		single:  map[string]time.Time{},
 	}
 	for id, ts := range opt.RecentSends {
 		s.window[id] = append([]time.Time(nil), ts...)
+		if len(ts) > 0 { // the drip's spacing counts from the last email after a restart
+			s.single[id] = ts[len(ts)-1]
+		}
 	}
 	return s
 }
@@ -196,10 +203,11 @@ func (s *Sender) Run(ctx context.Context) error {
 		go func() {
 			defer workers.Done()
 			for j := range jobs {
-				o := Outcome{ID: j.m.ID, Status: "queued"} // shutting down: give the claim back unsent
+				o := Outcome{ID: j.m.ID, Status: status.Queued} // shutting down: give the claim back unsent
 				if ctx.Err() == nil {
 					o = s.send(sendCtx, j)
 				}
+				o.Digest = j.m.DigestID != 0
 				s.mu.Lock()
 				s.claimed[j.m.TargetID]--
 				s.mu.Unlock()
@@ -304,8 +312,12 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 		}
 		s.inflight.Add(int64(len(msgs)))
 		s.mu.Lock()
+		now := s.now()
 		for _, m := range msgs {
 			s.claimed[m.TargetID]++
+			if m.DigestID == 0 {
+				s.single[m.TargetID] = now
+			}
 		}
 		s.mu.Unlock()
 		for _, m := range msgs {
@@ -318,18 +330,21 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 // the next one.
 const emptyClaimGap = 20 * time.Millisecond
 
-// targetRoom is how many more messages to a target may be claimed now: its
+// targetRoom is how many more emails to a target may be claimed now: its
 // hourly cap less what it received in the past hour and what is claimed
-// for it and not yet finished.
-func (s *Sender) targetRoom(target string) int {
-	if s.opt.HourlyCap <= 0 {
-		return math.MaxInt32
-	}
+// for it and not yet finished (a digest is one email), with when it was
+// last given a single letter (the drip's spacing).
+func (s *Sender) targetRoom(target string) Room {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := prune(s.window[target], s.now())
-	s.window[target] = w
-	return s.opt.HourlyCap - len(w) - s.claimed[target]
+	now := s.now()
+	r := Room{Slots: math.MaxInt32, LastSingle: s.single[target], Now: now}
+	if s.opt.HourlyCap > 0 {
+		w := prune(s.window[target], now)
+		s.window[target] = w
+		r.Slots = s.opt.HourlyCap - len(w) - s.claimed[target]
+	}
+	return r
 }
 
 func (s *Sender) sleep(ctx context.Context, d time.Duration) {
@@ -363,7 +378,7 @@ func (s *Sender) wait(ctx context.Context, d time.Duration) {
 // send makes one attempt and says what became of it.
 func (s *Sender) send(ctx context.Context, j job) Outcome {
 	m := j.m
-	back := Outcome{ID: m.ID, Status: "queued"} // returned to the queue, no attempt made
+	back := Outcome{ID: m.ID, Status: status.Queued} // returned to the queue, no attempt made
 
 	if until, ok := s.reserve(m.TargetID); !ok {
 		back.Next = until
@@ -403,7 +418,7 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 		s.hold429 = 0
 		s.mu.Unlock()
 		s.sent.Add(1)
-		return Outcome{ID: m.ID, Status: "sent", Attempted: true, ProviderID: providerID}
+		return Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: providerID}
 	}
 	s.unreserve(m.TargetID)
 	se := Classify(err)
@@ -412,22 +427,22 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	case Permanent:
 		s.failed.Add(1)
 		s.log.Warn("sender: message refused by provider", "message", m.ID, "target", m.TargetID, "err", se.Msg)
-		return Outcome{ID: m.ID, Status: "failed", Attempted: true, Error: se.Error()}
+		return Outcome{ID: m.ID, Status: status.Failed, Attempted: true, Error: se.Error()}
 	case Unauthorized:
 		s.log.Error("sender: PROVIDER REFUSED OUR CREDENTIALS, ALL SENDING PAUSED: check SENDGRID_API_KEY and the sender identity OUTCRY_FROM_EMAIL, then resume from the console or restart",
 			"status", se.Status, "err", se.Msg)
 		s.Pause("provider refused the credentials (HTTP " + strconv.Itoa(se.Status) + "): " + se.Msg)
-		return Outcome{ID: m.ID, Status: "queued", Error: se.Error()}
+		return Outcome{ID: m.ID, Status: status.Queued, Error: se.Error()}
 	case RateLimited:
 		until := s.hold(se.RetryAt)
 		s.log.Warn("sender: provider rate limit, slowing down", "until", until)
-		return Outcome{ID: m.ID, Status: "queued", Error: se.Error(), Next: until}
+		return Outcome{ID: m.ID, Status: status.Queued, Error: se.Error(), Next: until}
 	default:
 		if attempts >= s.opt.MaxAttempts {
 			s.failed.Add(1)
-			return Outcome{ID: m.ID, Status: "failed", Attempted: true, Error: se.Error()}
+			return Outcome{ID: m.ID, Status: status.Failed, Attempted: true, Error: se.Error()}
 		}
-		return Outcome{ID: m.ID, Status: "queued", Attempted: true, Error: se.Error(), Next: s.now().Add(s.backoff(attempts))}
+		return Outcome{ID: m.ID, Status: status.Queued, Attempted: true, Error: se.Error(), Next: s.now().Add(s.backoff(attempts))}
 	}
 }
 

@@ -238,7 +238,7 @@ func TestRestartAfterCrashLosesNothing(t *testing.T) {
 	if _, err := dead.Renew(context.Background(), 50*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	claimed, err := dead.Claim(context.Background(), 6, func(string) int { return 6 })
+	claimed, err := dead.Claim(context.Background(), 6, func(string) delivery.Room { return delivery.Room{Slots: 6} })
 	if err != nil || len(claimed) != 6 {
 		t.Fatalf("claimed %d (%v)", len(claimed), err)
 	}

@@ -18,6 +18,10 @@ type OutboxStore interface {
 	Finish(ctx context.Context, outcomes []delivery.Outcome) error
 	RenewLease(ctx context.Context, owner string, ttl time.Duration) (int64, error)
 	ReleaseLease(ctx context.Context, owner string) error
+	// Digests (delivery.go).
+	QueueHeads(ctx context.Context, targets []string) ([]store.QueueHead, error)
+	ClaimDigests(ctx context.Context, owner string, reqs []store.DigestRequest) ([]store.ClaimedDigest, error)
+	FinishDigests(ctx context.Context, outcomes []delivery.Outcome) error
 }
 
 // Outbox is the sender's queue: it claims due messages per target from the
@@ -30,6 +34,10 @@ type Outbox struct {
 	renderer *Renderer
 	owner    string
 	next     atomic.Uint64 // the target the next claim starts with (fairness)
+
+	// Delivery, when set, decides which letters go alone and which in
+	// digests (delivery.go); nil sends every letter alone.
+	Delivery *Policy
 }
 
 // NewOutbox returns the outbox of one sender process.
@@ -44,10 +52,13 @@ func (o *Outbox) Owner() string { return o.owner }
 // and renders them. Messages to a target no longer in targets.yaml stay
 // queued (there is nobody to address them to); targets whose room is zero
 // are not looked at, so a claim costs nothing when every target is capped.
-func (o *Outbox) Claim(ctx context.Context, limit int, room func(targetID string) int) ([]delivery.Message, error) {
+func (o *Outbox) Claim(ctx context.Context, limit int, room func(targetID string) delivery.Room) ([]delivery.Message, error) {
 	all := o.targets.Current().All
 	if len(all) == 0 || limit <= 0 {
 		return nil, nil
+	}
+	if o.Delivery != nil {
+		return o.claimWithPolicy(ctx, limit, room)
 	}
 	// Each claim starts with the next target, so that no target waits
 	// behind another's backlog.
@@ -55,11 +66,16 @@ func (o *Outbox) Claim(ctx context.Context, limit int, room func(targetID string
 	var want []store.ClaimTarget
 	for i := range all {
 		t := all[(start+i)%len(all)]
-		if n := room(t.ID); n > 0 {
+		if n := room(t.ID).Slots; n > 0 {
 			want = append(want, store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation, Limit: n})
 		}
 	}
-	if len(want) == 0 {
+	return o.claimSingles(ctx, limit, want)
+}
+
+// claimSingles leases and renders single letters.
+func (o *Outbox) claimSingles(ctx context.Context, limit int, want []store.ClaimTarget) ([]delivery.Message, error) {
+	if len(want) == 0 || limit <= 0 {
 		return nil, nil
 	}
 	claimed, err := o.store.Claim(ctx, o.owner, limit, want)
@@ -89,7 +105,18 @@ func (o *Outbox) Claim(ctx context.Context, limit int, room func(targetID string
 
 // Finish records what became of claimed messages.
 func (o *Outbox) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
-	return o.store.Finish(ctx, outcomes)
+	var single, digests []delivery.Outcome
+	for _, oc := range outcomes {
+		if oc.Digest {
+			digests = append(digests, oc)
+		} else {
+			single = append(single, oc)
+		}
+	}
+	if err := o.store.Finish(ctx, single); err != nil {
+		return err
+	}
+	return o.store.FinishDigests(ctx, digests)
 }
 
 // Renew keeps this process's lease alive for ttl and returns to the queue

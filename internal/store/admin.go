@@ -200,12 +200,13 @@ type MessageRow struct {
 	QueuedAt          time.Time
 	SentAt            *time.Time
 	UpdatedAt         time.Time
+	DigestID          int64 // the digest it was sent in (0: sent alone, or not yet)
 }
 
 // The target's name and address are recorded when a message is claimed;
 // before that the send log shows the target's id.
 const messageCols = `m.id, m.campaign, m.target_id, COALESCE(m.target_name, m.target_id), COALESCE(m.target_email, ''), s.email, m.status, m.attempts, m.last_error,
-	m.provider_message_id, m.queued_at, m.sent_at, m.updated_at`
+	m.provider_message_id, m.queued_at, m.sent_at, m.updated_at, COALESCE(m.digest_id, 0)`
 
 // messagesQuery builds the send log query for f, newest first by id.
 func messagesQuery(f MessageFilter) (string, []any) {
@@ -280,7 +281,7 @@ func scanMessageRow(rows *sql.Rows) (MessageRow, error) {
 	var queued, updated int64
 	var sent sql.NullInt64
 	err := rows.Scan(&m.ID, &m.Campaign, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
-		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated)
+		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated, &m.DigestID)
 	m.QueuedAt = time.UnixMilli(queued).UTC()
 	m.UpdatedAt = time.UnixMilli(updated).UTC()
 	m.SentAt = msToTime(sent)
@@ -367,7 +368,7 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 	var sent sql.NullInt64
 	m := &d.MessageRow
 	if err := rows.Scan(&m.ID, &m.Campaign, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
-		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated,
+		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated, &m.DigestID,
 		&d.PublicID, &d.Campaign, &d.SupporterName, &d.Copy.Subject, &d.Copy.Body, &d.Copy.FirstName, &d.Copy.LastName,
 		&d.Copy.Postcode, &d.Copy.Title, &d.Copy.Salutation, &d.Copy.Rendered, &next); err != nil {
 		return nil, fmt.Errorf("store: message %d: %w", id, err)
@@ -398,7 +399,8 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 // attempts are kept. It reports whether the message was failed.
 func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 	now := s.nowMs()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, updated_at = ?
+	// A letter of a failed digest leaves it: it goes alone or in a new one.
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
 		WHERE id = ? AND status = 'failed'`, now, now, id)
 	if err != nil {
 		return false, fmt.Errorf("store: retry message %d: %w", id, err)
@@ -411,7 +413,7 @@ func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 // returns how many.
 func (s *Store) RetryFailed(ctx context.Context, targetID string) (int, error) {
 	now := s.nowMs()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, updated_at = ?
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
 		WHERE target_id = ? AND status = 'failed'`, now, now, targetID)
 	if err != nil {
 		return 0, fmt.Errorf("store: retry failed for %s: %w", targetID, err)

@@ -60,6 +60,12 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 	now := s.nowMs()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		for _, e := range events {
+			// An event on a digest applies to every letter in it.
+			if ok, err := applyDigestEvent(ctx, tx, e, now, &res); err != nil {
+				return err
+			} else if ok {
+				continue
+			}
 			var msgID int64
 			var status, targetID string
 			err := tx.QueryRowContext(ctx, matchEventSQL, matchEventArgs(e)...).Scan(&msgID, &status, &targetID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,9 @@ type ClaimTarget struct {
 	Title      string
 	Salutation string
 	Limit      int
+	// Campaigns, when set, are the only campaigns to claim from (the
+	// delivery policy sends some campaigns' letters only in digests).
+	Campaigns []string
 }
 
 // Copy is what the text of one message is rendered from: the supporter's
@@ -110,6 +114,9 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 			// Each claim starts with another campaign, so that one
 			// campaign's backlog never holds back another's letters.
 			cs := queued[t.ID]
+			if t.Campaigns != nil {
+				cs = slices.DeleteFunc(slices.Clone(cs), func(c string) bool { return !slices.Contains(t.Campaigns, c) })
+			}
 			first := int(s.claims.Add(1) % uint64(max(1, len(cs))))
 			for i := range cs {
 				campaign := cs[(first+i)%len(cs)]
@@ -143,7 +150,7 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 
 // heldTargets are the targets paused by the organizer or flagged after a
 // bounce or complaint: their messages stay queued.
-func heldTargets(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
+func heldTargets(ctx context.Context, tx queryer) (map[string]bool, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT target_id FROM target_state WHERE paused = 1 OR needs_attention = 1`)
 	if err != nil {
 		return nil, fmt.Errorf("held targets: %w", err)
@@ -164,7 +171,7 @@ func heldTargets(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
 // for it and are not paused, read from message_counts (a few rows): the
 // claim then seeks each (target, campaign) in the queue index, and never
 // visits a paused campaign's messages.
-func queuedCampaigns(ctx context.Context, tx *sql.Tx) (map[string][]string, error) {
+func queuedCampaigns(ctx context.Context, tx queryer) (map[string][]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT target_id, campaign FROM message_counts
 		WHERE status = 'queued' AND n > 0
 		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
@@ -223,13 +230,20 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 			ON CONFLICT (owner) DO UPDATE SET alive_until = excluded.alive_until`, owner, now+ttl.Milliseconds()); err != nil {
 			return fmt.Errorf("renew: %w", err)
 		}
+		// A letter in a digest stays in it: the digest itself goes back
+		// (requeueDigests), so it is sent at most once more, whole.
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', lease_owner = NULL, next_attempt_at = ?, updated_at = ?
-			WHERE status = 'sending' AND (lease_owner IS NULL
+			WHERE status = 'sending' AND digest_id IS NULL AND (lease_owner IS NULL
 				OR lease_owner NOT IN (SELECT owner FROM sender_leases WHERE alive_until >= ?))`, now, now, now)
 		if err != nil {
 			return fmt.Errorf("requeue orphans: %w", err)
 		}
 		n, _ = res.RowsAffected()
+		d, err := requeueDigests(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		n += d
 		// Leases dead for a day are history: nothing refers to them.
 		_, err = tx.ExecContext(ctx, `DELETE FROM sender_leases WHERE alive_until < ?`, now-24*time.Hour.Milliseconds())
 		return err
@@ -322,8 +336,11 @@ func (s *Store) StatusCounts(ctx context.Context, campaign string) (map[string]i
 // RecentSends returns, per target, when messages were sent since since
 // (seeds the sender's per-target hourly cap after a restart).
 func (s *Store) RecentSends(ctx context.Context, since time.Time) (map[string][]time.Time, error) {
+	// A digest is one email, however many letters it carries.
 	rows, err := s.r.QueryContext(ctx, `SELECT target_id, sent_at FROM messages
-		WHERE sent_at IS NOT NULL AND sent_at >= ? ORDER BY sent_at`, since.UnixMilli())
+		WHERE sent_at IS NOT NULL AND sent_at >= ?1 AND digest_id IS NULL
+		UNION ALL SELECT target_id, sent_at FROM digests WHERE sent_at >= ?1
+		ORDER BY sent_at`, since.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("store: recent sends: %w", err)
 	}

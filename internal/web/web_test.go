@@ -33,7 +33,7 @@ type testApp struct {
 // claim leases up to n due messages as the sender would, rendered.
 func (a *testApp) claim(t testing.TB, n int) []delivery.Message {
 	t.Helper()
-	msgs, err := a.outbox.Claim(context.Background(), n, func(string) int { return n })
+	msgs, err := a.outbox.Claim(context.Background(), n, func(string) delivery.Room { return delivery.Room{Slots: n} })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,18 @@
 package webhook
 
-import "strings"
+import (
+	"strings"
 
-// Send-log statuses an event can move a message to.
+	"github.com/outcry/outcry/internal/status"
+)
+
+// Send-log statuses an event can move a message to (internal/status).
 const (
-	StatusDelivered  = "delivered"
-	StatusDeferred   = "deferred"
-	StatusBounced    = "bounced"
-	StatusDropped    = "dropped"
-	StatusSpamReport = "spamreport"
+	StatusDelivered  = string(status.Delivered)
+	StatusDeferred   = string(status.Deferred)
+	StatusBounced    = string(status.Bounced)
+	StatusDropped    = string(status.Dropped)
+	StatusSpamReport = string(status.SpamReport)
 )
 
 // StatusFor returns the send-log status e moves its message to, or "" for
@@ -32,33 +36,8 @@ func StatusFor(e Event) string {
 }
 
 // Rank orders send-log statuses so that events arriving late or out of
-// order never move a message backwards: apply a new status only when its
-// rank is higher than the current one.
-//
-//	queued, sending                    1
-//	sent                               2
-//	deferred                           3
-//	delivered                          4
-//	bounced, dropped, spamreport       5 (final)
-//
-// A spam report or a late bounce may follow "delivered"; "deferred" may not.
-// Any other status, "failed" included, ranks 0: an event proves the
-// provider took the message, so it may overwrite our own verdict.
-func Rank(status string) int {
-	switch status {
-	case "queued", "sending":
-		return 1
-	case "sent":
-		return 2
-	case StatusDeferred:
-		return 3
-	case StatusDelivered:
-		return 4
-	case StatusBounced, StatusDropped, StatusSpamReport:
-		return 5
-	}
-	return 0
-}
+// order never move a message backwards (status.Status.Rank).
+func Rank(s string) int { return status.Status(s).Rank() }
 
 // Handed reports whether a message in this status may have reached the
 // provider, so that a delivery event may move it: one being sent (the event

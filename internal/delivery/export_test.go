@@ -1,0 +1,40 @@
+package delivery
+
+import (
+	"context"
+	"time"
+)
+
+// SetClock replaces the sender's clock (tests with simulated time).
+func SetClock(s *Sender, now func() time.Time) { s.now = now }
+
+// Step is one turn of the sender's loop without its goroutines and timers,
+// for tests that run on a simulated clock: it renews the lease, claims what
+// the cap allows, sends each claimed message in turn and records the
+// outcomes. It returns how many messages it claimed.
+func Step(ctx context.Context, s *Sender) (int, error) {
+	s.renew(ctx)
+	msgs, err := s.q.Claim(ctx, s.opt.BatchSize, s.targetRoom)
+	if err != nil || len(msgs) == 0 {
+		return 0, err
+	}
+	s.mu.Lock()
+	now := s.now()
+	for _, m := range msgs {
+		s.claimed[m.TargetID]++
+		if m.DigestID == 0 {
+			s.single[m.TargetID] = now
+		}
+	}
+	s.mu.Unlock()
+	outs := make([]Outcome, 0, len(msgs))
+	for _, m := range msgs {
+		o := s.send(ctx, job{m: m})
+		o.Digest = m.DigestID != 0
+		s.mu.Lock()
+		s.claimed[m.TargetID]--
+		s.mu.Unlock()
+		outs = append(outs, o)
+	}
+	return len(msgs), s.q.Finish(ctx, outs)
+}

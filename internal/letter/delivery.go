@@ -1,0 +1,332 @@
+package letter
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/target"
+)
+
+// How letters go out when a target's hourly cap cannot carry them all
+// (issue 12). The sender keeps the cap window and says, per target, how
+// many emails it may be given now (delivery.Room); the policy decides what
+// those emails are:
+//
+//   - individual: one email per letter, held back by the cap as long as it
+//     takes (the behaviour before digests).
+//   - overflow: one email per letter, but single letters leave Reserve
+//     slots of the cap free for digests — and, when a single sent now
+//     would still count in the hour at which the next digests fall due,
+//     as many slots as those digests need (one per Max letters waiting),
+//     and none when every letter waiting fits in the free slots;
+//     once the oldest letter waiting
+//     for a (target, campaign) has waited After, the target's free slots
+//     go to digests of everything waiting (Max letters each) until none is
+//     left, and only then to single letters again. So every letter leaves
+//     within After plus the time a slot takes to free (at most an hour,
+//     in practice the moment the hour's first single letters age out).
+//   - digest: letters go only in digests, at the schedule's times (Every,
+//     from the time of day At): everything waiting then is sent, Max
+//     letters per digest.
+//
+// Drip (per campaign) spaces single letters to a target at least one hour
+// / cap apart; a digest that is due is not held back by it, and still takes
+// a slot of the cap.
+//
+// The decision reads only the head of each (target, campaign) queue
+// (store.QueueHeads: one index seek each), never the backlog.
+
+// Delivery is one campaign's setting; zero fields take the process default.
+type Delivery struct {
+	Mode delivery.Mode
+	Drip *bool
+}
+
+// CampaignInfo is what the policy and the digest need of a campaign.
+type CampaignInfo struct {
+	Title     string
+	Subject   string // the default letter, which the digest shows once
+	Body      string
+	Organizer string // name shown as the digest's sender
+	ReplyTo   string // the digest's Reply-To: the campaign's address
+	Delivery  Delivery
+}
+
+// Policy is how letters become emails: the process defaults and each
+// campaign's setting.
+type Policy struct {
+	Cap     int           // OUTCRY_TARGET_HOURLY_CAP (0: none)
+	Mode    delivery.Mode // OUTCRY_DELIVERY
+	Drip    bool          // OUTCRY_DRIP
+	After   time.Duration // OUTCRY_DIGEST_AFTER
+	Every   time.Duration // OUTCRY_DIGEST_EVERY
+	At      time.Duration // time of day (UTC) the digest schedule starts from
+	Max     int           // OUTCRY_DIGEST_MAX
+	ReplyTo string        // a digest's Reply-To when the campaign has no address (OUTCRY_FROM_EMAIL)
+	// Campaign returns a campaign's setting and content.
+	Campaign func(slug string) (CampaignInfo, bool)
+	Digests  *DigestRenderer
+}
+
+// Reserve is how many slots of a target's hour single letters leave free
+// for digests in overflow mode: one per digest time in an hour
+// (ceil(1h / After)), at least 1 and at most cap − 1.
+func (p *Policy) Reserve() int {
+	if p.Cap <= 0 {
+		return 0
+	}
+	r := 1
+	if p.After > 0 {
+		r = int(math.Ceil(float64(time.Hour) / float64(p.After)))
+	}
+	return max(1, min(r, p.Cap-1))
+}
+
+// DripGap is the least time between two single letters to a target with
+// drip on: one hour / cap.
+func (p *Policy) DripGap() time.Duration {
+	if p.Cap <= 0 {
+		return 0
+	}
+	return time.Hour / time.Duration(p.Cap)
+}
+
+// For returns the delivery in force for a campaign.
+func (p *Policy) For(slug string) (mode delivery.Mode, drip bool) {
+	mode, drip = p.Mode, p.Drip
+	if p.Campaign == nil {
+		return mode, drip
+	}
+	if c, ok := p.Campaign(slug); ok {
+		if c.Delivery.Mode.Valid() {
+			mode = c.Delivery.Mode
+		}
+		if c.Delivery.Drip != nil {
+			drip = *c.Delivery.Drip
+		}
+	}
+	if mode == "" {
+		mode = delivery.Overflow
+	}
+	return mode, drip
+}
+
+func (p *Policy) every() time.Duration {
+	if p.Every <= 0 {
+		return 24 * time.Hour
+	}
+	return p.Every
+}
+
+// LastDigestTime is the latest time of the digest schedule at or before
+// now: the times are At after midnight UTC of 1 January 1970 plus whole
+// multiples of every (so daily at At with the default 24h).
+func LastDigestTime(now time.Time, every, at time.Duration) time.Time {
+	if every <= 0 {
+		every = 24 * time.Hour
+	}
+	anchor := time.Unix(0, 0).UTC().Add(at)
+	k := now.Sub(anchor) / every
+	if now.Before(anchor.Add(k * every)) {
+		k--
+	}
+	return anchor.Add(k * every)
+}
+
+// NextDigestTime is the first time of the schedule after now.
+func NextDigestTime(now time.Time, every, at time.Duration) time.Time {
+	if every <= 0 {
+		every = 24 * time.Hour
+	}
+	return LastDigestTime(now, every, at).Add(every)
+}
+
+// digestDue reports whether the letters of h should go in a digest now.
+func (p *Policy) digestDue(h store.QueueHead, now time.Time) bool {
+	if h.Digests > 0 {
+		return true // formed before and waiting: always sent
+	}
+	if !h.Due || h.Queued == 0 {
+		return false
+	}
+	mode, _ := p.For(h.Campaign)
+	switch mode {
+	case delivery.Overflow:
+		return now.Sub(h.QueuedAt) >= p.After
+	case delivery.Digest:
+		return !h.QueuedAt.After(LastDigestTime(now, p.every(), p.At))
+	}
+	return false
+}
+
+// claimWithPolicy is Claim under a delivery policy.
+func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(string) delivery.Room) ([]delivery.Message, error) {
+	p := o.Delivery
+	all := o.targets.Current().All
+	start := int(o.next.Add(1) % uint64(len(all)))
+	rooms := map[string]delivery.Room{}
+	byID := map[string]target.Target{}
+	var ids []string
+	for i := range all {
+		t := all[(start+i)%len(all)]
+		if r := room(t.ID); r.Slots > 0 {
+			rooms[t.ID], byID[t.ID] = r, t
+			ids = append(ids, t.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	heads, err := o.store.QueueHeads(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	perTarget := map[string][]store.QueueHead{}
+	for _, h := range heads {
+		perTarget[h.TargetID] = append(perTarget[h.TargetID], h)
+	}
+	var digests []store.DigestRequest
+	var singles []store.ClaimTarget
+	budget := limit
+	for _, id := range ids {
+		if budget <= 0 {
+			break
+		}
+		r, t := rooms[id], byID[id]
+		ct := store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation}
+		slots := min(r.Slots, budget)
+		// Digests first: a target with a digest due gets no single
+		// letter until every due digest has gone.
+		due := false
+		for _, h := range perTarget[id] {
+			if slots <= 0 || !p.digestDue(h, r.Now) {
+				continue
+			}
+			due = true
+			n := h.Digests + int(math.Ceil(float64(h.Queued)/float64(max(1, p.Max))))
+			n = min(max(n, 1), slots)
+			c := ct
+			c.Limit = n
+			digests = append(digests, store.DigestRequest{Target: c, Campaign: h.Campaign, Max: p.Max})
+			slots -= n
+			budget -= n
+		}
+		if due {
+			continue
+		}
+		// Single letters, from the campaigns that send them.
+		var plain, drip []string
+		reserve, needed, waiting := 0, 0, 0
+		var nextDue time.Time
+		for _, h := range perTarget[id] {
+			mode, d := p.For(h.Campaign)
+			switch {
+			case mode == delivery.Digest || h.Queued == 0:
+				continue
+			case mode == delivery.Overflow:
+				waiting += h.Queued
+				reserve = p.Reserve()
+				needed += (h.Queued + max(1, p.Max) - 1) / max(1, p.Max)
+				if due := h.QueuedAt.Add(p.After); !h.QueuedAt.IsZero() && (nextDue.IsZero() || due.Before(nextDue)) {
+					nextDue = due
+				}
+			}
+			if d && p.Cap > 0 {
+				drip = append(drip, h.Campaign)
+			} else {
+				plain = append(plain, h.Campaign)
+			}
+		}
+		// A single letter sent now holds its slot for an hour. If that
+		// hour reaches past the time the next digests fall due, keep
+		// the slots those digests will need (one per Max letters
+		// waiting), so that they do not wait for the singles to age out.
+		if reserve > 0 && !nextDue.IsZero() && r.Now.Add(time.Hour).After(nextDue) {
+			reserve = max(reserve, min(needed, p.Cap-1))
+		}
+		// No backlog: every letter waiting fits in the slots free now,
+		// so none will need a digest (a letter written later falls due
+		// after the singles sent now have left the hour).
+		if waiting <= slots-len(drip) && len(drip) == 0 {
+			reserve = 0
+		}
+		slots -= reserve
+		if len(drip) > 0 && slots > 0 && (r.LastSingle.IsZero() || r.Now.Sub(r.LastSingle) >= p.DripGap()) {
+			c := ct
+			c.Limit, c.Campaigns = 1, drip
+			singles = append(singles, c)
+			slots--
+			budget--
+		}
+		if len(plain) > 0 && slots > 0 {
+			c := ct
+			c.Limit, c.Campaigns = min(slots, budget), plain
+			singles = append(singles, c)
+			budget -= c.Limit
+		}
+	}
+	var out []delivery.Message
+	if len(digests) > 0 {
+		claimed, err := o.store.ClaimDigests(ctx, o.owner, digests)
+		if err != nil {
+			return nil, err
+		}
+		msgs, err := o.renderDigests(ctx, claimed)
+		out = append(out, msgs...)
+		if err != nil {
+			return out, err
+		}
+	}
+	if len(singles) > 0 {
+		msgs, err := o.claimSingles(ctx, limit-len(out), singles)
+		out = append(out, msgs...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// renderDigests turns claimed digests into emails; one that cannot be
+// rendered goes back to the queue for a minute, one with no letter left
+// (every supporter in it erased) is closed.
+func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDigest) ([]delivery.Message, error) {
+	p := o.Delivery
+	var out []delivery.Message
+	var back []delivery.Outcome
+	for _, d := range claimed {
+		m := d.Message
+		if len(d.Letters) == 0 {
+			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: status.Cancelled})
+			continue
+		}
+		info, _ := p.Campaign(m.Campaign)
+		if info.Title == "" {
+			info.Title = m.Campaign
+		}
+		replyTo := info.ReplyTo
+		if replyTo == "" {
+			replyTo = p.ReplyTo
+		}
+		subject, body, err := p.Digests.Render(info, d)
+		if err != nil {
+			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: status.Queued, Error: err.Error(),
+				Next: time.Now().Add(time.Minute)})
+			continue
+		}
+		m.Subject, m.Body, m.Letters = subject, body, len(d.Letters)
+		m.SupporterName, m.SupporterEmail = info.Organizer, replyTo
+		out = append(out, m)
+	}
+	if len(back) > 0 {
+		if err := o.store.FinishDigests(ctx, back); err != nil {
+			return out, fmt.Errorf("letter: outbox: give back digests: %w", err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,174 @@
+package letter
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/store"
+)
+
+// Estimate is when the letters waiting for one target will all have gone,
+// under the delivery policy, assuming the target's hour starts empty: the
+// console dashboard's "all letters delivered within about 1 h: 29
+// individually, the rest in digests".
+type Estimate struct {
+	Mode    delivery.Mode
+	Letters int           // letters waiting
+	Within  time.Duration // all of them sent within this
+	Singles int           // sent as their own email
+	Digests int           // digests carrying the rest
+}
+
+// String says it in words for an organizer.
+func (e Estimate) String() string {
+	if e.Letters == 0 {
+		return "no letters waiting"
+	}
+	within := "about " + roundDuration(e.Within)
+	switch {
+	case e.Digests == 0:
+		return fmt.Sprintf("all letters delivered within %s, each as its own email", within)
+	case e.Singles == 0:
+		return fmt.Sprintf("all letters delivered within %s, in %d digests", within, e.Digests)
+	}
+	return fmt.Sprintf("all letters delivered within %s: %d individually, the rest in %d digests", within, e.Singles, e.Digests)
+}
+
+func roundDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Round(time.Minute).Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h", int(math.Ceil(d.Hours()-0.05)))
+	}
+	return fmt.Sprintf("%d days", int(math.Ceil(d.Hours()/24-0.05)))
+}
+
+// Estimate says how the n letters waiting for one target of a campaign
+// leave, at rate emails a second across the process (0: no limit), from now.
+func (p *Policy) Estimate(campaign string, n int, rate float64, now time.Time) Estimate {
+	mode, drip := p.For(campaign)
+	e := Estimate{Mode: mode, Letters: n}
+	if n == 0 {
+		return e
+	}
+	max := max(1, p.Max)
+	// slotsAfter is how long the k-th email (1-based) waits for a slot of
+	// the cap, the hour starting empty.
+	slotsAfter := func(k int) time.Duration {
+		if p.Cap <= 0 {
+			return 0
+		}
+		return time.Duration((k-1)/p.Cap) * time.Hour
+	}
+	byRate := func(k int) time.Duration {
+		if rate <= 0 {
+			return 0
+		}
+		return time.Duration(float64(k) / rate * float64(time.Second))
+	}
+	switch mode {
+	case delivery.Digest:
+		e.Digests = (n + max - 1) / max
+		e.Within = NextDigestTime(now, p.every(), p.At).Sub(now) + slotsAfter(e.Digests)
+		if last := LastDigestTime(now, p.every(), p.At); !last.After(now) && now.Sub(last) < time.Minute {
+			e.Within = slotsAfter(e.Digests)
+		}
+	case delivery.Overflow:
+		singles := n
+		if p.Cap > 0 {
+			singles = min(n, p.Cap-p.Reserve())
+		}
+		if drip && p.Cap > 0 {
+			singles = min(singles, int(p.After/p.DripGap())+1)
+		}
+		e.Singles = singles
+		if rest := n - singles; rest > 0 {
+			e.Digests = (rest + max - 1) / max
+			e.Within = p.After + slotsAfter(e.Digests)
+		} else {
+			e.Within = byRate(singles)
+			if drip && p.Cap > 0 {
+				e.Within = time.Duration(singles-1) * p.DripGap()
+			}
+		}
+	default:
+		e.Singles = n
+		e.Within = max64(slotsAfter(n), byRate(n))
+		if drip && p.Cap > 0 {
+			e.Within = time.Duration(n-1) * p.DripGap()
+		}
+	}
+	return e
+}
+
+func max64(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// NextDigest says when the next digest of h's letters is due and how many
+// letters it will carry (the console's per-target figure); ok is false
+// when none is coming (nothing waits, or the campaign sends every letter
+// alone). Read the heads with store.QueueHeads.
+func (p *Policy) NextDigest(h store.QueueHead, now time.Time) (at time.Time, letters int, ok bool) {
+	if h.Queued == 0 {
+		return time.Time{}, 0, false
+	}
+	letters = min(h.Queued, max(1, p.Max))
+	switch mode, _ := p.For(h.Campaign); mode {
+	case delivery.Overflow:
+		at = h.QueuedAt.Add(p.After)
+	case delivery.Digest:
+		at = NextDigestTime(now, p.every(), p.At)
+		if last := LastDigestTime(now, p.every(), p.At); !h.QueuedAt.After(last) {
+			at = now // due now: waiting for a slot
+		}
+	default:
+		return time.Time{}, 0, false
+	}
+	if at.Before(now) {
+		at = now
+	}
+	return at, letters, true
+}
+
+// TargetPlan is the dashboard's line for one target: how its waiting
+// letters will go, and its next digest.
+type TargetPlan struct {
+	TargetID      string
+	Estimate      Estimate  // the slowest of its campaigns
+	NextDigestAt  time.Time // zero: none coming
+	NextDigestFor int       // letters the next digest will carry
+}
+
+// Plan summarizes, per target, the queue heads read with
+// store.QueueHeads: the console's "all letters delivered within about 1 h:
+// 29 individually, the rest in 20 digests" and "next digest at 10:00, 500
+// letters".
+func (p *Policy) Plan(heads []store.QueueHead, rate float64, now time.Time) []TargetPlan {
+	var out []TargetPlan
+	idx := map[string]int{}
+	for _, h := range heads {
+		i, ok := idx[h.TargetID]
+		if !ok {
+			i = len(out)
+			idx[h.TargetID] = i
+			out = append(out, TargetPlan{TargetID: h.TargetID})
+		}
+		tp := &out[i]
+		if e := p.Estimate(h.Campaign, h.Queued, rate, now); e.Within >= tp.Estimate.Within || tp.Estimate.Letters == 0 {
+			tp.Estimate = e
+		}
+		if at, n, ok := p.NextDigest(h, now); ok && (tp.NextDigestAt.IsZero() || at.Before(tp.NextDigestAt)) {
+			tp.NextDigestAt, tp.NextDigestFor = at, n
+		}
+	}
+	return out
+}

@@ -1,0 +1,65 @@
+package letter
+
+import (
+	"testing"
+	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/store"
+)
+
+func TestEstimate(t *testing.T) {
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	p := &Policy{Cap: 30, After: time.Hour, Every: 24 * time.Hour, At: 9 * time.Hour, Max: 500}
+	tests := []struct {
+		mode delivery.Mode
+		n    int
+		want string
+	}{
+		{delivery.Overflow, 10_000, "all letters delivered within about 1 h: 29 individually, the rest in 20 digests"},
+		{delivery.Overflow, 20, "all letters delivered within about a minute, each as its own email"},
+		{delivery.Digest, 10_000, "all letters delivered within about 2 h, in 20 digests"},
+		{delivery.Individual, 10_000, "all letters delivered within about 14 days, each as its own email"},
+		{delivery.Individual, 0, "no letters waiting"},
+	}
+	for _, tt := range tests {
+		p.Mode = tt.mode
+		if got := p.Estimate("c", tt.n, 5, now).String(); got != tt.want {
+			t.Errorf("%s, %d letters: %q, want %q", tt.mode, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestNextDigest(t *testing.T) {
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	p := &Policy{Cap: 30, Mode: delivery.Overflow, After: time.Hour, Every: 24 * time.Hour, At: 9 * time.Hour, Max: 500}
+	h := store.QueueHead{Campaign: "c", Queued: 700, QueuedAt: now.Add(-20 * time.Minute)}
+	if at, n, ok := p.NextDigest(h, now); !ok || !at.Equal(now.Add(40*time.Minute)) || n != 500 {
+		t.Errorf("overflow: %s %d %v", at, n, ok)
+	}
+	p.Mode = delivery.Digest
+	if at, n, ok := p.NextDigest(h, now); !ok || !at.Equal(now.Add(2*time.Hour)) || n != 500 {
+		t.Errorf("digest: %s %d %v", at, n, ok)
+	}
+	p.Mode = delivery.Individual
+	if _, _, ok := p.NextDigest(h, now); ok {
+		t.Error("individual mode has no digest")
+	}
+}
+
+func TestPlan(t *testing.T) {
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	p := &Policy{Cap: 30, Mode: delivery.Overflow, After: time.Hour, Max: 500}
+	plan := p.Plan([]store.QueueHead{
+		{TargetID: "t1", Campaign: "a", Queued: 10_000, QueuedAt: now},
+		{TargetID: "t1", Campaign: "b", Queued: 3, QueuedAt: now},
+		{TargetID: "t2", Campaign: "a", Queued: 5, QueuedAt: now},
+	}, 5, now)
+	if len(plan) != 2 || plan[0].TargetID != "t1" || plan[0].Estimate.Digests != 20 ||
+		!plan[0].NextDigestAt.Equal(now.Add(time.Hour)) || plan[0].NextDigestFor != 500 {
+		t.Fatalf("plan %+v", plan)
+	}
+	if plan[1].Estimate.String() != "all letters delivered within about a minute, each as its own email" {
+		t.Fatalf("t2: %s", plan[1].Estimate)
+	}
+}
