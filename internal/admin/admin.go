@@ -31,14 +31,17 @@ type Deps struct {
 	// a campaign edited in the console can go back to it.
 	CampaignFile *campaign.Campaign
 	BaseURL      string
-	Store        *store.Store
-	Targets      *target.Registry
-	Renderer     *letter.Renderer
-	Sender       *delivery.Sender
-	Metrics      *metrics.Metrics // nil: no /metrics
-	Privacy      *privacy.Service // nil: one on Store
-	Confirm      *confirm.Service // nil: confirmation off (no dry-run links to show)
-	Templates    fs.FS            // the templates folder; pages are read from admin/*.html
+	// Delivery is the delivery policy (modes, digests, drip): the
+	// dashboard's estimate per target. nil: no estimate.
+	Delivery  *letter.Policy
+	Store     *store.Store
+	Targets   *target.Registry
+	Renderer  *letter.Renderer
+	Sender    *delivery.Sender
+	Metrics   *metrics.Metrics // nil: no /metrics
+	Privacy   *privacy.Service // nil: one on Store
+	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
+	Templates fs.FS            // the templates folder; pages are read from admin/*.html
 
 	Password      string // OUTCRY_ADMIN_PASSWORD
 	PasswordHash  string // OUTCRY_ADMIN_PASSWORD_HASH (bcrypt)
@@ -73,7 +76,7 @@ type Console struct {
 }
 
 var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
-	"campaigns", "campaign"}
+	"campaigns", "campaign", "digests"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -133,6 +136,7 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/logout", c.logout)
 	g.POST("/pause", c.pause)
 	g.POST("/resume", c.resume)
+	g.GET("/digests", c.digestsPage)
 	g.GET("/campaigns", c.campaignsPage)
 	g.POST("/campaigns", c.createCampaign)
 	g.GET("/campaigns/:slug", c.campaignPage)

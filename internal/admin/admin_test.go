@@ -563,11 +563,11 @@ func TestCSVExports(t *testing.T) {
 		return recs
 	}
 	msgs := readCSV("/admin/messages.csv")
-	if len(msgs) != 1+8 || strings.Join(msgs[0], ",") != "id,target_id,target_email,supporter_email,status,attempts,last_error,provider_message_id,queued_at,sent_at,updated_at,campaign" {
+	if len(msgs) != 1+8 || strings.Join(msgs[0], ",") != "id,target_id,target_email,supporter_email,status,attempts,last_error,provider_message_id,queued_at,sent_at,updated_at,campaign,digest_id" {
 		t.Fatalf("messages.csv: %d records, header %v", len(msgs), msgs[0])
 	}
 	for _, rec := range msgs[1:] {
-		if len(rec) != 12 {
+		if len(rec) != 13 {
 			t.Fatalf("row has %d fields", len(rec))
 		}
 	}

@@ -16,6 +16,7 @@ import (
 type apiMessage struct {
 	ID                int64   `json:"id"`
 	Campaign          string  `json:"campaign"`
+	DigestID          *int64  `json:"digest_id"` // the digest that carried it (null: sent alone, or not yet)
 	TargetID          string  `json:"target_id"`
 	TargetEmail       string  `json:"target_email"`
 	SupporterEmail    string  `json:"supporter_email"`
@@ -66,6 +67,9 @@ func (c *Console) apiMessages(ctx echo.Context) error {
 		if m.SentAt != nil {
 			s := rfc3339(*m.SentAt)
 			out[i].SentAt = &s
+		}
+		if m.DigestID != 0 {
+			out[i].DigestID = &m.DigestID
 		}
 	}
 	var next *int64
@@ -166,14 +170,15 @@ func (c *Console) messagesCSV(ctx echo.Context) error {
 		return ctx.String(http.StatusBadRequest, "The filter is not valid ("+badList(bad)+"); go back to the send log.\n")
 	}
 	cw := startCSV(ctx, "outcry-messages.csv", []string{"id", "target_id", "target_email", "supporter_email", "status",
-		"attempts", "last_error", "provider_message_id", "queued_at", "sent_at", "updated_at", "campaign"})
+		"attempts", "last_error", "provider_message_id", "queued_at", "sent_at", "updated_at", "campaign", "digest_id"})
 	err := c.d.Store.EachMessage(ctx.Request().Context(), f, func(m store.MessageRow) error {
 		sent := ""
 		if m.SentAt != nil {
 			sent = rfc3339(*m.SentAt)
 		}
 		return cw.row(strconv.FormatInt(m.ID, 10), m.TargetID, m.TargetEmail, m.SupporterEmail, m.Status,
-			strconv.Itoa(m.Attempts), m.LastError, m.ProviderMessageID, rfc3339(m.QueuedAt), sent, rfc3339(m.UpdatedAt), m.Campaign)
+			strconv.Itoa(m.Attempts), m.LastError, m.ProviderMessageID, rfc3339(m.QueuedAt), sent, rfc3339(m.UpdatedAt), m.Campaign,
+			digestCell(m.DigestID))
 	})
 	if err == nil {
 		err = cw.end()
@@ -199,4 +204,12 @@ func (c *Console) supportersCSV(ctx echo.Context) error {
 		c.log.Error("admin: supporters export cut short", "err", err)
 	}
 	return nil
+}
+
+// digestCell is a digest id in the CSV ("" for a letter sent alone).
+func digestCell(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
 }

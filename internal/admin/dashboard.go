@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/confirm"
+	"github.com/outcry/outcry/internal/letter"
 )
 
 // The dashboard (/admin) and the live controls: pause and resume sending.
@@ -14,6 +15,13 @@ type dashboardData struct {
 	Stats       *Stats
 	Chart       any
 	DryRunLinks []confirm.DryRunLink
+	Plans       []targetPlan // how each target's waiting letters will go (delivery modes)
+}
+
+// targetPlan is one target's line of the delivery estimate.
+type targetPlan struct {
+	Name string
+	letter.TargetPlan
 }
 
 func (c *Console) dashboard(ctx echo.Context) error {
@@ -27,8 +35,12 @@ func (c *Console) dashboard(ctx echo.Context) error {
 	if err != nil {
 		return err
 	}
+	plans, err := c.svc.plans(rc, camp.Slug)
+	if err != nil {
+		return err
+	}
 	return c.render(ctx, http.StatusOK, "dashboard", c.newView(ctx, "Dashboard", "dashboard",
-		dashboardData{Stats: st, Chart: hourlyChart(hours), DryRunLinks: c.dryRunLinks()}))
+		dashboardData{Stats: st, Chart: hourlyChart(hours), DryRunLinks: c.dryRunLinks(), Plans: plans}))
 }
 
 func (c *Console) pause(ctx echo.Context) error {

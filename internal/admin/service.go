@@ -358,3 +358,36 @@ func contains(list []string, v string) bool {
 	}
 	return false
 }
+
+// plans says, per target of a campaign, how its waiting letters will go
+// under the delivery policy (alone, in digests) and when its next digest
+// leaves: read from the queue's heads, a few rows.
+func (s *service) plans(ctx context.Context, slug string) ([]targetPlan, error) {
+	if s.d.Delivery == nil {
+		return nil, nil
+	}
+	list := s.d.Targets.Current()
+	ids := make([]string, 0, len(list.All))
+	for _, t := range list.All {
+		ids = append(ids, t.ID)
+	}
+	heads, err := s.d.Store.QueueHeads(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var mine []store.QueueHead
+	for _, h := range heads {
+		if h.Campaign == slug {
+			mine = append(mine, h)
+		}
+	}
+	var out []targetPlan
+	for _, p := range s.d.Delivery.Plan(mine, s.d.SendRate, time.Now()) {
+		name := p.TargetID
+		if t, ok := list.ByID(p.TargetID); ok {
+			name = t.Name
+		}
+		out = append(out, targetPlan{Name: name, TargetPlan: p})
+	}
+	return out, nil
+}

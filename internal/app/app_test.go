@@ -309,7 +309,8 @@ func TestAdminCampaignsAPI(t *testing.T) {
 		t.Fatalf("letter: %d", r.status)
 	}
 	r = call(t, "GET", base+"/admin/api/messages?campaign=save-the-park", "", "", true)
-	if r.status != 200 || strings.Count(r.body, `"campaign":"save-the-park"`) != 2 || strings.Contains(r.body, "netflix-baby") {
+	if r.status != 200 || strings.Count(r.body, `"campaign":"save-the-park"`) != 2 || strings.Contains(r.body, "netflix-baby") ||
+		strings.Count(r.body, `"digest_id":null`) != 2 {
 		t.Fatalf("messages of one campaign: %d %s", r.status, r.body)
 	}
 	if r := call(t, "GET", base+"/admin/api/messages?campaign=nope", "", "", true); r.status != http.StatusBadRequest {
