@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,14 +66,7 @@ type campaignForm struct {
 	Targets                                                  []string
 }
 
-func (f campaignForm) HasTarget(id string) bool {
-	for _, t := range f.Targets {
-		if t == id {
-			return true
-		}
-	}
-	return false
-}
+func (f campaignForm) HasTarget(id string) bool { return slices.Contains(f.Targets, id) }
 
 func formOf(c *campaign.Campaign) campaignForm {
 	return campaignForm{Slug: c.Slug, Title: c.Title, Summary: c.Summary, Story: c.Story, CallToAction: c.CallToAction,

@@ -14,12 +14,19 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/status"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
 
 // Statuses in the order the console lists them.
-var statuses = store.Statuses
+var statuses = func() []string {
+	out := make([]string, len(status.All))
+	for i, s := range status.All {
+		out[i] = string(s)
+	}
+	return out
+}()
 
 // TargetFigures is one target as the console shows it.
 type TargetFigures struct {

@@ -151,12 +151,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		WebhookUnsigned:  cfg.WebhookUnsigned,
 		// Copies of a letter emailed to its writer, 1 a second at most.
 		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
-			Templates: templates, Messages: messages, Title: campaigns.Title, TargetName: func(id string) string {
-				if t, ok := targets.Current().ByID(id); ok {
-					return t.Name
-				}
-				return id
-			}, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},
+			Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},
 	})
 	if err != nil {
 		st.Close()

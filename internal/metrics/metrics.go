@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/status"
 )
 
 // Metrics are outcry's Prometheus metrics, on their own registry. Counters
@@ -117,10 +117,10 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.NewInvalidMetric(messagesDesc, err)
 			return
 		}
-		for _, s := range store.Statuses {
-			ch <- prometheus.MustNewConstMetric(messagesDesc, prometheus.GaugeValue, float64(counts[s]), camp, s)
+		for _, s := range status.All {
+			ch <- prometheus.MustNewConstMetric(messagesDesc, prometheus.GaugeValue, float64(counts[string(s)]), camp, string(s))
 		}
-		depth += counts[store.StatusQueued] + counts[store.StatusSending]
+		depth += counts[string(status.Queued)] + counts[string(status.Sending)]
 		if n, err := c.st.SupporterCount(ctx, camp); err == nil {
 			ch <- prometheus.MustNewConstMetric(supDesc, prometheus.GaugeValue, float64(n), camp)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/status"
 	"github.com/outcry/outcry/internal/webhook"
 )
 
@@ -120,11 +121,11 @@ func TestMessageCountsFollowEveryChange(t *testing.T) {
 	for i, m := range claimed {
 		switch i % 4 {
 		case 0, 1:
-			outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: StatusSent, Attempted: true, ProviderID: fmt.Sprintf("P%d", i)})
+			outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: fmt.Sprintf("P%d", i)})
 		case 2:
-			outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: StatusFailed, Attempted: true, Error: "550"})
+			outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Failed, Attempted: true, Error: "550"})
 		case 3:
-			outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: StatusQueued, Attempted: true, Next: now.Add(time.Hour)})
+			outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Queued, Attempted: true, Next: now.Add(time.Hour)})
 		}
 	}
 	step("finish", s.Finish(ctx, outcomes))

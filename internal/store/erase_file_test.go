@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/status"
 	"github.com/outcry/outcry/internal/webhook"
 )
 
@@ -47,7 +48,7 @@ func TestEraseLeavesNothingInTheFiles(t *testing.T) {
 	}
 	var outcomes []delivery.Outcome
 	for _, m := range claimed {
-		outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: StatusSent, Attempted: true, ProviderID: "P" + m.PublicID})
+		outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: "P" + m.PublicID})
 	}
 	if err := s.Finish(ctx, outcomes); err != nil {
 		t.Fatal(err)

@@ -97,15 +97,8 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 				res.Moved++
 			}
 			if webhook.HardProblem(e) {
-				note := e.Event
-				if e.Reason != "" {
-					note += ": " + e.Reason
-				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO target_state (target_id, needs_attention, attention_note, updated_at)
-					VALUES (?, 1, ?, ?)
-					ON CONFLICT (target_id) DO UPDATE SET needs_attention = 1, attention_note = excluded.attention_note, updated_at = excluded.updated_at`,
-					targetID, note, now); err != nil {
-					return fmt.Errorf("mark target: %w", err)
+				if err := flagTarget(ctx, tx, targetID, e, now); err != nil {
+					return err
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/status"
 	"github.com/outcry/outcry/internal/webhook"
 )
 
@@ -20,7 +21,7 @@ func sentMessage(t *testing.T, s *Store) delivery.Message {
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim: %v", err)
 	}
-	if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: StatusSent, Attempted: true, ProviderID: "PROV1"}}); err != nil {
+	if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: status.Sent, Attempted: true, ProviderID: "PROV1"}}); err != nil {
 		t.Fatal(err)
 	}
 	return got[0]
@@ -145,7 +146,7 @@ func TestEventBeforeOutcomeKeepsBoth(t *testing.T) {
 	if _, err := s.ApplyEvents(ctx, []webhook.Event{{Event: "delivered", SGEventID: "d1", OutcryID: got[0].PublicID}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: StatusSent, Attempted: true, ProviderID: "P9"}}); err != nil {
+	if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: status.Sent, Attempted: true, ProviderID: "P9"}}); err != nil {
 		t.Fatal(err)
 	}
 	var status, pid string
@@ -183,7 +184,7 @@ func TestEventForUnsentMessageDoesNotStopIt(t *testing.T) {
 	// A message gets its opaque id when first claimed: one that failed for
 	// a moment and waits in the queue again has one an event can name.
 	first := claimN(t, s, 1)
-	if err := s.Finish(ctx, []delivery.Outcome{{ID: first[0].ID, Status: StatusQueued, Attempted: true, Error: "HTTP 500"}}); err != nil {
+	if err := s.Finish(ctx, []delivery.Outcome{{ID: first[0].ID, Status: status.Queued, Attempted: true, Error: "HTTP 500"}}); err != nil {
 		t.Fatal(err)
 	}
 	var id int64

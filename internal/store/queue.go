@@ -9,23 +9,19 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/status"
 )
 
-// Message statuses. queued and sending are not final; sent moves on with
-// delivery events; failed and cancelled are final for the sender.
+// Message statuses as the store's SQL and callers spell them: the ones of
+// internal/status, the one set.
 const (
-	StatusUnconfirmed = "unconfirmed"
-	StatusQueued      = "queued"
-	StatusSending     = "sending"
-	StatusSent        = "sent"
-	StatusFailed      = "failed"
-	StatusCancelled   = "cancelled"
+	StatusUnconfirmed = string(status.Unconfirmed)
+	StatusQueued      = string(status.Queued)
+	StatusSending     = string(status.Sending)
+	StatusSent        = string(status.Sent)
+	StatusFailed      = string(status.Failed)
+	StatusCancelled   = string(status.Cancelled)
 )
-
-// Statuses are every message status, in the order of a message's life (the
-// console lists them so; the metrics report each).
-var Statuses = []string{StatusUnconfirmed, StatusQueued, StatusSending, StatusSent, "delivered", "deferred", "bounced", "dropped",
-	"spamreport", StatusFailed, StatusCancelled}
 
 // ClaimTarget is a target the sender may send to now: its details as its
 // copies will be rendered, and how many of its messages to claim at most.

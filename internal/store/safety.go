@@ -7,10 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
-)
 
-// FinalStatuses are the message statuses after which nothing more is sent.
-var FinalStatuses = []string{"sent", "delivered", "bounced", "dropped", "spamreport", "failed", "cancelled"}
+	"github.com/outcry/outcry/internal/status"
+)
 
 // Secret returns the random key kept under name in the settings table,
 // creating it on first use: it survives restarts, so links and forms
@@ -226,5 +225,13 @@ func (s *Store) PurgeLetterText(ctx context.Context, cutoff time.Time) (int64, e
 }
 
 // finalStatusList are the statuses after which a message's text is no
-// longer needed to send it.
-const finalStatusList = `('sent', 'delivered', 'bounced', 'dropped', 'spamreport', 'failed', 'cancelled')`
+// longer needed to send it, as an SQL list.
+var finalStatusList = func() string {
+	var final []status.Status
+	for _, s := range status.All {
+		if s.Final() {
+			final = append(final, s)
+		}
+	}
+	return "(" + status.SQLList(final...) + ")"
+}()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/status"
 )
 
 func openTest(t *testing.T) *Store {
@@ -193,8 +194,8 @@ func TestClaimFinishAndLease(t *testing.T) {
 		t.Fatalf("retaken %d, want 2", len(retaken))
 	}
 	err := s.Finish(ctx, []delivery.Outcome{
-		{ID: retaken[0].ID, Status: StatusSent, Attempted: true, ProviderID: "pid-1"},
-		{ID: retaken[1].ID, Status: StatusQueued, Attempted: true, Error: "HTTP 500", Next: now.Add(time.Hour)},
+		{ID: retaken[0].ID, Status: status.Sent, Attempted: true, ProviderID: "pid-1"},
+		{ID: retaken[1].ID, Status: status.Queued, Attempted: true, Error: "HTTP 500", Next: now.Add(time.Hour)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +229,7 @@ func TestFinishIgnoresMessagesNoLongerLeased(t *testing.T) {
 	if _, err := s.w.Exec("UPDATE messages SET status = 'cancelled'"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: StatusSent, Attempted: true}}); err != nil {
+	if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: status.Sent, Attempted: true}}); err != nil {
 		t.Fatal(err)
 	}
 	if n := countRows(t, s, "SELECT COUNT(*) FROM messages WHERE status = 'cancelled'"); n != 1 {

@@ -99,6 +99,7 @@ func New(d Deps) (*Server, error) {
 	if len(d.Receipts.Secret) == 0 {
 		d.Receipts.Secret = d.Security.FormSecret
 	}
+	// The receipt names campaigns and targets as the pages do.
 	if d.Receipts.Title == nil {
 		d.Receipts.Title = d.Campaigns.Title
 	}
