@@ -1,6 +1,7 @@
-// Package store keeps outcry's data in SQLite: supporters, the messages
-// table (send log and outbox), delivery events and small settings. All SQL
-// lives in this package.
+// Package store keeps outcry's data: supporters, the messages table (send
+// log and outbox), delivery events and small settings, in SQLite (a file,
+// the default) or PostgreSQL (shared by several instances, postgres.go).
+// All SQL lives in this package.
 package store
 
 import (
@@ -24,11 +25,15 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+//go:embed pgmigrations/*.sql
+var pgMigrations embed.FS
+
 // Store is the database. Writes go through one connection (SQLite allows one
 // writer at a time; more connections only add SQLITE_BUSY); reads use a pool.
 type Store struct {
 	w   *sql.DB
 	r   *sql.DB
+	pg  bool // PostgreSQL (w and r are then one pool)
 	now func() time.Time
 
 	letters letterWriter  // group commit of CreateLetter (groupcommit.go)
@@ -39,8 +44,12 @@ type Store struct {
 	letterStmts *letterStmts // the sign path's statements, prepared once (groupcommit.go)
 }
 
-// Open opens (creating if needed) the database at path and migrates it.
+// Open opens (creating if needed) the database at path and migrates it:
+// a SQLite file, or the PostgreSQL database a postgres:// URL names.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if IsPostgres(path) {
+		return openPostgresStore(ctx, path)
+	}
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -95,7 +104,7 @@ func dsn(path string, readOnly bool) string {
 // Close closes both pools.
 func (s *Store) Close() error {
 	var errs []error
-	if s.r != nil {
+	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
 	if s.letterStmts != nil {
@@ -122,6 +131,9 @@ func (s *Store) nowMs() int64 { return s.now().UnixMilli() }
 // migrate applies the numbered files in migrations/ up to version upTo that
 // have not run yet, each in its own transaction.
 func (s *Store) migrate(ctx context.Context, upTo int) error {
+	if s.pg {
+		return s.migratePostgres(ctx)
+	}
 	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
@@ -196,8 +208,19 @@ func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
 	return rows.Err()
 }
 
-// tx runs fn in a write transaction on the writer connection.
+// tx runs fn in a write transaction on the writer connection. On
+// PostgreSQL a transaction that another instance's deadlocked with runs
+// again (fn must be safe to repeat), up to three times.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.tx1(ctx, fn)
+		if !s.pg || attempt == 3 || !retryable(err) {
+			return err
+		}
+	}
+}
+
+func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		s.noteWrite(err)

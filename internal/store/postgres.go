@@ -1,0 +1,293 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// PostgreSQL runs the same store as SQLite: the store's SQL is written once,
+// in the subset both understand (ON CONFLICT, RETURNING, partial indexes,
+// integer times and flags), and a thin database/sql driver over pgx turns
+// it into PostgreSQL's spelling on the way: ? placeholders become $n,
+// SQLite's index hints go, LIKE becomes ILIKE (SQLite's LIKE ignores the
+// case of ASCII letters), and Go booleans are sent as 0 or 1. The few
+// statements that differ in substance (migrations, the file's checkpoint)
+// ask Store.pg.
+
+// IsPostgres reports whether OUTCRY_DB names a PostgreSQL database rather
+// than a SQLite file.
+func IsPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// openPostgres opens a pool on the database at url.
+func openPostgres(url string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: OUTCRY_DB is not a valid PostgreSQL URL: %w", err)
+	}
+	db := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	return db, nil
+}
+
+type pgConnector struct{ inner driver.Connector }
+
+func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pgConn{conn.(*stdlib.Conn)}, nil
+}
+
+func (c pgConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+// pgConn is pgx's connection with the store's SQL rewritten on the way in;
+// everything else (transactions, pings, session reset) is pgx's own.
+type pgConn struct{ *stdlib.Conn }
+
+func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), query)
+}
+
+func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	st, err := c.Conn.PrepareContext(ctx, pgSQL(query))
+	if err != nil {
+		return nil, err
+	}
+	return pgStmt{st.(*stdlib.Stmt)}, nil
+}
+
+func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.Conn.ExecContext(ctx, pgSQL(query), pgArgs(args))
+}
+
+func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.Conn.QueryContext(ctx, pgSQL(query), pgArgs(args))
+}
+
+type pgStmt struct{ *stdlib.Stmt }
+
+func (s pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	return s.Stmt.ExecContext(ctx, pgArgs(args))
+}
+
+func (s pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return s.Stmt.QueryContext(ctx, pgArgs(args))
+}
+
+// pgArgs sends booleans as the 0 and 1 the schema stores.
+func pgArgs(args []driver.NamedValue) []driver.NamedValue {
+	for i, a := range args {
+		if b, ok := a.Value.(bool); ok {
+			args[i].Value = int64(0)
+			if b {
+				args[i].Value = int64(1)
+			}
+		}
+	}
+	return args
+}
+
+var pgRewrites sync.Map // SQLite spelling -> PostgreSQL spelling
+
+// pgSQL rewrites one statement; results are kept, as the store's
+// statements are a fixed set.
+func pgSQL(q string) string {
+	if v, ok := pgRewrites.Load(q); ok {
+		return v.(string)
+	}
+	out := rewriteForPostgres(q)
+	pgRewrites.Store(q, out)
+	return out
+}
+
+// rewriteForPostgres turns ? and ?N into $n, drops INDEXED BY hints, reads
+// LIKE as ILIKE and replaces SQLite's random id expression, leaving string
+// literals, quoted names and comments alone.
+func rewriteForPostgres(q string) string {
+	q = strings.ReplaceAll(q, "lower(hex(randomblob(12)))", "left(md5(gen_random_uuid()::text), 24)")
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); {
+		c := q[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(q) && q[j] != c {
+				j++
+			}
+			b.WriteString(q[i:min(j+1, len(q))])
+			i = j + 1
+		case c == '-' && strings.HasPrefix(q[i:], "--"):
+			j := strings.IndexByte(q[i:], '\n')
+			if j < 0 {
+				j = len(q) - i
+			}
+			b.WriteString(q[i : i+j])
+			i += j
+		case c == '?':
+			j := i + 1
+			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+				j++
+			}
+			if j > i+1 {
+				b.WriteString("$" + q[i+1:j])
+			} else {
+				n++
+				b.WriteString("$" + strconv.Itoa(n))
+			}
+			i = j
+		case wordAt(q, i, "INDEXED BY"):
+			j := i + len("INDEXED BY")
+			for j < len(q) && q[j] == ' ' {
+				j++
+			}
+			for j < len(q) && (isWordByte(q[j])) {
+				j++
+			}
+			i = j
+		case wordAt(q, i, "LIKE"):
+			b.WriteString("ILIKE")
+			i += len("LIKE")
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+// wordAt reports whether q has the keyword w at i, as a whole word.
+func wordAt(q string, i int, w string) bool {
+	if !strings.HasPrefix(q[i:], w) {
+		return false
+	}
+	if i > 0 && isWordByte(q[i-1]) {
+		return false
+	}
+	end := i + len(w)
+	return end >= len(q) || !isWordByte(q[end])
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// isUniqueViolation reports whether err is a unique constraint failing, in
+// either database.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// retryable reports whether a PostgreSQL transaction failed only because
+// it met another one (a deadlock, a serialization failure) and may simply
+// run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+func openPostgresStore(ctx context.Context, url string) (*Store, error) {
+	db, err := openPostgres(url)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{w: db, r: db, pg: true, now: time.Now}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to PostgreSQL: %w", err)
+	}
+	if err := s.migrate(ctx, math.MaxInt); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.letterStmts, err = prepareLetterStmts(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migrationLock is the advisory lock that makes instances starting together
+// apply PostgreSQL's migrations one at a time.
+const migrationLock = 0x6f757463 // "outc"
+
+// migratePostgres applies pgmigrations/ in order, each in a transaction,
+// under an advisory lock held on one connection: a second instance starting
+// at the same moment waits, then finds them applied.
+func (s *Store) migratePostgres(ctx context.Context) error {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, migrationLock); err != nil {
+		return fmt.Errorf("store: migrate: lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, migrationLock)
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	entries, err := fs.ReadDir(pgMigrations, "pgmigrations")
+	if err != nil {
+		return fmt.Errorf("store: read migrations: %w", err)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	for _, e := range entries {
+		name := e.Name()
+		num, _, _ := strings.Cut(name, "_")
+		version, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("store: migration %s: name must start with a number and '_'", name)
+		}
+		var done int
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&done); err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		if done > 0 {
+			continue
+		}
+		body, err := pgMigrations.ReadFile("pgmigrations/" + name)
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, version, name, s.nowMs()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
