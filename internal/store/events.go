@@ -129,17 +129,3 @@ func eventID(e webhook.Event) string {
 	h := sha256.Sum256([]byte(e.SGMessageID + "\x00" + e.OutcryID + "\x00" + e.Event + "\x00" + e.Type + "\x00" + strconv.FormatInt(e.Timestamp, 10)))
 	return "digest:" + hex.EncodeToString(h[:16])
 }
-
-// TargetNeedsAttention reports whether delivery events flagged a target.
-func (s *Store) TargetNeedsAttention(ctx context.Context, targetID string) (bool, string, error) {
-	var flag bool
-	var note string
-	err := s.r.QueryRowContext(ctx, `SELECT needs_attention, attention_note FROM target_state WHERE target_id = ?`, targetID).Scan(&flag, &note)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, "", nil
-	}
-	if err != nil {
-		return false, "", fmt.Errorf("store: target state: %w", err)
-	}
-	return flag, note, nil
-}

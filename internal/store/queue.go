@@ -308,27 +308,6 @@ func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
 	return nil
 }
 
-// StatusCounts returns the number of messages of a campaign in each status,
-// read from message_counts (kept exact by triggers on messages: migration 005).
-func (s *Store) StatusCounts(ctx context.Context, campaign string) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT status, SUM(n) FROM message_counts
-		WHERE campaign = ? AND n > 0 GROUP BY status`, campaign)
-	if err != nil {
-		return nil, fmt.Errorf("store: status counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: status counts: %w", err)
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
-}
-
 // RecentSends returns, per target, when messages were sent since since
 // (seeds the sender's per-target hourly cap after a restart).
 func (s *Store) RecentSends(ctx context.Context, since time.Time) (map[string][]time.Time, error) {
@@ -351,13 +330,4 @@ func (s *Store) RecentSends(ctx context.Context, since time.Time) (map[string][]
 		out[id] = append(out[id], time.UnixMilli(ms))
 	}
 	return out, rows.Err()
-}
-
-// MessageState returns a message's status, last error and attempts.
-func (s *Store) MessageState(ctx context.Context, id int64) (status, lastError string, attempts int, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT status, last_error, attempts FROM messages WHERE id = ?`, id).Scan(&status, &lastError, &attempts)
-	if err != nil {
-		return "", "", 0, fmt.Errorf("store: message %d: %w", id, err)
-	}
-	return status, lastError, attempts, nil
 }

@@ -36,12 +36,12 @@ type Store struct {
 	pg  bool // PostgreSQL (w and r are then one pool)
 	now func() time.Time
 
-	letters letterWriter  // group commit of CreateLetter (groupcommit.go)
+	letters letterWriter  // group commit of CreateLetter (letters.go)
 	claims  atomic.Uint64 // claims made (the campaign each starts with)
 	health  writeHealth   // storage failures of writes (health.go)
-	erased  erasedCache   // campaigns nobody was erased from (privacy.go)
+	erased  erasedCache   // campaigns nobody was erased from (supporters.go)
 
-	letterStmts *letterStmts // the sign path's statements, prepared once (groupcommit.go)
+	letterStmts *letterStmts // the sign path's statements, prepared once (letters.go)
 }
 
 // Open opens (creating if needed) the database at path and migrates it:
@@ -270,3 +270,8 @@ func anys(ids []int64) []any {
 	}
 	return out
 }
+
+// DSN is the modernc connection string Open uses for the writer connection
+// (the same pragmas and immediate transactions). The benchmark's baseline
+// opens its own database with it so that both run on equal terms.
+func DSN(path string) string { return dsn(path, false) }

@@ -46,3 +46,88 @@ func (s *Store) TargetIDUsed(ctx context.Context, id string) (used bool, what st
 	}
 	return false, "", fmt.Errorf("store: target id used %s: %w", id, err)
 }
+
+// TargetState is the per-target state kept in the database.
+type TargetState struct {
+	TargetID       string
+	Paused         bool
+	NeedsAttention bool
+	AttentionNote  string
+}
+
+// TargetStates returns the state of every target that has one.
+func (s *Store) TargetStates(ctx context.Context) (map[string]TargetState, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT target_id, paused, needs_attention, attention_note FROM target_state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: target states: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]TargetState{}
+	for rows.Next() {
+		var ts TargetState
+		if err := rows.Scan(&ts.TargetID, &ts.Paused, &ts.NeedsAttention, &ts.AttentionNote); err != nil {
+			return nil, fmt.Errorf("store: target states: %w", err)
+		}
+		out[ts.TargetID] = ts
+	}
+	return out, rows.Err()
+}
+
+// SetTargetPaused pauses or resumes sending to one target.
+func (s *Store) SetTargetPaused(ctx context.Context, targetID string, paused bool) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO target_state (target_id, paused, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (target_id) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`,
+		targetID, paused, s.nowMs())
+	if err != nil {
+		return fmt.Errorf("store: pause target %s: %w", targetID, err)
+	}
+	return nil
+}
+
+// ClearNeedsAttention clears a target's needs-attention flag and note.
+func (s *Store) ClearNeedsAttention(ctx context.Context, targetID string) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE target_state SET needs_attention = 0, attention_note = '', updated_at = ?
+		WHERE target_id = ?`, s.nowMs(), targetID)
+	if err != nil {
+		return fmt.Errorf("store: clear attention %s: %w", targetID, err)
+	}
+	return nil
+}
+
+// TargetStatusCounts returns, per target, the number of messages in each
+// status, read from message_counts (kept exact by triggers: migration 005).
+func (s *Store) TargetStatusCounts(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT target_id, status, SUM(n) FROM message_counts
+		WHERE n > 0 GROUP BY target_id, status`)
+	if err != nil {
+		return nil, fmt.Errorf("store: target status counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var id, st string
+		var n int
+		if err := rows.Scan(&id, &st, &n); err != nil {
+			return nil, fmt.Errorf("store: target status counts: %w", err)
+		}
+		if out[id] == nil {
+			out[id] = map[string]int{}
+		}
+		out[id][st] = n
+	}
+	return out, rows.Err()
+}
+
+// TargetNeedsAttention reports whether delivery events flagged a target.
+func (s *Store) TargetNeedsAttention(ctx context.Context, targetID string) (bool, string, error) {
+	var flag bool
+	var note string
+	err := s.r.QueryRowContext(ctx, `SELECT needs_attention, attention_note FROM target_state WHERE target_id = ?`, targetID).Scan(&flag, &note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("store: target state: %w", err)
+	}
+	return flag, note, nil
+}

@@ -6,6 +6,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
 )
 
 // 50 concurrent submits from one address share group transactions: exactly
@@ -128,5 +131,40 @@ func TestGroupCommitCancelledContext(t *testing.T) {
 	}
 	if n := countRows(t, s, "SELECT COUNT(*) FROM supporters"); n != 0 {
 		t.Fatalf("supporters = %d, want 0", n)
+	}
+}
+
+func TestPurgeLetterText(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	s.CreateLetter(ctx, letterSup("a@example.org"), msgs("t1", "t2"))
+	s.CreateLetter(ctx, letterSup("b@example.org"), msgs("t1", "t2"))
+	got := claimN(t, s, 3) // a's two, b's first
+	s.Finish(ctx, []delivery.Outcome{
+		{ID: got[0].ID, Status: "sent", Attempted: true, ProviderID: "p1"},
+		{ID: got[1].ID, Status: "failed", Attempted: true, Error: "bad"},
+		{ID: got[2].ID, Status: "sent", Attempted: true, ProviderID: "p2"},
+	})
+	now = now.Add(91 * 24 * time.Hour)
+	n, err := s.PurgeLetterText(ctx, now.Add(-90*24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want a's letter, every copy final for more than 90 days", n, err)
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM supporters WHERE email = 'a@example.org' AND body = '' AND subject = ''`); n != 1 {
+		t.Fatal("a's letter kept its text")
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM supporters WHERE email = 'b@example.org' AND body = 'b'`); n != 1 {
+		t.Fatal("b's letter lost its text while a copy still waits to be sent")
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM messages`); n != 4 {
+		t.Fatal("purging removed log rows")
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM messages WHERE status = 'sent' AND provider_message_id = 'p1'`); n != 1 {
+		t.Fatal("the sent row lost its log data")
+	}
+	if n, _ := s.PurgeLetterText(ctx, now.Add(-90*24*time.Hour)); n != 0 {
+		t.Fatal("a second purge changed rows")
 	}
 }

@@ -9,167 +9,6 @@ import (
 	"time"
 )
 
-// Settings keys used by the organizer console.
-const (
-	settingPause         = "campaign_pause"
-	settingLetterSubject = "letter_subject:"
-	settingLetterBody    = "letter_body:"
-)
-
-// Setting returns a stored setting; ok is false when it was never set.
-func (s *Store) Setting(ctx context.Context, key string) (value string, ok bool, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&value)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("store: setting %s: %w", key, err)
-	}
-	return value, true, nil
-}
-
-// SetSetting stores a setting.
-func (s *Store) SetSetting(ctx context.Context, key, value string) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, value, s.nowMs())
-	if err != nil {
-		return fmt.Errorf("store: set setting %s: %w", key, err)
-	}
-	return nil
-}
-
-// DeleteSetting removes a setting.
-func (s *Store) DeleteSetting(ctx context.Context, key string) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key); err != nil {
-		return fmt.Errorf("store: delete setting %s: %w", key, err)
-	}
-	return nil
-}
-
-// LetterDefaults returns the default subject and body edited in the console
-// for a campaign; ok is false when the organizer has not edited them.
-func (s *Store) LetterDefaults(ctx context.Context, campaign string) (subject, body string, ok bool, err error) {
-	subject, okS, err := s.Setting(ctx, settingLetterSubject+campaign)
-	if err != nil {
-		return "", "", false, err
-	}
-	body, okB, err := s.Setting(ctx, settingLetterBody+campaign)
-	if err != nil {
-		return "", "", false, err
-	}
-	return subject, body, okS && okB, nil
-}
-
-// SetLetterDefaults stores the campaign's edited default letter.
-func (s *Store) SetLetterDefaults(ctx context.Context, campaign, subject, body string) error {
-	now := s.nowMs()
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for k, v := range map[string]string{settingLetterSubject + campaign: subject, settingLetterBody + campaign: body} {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-				ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, k, v, now); err != nil {
-				return fmt.Errorf("store: set letter defaults: %w", err)
-			}
-		}
-		return nil
-	})
-}
-
-// ClearLetterDefaults removes a campaign's edited default letter (it now
-// lives in the campaign itself).
-func (s *Store) ClearLetterDefaults(ctx context.Context, campaign string) error {
-	for _, k := range []string{settingLetterSubject + campaign, settingLetterBody + campaign} {
-		if err := s.DeleteSetting(ctx, k); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// CampaignPause returns whether the organizer paused sending, and why.
-func (s *Store) CampaignPause(ctx context.Context) (paused bool, reason string, err error) {
-	reason, paused, err = s.Setting(ctx, settingPause)
-	return paused, reason, err
-}
-
-// SetCampaignPause records (paused=true) or clears the organizer's pause.
-func (s *Store) SetCampaignPause(ctx context.Context, paused bool, reason string) error {
-	if !paused {
-		return s.DeleteSetting(ctx, settingPause)
-	}
-	return s.SetSetting(ctx, settingPause, reason)
-}
-
-// TargetState is the per-target state kept in the database.
-type TargetState struct {
-	TargetID       string
-	Paused         bool
-	NeedsAttention bool
-	AttentionNote  string
-}
-
-// TargetStates returns the state of every target that has one.
-func (s *Store) TargetStates(ctx context.Context) (map[string]TargetState, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT target_id, paused, needs_attention, attention_note FROM target_state`)
-	if err != nil {
-		return nil, fmt.Errorf("store: target states: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]TargetState{}
-	for rows.Next() {
-		var ts TargetState
-		if err := rows.Scan(&ts.TargetID, &ts.Paused, &ts.NeedsAttention, &ts.AttentionNote); err != nil {
-			return nil, fmt.Errorf("store: target states: %w", err)
-		}
-		out[ts.TargetID] = ts
-	}
-	return out, rows.Err()
-}
-
-// SetTargetPaused pauses or resumes sending to one target.
-func (s *Store) SetTargetPaused(ctx context.Context, targetID string, paused bool) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO target_state (target_id, paused, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (target_id) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`,
-		targetID, paused, s.nowMs())
-	if err != nil {
-		return fmt.Errorf("store: pause target %s: %w", targetID, err)
-	}
-	return nil
-}
-
-// ClearNeedsAttention clears a target's needs-attention flag and note.
-func (s *Store) ClearNeedsAttention(ctx context.Context, targetID string) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE target_state SET needs_attention = 0, attention_note = '', updated_at = ?
-		WHERE target_id = ?`, s.nowMs(), targetID)
-	if err != nil {
-		return fmt.Errorf("store: clear attention %s: %w", targetID, err)
-	}
-	return nil
-}
-
-// TargetStatusCounts returns, per target, the number of messages in each
-// status, read from message_counts (kept exact by triggers: migration 005).
-func (s *Store) TargetStatusCounts(ctx context.Context) (map[string]map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT target_id, status, SUM(n) FROM message_counts
-		WHERE n > 0 GROUP BY target_id, status`)
-	if err != nil {
-		return nil, fmt.Errorf("store: target status counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]map[string]int{}
-	for rows.Next() {
-		var id, st string
-		var n int
-		if err := rows.Scan(&id, &st, &n); err != nil {
-			return nil, fmt.Errorf("store: target status counts: %w", err)
-		}
-		if out[id] == nil {
-			out[id] = map[string]int{}
-		}
-		out[id][st] = n
-	}
-	return out, rows.Err()
-}
-
 // MessageFilter selects messages in the send log. Zero fields do not filter.
 type MessageFilter struct {
 	Campaign string    // campaign slug; "" = every campaign
@@ -433,86 +272,122 @@ func (s *Store) CancelMessage(ctx context.Context, id int64) (bool, error) {
 	return n == 1, nil
 }
 
-// HourCount is the number of letters in one hour.
-type HourCount struct {
-	Hour  time.Time
-	Count int
-}
-
-// LettersPerHour returns the supporters who wrote in each hour of the
-// campaign's life, from the first letter to now, with empty hours as zero.
-func (s *Store) LettersPerHour(ctx context.Context, campaign string) ([]HourCount, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT created_at / 3600000, COUNT(*) FROM supporters
-		WHERE campaign = ? GROUP BY created_at / 3600000 ORDER BY 1`, campaign)
+// StatusCounts returns the number of messages of a campaign in each status,
+// read from message_counts (kept exact by triggers on messages: migration 005).
+func (s *Store) StatusCounts(ctx context.Context, campaign string) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT status, SUM(n) FROM message_counts
+		WHERE campaign = ? AND n > 0 GROUP BY status`, campaign)
 	if err != nil {
-		return nil, fmt.Errorf("store: letters per hour: %w", err)
+		return nil, fmt.Errorf("store: status counts: %w", err)
 	}
 	defer rows.Close()
-	counts := map[int64]int{}
-	first := int64(-1)
+	out := map[string]int{}
 	for rows.Next() {
-		var h int64
+		var st string
 		var n int
-		if err := rows.Scan(&h, &n); err != nil {
-			return nil, fmt.Errorf("store: letters per hour: %w", err)
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("store: status counts: %w", err)
 		}
-		if first < 0 {
-			first = h
-		}
-		counts[h] = n
+		out[st] = n
 	}
-	if err := rows.Err(); err != nil || first < 0 {
-		return nil, err
-	}
-	last := s.nowMs() / 3600000
-	if last-first > 24*366 { // bound the chart to a year of hours
-		first = last - 24*366
-	}
-	out := make([]HourCount, 0, last-first+1)
-	for h := first; h <= last; h++ {
-		out = append(out, HourCount{Hour: time.UnixMilli(h * 3600000).UTC(), Count: counts[h]})
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
-// SupporterRow is one supporter, for export.
-type SupporterRow struct {
-	ID             int64
-	Email          string
-	FirstName      string
-	LastName       string
-	Postcode       string
-	ConsentUpdates bool
-	ConsentVersion string
-	PrivacyVersion string
-	Status         string
-	CreatedAt      time.Time
-}
-
-// EachSupporter calls fn for each supporter of a campaign who has not been
-// erased, in the order they wrote, reading row by row.
-func (s *Store) EachSupporter(ctx context.Context, campaign string, fn func(SupporterRow) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, email, first_name, last_name, postcode, consent_updates,
-			consent_version, privacy_version, status, created_at
-		FROM supporters WHERE campaign = ? AND erased_at IS NULL ORDER BY id`, campaign)
+// MessageState returns a message's status, last error and attempts.
+func (s *Store) MessageState(ctx context.Context, id int64) (status, lastError string, attempts int, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT status, last_error, attempts FROM messages WHERE id = ?`, id).Scan(&status, &lastError, &attempts)
 	if err != nil {
-		return fmt.Errorf("store: supporters: %w", err)
+		return "", "", 0, fmt.Errorf("store: message %d: %w", id, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r SupporterRow
-		var created int64
-		if err := rows.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Postcode, &r.ConsentUpdates,
-			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &created); err != nil {
-			return fmt.Errorf("store: supporters: %w", err)
+	return status, lastError, attempts, nil
+}
+
+// matchQuery is the send log's FROM and ORDER BY for a part of a supporter's
+// name or email ("grace", "@gmail", "Lee"): case-insensitive for ASCII
+// (SQLite's LIKE), with % and _ taken literally. It returns the conditions
+// to put first and their arguments (a[0] is the []string of conditions).
+//
+// A LIKE '%part%' can use no index, so the query walks the supporters,
+// newest first, and reaches each one's messages through the
+// (supporter_id, target_id) index, stopping as soon as the page is full:
+// a common part costs a few supporters, a rare one a pass over the
+// supporters (a quarter of the messages with four targets), never a pass
+// over the send log. MessagesMatching bounds that pass. Rows come newest
+// supporter first, then newest message: the order of message ids, since a
+// letter's supporter and messages are written together.
+func matchQuery(f MessageFilter) (from, order string, a []any) {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	pat := "%" + r.Replace(f.Match) + "%"
+	// +s.campaign: no index on campaign, so that the supporters are walked
+	// by id, newest first, and the walk stops with the page.
+	conds := []string{"s.erased_at IS NULL",
+		`(s.email LIKE ? ESCAPE '\' OR s.first_name || ' ' || s.last_name LIKE ? ESCAPE '\')`}
+	args := []any{pat, pat}
+	if f.Campaign != "" { // "": every campaign
+		conds = append(conds, "+s.campaign = ?")
+		args = append(args, f.Campaign)
+	}
+	if lo, hi := f.supporters[0], f.supporters[1]; hi > 0 {
+		conds = append(conds, "s.id > ? AND s.id <= ?")
+		args = append(args, lo, hi)
+	}
+	// CROSS JOIN keeps the supporters as the outer loop.
+	return ` FROM supporters s CROSS JOIN messages m ON m.supporter_id = s.id`, " ORDER BY s.id DESC, m.id DESC",
+		append([]any{conds}, args...)
+}
+
+// MessagesMatching returns a page of the send log for a filter with Match,
+// searching at most window supporters (newest first, from the cursor) so
+// that a page costs the same on a million messages as on a thousand. When
+// the window ends before the page is full, older is the cursor (for
+// Before) that searches on from there; 0 when no older supporter is left.
+func (s *Store) MessagesMatching(ctx context.Context, f MessageFilter, window int64) (rows []MessageRow, older int64, err error) {
+	var top sql.NullInt64
+	if f.Before > 0 {
+		err = s.r.QueryRowContext(ctx, `SELECT supporter_id FROM messages WHERE id < ? ORDER BY id DESC LIMIT 1`, f.Before).Scan(&top)
+		if err == sql.ErrNoRows {
+			return nil, 0, nil
 		}
-		r.CreatedAt = time.UnixMilli(created).UTC()
-		if err := fn(r); err != nil {
-			return err
+	} else {
+		err = s.r.QueryRowContext(ctx, `SELECT MAX(id) FROM supporters`).Scan(&top)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: messages matching: %w", err)
+	}
+	if !top.Valid {
+		return nil, 0, nil
+	}
+	floor := max(top.Int64-window, 0)
+	f.supporters = [2]int64{floor, top.Int64}
+	if rows, err = s.Messages(ctx, f); err != nil {
+		return nil, 0, err
+	}
+	if floor == 0 || (f.Limit > 0 && len(rows) >= f.Limit) {
+		return rows, 0, nil
+	}
+	// Go on below the newest message of the newest supporter under the
+	// window (two seeks in the supporter index: an aggregate here would
+	// walk the messages by id instead).
+	var sup int64
+	err = s.r.QueryRowContext(ctx, `SELECT supporter_id FROM messages WHERE supporter_id <= ?
+		ORDER BY supporter_id DESC LIMIT 1`, floor).Scan(&sup)
+	if err == sql.ErrNoRows {
+		return rows, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: messages matching: %w", err)
+	}
+	ids, err := s.r.QueryContext(ctx, `SELECT id FROM messages WHERE supporter_id = ?`, sup)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: messages matching: %w", err)
+	}
+	defer ids.Close()
+	for ids.Next() {
+		var id int64
+		if err := ids.Scan(&id); err != nil {
+			return nil, 0, fmt.Errorf("store: messages matching: %w", err)
 		}
+		older = max(older, id+1)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: supporters: %w", err)
-	}
-	return nil
+	return rows, older, ids.Err()
 }

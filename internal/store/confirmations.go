@@ -2,41 +2,11 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/outcry/outcry/internal/status"
 )
-
-// Secret returns the random key kept under name in the settings table,
-// creating it on first use: it survives restarts, so links and forms
-// signed before a restart stay valid.
-func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
-	key := "secret:" + name
-	var v string
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
-	if err == nil {
-		return []byte(v), nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: read secret %s: %w", name, err)
-	}
-	v = rand.Text() + rand.Text()
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (key) DO NOTHING`, key, v, s.nowMs()); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: create secret %s: %w", name, err)
-	}
-	return []byte(v), nil
-}
 
 // PendingSupporter is an unconfirmed supporter about to get a confirmation email.
 type PendingSupporter struct {
@@ -193,45 +163,3 @@ func (s *Store) PurgeUnconfirmed(ctx context.Context, cutoff time.Time) (int, er
 	}
 	return n, nil
 }
-
-// PurgeLetterText empties the letters of supporters whose every message
-// reached a final state before cutoff (the subject and body, and the kept
-// copies of messages queued before letters were stored once). The rows
-// stay: the send log and the counts. It returns how many letters it emptied.
-func (s *Store) PurgeLetterText(ctx context.Context, cutoff time.Time) (int64, error) {
-	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE supporters SET subject = '', body = ''
-			WHERE created_at < ? AND (body <> '' OR subject <> '')
-			  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.supporter_id = supporters.id
-				AND (m.status NOT IN `+finalStatusList+` OR m.updated_at >= ?))`, cutoff.UnixMilli(), cutoff.UnixMilli())
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
-		res, err = tx.ExecContext(ctx, `UPDATE messages SET rendered = NULL
-			WHERE rendered IS NOT NULL AND status IN `+finalStatusList+` AND updated_at < ?`, cutoff.UnixMilli())
-		if err != nil {
-			return err
-		}
-		m, _ := res.RowsAffected()
-		n += m
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: purge letter text: %w", err)
-	}
-	return n, nil
-}
-
-// finalStatusList are the statuses after which a message's text is no
-// longer needed to send it, as an SQL list.
-var finalStatusList = func() string {
-	var final []status.Status
-	for _, s := range status.All {
-		if s.Final() {
-			final = append(final, s)
-		}
-	}
-	return "(" + status.SQLList(final...) + ")"
-}()

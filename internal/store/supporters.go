@@ -12,6 +12,90 @@ import (
 	"time"
 )
 
+// HourCount is the number of letters in one hour.
+type HourCount struct {
+	Hour  time.Time
+	Count int
+}
+
+// LettersPerHour returns the supporters who wrote in each hour of the
+// campaign's life, from the first letter to now, with empty hours as zero.
+func (s *Store) LettersPerHour(ctx context.Context, campaign string) ([]HourCount, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT created_at / 3600000, COUNT(*) FROM supporters
+		WHERE campaign = ? GROUP BY created_at / 3600000 ORDER BY 1`, campaign)
+	if err != nil {
+		return nil, fmt.Errorf("store: letters per hour: %w", err)
+	}
+	defer rows.Close()
+	counts := map[int64]int{}
+	first := int64(-1)
+	for rows.Next() {
+		var h int64
+		var n int
+		if err := rows.Scan(&h, &n); err != nil {
+			return nil, fmt.Errorf("store: letters per hour: %w", err)
+		}
+		if first < 0 {
+			first = h
+		}
+		counts[h] = n
+	}
+	if err := rows.Err(); err != nil || first < 0 {
+		return nil, err
+	}
+	last := s.nowMs() / 3600000
+	if last-first > 24*366 { // bound the chart to a year of hours
+		first = last - 24*366
+	}
+	out := make([]HourCount, 0, last-first+1)
+	for h := first; h <= last; h++ {
+		out = append(out, HourCount{Hour: time.UnixMilli(h * 3600000).UTC(), Count: counts[h]})
+	}
+	return out, nil
+}
+
+// SupporterRow is one supporter, for export.
+type SupporterRow struct {
+	ID             int64
+	Email          string
+	FirstName      string
+	LastName       string
+	Postcode       string
+	ConsentUpdates bool
+	ConsentVersion string
+	PrivacyVersion string
+	Status         string
+	CreatedAt      time.Time
+}
+
+// EachSupporter calls fn for each supporter of a campaign who has not been
+// erased, in the order they wrote, reading row by row.
+func (s *Store) EachSupporter(ctx context.Context, campaign string, fn func(SupporterRow) error) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, email, first_name, last_name, postcode, consent_updates,
+			consent_version, privacy_version, status, created_at
+		FROM supporters WHERE campaign = ? AND erased_at IS NULL ORDER BY id`, campaign)
+	if err != nil {
+		return fmt.Errorf("store: supporters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r SupporterRow
+		var created int64
+		if err := rows.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Postcode, &r.ConsentUpdates,
+			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &created); err != nil {
+			return fmt.Errorf("store: supporters: %w", err)
+		}
+		r.CreatedAt = time.UnixMilli(created).UTC()
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: supporters: %w", err)
+	}
+	return nil
+}
+
 // ErasedPrefix starts the email column of an erased supporter: the rest is
 // a keyed hash of the address, so a repeat is still recognized (dedupe)
 // while the address itself is gone.

@@ -2,11 +2,8 @@ package store
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/outcry/outcry/internal/delivery"
 )
 
 func unconfirmed(email string) NewSupporter {
@@ -126,73 +123,5 @@ func TestPurgeUnconfirmed(t *testing.T) {
 	}
 	if n, _ := s.PurgeUnconfirmed(ctx, now.Add(-48*time.Hour)); n != 0 {
 		t.Fatal("a second purge removed more")
-	}
-}
-
-func TestPurgeLetterText(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	s.SetClock(func() time.Time { return now })
-	s.CreateLetter(ctx, letterSup("a@example.org"), msgs("t1", "t2"))
-	s.CreateLetter(ctx, letterSup("b@example.org"), msgs("t1", "t2"))
-	got := claimN(t, s, 3) // a's two, b's first
-	s.Finish(ctx, []delivery.Outcome{
-		{ID: got[0].ID, Status: "sent", Attempted: true, ProviderID: "p1"},
-		{ID: got[1].ID, Status: "failed", Attempted: true, Error: "bad"},
-		{ID: got[2].ID, Status: "sent", Attempted: true, ProviderID: "p2"},
-	})
-	now = now.Add(91 * 24 * time.Hour)
-	n, err := s.PurgeLetterText(ctx, now.Add(-90*24*time.Hour))
-	if err != nil || n != 1 {
-		t.Fatalf("purged %d, %v; want a's letter, every copy final for more than 90 days", n, err)
-	}
-	if n := countRows(t, s, `SELECT COUNT(*) FROM supporters WHERE email = 'a@example.org' AND body = '' AND subject = ''`); n != 1 {
-		t.Fatal("a's letter kept its text")
-	}
-	if n := countRows(t, s, `SELECT COUNT(*) FROM supporters WHERE email = 'b@example.org' AND body = 'b'`); n != 1 {
-		t.Fatal("b's letter lost its text while a copy still waits to be sent")
-	}
-	if n := countRows(t, s, `SELECT COUNT(*) FROM messages`); n != 4 {
-		t.Fatal("purging removed log rows")
-	}
-	if n := countRows(t, s, `SELECT COUNT(*) FROM messages WHERE status = 'sent' AND provider_message_id = 'p1'`); n != 1 {
-		t.Fatal("the sent row lost its log data")
-	}
-	if n, _ := s.PurgeLetterText(ctx, now.Add(-90*24*time.Hour)); n != 0 {
-		t.Fatal("a second purge changed rows")
-	}
-}
-
-func TestSecretIsStable(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	a, err := s.Secret(ctx, "x")
-	if err != nil || len(a) < 32 {
-		t.Fatalf("secret %q, %v", a, err)
-	}
-	b, _ := s.Secret(ctx, "x")
-	c, _ := s.Secret(ctx, "y")
-	if string(a) != string(b) || string(a) == string(c) {
-		t.Fatal("a secret must be stable per name and differ between names")
-	}
-}
-
-func TestErasedCheckUsesAnIndex(t *testing.T) {
-	s := openTest(t)
-	var id, parent, notused int
-	var detail string
-	rows, err := s.r.Query(`EXPLAIN QUERY PLAN SELECT EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL)`, "c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	plan := ""
-	for rows.Next() {
-		rows.Scan(&id, &parent, &notused, &detail)
-		plan += detail + "\n"
-	}
-	if !strings.Contains(plan, "supporters_erased") {
-		t.Fatalf("the erased check scans the supporters:\n%s", plan)
 	}
 }

@@ -5,12 +5,32 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/status"
 	"github.com/outcry/outcry/internal/webhook"
 )
+
+func TestErasedCheckUsesAnIndex(t *testing.T) {
+	s := openTest(t)
+	var id, parent, notused int
+	var detail string
+	rows, err := s.r.Query(`EXPLAIN QUERY PLAN SELECT EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL)`, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	plan := ""
+	for rows.Next() {
+		rows.Scan(&id, &parent, &notused, &detail)
+		plan += detail + "\n"
+	}
+	if !strings.Contains(plan, "supporters_erased") {
+		t.Fatalf("the erased check scans the supporters:\n%s", plan)
+	}
+}
 
 // Issue 16, item 3: after an erase, the erased address, names, letter and
 // event reason are in neither the database file nor its WAL — searched for
