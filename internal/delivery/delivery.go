@@ -109,12 +109,32 @@ type Queue interface {
 	Claim(ctx context.Context, limit int, room func(targetID string) Room) ([]Message, error)
 	// Finish records outcomes of claimed messages.
 	Finish(ctx context.Context, outcomes []Outcome) error
-	// Renew keeps this sender's lease alive for ttl more and returns to
-	// the queue the messages of senders whose lease ran out; it returns
-	// how many went back.
-	Renew(ctx context.Context, ttl time.Duration) (int64, error)
+	// Renew keeps this sender's lease alive for ttl more, returns to the
+	// queue the messages of senders whose lease ran out, and says whether
+	// this sender is the one that sends.
+	Renew(ctx context.Context, ttl time.Duration) (Lease, error)
 	// Release ends this sender's lease at shutdown.
 	Release(ctx context.Context) error
+	// Recent returns, per target, when emails were sent since since (by
+	// any sender): a sender that takes over starts its cap windows from
+	// the past hour's.
+	Recent(ctx context.Context, since time.Time) (map[string][]time.Time, error)
+}
+
+// Lease is what a renewal found.
+type Lease struct {
+	// Requeued is how many messages of stopped senders went back to the
+	// queue.
+	Requeued int64
+	// Leader is true for the one sender, among all the processes that
+	// share the database, that sends; the others stand by and take over
+	// when its lease runs out. The rate and the caps are then held by one
+	// process for all of them.
+	Leader bool
+	// Paused and PauseReason are the organizer's pause as stored: set on
+	// any instance, in force on the one that sends.
+	Paused      bool
+	PauseReason string
 }
 
 // Room is what a target may receive now, as the sender's hourly cap window

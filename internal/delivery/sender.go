@@ -34,6 +34,10 @@ type Options struct {
 	// Observer, when set, is told of every send attempt: how long the
 	// provider took and its error (nil on success). Used for metrics.
 	Observer func(took time.Duration, err error)
+	// RecordPause, when set, stores a pause the sender decides itself (the
+	// provider refused our credentials), so that every instance sees it
+	// and a resume on any of them lifts it.
+	RecordPause func(ctx context.Context, reason string) error
 }
 
 func (o *Options) defaults() {
@@ -84,6 +88,13 @@ type Sender struct {
 	claimed   map[string]int       // per target: claimed and not yet finished
 	single    map[string]time.Time // per target: when a single letter was last claimed (drip)
 	renewedAt time.Time            // when the lease was last renewed
+	leading   bool                 // this sender is the one that sends (Lease.Leader at the last renewal)
+	everLed   bool                 // it has led since it started
+
+	// The organizer's pause as stored, at the last renewal (followPause).
+	pauseSeen   bool
+	storedPause bool
+	storedWhy   string
 
 	inflight atomic.Int64
 	sent     atomic.Int64
@@ -251,28 +262,86 @@ func (s *Sender) renewLoop(ctx context.Context) {
 }
 
 func (s *Sender) renew(ctx context.Context) {
-	n, err := s.q.Renew(ctx, s.opt.Lease)
+	l, err := s.q.Renew(ctx, s.opt.Lease)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("sender: renew lease", "err", err)
 		}
 		return
 	}
+	if l.Leader && !s.Leading() {
+		// Taking over (or starting): the cap windows start from what
+		// every sender sent in the past hour.
+		recent, err := s.q.Recent(ctx, s.now().Add(-time.Hour))
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("sender: read recent sends; not sending until it works", "err", err)
+			}
+			return
+		}
+		s.mu.Lock()
+		if recent != nil {
+			s.window, s.single = map[string][]time.Time{}, map[string]time.Time{}
+			for id, ts := range recent {
+				s.window[id] = ts
+				if len(ts) > 0 {
+					s.single[id] = ts[len(ts)-1]
+				}
+			}
+		}
+		if s.everLed {
+			s.log.Info("sender: this instance sends now (the previous sender stopped renewing its lease)")
+		}
+		s.everLed = true
+		s.mu.Unlock()
+	} else if !l.Leader && s.Leading() {
+		s.log.Warn("sender: another instance sends now; this one stands by")
+	}
 	s.mu.Lock()
 	s.renewedAt = s.now()
+	s.leading = l.Leader
 	s.mu.Unlock()
-	if n > 0 {
-		s.log.Info("sender: messages of a stopped sender back in the queue", "count", n)
+	s.followPause(l)
+	if l.Requeued > 0 {
+		s.log.Info("sender: messages of a stopped sender back in the queue", "count", l.Requeued)
+	}
+	if l.Leader {
 		s.Notify()
 	}
 }
 
-// leaseHeld reports whether this sender's lease is surely still alive:
-// after failed renewals another sender may take its messages back.
+// followPause puts a change of the stored pause in force: a pause or
+// resume made on any instance reaches the one that sends at its next
+// renewal. A stored pause is in force from the first renewal; a pause set
+// here and not stored stays until Resume.
+func (s *Sender) followPause(l Lease) {
+	s.mu.Lock()
+	changed := !s.pauseSeen || l.Paused != s.storedPause || l.PauseReason != s.storedWhy
+	first := !s.pauseSeen
+	s.pauseSeen, s.storedPause, s.storedWhy = true, l.Paused, l.PauseReason
+	s.mu.Unlock()
+	switch {
+	case !changed:
+	case l.Paused:
+		s.Pause(l.PauseReason)
+	case !first:
+		s.Resume()
+	}
+}
+
+// Leading reports whether this sender is the one that sends.
+func (s *Sender) Leading() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leading
+}
+
+// leaseHeld reports whether this sender surely still leads: after failed
+// renewals another sender may take over and take its messages back.
 func (s *Sender) leaseHeld() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.now().Sub(s.renewedAt) < s.opt.Lease*4/5
+	return s.leading && s.now().Sub(s.renewedAt) < s.opt.Lease*4/5
 }
 
 // claimLoop claims batches while there is room and sending is not paused.
@@ -287,6 +356,12 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 			case <-ctx.Done():
 			case <-resumed:
 			}
+			continue
+		}
+		if !s.leaseHeld() {
+			// Another instance sends, or the lease is not renewed:
+			// stand by until a renewal says otherwise.
+			s.wait(ctx, s.opt.PollInterval)
 			continue
 		}
 		room := int64(batch) - s.inflight.Load()
@@ -431,7 +506,9 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	case Unauthorized:
 		s.log.Error("sender: PROVIDER REFUSED OUR CREDENTIALS, ALL SENDING PAUSED: check SENDGRID_API_KEY and the sender identity OUTCRY_FROM_EMAIL, then resume from the console or restart",
 			"status", se.Status, "err", se.Msg)
-		s.Pause("provider refused the credentials (HTTP " + strconv.Itoa(se.Status) + "): " + se.Msg)
+		why := "provider refused the credentials (HTTP " + strconv.Itoa(se.Status) + "): " + se.Msg
+		s.recordPause(why)
+		s.Pause(why)
 		return Outcome{ID: m.ID, Status: status.Queued, Error: se.Error()}
 	case RateLimited:
 		until := s.hold(se.RetryAt)
@@ -443,6 +520,20 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 			return Outcome{ID: m.ID, Status: status.Failed, Attempted: true, Error: se.Error()}
 		}
 		return Outcome{ID: m.ID, Status: status.Queued, Attempted: true, Error: se.Error(), Next: s.now().Add(s.backoff(attempts))}
+	}
+}
+
+// recordPause stores a pause the sender decided, before it takes effect
+// here: a renewal in between would otherwise find no stored pause and
+// resume.
+func (s *Sender) recordPause(why string) {
+	if s.opt.RecordPause == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.opt.RecordPause(ctx, why); err != nil {
+		s.log.Error("sender: store the pause (it holds on this instance only)", "err", err)
 	}
 }
 

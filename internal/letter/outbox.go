@@ -17,7 +17,8 @@ import (
 type OutboxStore interface {
 	Claim(ctx context.Context, owner string, limit int, targets []store.ClaimTarget) ([]store.Claimed, error)
 	Finish(ctx context.Context, outcomes []delivery.Outcome) error
-	RenewLease(ctx context.Context, owner string, ttl time.Duration) (int64, error)
+	RenewLease(ctx context.Context, owner string, ttl time.Duration) (delivery.Lease, error)
+	RecentSends(ctx context.Context, since time.Time) (map[string][]time.Time, error)
 	ReleaseLease(ctx context.Context, owner string) error
 	// Digests (delivery.go).
 	QueueHeads(ctx context.Context, targets []string) ([]store.QueueHead, error)
@@ -120,10 +121,16 @@ func (o *Outbox) Finish(ctx context.Context, outcomes []delivery.Outcome) error 
 	return o.store.FinishDigests(ctx, digests)
 }
 
-// Renew keeps this process's lease alive for ttl and returns to the queue
-// the messages held by senders that died.
-func (o *Outbox) Renew(ctx context.Context, ttl time.Duration) (int64, error) {
+// Renew keeps this process's lease alive for ttl, returns to the queue
+// the messages held by senders that died, and says whether this process is
+// the one that sends.
+func (o *Outbox) Renew(ctx context.Context, ttl time.Duration) (delivery.Lease, error) {
 	return o.store.RenewLease(ctx, o.owner, ttl)
+}
+
+// Recent returns when each target was sent an email since since.
+func (o *Outbox) Recent(ctx context.Context, since time.Time) (map[string][]time.Time, error) {
+	return o.store.RecentSends(ctx, since)
 }
 
 // Release ends this process's lease at shutdown.

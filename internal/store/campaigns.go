@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -53,7 +52,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c CampaignRow) error {
 	now := s.nowMs()
 	_, err := s.w.ExecContext(ctx, `INSERT INTO campaigns (slug, doc, status, source, starts_at, ends_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Slug, c.Doc, c.Status, c.Source, timeToMs(c.StartsAt), timeToMs(c.EndsAt), now, now)
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+	if isUniqueViolation(err) {
 		return ErrExists
 	}
 	if err != nil {

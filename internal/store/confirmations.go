@@ -151,7 +151,7 @@ func (s *Store) PurgeUnconfirmed(ctx context.Context, cutoff time.Time) (int, er
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE counters SET supporters = MAX(supporters - 1, 0) WHERE campaign = ?`, x.campaign); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE counters SET supporters = CASE WHEN supporters > 0 THEN supporters - 1 ELSE 0 END WHERE campaign = ?`, x.campaign); err != nil {
 				return err
 			}
 		}

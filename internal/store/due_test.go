@@ -11,6 +11,7 @@ import (
 // before issue 13 was fixed is due again once the database is migrated;
 // a message due within the day keeps its time.
 func TestMigrationFreesFarDueTimes(t *testing.T) {
+	sqliteOnly(t) // a test of the SQLite file
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "due.db")
 	s, err := Open(ctx, path)

@@ -255,6 +255,7 @@ func TestEventMatchesProviderIDPrefix(t *testing.T) {
 }
 
 func TestEventMatchUsesIndexes(t *testing.T) {
+	sqliteOnly(t) // SQLite's query plans and pragmas
 	s := openTest(t)
 	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+matchEventSQL, matchEventArgs(webhook.Event{OutcryID: "abc", SGMessageID: "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0"})...)
 	if err != nil {

@@ -35,6 +35,7 @@ func lockDB(t *testing.T, path string) func() {
 // Issue 16, item 8: writes that fail because the database is locked are
 // counted, and the write probe says so.
 func TestWriteFailuresAreCounted(t *testing.T) {
+	sqliteOnly(t) // a test of the SQLite file
 	path := filepath.Join(t.TempDir(), "health.db")
 	s, err := Open(context.Background(), path)
 	if err != nil {

@@ -230,9 +230,9 @@ func prepareLetterStmts(ctx context.Context, db *sql.DB) (*letterStmts, error) {
 		{&st.release, `RELEASE letter`},
 		{&st.rollback, `ROLLBACK TO letter`},
 		{&st.supporters, `INSERT INTO counters (campaign, supporters) VALUES (?, ?)
-			ON CONFLICT (campaign) DO UPDATE SET supporters = supporters + excluded.supporters`},
+			ON CONFLICT (campaign) DO UPDATE SET supporters = counters.supporters + excluded.supporters`},
 		{&st.messages, `INSERT INTO message_counts (campaign, target_id, status, n) VALUES (?, ?, ?, ?)
-			ON CONFLICT (campaign, target_id, status) DO UPDATE SET n = n + excluded.n`},
+			ON CONFLICT (campaign, target_id, status) DO UPDATE SET n = message_counts.n + excluded.n`},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {

@@ -79,11 +79,11 @@ func messagesQuery(f MessageFilter) (string, []any) {
 	// conditions stay, without the index (+), so no row outside the range
 	// is ever shown.
 	if !f.From.IsZero() {
-		add(m("id")+" >= (SELECT id FROM messages WHERE queued_at >= ? ORDER BY queued_at LIMIT 1) AND +m.queued_at >= ?",
+		add(m("id")+" >= (SELECT id FROM messages WHERE queued_at >= ? ORDER BY queued_at, id LIMIT 1) AND +m.queued_at >= ?",
 			f.From.UnixMilli(), f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		add(m("id")+" <= (SELECT id FROM messages WHERE queued_at < ? ORDER BY queued_at DESC LIMIT 1) AND +m.queued_at < ?",
+		add(m("id")+" <= (SELECT id FROM messages WHERE queued_at < ? ORDER BY queued_at DESC, id DESC LIMIT 1) AND +m.queued_at < ?",
 			f.To.UnixMilli(), f.To.UnixMilli())
 	}
 	switch {

@@ -16,6 +16,7 @@ import (
 // queued copies are sent with the text they were written with, and the
 // message left 'sending' by the old process goes back to the queue.
 func TestMigrateToLetterOnce(t *testing.T) {
+	sqliteOnly(t) // a test of the SQLite file
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	w, err := sql.Open("sqlite", dsn(path, false))
@@ -87,8 +88,8 @@ func TestMigrateToLetterOnce(t *testing.T) {
 	checkCounts(t, s, "after migration")
 
 	// The old process's 'sending' message has no live owner: it goes back.
-	if n, err := s.RenewLease(ctx, "new", time.Minute); err != nil || n != 1 {
-		t.Fatalf("requeued %d (%v), want the one left sending", n, err)
+	if l, err := s.RenewLease(ctx, "new", time.Minute); err != nil || l.Requeued != 1 {
+		t.Fatalf("requeued %d (%v), want the one left sending", l.Requeued, err)
 	}
 	got, err := s.Claim(ctx, "new", 20, []ClaimTarget{{ID: "t1", Email: "t1@example.com", Limit: 10}, {ID: "t2", Email: "t2@example.com", Limit: 10}})
 	if err != nil || len(got) != 2 {

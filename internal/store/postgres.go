@@ -118,11 +118,18 @@ func pgSQL(q string) string {
 	return out
 }
 
-// rewriteForPostgres turns ? and ?N into $n, drops INDEXED BY hints, reads
-// LIKE as ILIKE and replaces SQLite's random id expression, leaving string
+// sqliteSpelling spells SQLite's random id in PostgreSQL and turns a CROSS
+// JOIN (which keeps SQLite's table order) into a plain JOIN.
+var sqliteSpelling = strings.NewReplacer(
+	"lower(hex(randomblob(12)))", "left(md5(gen_random_uuid()::text), 24)",
+	"CROSS JOIN", "JOIN")
+
+// rewriteForPostgres turns ? and ?N into $n, drops the hints that steer
+// SQLite's planner (INDEXED BY, a unary + before a column), reads LIKE as
+// ILIKE and replaces SQLite's random id expression, leaving string
 // literals, quoted names and comments alone.
 func rewriteForPostgres(q string) string {
-	q = strings.ReplaceAll(q, "lower(hex(randomblob(12)))", "left(md5(gen_random_uuid()::text), 24)")
+	q = sqliteSpelling.Replace(q)
 	var b strings.Builder
 	n := 0
 	for i := 0; i < len(q); {
@@ -154,12 +161,17 @@ func rewriteForPostgres(q string) string {
 				b.WriteString("$" + strconv.Itoa(n))
 			}
 			i = j
+		case c == '+' && i+1 < len(q) && isWordByte(q[i+1]) && (i == 0 || q[i-1] == ' ' || q[i-1] == '('):
+			i++ // a unary + that keeps SQLite off an index
 		case wordAt(q, i, "INDEXED BY"):
 			j := i + len("INDEXED BY")
 			for j < len(q) && q[j] == ' ' {
 				j++
 			}
 			for j < len(q) && (isWordByte(q[j])) {
+				j++
+			}
+			if j < len(q) && q[j] == ' ' {
 				j++
 			}
 			i = j

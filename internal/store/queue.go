@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -214,18 +215,31 @@ func readClaimed(ctx context.Context, tx *sql.Tx, ids []int64) ([]Claimed, error
 	return out, rows.Err()
 }
 
-// RenewLease records that owner's sender is alive for ttl more, and returns
-// to the queue every message held by a sender that is not: one that crashed
-// (its lease ran out) or a message claimed before leases named their owner.
-// It returns how many messages went back.
-func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration) (int64, error) {
+// RenewLease records that owner's sender is alive for ttl more, returns to
+// the queue every message held by a sender that is not (one that crashed:
+// its lease ran out; or a message claimed before leases named their
+// owner), and elects the sender that sends: owner, when it already is or
+// the last one's lease ran out. It also reads the organizer's pause, so
+// that a pause set on any instance reaches the one that sends.
+func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration) (delivery.Lease, error) {
 	now := s.nowMs()
-	var n int64
+	var l delivery.Lease
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		l = delivery.Lease{}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_leases (owner, alive_until) VALUES (?, ?)
 			ON CONFLICT (owner) DO UPDATE SET alive_until = excluded.alive_until`, owner, now+ttl.Milliseconds()); err != nil {
 			return fmt.Errorf("renew: %w", err)
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_leader (id, owner, alive_until) VALUES (1, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, alive_until = excluded.alive_until
+			WHERE sender_leader.owner = excluded.owner OR sender_leader.alive_until < ?`, owner, now+ttl.Milliseconds(), now); err != nil {
+			return fmt.Errorf("elect: %w", err)
+		}
+		var leader string
+		if err := tx.QueryRowContext(ctx, `SELECT owner FROM sender_leader WHERE id = 1`).Scan(&leader); err != nil {
+			return fmt.Errorf("elect: %w", err)
+		}
+		l.Leader = leader == owner
 		// A letter in a digest stays in it: the digest itself goes back
 		// (requeueDigests), so it is sent at most once more, whole.
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', lease_owner = NULL, next_attempt_at = ?, updated_at = ?
@@ -234,26 +248,41 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 		if err != nil {
 			return fmt.Errorf("requeue orphans: %w", err)
 		}
-		n, _ = res.RowsAffected()
+		l.Requeued, _ = res.RowsAffected()
 		d, err := requeueDigests(ctx, tx, now)
 		if err != nil {
 			return err
 		}
-		n += d
+		l.Requeued += d
+		err = tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, settingPause).Scan(&l.PauseReason)
+		switch {
+		case err == nil:
+			l.Paused = true
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("read pause: %w", err)
+		}
 		// Leases dead for a day are history: nothing refers to them.
 		_, err = tx.ExecContext(ctx, `DELETE FROM sender_leases WHERE alive_until < ?`, now-24*time.Hour.Milliseconds())
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: renew lease: %w", err)
+		return delivery.Lease{}, fmt.Errorf("store: renew lease: %w", err)
 	}
-	return n, nil
+	return l, nil
 }
 
 // ReleaseLease ends owner's lease at a clean shutdown (its claims have
-// been given back or finished).
+// been given back or finished), and its turn as the sender that sends, so
+// that another instance takes over at its next renewal.
 func (s *Store) ReleaseLease(ctx context.Context, owner string) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM sender_leases WHERE owner = ?`, owner); err != nil {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sender_leases WHERE owner = ?`, owner); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sender_leader SET alive_until = 0 WHERE owner = ?`, owner)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: release lease: %w", err)
 	}
 	return nil

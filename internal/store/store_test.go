@@ -98,6 +98,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 }
 
 func TestPragmas(t *testing.T) {
+	sqliteOnly(t) // SQLite's query plans and pragmas
 	s := openTest(t)
 	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "1", "foreign_keys": "1", "busy_timeout": "5000"} {
 		var got string
@@ -165,8 +166,8 @@ func TestClaimFinishAndLease(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.RenewLease(ctx, "test-owner", time.Minute); err != nil {
-		t.Fatal(err)
+	if l, err := s.RenewLease(ctx, "test-owner", time.Minute); err != nil || !l.Leader {
+		t.Fatalf("the first sender to renew does not lead: %+v (%v)", l, err)
 	}
 	got := claimN(t, s, 3, "t2")
 	if len(got) != 2 || got[0].TargetID != "t1" || got[1].TargetID != "t1" {
@@ -180,14 +181,14 @@ func TestClaimFinishAndLease(t *testing.T) {
 		t.Fatalf("claimed leased messages again: %+v", again)
 	}
 	// ...nor given back by another sender while its owner's lease holds...
-	if n, err := s.RenewLease(ctx, "other", time.Minute); err != nil || n != 0 {
-		t.Fatalf("another sender took back %d live claims (%v)", n, err)
+	if l, err := s.RenewLease(ctx, "other", time.Minute); err != nil || l.Requeued != 0 || l.Leader {
+		t.Fatalf("another sender took back live claims or the lead: %+v (%v)", l, err)
 	}
 	// ...and goes back to the queue as soon as that lease has run out
 	// (its sender crashed), when any sender renews its own.
 	now = now.Add(61 * time.Second)
-	if n, err := s.RenewLease(ctx, "other", time.Minute); err != nil || n != 2 {
-		t.Fatalf("requeued %d (err %v), want the crashed sender's 2", n, err)
+	if l, err := s.RenewLease(ctx, "other", time.Minute); err != nil || l.Requeued != 2 || !l.Leader {
+		t.Fatalf("renewal after the leader's lease ran out: %+v (err %v), want the crashed sender's 2 back and the lead", l, err)
 	}
 	retaken := claimN(t, s, 10, "t2")
 	if len(retaken) != 2 {

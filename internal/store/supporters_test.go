@@ -14,6 +14,7 @@ import (
 )
 
 func TestErasedCheckUsesAnIndex(t *testing.T) {
+	sqliteOnly(t) // SQLite's query plans and pragmas
 	s := openTest(t)
 	var id, parent, notused int
 	var detail string
@@ -36,6 +37,7 @@ func TestErasedCheckUsesAnIndex(t *testing.T) {
 // event reason are in neither the database file nor its WAL — searched for
 // as raw bytes, with the store still open.
 func TestEraseLeavesNothingInTheFiles(t *testing.T) {
+	sqliteOnly(t) // a test of the SQLite file
 	path := filepath.Join(t.TempDir(), "erase.db")
 	s, err := Open(context.Background(), path)
 	if err != nil {

@@ -79,7 +79,7 @@ CREATE INDEX messages_digest ON messages (digest_id) WHERE digest_id IS NOT NULL
 CREATE INDEX messages_provider ON messages (provider_message_id) WHERE provider_message_id <> '';
 CREATE UNIQUE INDEX messages_public ON messages (public_id) WHERE public_id IS NOT NULL;
 CREATE INDEX messages_queue ON messages (target_id, campaign, next_attempt_at) WHERE status = 'queued';
-CREATE INDEX messages_queued_at ON messages (queued_at);
+CREATE INDEX messages_queued_at ON messages (queued_at, id);
 CREATE INDEX messages_sending ON messages (lease_owner) WHERE status = 'sending';
 CREATE INDEX messages_sent ON messages (target_id, sent_at) WHERE sent_at IS NOT NULL;
 CREATE INDEX messages_status_id ON messages (status, id);

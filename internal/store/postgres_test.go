@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestRewriteForPostgres(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`SELECT a FROM t WHERE b = ? AND c = ?`, `SELECT a FROM t WHERE b = $1 AND c = $2`},
+		{`WHERE public_id = ?1 OR x IN (?2, ?3) ORDER BY public_id = ?1`, `WHERE public_id = $1 OR x IN ($2, $3) ORDER BY public_id = $1`},
+		{`SELECT '?' , "a?" , ? -- why?` + "\n" + `, ?`, `SELECT '?' , "a?" , $1 -- why?` + "\n" + `, $2`},
+		{`FROM messages INDEXED BY messages_queue WHERE`, `FROM messages WHERE`},
+		{`s.email LIKE ? ESCAPE '\' AND x ILIKE ?`, `s.email ILIKE $1 ESCAPE '\' AND x ILIKE $2`},
+		{`WHERE +m.status = ? AND (+s.campaign = ?) AND n + 1 > attempts + ?`, `WHERE m.status = $1 AND (s.campaign = $2) AND n + 1 > attempts + $3`},
+		{`FROM supporters s CROSS JOIN messages m ON m.supporter_id = s.id`, `FROM supporters s JOIN messages m ON m.supporter_id = s.id`},
+		{`SET public_id = COALESCE(public_id, lower(hex(randomblob(12))))`, `SET public_id = COALESCE(public_id, left(md5(gen_random_uuid()::text), 24))`},
+		{`UNLIKELY_NAME LIKELY`, `UNLIKELY_NAME LIKELY`},
+	} {
+		if got := rewriteForPostgres(c.in); got != c.want {
+			t.Errorf("rewrite\n %s\ngot\n %s\nwant\n %s", c.in, got, c.want)
+		}
+	}
+}
+
+// One sender leads among all the processes sharing the database; another
+// takes over when its lease runs out or it stops cleanly, and a pause
+// stored by any of them is seen by the one that sends.
+func TestSenderElection(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	s.SetClock(func() time.Time { return now })
+	renew := func(owner string) (leader bool, paused bool, why string) {
+		t.Helper()
+		l, err := s.RenewLease(ctx, owner, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Leader, l.Paused, l.PauseReason
+	}
+	if lead, _, _ := renew("a"); !lead {
+		t.Fatal("the first sender does not lead")
+	}
+	if lead, _, _ := renew("b"); lead {
+		t.Fatal("a second sender leads while the first one's lease holds")
+	}
+	now = now.Add(9 * time.Second)
+	if lead, _, _ := renew("a"); !lead {
+		t.Fatal("the leader lost the lead by renewing in time")
+	}
+	now = now.Add(9 * time.Second)
+	if lead, _, _ := renew("b"); lead {
+		t.Fatal("b took the lead while a's renewed lease held")
+	}
+	now = now.Add(2 * time.Second) // a has not renewed for 11 s: its lease ran out
+	if lead, _, _ := renew("b"); !lead {
+		t.Fatal("b did not take over from a dead leader")
+	}
+	if lead, _, _ := renew("a"); lead {
+		t.Fatal("the old leader came back and took the lead from a live one")
+	}
+	// A clean stop hands over at once.
+	if err := s.ReleaseLease(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if lead, _, _ := renew("a"); !lead {
+		t.Fatal("a did not take over after b released its lease")
+	}
+	if err := s.SetCampaignPause(ctx, true, "checking the letter"); err != nil {
+		t.Fatal(err)
+	}
+	if _, paused, why := renew("a"); !paused || why != "checking the letter" {
+		t.Fatalf("renewal does not carry the stored pause: %v %q", paused, why)
+	}
+	if err := s.SetCampaignPause(ctx, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, paused, _ := renew("a"); paused {
+		t.Fatal("renewal still reports a lifted pause")
+	}
+}
