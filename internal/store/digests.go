@@ -181,7 +181,7 @@ func (s *Store) ClaimDigests(ctx context.Context, owner string, reqs []DigestReq
 				r.Max = 500
 			}
 			rows, err := tx.QueryContext(ctx, `UPDATE digests SET status = 'sending', lease_owner = ?, updated_at = ?
-				WHERE id IN (SELECT id FROM digests INDEXED BY digests_queue
+				WHERE +status = 'queued' AND id IN (SELECT id FROM digests INDEXED BY digests_queue
 					WHERE status = 'queued' AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 					ORDER BY next_attempt_at LIMIT ?)
 				RETURNING id, public_id, attempts`, owner, now, r.Target.ID, r.Campaign, now, r.Target.Limit)

@@ -91,7 +91,10 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET status = 'sending', lease_owner = ?,
 				public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
 				target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
-			WHERE id IN (SELECT id FROM messages INDEXED BY messages_queue
+			-- +status: a message another claim took meanwhile (PostgreSQL
+			-- re-reads the row, not the subquery) stays its; the + keeps
+			-- SQLite on the ids.
+			WHERE +status = 'queued' AND id IN (SELECT id FROM messages INDEXED BY messages_queue
 				WHERE status = 'queued' AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 				ORDER BY next_attempt_at LIMIT ?)
 			RETURNING id`)
