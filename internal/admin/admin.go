@@ -4,6 +4,7 @@
 package admin
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"html/template"
@@ -24,6 +25,70 @@ import (
 	"github.com/outcry/outcry/internal/target"
 )
 
+// Store is what the console needs of the database: the union of its pages' ports.
+type Store interface {
+	Sessions
+	Figures
+	TargetsState
+	SendLog
+	DigestLog
+	Supporters
+	SendingPause
+}
+
+// Sessions records console logins server-side, so that logging out ends one (login, every page).
+type Sessions interface {
+	CreateAdminSession(ctx context.Context, id string, expires time.Time) error
+	AdminSessionActive(ctx context.Context, id string) (bool, error)
+	EndAdminSession(ctx context.Context, id string) error
+}
+
+// Figures are a campaign's counts by status, its letters per hour and the queues' heads (dashboard, campaigns pages).
+type Figures interface {
+	StatusCounts(ctx context.Context, campaign string) (map[string]int, error)
+	SupporterCount(ctx context.Context, campaign string) (int, error)
+	LettersPerHour(ctx context.Context, campaign string) ([]store.HourCount, error)
+	QueueHeads(ctx context.Context, targets []string) ([]store.QueueHead, error)
+}
+
+// TargetsState is the targets' sending state and their ids' history (targets pages).
+type TargetsState interface {
+	TargetStatusCounts(ctx context.Context) (map[string]map[string]int, error)
+	TargetStates(ctx context.Context) (map[string]store.TargetState, error)
+	SetTargetPaused(ctx context.Context, targetID string, paused bool) error
+	ClearNeedsAttention(ctx context.Context, targetID string) error
+	RetryFailed(ctx context.Context, targetID string) (int, error)
+	RecordRemovedTarget(ctx context.Context, id, name string) error
+	TargetIDUsed(ctx context.Context, id string) (used bool, what string, err error)
+}
+
+// SendLog is the messages: listed, searched, exported, shown, retried and cancelled (messages pages, API).
+type SendLog interface {
+	Messages(ctx context.Context, f store.MessageFilter) ([]store.MessageRow, error)
+	MessagesMatching(ctx context.Context, f store.MessageFilter, window int64) (rows []store.MessageRow, older int64, err error)
+	EachMessage(ctx context.Context, f store.MessageFilter, fn func(store.MessageRow) error) error
+	Message(ctx context.Context, id int64) (*store.MessageDetail, error)
+	RetryMessage(ctx context.Context, id int64) (bool, error)
+	CancelMessage(ctx context.Context, id int64) (bool, error)
+}
+
+// DigestLog is a campaign's digests and the letters each carried (digests page).
+type DigestLog interface {
+	Digests(ctx context.Context, campaign string, limit int) ([]store.DigestRow, error)
+	DigestMessages(ctx context.Context, digest int64) ([]int64, error)
+}
+
+// Supporters are a campaign's supporters for export, and a data request's records and erasure (supporters page, API).
+type Supporters interface {
+	EachSupporter(ctx context.Context, campaign string, fn func(store.SupporterRow) error) error
+	privacy.Store
+}
+
+// SendingPause keeps the console's pause of all sending across restarts (dashboard).
+type SendingPause interface {
+	SetCampaignPause(ctx context.Context, paused bool, reason string) error
+}
+
 // Deps is what the console needs.
 type Deps struct {
 	Campaigns *campaign.Service
@@ -34,7 +99,7 @@ type Deps struct {
 	// Delivery is the delivery policy (modes, digests, drip): the
 	// dashboard's estimate per target. nil: no estimate.
 	Delivery  *letter.Policy
-	Store     *store.Store
+	Store     Store
 	Targets   *target.Registry
 	Renderer  *letter.Renderer
 	Sender    *delivery.Sender

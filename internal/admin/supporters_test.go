@@ -17,6 +17,7 @@ import (
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/store"
 )
 
 // exportOf decodes a privacy export.
@@ -236,7 +237,7 @@ func TestDashboardShowsDryRunConfirmationLinks(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var conf *confirm.Service
 	e := newEnv(t, func(d *Deps) {
-		conf = &confirm.Service{Store: d.Store, Mailer: delivery.NewDryRun(quiet), Secret: []byte("k"), TTL: time.Hour,
+		conf = &confirm.Service{Store: d.Store.(*store.Store), Mailer: delivery.NewDryRun(quiet), Secret: []byte("k"), TTL: time.Hour,
 			BaseURL: "http://outcry.test", Limiter: rate.NewLimiter(rate.Inf, 1), Logger: quiet}
 		d.Confirm = conf
 	})

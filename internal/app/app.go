@@ -157,7 +157,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	console, err := buildAdmin(ctx, cfg, log, srv, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: outbox.Delivery, Store: st, Targets: targets, Renderer: renderer,
+	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: outbox.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
 	if err != nil {
 		st.Close()
@@ -232,8 +232,8 @@ func buildCampaigns(ctx context.Context, st *store.Store, targets *target.Regist
 
 // buildAdmin restores a campaign pause saved by the console and registers
 // the organizer console.
-func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *web.Server, d admin.Deps) (*admin.Console, error) {
-	paused, why, err := d.Store.CampaignPause(ctx)
+func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *web.Server, st *store.Store, d admin.Deps) (*admin.Console, error) {
+	paused, why, err := st.CampaignPause(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -41,9 +41,18 @@ const (
 // ResendAfter is the least time between two confirmation emails to one address.
 const ResendAfter = 10 * time.Minute
 
+// Store is what confirmation needs: unconfirmed supporters, their
+// confirmation sends and the confirming itself.
+type Store interface {
+	ClaimConfirmationSend(ctx context.Context, campaign, email string, lastBefore time.Time) (p store.PendingSupporter, ok bool, err error)
+	ReleaseConfirmationSend(ctx context.Context, supporterID int64) error
+	ClaimPendingConfirmations(ctx context.Context, limit int) ([]store.PendingSupporter, error)
+	ConfirmSupporter(ctx context.Context, campaign string, id int64) (store.ConfirmResult, error)
+}
+
 // Service sends confirmation emails and checks their links.
 type Service struct {
-	Store   *store.Store
+	Store   Store
 	Mailer  delivery.Mailer
 	Secret  []byte        // HMAC key of the links
 	TTL     time.Duration // a link's life; unconfirmed letters are purged after it

@@ -19,11 +19,17 @@ const (
 	PrivacyVersion = "privacy-v1"
 )
 
+// SignStore is what the sign path needs: the erasure check and the letter's write.
+type SignStore interface {
+	IsErased(ctx context.Context, campaign, email, key string) (bool, error)
+	WriteLetter(ctx context.Context, sup store.NewSupporter, targets []string) (id int64, created bool, err error)
+}
+
 // Service accepts letters: it validates a submission and stores the
 // supporter, their letter once and one message per active target in one
 // transaction. Each copy is rendered when it is sent (Outbox).
 type Service struct {
-	Store    *store.Store
+	Store    SignStore
 	Targets  *target.Registry
 	Renderer *Renderer
 	// Queued is called after a new letter is stored (wakes the sender).

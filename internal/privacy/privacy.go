@@ -13,9 +13,15 @@ import (
 	"github.com/outcry/outcry/internal/store"
 )
 
+// Store is what a data request reads and erases: everything held about an address.
+type Store interface {
+	SupporterRecords(ctx context.Context, email, key string) ([]store.SupporterRecord, error)
+	EraseSupporter(ctx context.Context, email, key string) (int, error)
+}
+
 // Service answers data requests from the store.
 type Service struct {
-	Store *store.Store
+	Store Store
 }
 
 // Export is everything held about one address.

@@ -45,9 +45,14 @@ const EmailEvery = 10 * time.Minute
 
 const purpose = "outcry receipt"
 
+// Store is what the receipt page reads: one supporter's letter and its copies.
+type Store interface {
+	Receipt(ctx context.Context, supporterID int64) (r store.Receipt, ok bool, err error)
+}
+
 // Service makes and checks receipt links and emails copies.
 type Service struct {
-	Store   *store.Store
+	Store   Store
 	Secret  []byte // HMAC key of the links
 	BaseURL string
 	// Mailer emails copies (nil: the page offers no email).

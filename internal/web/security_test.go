@@ -14,6 +14,7 @@ import (
 
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/store"
 )
 
 const apiLetters = "/api/v1/campaigns/netflix-baby/letters"
@@ -460,7 +461,7 @@ func TestConfirmationThroughTheSite(t *testing.T) {
 	now := time.Now()
 	var svc *confirm.Service
 	a := newTestApp(t, func(d *Deps) {
-		svc = &confirm.Service{Store: d.Store, Mailer: box, Secret: []byte("s"), TTL: 48 * time.Hour, BaseURL: d.BaseURL,
+		svc = &confirm.Service{Store: d.Store.(*store.Store), Mailer: box, Secret: []byte("s"), TTL: 48 * time.Hour, BaseURL: d.BaseURL,
 			Title: func(string) string { return "Stop it" }, Now: func() time.Time { return now }}
 		d.Confirm = svc
 		d.Letters.Confirm = svc

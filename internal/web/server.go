@@ -26,9 +26,28 @@ import (
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/preview"
 	"github.com/outcry/outcry/internal/receipt"
-	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
+
+// Store is what the public pages, the API and the webhook need of the database.
+type Store interface {
+	Health
+	SupporterCounter
+	WebhookEvents
+	receipt.Store // for the receipt links' Service made when Deps.Receipts is nil
+}
+
+// SupporterCounter gives the count of supporters shown on a campaign's pages.
+type SupporterCounter interface {
+	SupporterCount(ctx context.Context, campaign string) (int, error)
+}
+
+// Health is what /healthz checks: the database answers and accepts writes.
+type Health interface {
+	Ping(ctx context.Context) error
+	WriteFailedWithin(d time.Duration) error
+	ProbeWrite(ctx context.Context) error
+}
 
 // Deps is what the web layer needs.
 type Deps struct {
@@ -38,7 +57,7 @@ type Deps struct {
 	// campaign name it.
 	Organizer     campaign.Organizer
 	Letters       *letter.Service
-	Store         *store.Store
+	Store         Store
 	Targets       *target.Registry
 	Templates     fs.FS // page templates (layout.html, campaign.html…)
 	Static        fs.FS // served under /static/

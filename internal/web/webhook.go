@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -8,8 +9,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/webhook"
 )
+
+// WebhookEvents records the provider's delivery events on the messages they are about.
+type WebhookEvents interface {
+	ApplyEvents(ctx context.Context, events []webhook.Event) (store.EventResult, error)
+}
 
 // webhookMaxAge is how old a signed webhook post may be.
 const webhookMaxAge = 10 * time.Minute
