@@ -121,6 +121,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Logger:      log,
 		RecentSends: recent,
 		Observer:    meter.ObserveSend,
+		// A pause the sender decides (the provider refused our key) is
+		// stored, so that every instance shows it and any can lift it.
+		RecordPause: func(ctx context.Context, why string) error { return st.SetCampaignPause(ctx, true, why) },
 	})
 	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
 		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
@@ -243,6 +246,13 @@ func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *w
 	}
 	d.Password, d.PasswordHash, d.Token = cfg.AdminPassword, cfg.AdminPasswordHash, cfg.AdminToken
 	d.SessionSecret = []byte(cfg.SessionSecret)
+	if cfg.SessionSecret == "" && store.IsPostgres(cfg.DB) {
+		// Several instances behind one address: a session begun on one
+		// must hold on the others, so they share the key.
+		if d.SessionSecret, err = st.Secret(ctx, "session"); err != nil {
+			return nil, err
+		}
+	}
 	d.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
 	d.SendRate, d.HourlyCap, d.Logger = cfg.SendRate, cfg.TargetHourlyCap, log
 	d.FromEmail, d.FromName, d.Sandbox = cfg.FromEmail, cfg.FromName, cfg.Sandbox && !cfg.DryRun()
@@ -253,7 +263,7 @@ func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *w
 	}
 	if cfg.AdminPassword == "" && cfg.AdminPasswordHash == "" {
 		log.Info("organizer console disabled: set OUTCRY_ADMIN_PASSWORD (or OUTCRY_ADMIN_PASSWORD_HASH) to enable /admin")
-	} else if cfg.SessionSecret == "" {
+	} else if cfg.SessionSecret == "" && !store.IsPostgres(cfg.DB) {
 		log.Info("no OUTCRY_SESSION_SECRET: console sessions end when outcry restarts")
 	}
 	return admin.Register(srv.Echo, d)
@@ -302,6 +312,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	senderDone := make(chan error, 1)
 	go func() { senderDone <- a.Sender.Run(ctx) }()
 	go a.maintain(ctx)
+	go a.follow(ctx)
 	if a.Confirm != nil {
 		go a.sendConfirmations(ctx)
 	}
@@ -432,6 +443,27 @@ func (a *App) sendConfirmations(ctx context.Context) {
 		}
 		if _, err := a.Confirm.SendPending(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("confirmation emails: will try again", "err", err)
+		}
+	}
+}
+
+// followEvery is how often an instance reads what the console may have
+// changed on another instance sharing the database (the campaigns): a
+// change is in force everywhere within 5 s.
+const followEvery = 2 * time.Second
+
+// follow keeps this instance's campaigns as the database has them.
+func (a *App) follow(ctx context.Context) {
+	t := time.NewTicker(followEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.Campaigns.Refresh(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("campaigns: read from the database: will try again", "err", err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,7 +82,7 @@ func (s *Store) WriteFailedWithin(d time.Duration) error {
 func (s *Store) ProbeWrite(ctx context.Context) error {
 	now := s.nowMs()
 	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('health:probe', ?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, now, now)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, strconv.FormatInt(now, 10), now)
 	if err != nil {
 		s.recordWriteFailure(err)
 		return fmt.Errorf("store: write probe: %w", err)
