@@ -46,9 +46,11 @@ func (r *Registry) Watch(ctx context.Context, opt WatchOptions) error {
 		opt.Logger = slog.Default()
 	}
 	last, err := os.Stat(r.path)
-	if err != nil {
+	if err != nil && r.shared == nil {
 		return fmt.Errorf("targets: watch: %w", err)
 	}
+	// With a shared database the watcher runs without the file too: it
+	// still takes the versions saved by other instances.
 	go func() {
 		tick := time.NewTicker(opt.Interval)
 		defer tick.Stop()
