@@ -47,6 +47,16 @@ func (s *Store) LatestTargetList(ctx context.Context) (l TargetList, ok bool, er
 	return l, true, nil
 }
 
+// LatestTargetListVersion is the number of the list in force (0: none
+// yet): what each instance asks every second, without the text.
+func (s *Store) LatestTargetListVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM target_lists`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("store: latest target list version: %w", err)
+	}
+	return v, nil
+}
+
 // SaveTargetList makes version expect+1 of the list, when the latest is
 // still expect (0: no list yet), and keeps the last 100 versions. When
 // another save came first it returns a *TargetListConflict and changes

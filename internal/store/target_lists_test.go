@@ -15,6 +15,9 @@ func TestTargetListVersions(t *testing.T) {
 	if _, ok, err := s.LatestTargetList(ctx); err != nil || ok {
 		t.Fatalf("empty database: ok=%v err=%v, want no list", ok, err)
 	}
+	if v, err := s.LatestTargetListVersion(ctx); err != nil || v != 0 {
+		t.Fatalf("empty database: version %d, %v; want 0", v, err)
+	}
 	v, err := s.SaveTargetList(ctx, 0, "targets: []\n", "h1", "seed file a:/t.yaml")
 	if err != nil || v != 1 {
 		t.Fatalf("first save: %d, %v", v, err)
@@ -29,6 +32,9 @@ func TestTargetListVersions(t *testing.T) {
 	}
 	if _, err := s.SaveTargetList(ctx, 1, "y", "hy", "console c"); !errors.As(err, &conflict) {
 		t.Fatalf("save on version 1 after version 2: %v, want a conflict", err)
+	}
+	if v, err := s.LatestTargetListVersion(ctx); err != nil || v != 2 {
+		t.Fatalf("latest version = %d, %v; want 2", v, err)
 	}
 	l, ok, err := s.LatestTargetList(ctx)
 	if err != nil || !ok || l.Version != 2 || l.YAML != "targets: [a]\n" || l.Hash != "h2" || l.Origin != "console b" || l.SavedAt.IsZero() {

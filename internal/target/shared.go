@@ -19,6 +19,8 @@ import (
 // database: versions of the text of targets.yaml, the latest in force.
 // *store.Store satisfies it.
 type Shared interface {
+	// LatestTargetListVersion is the number of the list in force (0: none).
+	LatestTargetListVersion(ctx context.Context) (int64, error)
 	// LatestTargetList is the list in force; ok is false when none was saved.
 	LatestTargetList(ctx context.Context) (l store.TargetList, ok bool, err error)
 	// SaveTargetList makes version expect+1, or fails with a
@@ -242,6 +244,10 @@ func (r *Registry) Refresh(ctx context.Context) error {
 
 // refresh is Refresh with r.mu held.
 func (r *Registry) refresh(ctx context.Context) (changed bool, err error) {
+	// The number first: the text is read only when it changed.
+	if v, err := r.shared.LatestTargetListVersion(ctx); err != nil || v == r.version || v == r.refused {
+		return false, err
+	}
 	latest, ok, err := r.shared.LatestTargetList(ctx)
 	if err != nil || !ok || latest.Version == r.version || latest.Version == r.refused {
 		return false, err
