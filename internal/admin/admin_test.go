@@ -95,7 +95,7 @@ func newEnv(t *testing.T, o ...opts) *env {
 	if err := os.WriteFile(tfile, orig, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := target.NewRegistry(tfile)
+	reg, err := target.NewShared(ctx, tfile, st, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ type view struct {
 var flashes = map[string]string{
 	"paused":     "Sending is paused. Letters are still accepted and wait in the queue.",
 	"resumed":    "Sending has resumed.",
-	"saved":      "Targets saved to the file; the change is in force now.",
+	"saved":      "Targets saved; the change is in force now on this instance, and within seconds on any other.",
 	"removed":    "Target removed from the file. Its messages stay in the send log.",
 	"tpaused":    "Sending to this target is paused.",
 	"tresumed":   "Sending to this target has resumed.",

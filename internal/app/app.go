@@ -58,13 +58,6 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureTargetsFile(cfg.Targets, log); err != nil {
-		return nil, err
-	}
-	targets, err := target.NewRegistry(cfg.Targets)
-	if err != nil {
-		return nil, fmt.Errorf("targets file is invalid (fix it, or check it with 'outcry targets check'):\n%w", err)
-	}
 	templates := outcry.Templates(cfg.Templates)
 	renderer, err := letter.NewRenderer(templates)
 	if err != nil {
@@ -76,6 +69,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	}
 	st, err := store.Open(ctx, cfg.DB)
 	if err != nil {
+		return nil, err
+	}
+	targets, err := openTargets(ctx, cfg.Targets, st, log)
+	if err != nil {
+		st.Close()
 		return nil, err
 	}
 	campaigns, err := buildCampaigns(ctx, st, targets, camp, log)
@@ -305,6 +303,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 
+	// Every second: the file (a hand edit is imported for every instance)
+	// and the database (another instance's change is put in force).
 	if err := a.Targets.Watch(ctx, target.WatchOptions{Logger: a.Log}); err != nil {
 		a.Log.Warn("targets file watcher not started; SIGHUP still reloads", "err", err)
 	}
@@ -372,6 +372,28 @@ func loadCampaign(path string, log *slog.Logger) (*campaign.Campaign, error) {
 	}
 	log.Info("no campaign file, serving the bundled example campaign", "missing", path)
 	return campaign.Parse("campaign.yaml (bundled)", data)
+}
+
+// openTargets loads the list of targets shared by every instance on the
+// database, and makes targets.yaml show it (target.NewShared says how a
+// file and the database are reconciled at start).
+func openTargets(ctx context.Context, path string, st *store.Store, log *slog.Logger) (*target.Registry, error) {
+	if _, ok, err := st.LatestTargetList(ctx); err != nil {
+		return nil, err
+	} else if !ok {
+		// A new database: the file seeds it (the bundled one on a fresh
+		// machine). With a list in the database, a missing file is
+		// written with that list instead.
+		if err := ensureTargetsFile(path, log); err != nil {
+			return nil, err
+		}
+	}
+	targets, err := target.NewShared(ctx, path, st, log)
+	var ps target.Problems
+	if errors.As(err, &ps) {
+		return nil, fmt.Errorf("targets file is invalid (fix it, or check it with 'outcry targets check'):\n%w", err)
+	}
+	return targets, err
 }
 
 // ensureTargetsFile writes the bundled targets file where none exists, so

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/outcry/outcry/internal/app"
 	"github.com/outcry/outcry/internal/config"
+	"github.com/outcry/outcry/internal/target"
 )
 
 const token = "test-admin-token-0123456789"
@@ -318,5 +320,60 @@ func TestAdminCampaignsAPI(t *testing.T) {
 	}
 	if r := call(t, "GET", base+"/admin/api/stats?campaign=save-the-park", "", "", true); r.status != 200 || !strings.Contains(r.body, `"supporters":1`) {
 		t.Errorf("stats of one campaign: %d %s", r.status, r.body)
+	}
+}
+
+// TestTargetsSharedByInstances runs two instances on one database, each
+// with its own targets.yaml: the second, started on a machine without the
+// file, gets the list in force (not the bundled example), and a change
+// made on the first — from the console, or by hand in its file — is in
+// force on the second and written to its file, through Run's watcher.
+func TestTargetsSharedByInstances(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "shared.db")
+	a, _ := start(t, map[string]string{"OUTCRY_DB": db})
+	add := func(id string) func([]target.Target) ([]target.Target, error) {
+		return func(all []target.Target) ([]target.Target, error) {
+			return append(all, target.Target{ID: id, Name: "N", Title: "T", Email: id + "@example.com", Salutation: "S", Active: true}), nil
+		}
+	}
+	if err := a.Targets.Update(add("added-on-a")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := start(t, map[string]string{"OUTCRY_DB": db})
+	if a.Config.Targets == b.Config.Targets {
+		t.Fatal("the two instances share one targets file")
+	}
+	if _, ok := b.Targets.Current().ByID("added-on-a"); !ok {
+		t.Fatal("the second instance started with the bundled list, not the one in force")
+	}
+	if err := a.Targets.Update(add("added-later")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the console change on a in force on b and in b's file", func() bool {
+		_, ok := b.Targets.Current().ByID("added-later")
+		data, _ := os.ReadFile(b.Config.Targets)
+		return ok && strings.Contains(string(data), "added-later")
+	})
+	data, err := os.ReadFile(a.Config.Targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(a.Config.Targets, []byte(strings.Replace(string(data), "id: added-later", "id: edited-by-hand", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the hand edit on a in force on b", func() bool {
+		_, ok := b.Targets.Current().ByID("edited-by-hand")
+		return ok
+	})
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

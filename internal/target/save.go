@@ -5,33 +5,30 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 )
 
-// saveMu keeps two saves from interleaving their backup and rename.
-var saveMu sync.Mutex
-
 // Save validates targets exactly as start-up does (Parse on the marshalled
-// bytes), writes them to the registry's file atomically — a temporary file
-// in the same folder, renamed over the old one, which is kept as
-// "<file>.bak" — and puts the new list in force at once.
+// bytes), puts the new list in force at once and writes it to the
+// registry's file atomically — a temporary file in the same folder, renamed
+// over the old one, which is kept as "<file>.bak". With a shared database
+// it is saved there first as the next version, in force on every instance.
 func (r *Registry) Save(targets []Target) error {
-	if r.path == "" {
-		return errors.New("targets: registry has no file")
-	}
-	saveMu.Lock()
-	defer saveMu.Unlock()
-	return r.saveLocked(targets)
+	return r.Update(func([]Target) ([]Target, error) { return targets, nil })
 }
 
 // Update changes the list with edit and saves it, holding the save lock
-// from read to write so that two concurrent edits cannot lose one.
+// from read to write so that two concurrent edits cannot lose one. With a
+// shared database, when another instance saved first, edit is applied
+// again to its list (edit may be called more than once).
 func (r *Registry) Update(edit func(current []Target) ([]Target, error)) error {
 	if r.path == "" {
 		return errors.New("targets: registry has no file")
 	}
-	saveMu.Lock()
-	defer saveMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.shared != nil {
+		return r.updateShared(edit)
+	}
 	next, err := edit(append([]Target(nil), r.Current().All...))
 	if err != nil {
 		return err

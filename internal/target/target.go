@@ -5,13 +5,16 @@ package target
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
@@ -262,14 +265,31 @@ func (l *List) ByID(id string) (Target, bool) {
 	return Target{}, false
 }
 
-// Registry holds the current list and swaps in a new one only when it is valid.
+// Registry holds the current list and swaps in a new one only when it is
+// valid. With a shared database (NewShared) the list in force is the
+// database's latest version and the file shows it; without one
+// (NewRegistry) the file is the list.
 type Registry struct {
 	path  string
 	cur   atomic.Pointer[List]
 	polls pollCount // Watch's looks at the file
+
+	mu sync.Mutex // one save, import or refresh at a time, from read to write
+
+	// With a shared database (shared.go); the fields below are kept under mu.
+	shared  Shared
+	log     *slog.Logger
+	host    string // this machine, in the origin of a console save
+	file    string // "file <host>:<path>", the origin of an imported edit
+	version int64  // the shared version in force
+	text    []byte // its text
+	hash    string // its hash: a file with this hash shows the list in force
+	inFile  int64  // the version the file showed last (behind version while it holds an edit not imported)
+	refused int64  // a shared version refused as invalid (logged once)
 }
 
-// NewRegistry loads path; an invalid file is an error.
+// NewRegistry loads path, the only place the list lives; an invalid file
+// is an error.
 func NewRegistry(path string) (*Registry, error) {
 	r := &Registry{path: path}
 	if err := r.Reload(); err != nil {
@@ -291,15 +311,31 @@ func (r *Registry) Path() string { return r.path }
 // Current returns the list in force.
 func (r *Registry) Current() *List { return r.cur.Load() }
 
-// Reload reads the file again; on any problem the previous list stays in force.
+// Reload looks at the file now; on any problem the previous list stays in
+// force. With a shared database, an edit of the file (a text other than
+// the list in force) is saved as the next version, in force on every
+// instance.
 func (r *Registry) Reload() error {
+	_, err := r.reload()
+	return err
+}
+
+// reload is Reload, saying whether the list in force changed.
+func (r *Registry) reload() (changed bool, err error) {
 	if r.path == "" {
-		return errors.New("targets: registry has no file")
+		return false, errors.New("targets: registry has no file")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shareTimeout)
+		defer cancel()
+		return r.importFile(ctx)
 	}
 	ts, err := Load(r.path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	r.cur.Store(&List{All: ts})
-	return nil
+	return true, nil
 }

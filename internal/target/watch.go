@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,7 +23,10 @@ type WatchOptions struct {
 }
 
 // Watch reloads the registry's file whenever it changes on disk, until ctx
-// ends. It polls the file's size, time and identity (a file replaced by an
+// ends. With a shared database it also looks at the database on each tick
+// (Refresh): a version saved by another instance is put in force and
+// written to the file, and an edit of the file is imported as the next
+// version (Reload). It polls the file's size, time and identity (a file replaced by an
 // editor's rename is seen too) rather than watching its folder: a folder
 // watch wakes on every write of every file beside it, and the database
 // often sits there (its WAL writes cost the sign path 9 % of its CPU). An
@@ -42,17 +46,32 @@ func (r *Registry) Watch(ctx context.Context, opt WatchOptions) error {
 		opt.Logger = slog.Default()
 	}
 	last, err := os.Stat(r.path)
-	if err != nil {
+	if err != nil && r.shared == nil {
 		return fmt.Errorf("targets: watch: %w", err)
 	}
+	// With a shared database the watcher runs without the file too: it
+	// still takes the versions saved by other instances.
 	go func() {
 		tick := time.NewTicker(opt.Interval)
 		defer tick.Stop()
+		var dbErr string // the database's last error, logged once
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
+			}
+			if r.shared != nil {
+				err := r.Refresh(ctx)
+				var ps Problems
+				switch {
+				case err == nil:
+					dbErr = ""
+				case errors.As(err, &ps) || ctx.Err() != nil: // an invalid list is logged by Refresh
+				case err.Error() != dbErr:
+					dbErr = err.Error()
+					opt.Logger.Error("targets: cannot read the shared list; the list in force stays", "err", err)
+				}
 			}
 			r.polls.Add(1)
 			cur, err := os.Stat(r.path)
@@ -75,10 +94,13 @@ func (r *Registry) Watch(ctx context.Context, opt WatchOptions) error {
 				}
 			}
 			last = cur
-			err = r.Reload()
-			if err != nil {
+			changed, err := r.reload()
+			switch {
+			case err != nil:
 				opt.Logger.Error("targets file changed but is invalid; the previous list stays in force", "err", err)
-			} else {
+			case !changed:
+				continue // this instance wrote it: it shows the list in force
+			case r.shared == nil: // an import is logged by Reload
 				opt.Logger.Info("targets file changed: reloaded", "targets", len(r.Current().All), "active", len(r.Current().Active()))
 			}
 			if opt.OnReload != nil {
