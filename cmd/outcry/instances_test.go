@@ -43,7 +43,7 @@ func startInstance(t *testing.T, bin, db, dir string, env ...string) *instance {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), append([]string{"OUTCRY_ADDR=" + addr, "OUTCRY_DB=" + db,
 		"OUTCRY_TARGETS=" + filepath.Join(dir, "targets.yaml"), "OUTCRY_CAMPAIGN=" + filepath.Join(dir, "campaign.yaml"),
-		"OUTCRY_SUBMIT_RATE=0", "OUTCRY_LOG_LEVEL=warn", "OUTCRY_BASE_URL=http://" + addr}, env...)...)
+		"OUTCRY_SUBMIT_RATE=0", "OUTCRY_LOG_LEVEL=error", "OUTCRY_BASE_URL=http://" + addr}, env...)...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

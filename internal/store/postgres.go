@@ -79,7 +79,7 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, pgSQL(query), pgArgs(args))
+	return pgResult(c.Conn.QueryContext(ctx, pgSQL(query), pgArgs(args)))
 }
 
 type pgStmt struct{ *stdlib.Stmt }
@@ -89,7 +89,33 @@ func (s pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driv
 }
 
 func (s pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	return s.Stmt.QueryContext(ctx, pgArgs(args))
+	return pgResult(s.Stmt.QueryContext(ctx, pgArgs(args)))
+}
+
+// pgRows hands booleans (EXISTS, comparisons) back as the 0 and 1 SQLite
+// gives, which scan into an int and a bool alike.
+type pgRows struct{ *stdlib.Rows }
+
+func pgResult(rows driver.Rows, err error) (driver.Rows, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgRows{rows.(*stdlib.Rows)}, nil
+}
+
+func (r pgRows) Next(dest []driver.Value) error {
+	if err := r.Rows.Next(dest); err != nil {
+		return err
+	}
+	for i, v := range dest {
+		if b, ok := v.(bool); ok {
+			dest[i] = int64(0)
+			if b {
+				dest[i] = int64(1)
+			}
+		}
+	}
+	return nil
 }
 
 // pgArgs sends booleans as the 0 and 1 the schema stores.
