@@ -40,13 +40,16 @@ type TargetFigures struct {
 
 // Stats is the dashboard and GET /admin/api/stats.
 type Stats struct {
-	Totals        map[string]int  `json:"totals"`
-	Supporters    int             `json:"supporters"`
-	QueueDepth    int             `json:"queue_depth"`
-	Processed     int             `json:"processed"`
-	Accepted      int             `json:"accepted"` // processed + queue depth`
-	Paused        bool            `json:"paused"`
-	PauseReason   string          `json:"pause_reason,omitempty"`
+	Totals      map[string]int `json:"totals"`
+	Supporters  int            `json:"supporters"`
+	QueueDepth  int            `json:"queue_depth"`
+	Processed   int            `json:"processed"`
+	Accepted    int            `json:"accepted"` // processed + queue depth`
+	Paused      bool           `json:"paused"`
+	PauseReason string         `json:"pause_reason,omitempty"`
+	// Sending is true on the instance that sends for every instance
+	// sharing the database; the others stand by.
+	Sending       bool            `json:"sending"`
 	DrainSeconds  *float64        `json:"drain_seconds"` // null: cannot say (nothing limits, or everything paused)
 	SendRate      float64         `json:"send_rate"`
 	HourlyCap     int             `json:"target_hourly_cap"`
@@ -125,6 +128,7 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 	}
 	st.Accepted = st.Processed + st.QueueDepth
 	st.Paused, st.PauseReason = s.d.Sender.Paused()
+	st.Sending = s.d.Sender.Leading()
 	perTarget := map[string]int{}
 	for _, t := range ts {
 		if t.Active {

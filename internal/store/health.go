@@ -38,9 +38,12 @@ func (s *Store) recordWriteFailure(err error) {
 	s.health.mu.Unlock()
 }
 
-// storageFailure reports whether err is SQLite failing to write rather than
-// a constraint or a caller's mistake.
+// storageFailure reports whether err is the database failing to write
+// rather than a constraint or a caller's mistake.
 func storageFailure(err error) bool {
+	if pgStorageFailure(err) {
+		return true
+	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return false

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -328,4 +329,22 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// pgStorageFailure reports whether err is PostgreSQL out of reach or unable
+// to write: no connection, a server shutting down, a full disk, an I/O
+// error, a read-only server (a standby).
+func pgStorageFailure(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		for _, class := range []string{"08", "53", "58", "57P", "25006"} {
+			if strings.HasPrefix(pe.Code, class) {
+				return true
+			}
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne)
 }
