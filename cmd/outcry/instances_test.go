@@ -187,7 +187,11 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	}
 
 	// The rate held across both instances and the takeover: never more
-	// than rate (plus the burst of one) in any second, sliding.
+	// than rate (plus the burst of one) started in any second. The fake
+	// sees arrivals, which the machine's scheduling moves by a few
+	// milliseconds either way, so the sliding window it counts in is 0.9 s:
+	// requests started within one second arrive within it unless one is
+	// delayed by more than 50 ms. Two instances sending would be 2×rate.
 	var at []time.Time
 	for _, r := range fake.Requests() {
 		at = append(at, r.At)
@@ -195,14 +199,14 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
 	most := 0
 	for i, j := 0, 0; i < len(at); i++ {
-		for at[i].Sub(at[j]) >= time.Second {
+		for at[i].Sub(at[j]) >= 900*time.Millisecond {
 			j++
 		}
 		most = max(most, i-j+1)
 	}
-	t.Logf("at most %d sends in any second at a rate of %d", most, rate)
+	t.Logf("at most %d sends in any 0.9 s at a rate of %d a second", most, rate)
 	if most > rate+1 {
-		t.Fatalf("%d sends in one second across the instances, over the rate of %d plus its burst", most, rate)
+		t.Fatalf("%d sends in 0.9 s across the instances, over the rate of %d a second plus its burst", most, rate)
 	}
 
 	// A campaign closed through b's console API is closed on a new

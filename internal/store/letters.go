@@ -1,10 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -148,18 +152,36 @@ func (s *Store) leadGroups(ctx context.Context) {
 }
 
 // writeGroup writes one batch in one transaction and answers every job.
+//
+// Rows are locked in one order by every writer, so that two instances
+// writing groups on PostgreSQL at once wait for each other rather than
+// deadlock: the letters by campaign and address (the order they arrived
+// in among equals), the counts sorted. A letter that deadlocks all the
+// same is written again inside the group.
 func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 	ctx, cancel := context.WithTimeout(ctx, groupTimeout)
 	defer cancel()
 	results := make([]letterResult, len(batch))
 	now := s.nowMs()
+	order := make([]int, len(batch))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		x, y := batch[order[a]].sup, batch[order[b]].sup
+		return x.Campaign < y.Campaign || x.Campaign == y.Campaign && keyOr(x.EmailKey, x.Email) < keyOr(y.EmailKey, y.Email)
+	})
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		ins := s.letterStmts.in(ctx, tx)
 		defer ins.close()
 		counts := map[string]int{}
 		msgCounts := map[countKey]int{}
-		for i, j := range batch {
+		for _, i := range order {
+			j := batch[i]
 			id, err, fatal := ins.letter(ctx, tx, j.sup, j.targets, now)
+			for try := 1; try < 3 && retryable(err) && fatal == nil; try++ {
+				id, err, fatal = ins.letter(ctx, tx, j.sup, j.targets, now)
+			}
 			if fatal != nil {
 				return fatal // the transaction itself is broken: fail the batch
 			}
@@ -171,15 +193,18 @@ func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 				}
 			}
 		}
-		for campaign, n := range counts {
-			if _, err := ins.supporters.ExecContext(ctx, campaign, n); err != nil {
+		for _, campaign := range slices.Sorted(maps.Keys(counts)) {
+			if _, err := ins.supporters.ExecContext(ctx, campaign, counts[campaign]); err != nil {
 				return fmt.Errorf("count supporters: %w", err)
 			}
 		}
 		// New messages are counted here, once per campaign, target and
 		// status for the whole group, not by a trigger on every row.
-		for k, n := range msgCounts {
-			if _, err := ins.messages.ExecContext(ctx, k.campaign, k.target, k.status, n); err != nil {
+		keys := slices.SortedFunc(maps.Keys(msgCounts), func(a, b countKey) int {
+			return cmp.Or(cmp.Compare(a.campaign, b.campaign), cmp.Compare(a.target, b.target), cmp.Compare(a.status, b.status))
+		})
+		for _, k := range keys {
+			if _, err := ins.messages.ExecContext(ctx, k.campaign, k.target, k.status, msgCounts[k]); err != nil {
 				return fmt.Errorf("count messages: %w", err)
 			}
 		}

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -79,5 +82,59 @@ func TestSenderElection(t *testing.T) {
 	}
 	if _, paused, _ := renew("a"); paused {
 		t.Fatal("renewal still reports a lifted pause")
+	}
+}
+
+// Two stores on one database are two instances: the same addresses written
+// through both at once, in opposite orders, each make one supporter, and
+// no letter fails (PostgreSQL would report a deadlock between the two
+// groups if they locked their rows in different orders).
+func TestTwoStoresWriteTheSameAddresses(t *testing.T) {
+	db := testDB(t)
+	ctx := context.Background()
+	var stores [2]*Store
+	for i := range stores {
+		s, err := Open(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	const n = 60
+	var wg sync.WaitGroup
+	var created atomic.Int64
+	errs := make(chan error, 4*n)
+	for round := range 2 {
+		for i := range n {
+			for k, s := range stores {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					e := i
+					if k == 1 {
+						e = n - 1 - i // the other instance takes them in the opposite order
+					}
+					ok, err := s.CreateLetter(ctx, sup(fmt.Sprintf("p%d@example.org", e)), msgs("a", "b"))
+					if err != nil {
+						errs <- fmt.Errorf("round %d, instance %d: %w", round, k, err)
+					}
+					if ok {
+						created.Add(1)
+					}
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := countRows(t, stores[0], "SELECT COUNT(*) FROM supporters"); got != n || created.Load() != n {
+		t.Fatalf("%d supporters, %d letters said created; want %d of each", got, created.Load(), n)
+	}
+	if c, err := stores[1].SupporterCount(ctx, "c"); err != nil || c != n {
+		t.Fatalf("supporter count %d (%v), want %d", c, err, n)
 	}
 }
