@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -136,5 +137,45 @@ func TestTwoStoresWriteTheSameAddresses(t *testing.T) {
 	}
 	if c, err := stores[1].SupporterCount(ctx, "c"); err != nil || c != n {
 		t.Fatalf("supporter count %d (%v), want %d", c, err, n)
+	}
+}
+
+// Instances starting together on a new database migrate it once: each
+// waits for the advisory lock and then finds the migrations applied.
+func TestInstancesStartingTogetherMigrateOnce(t *testing.T) {
+	if !onPostgres {
+		t.Skip("the advisory lock is PostgreSQL's")
+	}
+	db := testDB(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(context.Background(), db)
+			if err != nil {
+				errs <- err
+				return
+			}
+			s.Close()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	files, err := fs.ReadDir(pgMigrations, "pgmigrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM schema_migrations"); n != len(files) {
+		t.Fatalf("%d migrations recorded, want each of the %d once", n, len(files))
 	}
 }
