@@ -26,7 +26,9 @@ type writeHealth struct {
 
 // noteWrite records the outcome of a write transaction.
 func (s *Store) noteWrite(err error) {
-	if storageFailure(err) {
+	// A lost PostgreSQL connection is not held against the database once
+	// it answers again: /healthz's ping and probe see it while it lasts.
+	if storageFailure(err) && !pgConnectionLost(err) {
 		s.recordWriteFailure(err)
 	}
 }
@@ -37,6 +39,10 @@ func (s *Store) recordWriteFailure(err error) {
 	s.health.lastAt, s.health.lastErr = s.now(), err
 	s.health.mu.Unlock()
 }
+
+// Unavailable reports whether err is the database out of reach or unable
+// to write (so that a caller answers 503, "try again", rather than 500).
+func Unavailable(err error) bool { return storageFailure(err) }
 
 // storageFailure reports whether err is the database failing to write
 // rather than a constraint or a caller's mistake.

@@ -331,6 +331,18 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	return nil
 }
 
+// pgConnectionLost reports whether err is a PostgreSQL server out of reach
+// (no connection, a broken one, a server shutting down).
+func pgConnectionLost(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P")
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne)
+}
+
 // pgStorageFailure reports whether err is PostgreSQL out of reach or unable
 // to write: no connection, a server shutting down, a full disk, an I/O
 // error, a read-only server (a standby).

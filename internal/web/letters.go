@@ -12,6 +12,7 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/store"
 )
 
 // maxJSONBody bounds a letter sent to the API: the letter's own limits plus room for JSON.
@@ -104,6 +105,11 @@ func (s *Server) submitForm(c echo.Context) error {
 	var fe letter.FieldErrors
 	if errors.As(err, &fe) {
 		return s.reRender(c, camp, http.StatusUnprocessableEntity, typed, fe, "")
+	}
+	if store.Unavailable(err) {
+		s.log.Error("form: letter not stored: the database is out of reach", "err", err)
+		c.Response().Header().Set("Retry-After", "60")
+		return s.reRender(c, camp, http.StatusServiceUnavailable, typed, nil, s.d.Messages.T("form.not_stored"))
 	}
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ import (
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/preview"
 	"github.com/outcry/outcry/internal/receipt"
+	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -90,6 +91,7 @@ type Server struct {
 	previewMu sync.Mutex
 	previews  map[[2]string][]byte
 
+	counts       sync.Map      // campaign slug -> its last supporter count, shown while the database is out of reach
 	webhookSlots chan struct{} // webhook bodies being read (webhook.go)
 	probe        struct {      // the last write probe of /healthz
 		mu  sync.Mutex
@@ -250,7 +252,17 @@ func (s *Server) render(c echo.Context, status int, name string, p *page) error 
 
 func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, error) {
 	count, err := s.d.Store.SupporterCount(ctx, camp.Slug)
-	if err != nil {
+	switch {
+	case err == nil:
+		s.counts.Store(camp.Slug, count)
+	case store.Unavailable(err):
+		// The database is out of reach: the page is still shown (the
+		// campaign is in memory) with the last count, so that a supporter
+		// can read it and a form sent back keeps its letter.
+		s.log.Warn("campaign page: supporter count unavailable, showing the last one", "campaign", camp.Slug, "err", err)
+		last, _ := s.counts.Load(camp.Slug)
+		count, _ = last.(int)
+	default:
 		return nil, err
 	}
 	return &page{
@@ -311,7 +323,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	status, msg := http.StatusInternalServerError, "Something went wrong on our side. Please try again in a minute."
 	var he *echo.HTTPError
-	if errors.As(err, &he) {
+	if store.Unavailable(err) {
+		status, msg = http.StatusServiceUnavailable, "The letters database is not answering: nothing was stored. Please try again in a minute."
+		c.Response().Header().Set("Retry-After", "60")
+	} else if errors.As(err, &he) {
 		status = he.Code
 		if m, ok := he.Message.(string); ok {
 			msg = m
