@@ -16,7 +16,7 @@ import (
 // OutboxStore is what the outbox needs of the database.
 type OutboxStore interface {
 	Claim(ctx context.Context, owner string, limit int, targets []store.ClaimTarget) ([]store.Claimed, error)
-	Finish(ctx context.Context, outcomes []delivery.Outcome) error
+	FinishLeased(ctx context.Context, owner string, outcomes []delivery.Outcome) error
 	RenewLease(ctx context.Context, owner string, ttl time.Duration) (delivery.Lease, error)
 	RecentSends(ctx context.Context, since time.Time) (map[string][]time.Time, error)
 	ReleaseLease(ctx context.Context, owner string) error
@@ -98,7 +98,7 @@ func (o *Outbox) claimSingles(ctx context.Context, limit int, want []store.Claim
 		out = append(out, m)
 	}
 	if len(failed) > 0 {
-		if err := o.store.Finish(ctx, failed); err != nil {
+		if err := o.store.FinishLeased(ctx, o.owner, failed); err != nil {
 			return out, fmt.Errorf("letter: outbox: give back unrendered: %w", err)
 		}
 	}
@@ -115,7 +115,7 @@ func (o *Outbox) Finish(ctx context.Context, outcomes []delivery.Outcome) error 
 			single = append(single, oc)
 		}
 	}
-	if err := o.store.Finish(ctx, single); err != nil {
+	if err := o.store.FinishLeased(ctx, o.owner, single); err != nil {
 		return err
 	}
 	return o.store.FinishDigests(ctx, digests)

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/status"
 )
 
 func TestRewriteForPostgres(t *testing.T) {
@@ -177,5 +180,48 @@ func TestInstancesStartingTogetherMigrateOnce(t *testing.T) {
 	}
 	if n := countRows(t, s, "SELECT COUNT(*) FROM schema_migrations"); n != len(files) {
 		t.Fatalf("%d migrations recorded, want each of the %d once", n, len(files))
+	}
+}
+
+// A sender that stalled past its lease, while another instance took over
+// and claimed its message again, cannot record an outcome for it: the
+// message is the new sender's.
+func TestFinishLeasedIsTheOwnersOnly(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	s.SetClock(func() time.Time { return now })
+	if _, err := s.CreateLetter(ctx, sup("a@x.org"), msgs("t1")); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(owner string) int64 {
+		t.Helper()
+		got, err := s.Claim(ctx, owner, 1, []ClaimTarget{{ID: "t1", Email: "t1@example.com", Limit: 1}})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("claim as %s: %d (%v)", owner, len(got), err)
+		}
+		return got[0].ID
+	}
+	if _, err := s.RenewLease(ctx, "old", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	id := claim("old")
+	now = now.Add(11 * time.Second) // old stalls; new takes over and claims again
+	if l, err := s.RenewLease(ctx, "new", 10*time.Second); err != nil || l.Requeued != 1 {
+		t.Fatalf("takeover: %+v (%v)", l, err)
+	}
+	claim("new")
+	// The stalled sender wakes and gives its claim back.
+	if err := s.FinishLeased(ctx, "old", []delivery.Outcome{{ID: id, Status: status.Queued}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _, _ := s.MessageState(ctx, id); st != StatusSending {
+		t.Fatalf("the old sender's outcome applied to the new sender's claim: %s", st)
+	}
+	if err := s.FinishLeased(ctx, "new", []delivery.Outcome{{ID: id, Status: status.Sent, Attempted: true, ProviderID: "p1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _, _ := s.MessageState(ctx, id); st != StatusSent {
+		t.Fatalf("the new sender's outcome did not apply: %s", st)
 	}
 }

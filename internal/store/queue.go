@@ -296,6 +296,14 @@ func (s *Store) ReleaseLease(ctx context.Context, owner string) error {
 // cancelled; a send whose delivery event came first gets its provider id
 // and time recorded.
 func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
+	return s.FinishLeased(ctx, "", outcomes)
+}
+
+// FinishLeased is Finish for the sender owner: an outcome applies only to
+// a message owner still leases. A sender that stalled past its lease
+// (another instance took over and claimed the message again) cannot put
+// back in the queue, or mark sent, what the new sender is sending.
+func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []delivery.Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
 	}
@@ -312,7 +320,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
 				lease_owner = NULL,
 				sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
 				updated_at = ?
-			WHERE id = ? AND (status = 'sending'
+			WHERE id = ? AND ((status = 'sending' AND (? = '' OR lease_owner = ?))
 				OR (? = 'sent' AND status IN ('deferred', 'delivered', 'bounced', 'dropped', 'spamreport') AND sent_at IS NULL))`)
 		if err != nil {
 			return err
@@ -328,7 +336,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
 				next = o.Next.UnixMilli()
 			}
 			if _, err := stmt.ExecContext(ctx, o.Status, attempted, o.ProviderID, o.ProviderID, o.Error, next,
-				o.Status, now, now, o.ID, o.Status); err != nil {
+				o.Status, now, now, o.ID, owner, owner, o.Status); err != nil {
 				return fmt.Errorf("message %d: %w", o.ID, err)
 			}
 		}
