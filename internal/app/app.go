@@ -455,7 +455,16 @@ func buildSafety(ctx context.Context, cfg config.Config, org campaign.Organizer,
 // sendConfirmations sends, every few seconds, the confirmation emails that
 // a request left to it (over the rate) or whose send failed.
 func (a *App) sendConfirmations(ctx context.Context) {
-	t := time.NewTicker(5 * time.Second)
+	every(ctx, 5*time.Second, func() {
+		if _, err := a.Confirm.SendPending(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("confirmation emails: will try again", "err", err)
+		}
+	})
+}
+
+// every runs fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -463,9 +472,7 @@ func (a *App) sendConfirmations(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if _, err := a.Confirm.SendPending(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Error("confirmation emails: will try again", "err", err)
-		}
+		fn()
 	}
 }
 
@@ -476,18 +483,11 @@ const followEvery = 2 * time.Second
 
 // follow keeps this instance's campaigns as the database has them.
 func (a *App) follow(ctx context.Context) {
-	t := time.NewTicker(followEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, followEvery, func() {
 		if err := a.Campaigns.Refresh(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("campaigns: read from the database: will try again", "err", err)
 		}
-	}
+	})
 }
 
 // maintain purges expired unconfirmed letters and, after the retention

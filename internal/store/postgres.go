@@ -6,10 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"net"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -289,43 +287,33 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
-	entries, err := fs.ReadDir(pgMigrations, "pgmigrations")
+	files, err := migrationFiles(pgMigrations, "pgmigrations")
 	if err != nil {
-		return fmt.Errorf("store: read migrations: %w", err)
+		return err
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	for _, e := range entries {
-		name := e.Name()
-		num, _, _ := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if err != nil {
-			return fmt.Errorf("store: migration %s: name must start with a number and '_'", name)
-		}
+	for _, m := range files {
 		var done int
-		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&done); err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done); err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
 		if done > 0 {
 			continue
 		}
-		body, err := pgMigrations.ReadFile("pgmigrations/" + name)
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
-		}
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		_, err = tx.ExecContext(ctx, m.body)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, s.nowMs())
+		}
+		if err == nil {
+			err = tx.Commit()
+		} else {
 			tx.Rollback()
-			return fmt.Errorf("store: migration %s: %w", name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, version, name, s.nowMs()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store: migration %s: %w", name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
 	}
 	return nil

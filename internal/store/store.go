@@ -138,28 +138,18 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
-	entries, err := fs.ReadDir(migrations, "migrations")
+	files, err := migrationFiles(migrations, "migrations")
 	if err != nil {
-		return fmt.Errorf("store: read migrations: %w", err)
+		return err
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return fmt.Errorf("store: migration %s: name must start with a number and '_'", name)
-		}
+	for _, m := range files {
+		version, name, body := m.version, m.name, m.body
 		var done int
 		if err := s.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&done); err != nil {
 			return fmt.Errorf("store: migration %s: %w", name, err)
 		}
 		if done > 0 || version > upTo {
 			continue
-		}
-		body, err := migrations.ReadFile("migrations/" + name)
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
 		}
 		// Foreign keys are off while a migration runs (a table rebuilt
 		// under its children would otherwise fail to drop) and checked
@@ -169,7 +159,7 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 			return fmt.Errorf("store: migration %s: %w", name, err)
 		}
 		err = s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			if _, err := tx.ExecContext(ctx, body); err != nil {
 				return err
 			}
 			if err := foreignKeyCheck(ctx, tx); err != nil {
@@ -186,6 +176,37 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 		}
 	}
 	return nil
+}
+
+// migration is one numbered file of migrations/ or pgmigrations/.
+type migration struct {
+	version int
+	name    string
+	body    string
+}
+
+// migrationFiles reads the migrations in dir, in the order of their names.
+func migrationFiles(fsys fs.FS, dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: read migrations: %w", err)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	out := make([]migration, 0, len(entries))
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("store: migration %s: name must start with a number and '_'", name)
+		}
+		body, err := fs.ReadFile(fsys, dir+"/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		out = append(out, migration{version: version, name: name, body: string(body)})
+	}
+	return out, nil
 }
 
 // foreignKeyCheck fails when any row references a missing parent.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,32 +22,45 @@ func TestHealthzReflectsWrites(t *testing.T) {
 	if status, _, body := a.do(t, "GET", "/healthz", "", ""); status != http.StatusOK {
 		t.Fatalf("healthy: %d %s", status, body)
 	}
+	release := a.holdWriteLock(t)
+	nowSec.Add(int64(healthProbeEvery.Seconds())) // the cached answer is due for a new probe
+	status, _, body := a.do(t, "GET", "/healthz", "", "")
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "does not accept writes") {
+		t.Fatalf("locked database: %d %s", status, body)
+	}
+	release()
+	nowSec.Add(int64((healthProbeEvery + healthFailureHold).Seconds()))
+	if status, _, body := a.do(t, "GET", "/healthz", "", ""); status != http.StatusOK {
+		t.Fatalf("after the lock: %d %s", status, body)
+	}
+}
+
+// holdWriteLock takes the database's write lock from another connection,
+// as another process would, until release (or the test's end).
+func (a *testApp) holdWriteLock(t *testing.T) (release func()) {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+a.dbPath+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	conn, err := db.Conn(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
 	if _, err := conn.ExecContext(context.Background(), `BEGIN EXCLUSIVE`); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := conn.ExecContext(context.Background(), `INSERT INTO settings (key, value, updated_at) VALUES ('lock', '', 0)`); err != nil {
 		t.Fatal(err)
 	}
-	nowSec.Add(int64(healthProbeEvery.Seconds())) // the cached answer is due for a new probe
-	status, _, body := a.do(t, "GET", "/healthz", "", "")
-	if status != http.StatusServiceUnavailable || !strings.Contains(body, "does not accept writes") {
-		t.Fatalf("locked database: %d %s", status, body)
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			conn.ExecContext(context.Background(), `ROLLBACK`)
+			conn.Close()
+			db.Close()
+		})
 	}
-	if _, err := conn.ExecContext(context.Background(), `ROLLBACK`); err != nil {
-		t.Fatal(err)
-	}
-	nowSec.Add(int64((healthProbeEvery + healthFailureHold).Seconds()))
-	if status, _, body := a.do(t, "GET", "/healthz", "", ""); status != http.StatusOK {
-		t.Fatalf("after the lock: %d %s", status, body)
-	}
+	t.Cleanup(release)
+	return release
 }

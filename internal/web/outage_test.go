@@ -1,8 +1,6 @@
 package web
 
 import (
-	"context"
-	"database/sql"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,20 +16,7 @@ func TestLetterNotStoredWhenTheDatabaseIsOutOfReach(t *testing.T) {
 		t.Skip("waits for SQLite's 5 s busy timeout")
 	}
 	a := newTestApp(t)
-	db, err := sql.Open("sqlite", "file:"+a.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), `BEGIN IMMEDIATE`); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(context.Background(), `ROLLBACK`)
+	a.holdWriteLock(t)
 
 	f := goodForm()
 	f.Set("body", "My own words, kept.")
