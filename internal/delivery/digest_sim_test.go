@@ -514,3 +514,36 @@ func TestOverflowWithoutBacklogUsesTheWholeCap(t *testing.T) {
 		t.Fatalf("%d singles and %d digests, want 30 singles at once", singles, digests)
 	}
 }
+
+// With OUTCRY_DIGEST_AFTER under an hour, letters that arrive one by one
+// (never a backlog when each is looked at) must still leave a slot for the
+// digest: at cap 2 and 10 s, five letters in a row once sent two alone
+// and left three waiting for the hour to free a slot.
+func TestOverflowShortDigestAfterKeepsASlot(t *testing.T) {
+	s := newSim(t, simStart, 2, letter.Policy{Mode: delivery.Overflow, After: 10 * time.Second, Max: 500})
+	ctx := context.Background()
+	for i := range 5 {
+		if _, err := s.st.CreateLetter(ctx, store.NewSupporter{Campaign: simCampaign, Email: fmt.Sprintf("s%d@example.org", i),
+			FirstName: "S", LastName: fmt.Sprint(i), Subject: simSubject, Body: simBody}, []string{"t1"}); err != nil {
+			t.Fatal(err)
+		}
+		s.runUntil(s.clock.now().Add(time.Second), time.Second)
+	}
+	s.runUntil(s.clock.now().Add(2*time.Minute), time.Second)
+	rows, err := s.st.Messages(ctx, store.MessageFilter{Target: "t1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst time.Duration
+	for _, r := range rows {
+		if r.SentAt == nil {
+			t.Fatalf("message %d still waits 2 min after the letters, with DIGEST_AFTER at 10 s", r.ID)
+		}
+		worst = max(worst, r.SentAt.Sub(r.QueuedAt))
+	}
+	_, digests, singles := s.check(5, []string{"t1"}, 2)
+	t.Logf("5 letters one a second, cap 2, DIGEST_AFTER 10 s: %d single, %d digest, longest wait %s", singles, digests, worst)
+	if worst > 10*time.Second+time.Minute {
+		t.Fatalf("a letter waited %s, want DIGEST_AFTER plus a little", worst)
+	}
+}

@@ -250,9 +250,12 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 			reserve = max(reserve, min(needed, p.Cap-1))
 		}
 		// No backlog: every letter waiting fits in the slots free now,
-		// so none will need a digest (a letter written later falls due
-		// after the singles sent now have left the hour).
-		if waiting <= slots-len(drip) && len(drip) == 0 {
+		// so none will need a digest — if a letter written later falls
+		// due after the singles sent now have left the hour, that is, if
+		// After is an hour or more. With a shorter After the reserve
+		// stays, or letters arriving one by one fill the hour and the
+		// next ones wait for it instead of going in a digest.
+		if waiting <= slots-len(drip) && len(drip) == 0 && p.After >= time.Hour {
 			reserve = 0
 		}
 		slots -= reserve
