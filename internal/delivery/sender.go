@@ -89,7 +89,6 @@ type Sender struct {
 	single    map[string]time.Time // per target: when a single letter was last claimed (drip)
 	renewedAt time.Time            // when the lease was last renewed
 	leading   bool                 // this sender is the one that sends (Lease.Leader at the last renewal)
-	everLed   bool                 // it has led since it started
 
 	// The organizer's pause as stored, at the last renewal (followPause).
 	pauseSeen   bool
@@ -289,13 +288,14 @@ func (s *Sender) renew(ctx context.Context) {
 				}
 			}
 		}
-		if s.everLed {
+		if s.renewedAt.IsZero() {
+			s.log.Info("sender: this instance sends (one sender for every instance sharing the database)")
+		} else {
 			s.log.Info("sender: this instance sends now (the previous sender stopped renewing its lease)")
 		}
-		s.everLed = true
 		s.mu.Unlock()
-	} else if !l.Leader && s.Leading() {
-		s.log.Warn("sender: another instance sends now; this one stands by")
+	} else if !l.Leader && (s.Leading() || s.lastRenewal().IsZero()) {
+		s.log.Info("sender: another instance sends; this one stands by and takes over if it stops")
 	}
 	s.mu.Lock()
 	s.renewedAt = s.now()
@@ -327,6 +327,12 @@ func (s *Sender) followPause(l Lease) {
 	case !first:
 		s.Resume()
 	}
+}
+
+func (s *Sender) lastRenewal() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.renewedAt
 }
 
 // Leading reports whether this sender is the one that sends.
