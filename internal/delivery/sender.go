@@ -291,7 +291,7 @@ func (s *Sender) renew(ctx context.Context) {
 		if s.renewedAt.IsZero() {
 			s.log.Info("sender: this instance sends (one sender for every instance sharing the database)")
 		} else {
-			s.log.Info("sender: this instance sends now (the previous sender stopped renewing its lease)")
+			s.log.Info("sender: this instance sends now (the previous sender stopped, or stopped renewing its lease)")
 		}
 		s.mu.Unlock()
 	} else if !l.Leader && (s.Leading() || s.lastRenewal().IsZero()) {
