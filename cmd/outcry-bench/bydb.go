@@ -41,8 +41,13 @@ type dbRun struct {
 	Sign        loadResult   `json:"sign"`
 	PerInstance []loadResult `json:"sign_per_instance,omitempty"`
 	SentDuring  int          `json:"sign_sent_by_sender"`
-	Open        *openResult  `json:"open_loop,omitempty"`
-	OpenSent    int          `json:"open_loop_sent_by_sender,omitempty"`
+	// The CPU time per successful sign request of the setting's outcry
+	// processes together and of the PostgreSQL server processes serving
+	// its database (absent when the server is not on this machine).
+	OutcryCPUms   float64     `json:"sign_outcry_cpu_ms_per_request"`
+	PostgresCPUms *float64    `json:"sign_postgres_cpu_ms_per_request,omitempty"`
+	Open          *openResult `json:"open_loop,omitempty"`
+	OpenSent      int         `json:"open_loop_sent_by_sender,omitempty"`
 }
 
 // dbResults is the section's document.
@@ -68,6 +73,19 @@ type deployment struct {
 	children []*child
 	fake     *sgfake.Server
 	urls     []string // the sign endpoint of each instance
+}
+
+// cpu is the CPU time the deployment's processes have used so far.
+func (d *deployment) cpu() (float64, error) {
+	total := 0.0
+	for _, c := range d.children {
+		s, err := c.cpuSeconds()
+		if err != nil {
+			return 0, err
+		}
+		total += s
+	}
+	return total, nil
 }
 
 // startDeployment starts s.Instances outcry processes on db, each with a
@@ -181,9 +199,15 @@ func measureByDatabase(ctx context.Context, o options, dir, bin string, logf fun
 	res.Server, res.Version = redactedURL(o.pg), pg.Version
 	res.LoadBefore = loadAvg()
 	settings := dbSettings()
-	newDB := func(name string, s dbSetting) (string, error) {
+	// The names of the PostgreSQL databases, to find their server
+	// processes' CPU time when the server runs here.
+	pgNames := make([]string, len(settings))
+	local := isLoopback(o.pg)
+	newDB := func(i int, name string, s dbSetting) (string, error) {
 		if s.Postgres {
-			return pg.create(ctx)
+			u, n, err := pg.create(ctx)
+			pgNames[i] = n
+			return u, err
 		}
 		return dataPath(dir, name+".db"), nil
 	}
@@ -203,7 +227,7 @@ func measureByDatabase(ctx context.Context, o options, dir, bin string, logf fun
 	}()
 	for i, s := range settings {
 		name := fmt.Sprintf("bydb-sign-%d", i+1)
-		db, err := newDB(name, s)
+		db, err := newDB(i, name, s)
 		if err != nil {
 			return nil, err
 		}
@@ -221,6 +245,7 @@ func measureByDatabase(ctx context.Context, o options, dir, bin string, logf fun
 	logf("sign path by database (PostgreSQL %s): %d rounds of %s each, %d connections", pg.Version, rounds, per, o.conns)
 	all := make([]loadRaw, len(settings))
 	each := make([][]loadRaw, len(settings))
+	outcryCPU, pgCPU := make([]float64, len(settings)), make([]float64, len(settings))
 	for r := range rounds {
 		for i := range settings {
 			if ctx.Err() != nil {
@@ -230,7 +255,31 @@ func measureByDatabase(ctx context.Context, o options, dir, bin string, logf fun
 			if r == 0 {
 				warm = warmup
 			}
+			// CPU is counted over the whole round, warm-up included:
+			// per request it is a little high in the first round.
+			c0, err := deps[i].cpu()
+			if err != nil {
+				return nil, err
+			}
+			var p0 map[int]float64
+			if local && pgNames[i] != "" {
+				if p0, err = pg.backendCPU(ctx, pgNames[i]); err != nil {
+					return nil, err
+				}
+			}
 			raws := deps[i].load(ctx, o.conns, warm, per)
+			c1, err := deps[i].cpu()
+			if err != nil {
+				return nil, err
+			}
+			outcryCPU[i] += c1 - c0
+			if p0 != nil {
+				p1, err := pg.backendCPU(ctx, pgNames[i])
+				if err != nil {
+					return nil, err
+				}
+				pgCPU[i] += cpuUsed(p0, p1)
+			}
 			all[i].add(mergeConcurrent(raws))
 			if each[i] == nil {
 				each[i] = make([]loadRaw, len(raws))
@@ -242,6 +291,12 @@ func measureByDatabase(ctx context.Context, o options, dir, bin string, logf fun
 	}
 	for i, s := range settings {
 		run := dbRun{dbSetting: s, Sign: all[i].summary(), SentDuring: deps[i].fake.Count()}
+		ok := float64(max(1, run.Sign.Requests-run.Sign.Errors))
+		run.OutcryCPUms = 1000 * outcryCPU[i] / ok
+		if local && pgNames[i] != "" {
+			v := 1000 * pgCPU[i] / ok
+			run.PostgresCPUms = &v
+		}
 		if len(each[i]) > 1 {
 			for _, e := range each[i] {
 				run.PerInstance = append(run.PerInstance, e.summary())
@@ -263,7 +318,7 @@ func measureByDatabase(ctx context.Context, o options, dir, bin string, logf fun
 		cfg := openConfig{rate: o.dbOpenRate, duration: o.openFor, window: 10 * time.Second, maxInFlight: o.maxInFlight, timeout: o.timeout}
 		for i, s := range settings {
 			name := fmt.Sprintf("bydb-open-%d", i+1)
-			db, err := newDB(name, s)
+			db, err := newDB(i, name, s)
 			if err != nil {
 				return nil, err
 			}
@@ -300,24 +355,30 @@ func printByDatabase(w io.Writer, r *dbResults, cpus int) {
 		fmt.Fprintf(w, "open loop: %g letters/s for %s, a fresh database each, sender %s; two instances: arrivals dealt in turn.\n", r.OpenRate, r.OpenFor, r.OpenSetting)
 	}
 	fmt.Fprintf(w, "1-minute load average %.1f before, %.1f after (%d CPUs)\n\n", r.LoadBefore, r.LoadAfter, cpus)
-	fmt.Fprintf(w, "%-34s %10s %8s %8s %16s   %9s %9s %9s\n", "setting", "requests/s", "p50 ms", "p99 ms", "errors/requests", "open p50", "open p99", "accepted")
-	fmt.Fprintln(w, strings.Repeat("-", 112))
+	fmt.Fprintf(w, "%-34s %10s %8s %8s %16s %7s %7s   %9s %9s %9s %9s\n", "setting", "requests/s", "p50 ms", "p99 ms", "errors/requests", "cpu out", "cpu pg",
+		"open p50", "open p99", "open max", "accepted")
+	fmt.Fprintln(w, strings.Repeat("-", 140))
 	open := func(o *openResult) string {
 		if o == nil {
 			return ""
 		}
-		return fmt.Sprintf("%9.2f %9.2f %8.2f%%", o.P50ms, o.P99ms, o.AcceptedPct)
+		return fmt.Sprintf("%9.2f %9.2f %9.1f %8.2f%%", o.P50ms, o.P99ms, o.MaxMs, o.AcceptedPct)
 	}
 	for _, run := range r.Runs {
 		name := run.Name
 		if len(run.PerInstance) > 1 {
 			name += " (sum)"
 		}
-		fmt.Fprintf(w, "%-34s %10.0f %8.2f %8.2f %16s   %s\n", name, run.Sign.RPS, run.Sign.P50ms, run.Sign.P99ms,
-			fmt.Sprintf("%d / %d", run.Sign.Errors, run.Sign.Requests), open(run.Open))
+		pgcpu := ""
+		if run.PostgresCPUms != nil {
+			pgcpu = fmt.Sprintf("%.3f", *run.PostgresCPUms)
+		}
+		fmt.Fprintf(w, "%-34s %10.0f %8.2f %8.2f %16s %7.3f %7s   %s\n", name, run.Sign.RPS, run.Sign.P50ms, run.Sign.P99ms,
+			fmt.Sprintf("%d / %d", run.Sign.Errors, run.Sign.Requests), run.OutcryCPUms, pgcpu, open(run.Open))
 		for k, e := range run.PerInstance {
 			fmt.Fprintf(w, "%-34s %10.0f %8.2f %8.2f %16s\n", fmt.Sprintf("  instance %d", k+1), e.RPS, e.P50ms, e.P99ms,
 				fmt.Sprintf("%d / %d", e.Errors, e.Requests))
 		}
 	}
+	fmt.Fprintln(w, "(cpu out / cpu pg: CPU ms per sign request of the outcry processes / of the PostgreSQL server processes serving the database,\n closed loop, warm-up included; the load generator's own CPU is in neither)")
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -59,6 +60,25 @@ func databaseURL(server, name string) (string, error) {
 	return u.String(), nil
 }
 
+// isLoopback reports whether the server URL names this machine (a
+// loopback address or a Unix socket): only then are its processes ours to
+// read in /proc.
+func isLoopback(server string) bool {
+	u, err := url.Parse(server)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "" {
+		host = u.Query().Get("host")
+	}
+	if host == "" || strings.HasPrefix(host, "/") || host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // redactedURL is the URL for output, without its password.
 func redactedURL(s string) string {
 	u, err := url.Parse(s)
@@ -95,20 +115,52 @@ func openPGServer(ctx context.Context, server string) (*pgServer, error) {
 	return p, nil
 }
 
-// create makes a fresh, empty database and returns its URL.
-func (p *pgServer) create(ctx context.Context) (string, error) {
+// create makes a fresh, empty database and returns its URL and name.
+func (p *pgServer) create(ctx context.Context) (string, string, error) {
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := benchDBName(b)
 	u, err := databaseURL(p.url, name)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if _, err := p.admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", fmt.Errorf("create database %s: %w", name, err)
+		return "", "", fmt.Errorf("create database %s: %w", name, err)
 	}
 	p.created = append(p.created, name)
-	return u, nil
+	return u, name, nil
+}
+
+// backendCPU is the CPU time used so far by each server process serving
+// database name (from pg_stat_activity and /proc: only when the server runs
+// on this machine; a process this one may not read is left out).
+func (p *pgServer) backendCPU(ctx context.Context, name string) (map[int]float64, error) {
+	rows, err := p.admin.QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = $1`, name)
+	if err != nil {
+		return nil, fmt.Errorf("list the server processes of %s: %w", name, err)
+	}
+	defer rows.Close()
+	cpu := map[int]float64{}
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			return nil, err
+		}
+		if s, err := procCPU(pid); err == nil {
+			cpu[pid] = s
+		}
+	}
+	return cpu, rows.Err()
+}
+
+// cpuUsed is the CPU time the processes in after used since before (a
+// process new in after counts whole: it began in between).
+func cpuUsed(before, after map[int]float64) float64 {
+	used := 0.0
+	for pid, s := range after {
+		used += max(0, s-before[pid])
+	}
+	return used
 }
 
 // close drops every database create made (closing what still uses them)

@@ -51,3 +51,31 @@ func TestDatabaseURL(t *testing.T) {
 		t.Errorf("redactedURL = %q", r)
 	}
 }
+
+// The PostgreSQL server's processes are read from /proc only when the
+// server is on this machine.
+func TestIsLoopback(t *testing.T) {
+	for server, want := range map[string]bool{
+		"postgres://outcry@127.0.0.1:55432/postgres": true,
+		"postgres://outcry@localhost/postgres":       true,
+		"postgres://outcry@[::1]:5432/postgres":      true,
+		"postgres:///postgres?host=/tmp/pg":          true,
+		"postgres://u@db.example:5432/app":           false,
+		"postgres://u@10.0.0.5/app":                  false,
+		"postgres:///app?host=db.example":            false,
+	} {
+		if got := isLoopback(server); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", server, got, want)
+		}
+	}
+}
+
+// A server process that began between the two readings counts whole; one
+// that ended counts nothing (its time is lost, not negative).
+func TestCPUUsed(t *testing.T) {
+	before := map[int]float64{1: 1.0, 2: 5.0, 3: 2.0}
+	after := map[int]float64{1: 1.5, 2: 5.25, 4: 0.5}
+	if got := cpuUsed(before, after); got != 1.25 {
+		t.Fatalf("cpuUsed = %v, want 1.25", got)
+	}
+}
