@@ -355,14 +355,14 @@ func printByDatabase(w io.Writer, r *dbResults, cpus int) {
 		fmt.Fprintf(w, "open loop: %g letters/s for %s, a fresh database each, sender %s; two instances: arrivals dealt in turn.\n", r.OpenRate, r.OpenFor, r.OpenSetting)
 	}
 	fmt.Fprintf(w, "1-minute load average %.1f before, %.1f after (%d CPUs)\n\n", r.LoadBefore, r.LoadAfter, cpus)
-	fmt.Fprintf(w, "%-34s %10s %8s %8s %16s %7s %7s   %9s %9s %9s %9s\n", "setting", "requests/s", "p50 ms", "p99 ms", "errors/requests", "cpu out", "cpu pg",
-		"open p50", "open p99", "open max", "accepted")
-	fmt.Fprintln(w, strings.Repeat("-", 140))
+	fmt.Fprintf(w, "%-34s %10s %8s %8s %16s %7s %7s   %9s %9s %9s %9s %7s\n", "setting", "requests/s", "p50 ms", "p99 ms", "errors/requests", "cpu out", "cpu pg",
+		"open p50", "open p99", "open max", "accepted", "late ms")
+	fmt.Fprintln(w, strings.Repeat("-", 148))
 	open := func(o *openResult) string {
 		if o == nil {
 			return ""
 		}
-		return fmt.Sprintf("%9.2f %9.2f %9.1f %8.2f%%", o.P50ms, o.P99ms, o.MaxMs, o.AcceptedPct)
+		return fmt.Sprintf("%9.2f %9.2f %9.1f %8.2f%% %7.1f", o.P50ms, o.P99ms, o.MaxMs, o.AcceptedPct, o.MaxLateMs)
 	}
 	for _, run := range r.Runs {
 		name := run.Name
@@ -380,5 +380,5 @@ func printByDatabase(w io.Writer, r *dbResults, cpus int) {
 				fmt.Sprintf("%d / %d", e.Errors, e.Requests))
 		}
 	}
-	fmt.Fprintln(w, "(cpu out / cpu pg: CPU ms per sign request of the outcry processes / of the PostgreSQL server processes serving the database,\n closed loop, warm-up included; the load generator's own CPU is in neither)")
+	fmt.Fprintln(w, "(cpu out / cpu pg: CPU ms per sign request of the outcry processes / of the PostgreSQL server processes serving the database,\n closed loop, warm-up included; the load generator's own CPU is in neither. late ms: how late the open loop's generator sent\n its most delayed arrival; more than a few ms means the machine, not only the server, was saturated)")
 }
