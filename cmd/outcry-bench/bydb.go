@@ -179,12 +179,12 @@ func (d *deployment) load(ctx context.Context, conns int, warm, dur time.Duratio
 }
 
 // measureByDatabase is the section: without a PostgreSQL server it is
-// skipped (one line on logw).
+// skipped (res.Skipped says why).
 func measureByDatabase(ctx context.Context, o options, dir, bin string, logf func(string, ...any)) (*dbResults, error) {
 	res := &dbResults{Conns: o.conns, Duration: o.duration.String(), SignSendRate: o.signRate}
 	if o.pg == "" {
+		// One line, in the table (printByDatabase).
 		res.Skipped = "no PostgreSQL server: pass -pg URL or set OUTCRY_TEST_PG (eval \"$(.ci/pg start)\" starts a throwaway one)"
-		logf("sign path by database: skipped (%s)", res.Skipped)
 		return res, nil
 	}
 	pg, err := openPGServer(ctx, o.pg)
