@@ -142,8 +142,11 @@ func childEnviron() []string {
 
 // cpuSeconds is the CPU time (user + system) the child has used so far,
 // from /proc/<pid>/stat (clock ticks of 1/100 s, Linux's USER_HZ).
-func (c *child) cpuSeconds() (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+func (c *child) cpuSeconds() (float64, error) { return procCPU(c.cmd.Process.Pid) }
+
+// procCPU is the CPU time (user + system) process pid has used so far.
+func procCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -151,16 +154,16 @@ func (c *child) cpuSeconds() (float64, error) {
 	// the fields counted from 3 follow the last ')'.
 	i := strings.LastIndexByte(string(b), ')')
 	if i < 0 {
-		return 0, fmt.Errorf("parse /proc/%d/stat", c.cmd.Process.Pid)
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", c.cmd.Process.Pid, len(f))
+		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(f))
 	}
 	utime, err1 := strconv.ParseFloat(f[11], 64) // field 14
 	stime, err2 := strconv.ParseFloat(f[12], 64) // field 15
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("parse /proc/%d/stat: utime %q stime %q", c.cmd.Process.Pid, f[11], f[12])
+		return 0, fmt.Errorf("parse /proc/%d/stat: utime %q stime %q", pid, f[11], f[12])
 	}
 	return (utime + stime) / 100, nil
 }

@@ -4,6 +4,11 @@
 //	go run ./cmd/outcry-bench            full run (about a minute)
 //	go run ./cmd/outcry-bench -short     a few seconds (CI: it must not rot)
 //	go run ./cmd/outcry-bench -viral 60s only the viral minute (issue 17)
+//	go run ./cmd/outcry-bench -db-only   only the sign path by database (issue 14)
+//
+// The sign path by database needs a PostgreSQL server: -pg, default
+// OUTCRY_TEST_PG (eval "$(.ci/pg start)" starts a throwaway one); without
+// one that section is skipped.
 //
 // Every server measured runs in its own child process, so that its peak
 // memory is its own: the baselines are this program run again with a hidden
@@ -52,6 +57,10 @@ type options struct {
 	viral        time.Duration
 	viralRate    float64
 	openOnly     bool
+
+	pg         string
+	dbOpenRate float64
+	dbOnly     bool
 }
 
 func main() {
@@ -72,6 +81,9 @@ func main() {
 	flag.DurationVar(&o.viral, "viral", 0, "run only the viral minute: outcry on its defaults at -viral-rate for this long (60s; 10m reports each minute)")
 	flag.Float64Var(&o.viralRate, "viral-rate", 1000, "letters/s of the -viral run")
 	flag.BoolVar(&o.openOnly, "open-only", false, "run only the open loop (skip the closed loop, the drain and the rate run)")
+	flag.StringVar(&o.pg, "pg", os.Getenv("OUTCRY_TEST_PG"), "PostgreSQL server for the sign path by database (a postgres:// URL; default $OUTCRY_TEST_PG; none: that section is skipped). The benchmark creates its own databases there (outcry_bench_…) and drops them")
+	flag.Float64Var(&o.dbOpenRate, "db-open-rate", goalRate, "sign path by database: open-loop arrival rate in letters/s; 0 = closed loop only (-short: 200)")
+	flag.BoolVar(&o.dbOnly, "db-only", false, "run only the sign path by database")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (databases, server logs)")
 	flag.StringVar(&o.baseline, "serve-baseline", "", "internal: serve a baseline (bare|insert) in this process")
 	flag.StringVar(&o.addr, "addr", "", "internal: baseline listen address")
@@ -98,6 +110,7 @@ func main() {
 		setIfDefault("rate-duration", func() { o.rateFor = 5 * time.Second })
 		setIfDefault("open-rates", func() { o.openRatesArg = "200" })
 		setIfDefault("open-duration", func() { o.openFor = time.Second })
+		setIfDefault("db-open-rate", func() { o.dbOpenRate = 200 })
 	}
 	for _, f := range strings.Split(o.openRatesArg, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -111,8 +124,8 @@ func main() {
 		o.openRates = append(o.openRates, v)
 	}
 	if o.openFor <= 0 || o.openFor > 10*time.Minute || o.viral < 0 || o.viral > time.Hour || o.viralRate <= 0 || o.viralRate > 100_000 ||
-		o.maxInFlight < 1 || o.maxInFlight > 15_000 || o.timeout <= 0 || o.timeout > time.Minute {
-		fmt.Fprintln(os.Stderr, "outcry-bench: -open-duration up to 10m, -viral up to 1h, -viral-rate 0..100000, -max-in-flight 1..15000, -timeout up to 1m")
+		o.maxInFlight < 1 || o.maxInFlight > 15_000 || o.timeout <= 0 || o.timeout > time.Minute || o.dbOpenRate < 0 || o.dbOpenRate > 100_000 {
+		fmt.Fprintln(os.Stderr, "outcry-bench: -open-duration up to 10m, -viral up to 1h, -viral-rate 0..100000, -max-in-flight 1..15000, -timeout up to 1m, -db-open-rate 0..100000")
 		os.Exit(2)
 	}
 	if o.conns < 1 || o.conns > 1024 || o.duration <= 0 || o.duration > 10*time.Minute || o.letters < 1 || o.letters > 1_000_000 ||
@@ -137,10 +150,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "outcry-bench:", err)
 			os.Exit(1)
 		}
-		if !o.openOnly {
+		if !o.openOnly && !o.dbOnly {
 			printTable(os.Stdout, r)
 		}
 		printOpen(os.Stdout, r.Open, o.timeout, o.maxInFlight)
+		printByDatabase(os.Stdout, r.ByDatabase, r.CPUs)
 		res = r
 	}
 	if o.jsonPath != "" {
@@ -185,6 +199,8 @@ type results struct {
 	PeakRSSWhich string             `json:"outcry_peak_rss_process"`
 
 	Open []openRun `json:"open_loop"`
+
+	ByDatabase *dbResults `json:"sign_by_database,omitempty"`
 }
 
 // viralResults is the document of a -viral run.
@@ -254,6 +270,13 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 		PeakRSSEach:  map[string]float64{},
 		PeakRSSWhich: "the outcry server child process (VmHWM from /proc/<pid>/status); each step runs its own process, the figure is the largest"}
 	warmup := min(time.Second, o.duration/5)
+	if o.dbOnly {
+		res.ByDatabase, err = measureByDatabase(ctx, o, dir, bin, logf)
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
 	if o.openOnly {
 		res.Open, err = measureOpen(ctx, o, dir, bin, self, logf)
 		if err != nil {
@@ -352,6 +375,12 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 	// 4. The open loop: each rate against the baseline and outcry in the
 	// three sender settings of issue 17.
 	res.Open, err = measureOpen(ctx, o, dir, bin, self, logf)
+	if err != nil {
+		return nil, err
+	}
+
+	// 5. The sign path by database (issue 14).
+	res.ByDatabase, err = measureByDatabase(ctx, o, dir, bin, logf)
 	if err != nil {
 		return nil, err
 	}

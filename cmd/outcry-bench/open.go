@@ -86,6 +86,12 @@ type openConfig struct {
 // the percentiles (a timeout as the timeout); arrivals not sent because of
 // the cap count only as not accepted.
 func runOpen(ctx context.Context, url string, cfg openConfig) openResult {
+	return runOpenTo(ctx, []string{url}, cfg)
+}
+
+// runOpenTo is runOpen with the arrivals dealt to urls in turn (several
+// instances behind a round-robin proxy).
+func runOpenTo(ctx context.Context, urls []string, cfg openConfig) openResult {
 	n := min(int(cfg.rate*cfg.duration.Seconds()), maxRequestsPerRun)
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -133,7 +139,7 @@ func runOpen(ctx context.Context, url string, cfg openConfig) openResult {
 			defer wg.Done()
 			defer func() { <-sem }()
 			samples[i] = openSample{due: due}
-			samples[i].lat, samples[i].out = postLetter(ctx, client, url, letterBody(run, 0, i))
+			samples[i].lat, samples[i].out = postLetter(ctx, client, urls[i%len(urls)], letterBody(run, 0, i))
 		}()
 	}
 	wg.Wait()
