@@ -171,45 +171,33 @@ func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 		x, y := batch[order[a]].sup, batch[order[b]].sup
 		return x.Campaign < y.Campaign || x.Campaign == y.Campaign && keyOr(x.EmailKey, x.Email) < keyOr(y.EmailKey, y.Email)
 	})
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		ins := s.letterStmts.in(ctx, tx)
-		defer ins.close()
-		counts := map[string]int{}
-		msgCounts := map[countKey]int{}
-		for _, i := range order {
-			j := batch[i]
-			id, err, fatal := ins.letter(ctx, tx, j.sup, j.targets, now)
-			for try := 1; try < 3 && retryable(err) && fatal == nil; try++ {
-				id, err, fatal = ins.letter(ctx, tx, j.sup, j.targets, now)
-			}
-			if fatal != nil {
-				return fatal // the transaction itself is broken: fail the batch
-			}
-			results[i] = letterResult{id: id, err: err}
-			if id != 0 {
-				counts[j.sup.Campaign]++
-				for _, t := range j.targets {
-					msgCounts[countKey{j.sup.Campaign, t, messageStatusFor(j.sup)}]++
+	var err error
+	written := false
+	if s.pg {
+		// PostgreSQL: the whole group in two statements (a round trip
+		// costs more than the rows); on any failure the letters are
+		// written one by one below, each in its own savepoint.
+		err = s.tx(ctx, func(tx *sql.Tx) error { return s.writeGroupBulk(ctx, tx, batch, order, results, now) })
+		written = err == nil
+	}
+	if !written {
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			ins := s.letterStmts.in(ctx, tx)
+			defer ins.close()
+			for _, i := range order {
+				j := batch[i]
+				id, err, fatal := ins.letter(ctx, tx, j.sup, j.targets, now)
+				for try := 1; try < 3 && retryable(err) && fatal == nil; try++ {
+					id, err, fatal = ins.letter(ctx, tx, j.sup, j.targets, now)
 				}
+				if fatal != nil {
+					return fatal // the transaction itself is broken: fail the batch
+				}
+				results[i] = letterResult{id: id, err: err}
 			}
-		}
-		for _, campaign := range slices.Sorted(maps.Keys(counts)) {
-			if _, err := ins.supporters.ExecContext(ctx, campaign, counts[campaign]); err != nil {
-				return fmt.Errorf("count supporters: %w", err)
-			}
-		}
-		// New messages are counted here, once per campaign, target and
-		// status for the whole group, not by a trigger on every row.
-		keys := slices.SortedFunc(maps.Keys(msgCounts), func(a, b countKey) int {
-			return cmp.Or(cmp.Compare(a.campaign, b.campaign), cmp.Compare(a.target, b.target), cmp.Compare(a.status, b.status))
+			return ins.count(ctx, batch, results)
 		})
-		for _, k := range keys {
-			if _, err := ins.messages.ExecContext(ctx, k.campaign, k.target, k.status, msgCounts[k]); err != nil {
-				return fmt.Errorf("count messages: %w", err)
-			}
-		}
-		return nil
-	})
+	}
 	for i, j := range batch {
 		r := results[i]
 		if err != nil { // the transaction failed: nothing of the batch was written
@@ -283,6 +271,37 @@ func (st *letterStmts) close() {
 			s.Close()
 		}
 	}
+}
+
+// count adds a group's new supporters and messages to the counters, once
+// per campaign, target and status for the whole group (not by a trigger on
+// every row), in sorted order (writeGroup).
+func (st *letterStmts) count(ctx context.Context, batch []*letterJob, results []letterResult) error {
+	counts := map[string]int{}
+	msgCounts := map[countKey]int{}
+	for i, j := range batch {
+		if results[i].id == 0 {
+			continue
+		}
+		counts[j.sup.Campaign]++
+		for _, t := range j.targets {
+			msgCounts[countKey{j.sup.Campaign, t, messageStatusFor(j.sup)}]++
+		}
+	}
+	for _, campaign := range slices.Sorted(maps.Keys(counts)) {
+		if _, err := st.supporters.ExecContext(ctx, campaign, counts[campaign]); err != nil {
+			return fmt.Errorf("count supporters: %w", err)
+		}
+	}
+	keys := slices.SortedFunc(maps.Keys(msgCounts), func(a, b countKey) int {
+		return cmp.Or(cmp.Compare(a.campaign, b.campaign), cmp.Compare(a.target, b.target), cmp.Compare(a.status, b.status))
+	})
+	for _, k := range keys {
+		if _, err := st.messages.ExecContext(ctx, k.campaign, k.target, k.status, msgCounts[k]); err != nil {
+			return fmt.Errorf("count messages: %w", err)
+		}
+	}
+	return nil
 }
 
 // letter writes one supporter, their letter and messages inside a savepoint. It

@@ -348,3 +348,79 @@ func pgStorageFailure(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ce) || errors.As(err, &ne)
 }
+
+// writeGroupBulk writes a group of letters on PostgreSQL in two statements:
+// every supporter (an address already in the campaign, or twice in the
+// group, is a repeat: the first in order is written), then every message of
+// the supporters written. It fills results by job; any error leaves the
+// transaction to be rolled back.
+func (s *Store) writeGroupBulk(ctx context.Context, tx *sql.Tx, batch []*letterJob, order []int, results []letterResult, now int64) error {
+	var campaign, email, key, first, last, postcode, consentVersion, privacyVersion, status, subject, body []string
+	var consent []int64
+	for _, i := range order {
+		sup := batch[i].sup
+		campaign = append(campaign, sup.Campaign)
+		email = append(email, sup.Email)
+		key = append(key, keyOr(sup.EmailKey, sup.Email))
+		first, last, postcode = append(first, sup.FirstName), append(last, sup.LastName), append(postcode, sup.Postcode)
+		c := int64(0)
+		if sup.ConsentUpdates {
+			c = 1
+		}
+		consent = append(consent, c)
+		consentVersion, privacyVersion = append(consentVersion, sup.ConsentVersion), append(privacyVersion, sup.PrivacyVersion)
+		status, subject, body = append(status, sup.Status), append(subject, sup.Subject), append(body, sup.Body)
+	}
+	rows, err := tx.QueryContext(ctx, `INSERT INTO supporters
+			(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at, subject, body)
+		SELECT u.campaign, u.email, u.email_key, u.first_name, u.last_name, u.postcode, u.consent_updates, u.consent_version,
+			u.privacy_version, u.status, ?::bigint, u.subject, u.body
+		FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+			WITH ORDINALITY AS u(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version,
+				privacy_version, status, subject, body, n)
+		ORDER BY u.n
+		ON CONFLICT (campaign, email_key) DO NOTHING
+		RETURNING id, campaign, email_key`,
+		now, campaign, email, key, first, last, postcode, consent, consentVersion, privacyVersion, status, subject, body)
+	if err != nil {
+		return fmt.Errorf("insert supporters: %w", err)
+	}
+	ids := map[[2]string]int64{}
+	for rows.Next() {
+		var id int64
+		var c, k string
+		if err := rows.Scan(&id, &c, &k); err != nil {
+			rows.Close()
+			return fmt.Errorf("insert supporters: %w", err)
+		}
+		ids[[2]string{c, k}] = id
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("insert supporters: %w", err)
+	}
+	var supID []int64
+	var msgCampaign, target, msgStatus []string
+	for n, i := range order {
+		k := [2]string{campaign[n], key[n]}
+		id := ids[k]
+		delete(ids, k) // a second letter from the address in this group is a repeat
+		results[i] = letterResult{id: id}
+		for _, t := range batch[i].targets {
+			if id == 0 {
+				break
+			}
+			supID, msgCampaign, target = append(supID, id), append(msgCampaign, campaign[n]), append(target, t)
+			msgStatus = append(msgStatus, messageStatusFor(batch[i].sup))
+		}
+	}
+	if len(supID) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at)
+			SELECT u.s, u.c, u.t, u.st, ?::bigint, ?::bigint, ?::bigint FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS u(s, c, t, st)`,
+			now, now, now, supID, msgCampaign, target, msgStatus); err != nil {
+			return fmt.Errorf("insert messages: %w", err)
+		}
+	}
+	ins := s.letterStmts.in(ctx, tx)
+	defer ins.close()
+	return ins.count(ctx, batch, results)
+}
