@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/webhook"
 )
 
 func TestRewriteForPostgres(t *testing.T) {
@@ -223,5 +225,126 @@ func TestFinishLeasedIsTheOwnersOnly(t *testing.T) {
 	}
 	if st, _, _, _ := s.MessageState(ctx, id); st != StatusSent {
 		t.Fatalf("the new sender's outcome did not apply: %s", st)
+	}
+}
+
+// Every query that the suite's other tests leave to the packages that use
+// them (which run on SQLite only) runs here once, so that the PostgreSQL
+// run covers its spelling and its types: campaigns, console sessions, the
+// health probe, erasure and a data request, confirmation sends, the queue
+// heads and digests, the send log's search, the letter defaults.
+func TestEveryQueryRunsOnBothDatabases(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	must(s.CreateCampaign(ctx, CampaignRow{Slug: "c", Doc: `{"title":"C"}`, Status: "open", Source: "console"}))
+	if err := s.CreateCampaign(ctx, CampaignRow{Slug: "c", Doc: `{}`, Status: "open", Source: "console"}); !errors.Is(err, ErrExists) {
+		t.Fatalf("a second campaign c: %v, want ErrExists", err)
+	}
+	ends := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	must(s.UpdateCampaign(ctx, CampaignRow{Slug: "c", Doc: `{"title":"C2"}`, Status: "paused", Source: "console", EndsAt: &ends}))
+	if err := s.UpdateCampaign(ctx, CampaignRow{Slug: "none", Doc: `{}`, Status: "open"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("update of a missing campaign: %v", err)
+	}
+	cs, err := s.Campaigns(ctx)
+	must(err)
+	if len(cs) != 1 || cs[0].Status != "paused" || cs[0].EndsAt == nil || !cs[0].EndsAt.Equal(ends) || cs[0].StartsAt != nil {
+		t.Fatalf("campaigns: %+v", cs)
+	}
+	must(s.UpdateCampaign(ctx, CampaignRow{Slug: "c", Doc: `{"title":"C2"}`, Status: "open", Source: "console"}))
+
+	must(s.CreateAdminSession(ctx, "sid", time.Now().Add(time.Hour)))
+	if ok, err := s.AdminSessionActive(ctx, "sid"); err != nil || !ok {
+		t.Fatalf("session: %v %v", ok, err)
+	}
+	must(s.EndAdminSession(ctx, "sid"))
+	if ok, err := s.AdminSessionActive(ctx, "sid"); err != nil || ok {
+		t.Fatalf("ended session: %v %v", ok, err)
+	}
+
+	must(s.Ping(ctx))
+	must(s.ProbeWrite(ctx))
+	must(s.WriteFailedWithin(time.Minute))
+
+	must(s.SetLetterDefaults(ctx, "c", "Subject", "Body"))
+	if sub, body, ok, err := s.LetterDefaults(ctx, "c"); err != nil || !ok || sub != "Subject" || body != "Body" {
+		t.Fatalf("letter defaults: %q %q %v %v", sub, body, ok, err)
+	}
+	must(s.ClearLetterDefaults(ctx, "c"))
+
+	for _, e := range []string{"ann@example.org", "bob@example.org"} {
+		if _, err := s.CreateLetter(ctx, letterSup(e), msgs("t1", "t2")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	un := letterSup("una@example.org")
+	un.Status = SupporterUnconfirmed
+	if _, err := s.CreateLetter(ctx, un, msgs("t1")); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.ClaimPendingConfirmations(ctx, 10)
+	if err != nil || len(pending) != 1 || pending[0].Email != "una@example.org" {
+		t.Fatalf("pending confirmations: %+v %v", pending, err)
+	}
+
+	heads, err := s.QueueHeads(ctx, []string{"t1", "t2"})
+	if err != nil || len(heads) != 2 || heads[0].Queued != 2 || !heads[0].Due {
+		t.Fatalf("queue heads: %+v %v", heads, err)
+	}
+	if _, err := s.RenewLease(ctx, "me", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.ClaimDigests(ctx, "me", []DigestRequest{{Target: ClaimTarget{ID: "t1", Email: "t1@example.com", Limit: 1}, Campaign: "c", Max: 10}})
+	if err != nil || len(ds) != 1 || len(ds[0].Letters) != 2 {
+		t.Fatalf("digests: %+v %v", ds, err)
+	}
+	rows, err := s.Digests(ctx, "c", 10)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("digest rows: %+v %v", rows, err)
+	}
+	ids, err := s.DigestMessages(ctx, rows[0].ID)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("digest messages: %v %v", ids, err)
+	}
+
+	must(s.FinishDigests(ctx, []delivery.Outcome{{ID: ds[0].ID, Digest: true, Status: status.Sent, Attempted: true, ProviderID: "pd"}}))
+	if _, err := s.ApplyEvents(ctx, []webhook.Event{{Event: "delivered", SGEventID: "d1", OutcryID: ds[0].PublicID}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM messages WHERE status = 'delivered'`); n != 2 {
+		t.Fatalf("%d letters delivered by the digest's event, want 2", n)
+	}
+
+	must(s.RecordRemovedTarget(ctx, "gone", "Gone Person"))
+	if used, what, err := s.TargetIDUsed(ctx, "gone"); err != nil || !used || what == "" {
+		t.Fatalf("removed id: %v %q %v", used, what, err)
+	}
+	if used, _, err := s.TargetIDUsed(ctx, "t2"); err != nil || !used {
+		t.Fatalf("an id the send log names: %v %v", used, err)
+	}
+
+	found, _, err := s.MessagesMatching(ctx, MessageFilter{Campaign: "c", Match: "ANN@"}, 1000)
+	if err != nil || len(found) != 2 {
+		t.Fatalf("send log search for ANN@ (any case): %d rows, %v", len(found), err)
+	}
+
+	if erased, err := s.IsErased(ctx, "c", "ann@example.org", ""); err != nil || erased {
+		t.Fatalf("erased before the erasure: %v %v", erased, err)
+	}
+	recs, err := s.SupporterRecords(ctx, "ann@example.org", "")
+	if err != nil || len(recs) != 1 || len(recs[0].Messages) != 2 {
+		t.Fatalf("records: %+v %v", recs, err)
+	}
+	if n, err := s.EraseSupporter(ctx, "ann@example.org", ""); err != nil || n != 1 {
+		t.Fatalf("erase: %d %v", n, err)
+	}
+	if erased, err := s.IsErased(ctx, "c", "ann@example.org", ""); err != nil || !erased {
+		t.Fatalf("erased after the erasure: %v %v", erased, err)
 	}
 }
