@@ -107,8 +107,11 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 		"OUTCRY_ADMIN_PASSWORD=correct horse battery", "OUTCRY_ADMIN_TOKEN=instances-test-token-0123456789"}
 	dir := t.TempDir()
 	// a starts first and so leads: the test kills the sender it knows.
-	a := startInstance(t, bin, db, filepath.Join(dir, "a"), env...)
-	b := startInstance(t, bin, db, filepath.Join(dir, "b"), env...)
+	// Each is named as a machine of its own (OUTCRY_INSTANCE): b cannot
+	// see that a's process is gone and takes over when a's lease runs out,
+	// as on two machines.
+	a := startInstance(t, bin, db, filepath.Join(dir, "a"), append(env, "OUTCRY_INSTANCE=machine-a")...)
+	b := startInstance(t, bin, db, filepath.Join(dir, "b"), append(env, "OUTCRY_INSTANCE=machine-b")...)
 
 	ro, err := sql.Open("pgx", db)
 	if err != nil {
@@ -211,7 +214,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 
 	// A campaign closed through b's console API is closed on a new
 	// instance c within 5 s (a is dead; c follows the database like it).
-	c := startInstance(t, bin, db, filepath.Join(dir, "c"), env...)
+	c := startInstance(t, bin, db, filepath.Join(dir, "c"), append(env, "OUTCRY_INSTANCE=machine-c")...)
 	req, _ := http.NewRequest(http.MethodPatch, b.base+"/admin/api/campaigns/netflix-baby", strings.NewReader(`{"status":"closed"}`))
 	req.Header.Set("Authorization", "Bearer instances-test-token-0123456789")
 	req.Header.Set("Content-Type", "application/json")

@@ -105,6 +105,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return slugs
 	})
 	outbox := letter.NewOutbox(st, targets, renderer)
+	if cfg.Instance != "" {
+		outbox.NameMachine(cfg.Instance)
+	}
 	if outbox.Delivery, err = deliveryPolicy(cfg, templates, campaigns); err != nil {
 		st.Close()
 		return nil, err

@@ -25,6 +25,7 @@ type Config struct {
 	Templates string // OUTCRY_TEMPLATES: directory overriding embedded templates ("" = embedded)
 	BaseURL   string // OUTCRY_BASE_URL
 	LogLevel  string // OUTCRY_LOG_LEVEL
+	Instance  string // OUTCRY_INSTANCE: this instance's name in sender leases ("" = the host name)
 	LogFormat string // OUTCRY_LOG_FORMAT: text or json
 	Lang      string // OUTCRY_LANG: language of the pages (templates/messages/<lang>.yaml)
 
@@ -103,6 +104,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.str("OUTCRY_TEMPLATES", &c.Templates)
 	p.str("OUTCRY_BASE_URL", &c.BaseURL)
 	p.str("OUTCRY_LOG_LEVEL", &c.LogLevel)
+	p.str("OUTCRY_INSTANCE", &c.Instance)
 	p.str("OUTCRY_LOG_FORMAT", &c.LogFormat)
 	p.str("OUTCRY_LANG", &c.Lang)
 
@@ -133,6 +135,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_TARGETS", c.Targets != "", "must not be empty")
 	p.check("OUTCRY_BASE_URL", validURL(c.BaseURL), "must be an absolute http(s) URL")
 	p.check("OUTCRY_SENDGRID_URL", validURL(c.SendGridURL), "must be an absolute http(s) URL")
+	p.check("OUTCRY_INSTANCE", !strings.Contains(c.Instance, "/"), "must not contain '/'")
 	p.check("OUTCRY_LOG_LEVEL", oneOf(c.LogLevel, "debug", "info", "warn", "error"), "must be debug, info, warn or error")
 	p.check("OUTCRY_LOG_FORMAT", oneOf(c.LogFormat, "text", "json"), "must be text or json")
 	p.check("OUTCRY_LANG", langRe.MatchString(c.Lang), "must be a language tag such as en, de or pt-BR")

@@ -2,7 +2,6 @@ package letter
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -18,6 +17,8 @@ type OutboxStore interface {
 	Claim(ctx context.Context, owner string, limit int, targets []store.ClaimTarget) ([]store.Claimed, error)
 	FinishLeased(ctx context.Context, owner string, outcomes []delivery.Outcome) error
 	RenewLease(ctx context.Context, owner string, ttl time.Duration) (delivery.Lease, error)
+	SenderLeader(ctx context.Context) (owner string, ok bool, err error)
+	ExpireLease(ctx context.Context, owner string) error
 	RecentSends(ctx context.Context, since time.Time) (map[string][]time.Time, error)
 	ReleaseLease(ctx context.Context, owner string) error
 	// Digests (delivery.go).
@@ -35,6 +36,7 @@ type Outbox struct {
 	targets  *target.Registry
 	renderer *Renderer
 	owner    string
+	machine  string        // the machine part of owner (leaseOwner)
 	next     atomic.Uint64 // the target the next claim starts with (fairness)
 
 	// Delivery, when set, decides which letters go alone and which in
@@ -44,7 +46,16 @@ type Outbox struct {
 
 // NewOutbox returns the outbox of one sender process.
 func NewOutbox(st OutboxStore, targets *target.Registry, r *Renderer) *Outbox {
-	return &Outbox{store: st, targets: targets, renderer: r, owner: rand.Text()}
+	o := &Outbox{store: st, targets: targets, renderer: r}
+	o.NameMachine(hostName())
+	return o
+}
+
+// NameMachine names the machine this process's lease says it runs on
+// (OUTCRY_INSTANCE; by default the host name). Call it before the sender
+// starts.
+func (o *Outbox) NameMachine(name string) {
+	o.machine, o.owner = name, leaseOwner(name)
 }
 
 // Owner is the name this process's claims are leased under.
@@ -124,7 +135,20 @@ func (o *Outbox) Finish(ctx context.Context, outcomes []delivery.Outcome) error 
 // Renew keeps this process's lease alive for ttl, returns to the queue
 // the messages held by senders that died, and says whether this process is
 // the one that sends.
+//
+// A sender named to send that ran on this machine and whose process is
+// gone (outcry restarted after a crash) is not waited for: its lease ends
+// now, and its claims go back to the queue at once.
 func (o *Outbox) Renew(ctx context.Context, ttl time.Duration) (delivery.Lease, error) {
+	leader, ok, err := o.store.SenderLeader(ctx)
+	if err != nil {
+		return delivery.Lease{}, err
+	}
+	if ok && leader != o.owner && goneHere(leader, o.machine) {
+		if err := o.store.ExpireLease(ctx, leader); err != nil {
+			return delivery.Lease{}, err
+		}
+	}
 	return o.store.RenewLease(ctx, o.owner, ttl)
 }
 

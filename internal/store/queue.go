@@ -274,6 +274,35 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 	return l, nil
 }
 
+// SenderLeader is the sender named to send (ok false: none yet).
+func (s *Store) SenderLeader(ctx context.Context) (owner string, ok bool, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT owner FROM sender_leader WHERE id = 1`).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: sender leader: %w", err)
+	}
+	return owner, true, nil
+}
+
+// ExpireLease ends the lease of a sender known to be gone (its process no
+// longer exists), so that the next renewal takes over at once and puts its
+// claims back in the queue, without waiting for the lease to run out.
+func (s *Store) ExpireLease(ctx context.Context, owner string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE sender_leases SET alive_until = 0 WHERE owner = ?`, owner); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sender_leader SET alive_until = 0 WHERE owner = ?`, owner)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: expire lease: %w", err)
+	}
+	return nil
+}
+
 // ReleaseLease ends owner's lease at a clean shutdown (its claims have
 // been given back or finished), and its turn as the sender that sends, so
 // that another instance takes over at its next renewal.
