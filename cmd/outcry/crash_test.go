@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,46 +25,15 @@ func TestKillDashNineResumesWithinSeconds(t *testing.T) {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "outcry")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	fake := sgfake.New()
 	defer fake.Close()
 	fake.SetDefault(sgfake.Response{Hang: 50 * time.Millisecond}) // sends in flight at the kill
 	db := filepath.Join(dir, "crash.db")
 	start := func() (*exec.Cmd, string) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(), "OUTCRY_ADDR="+addr, "OUTCRY_DB="+db,
-			"OUTCRY_TARGETS="+filepath.Join(dir, "targets.yaml"), "OUTCRY_CAMPAIGN="+filepath.Join(dir, "campaign.yaml"),
-			"SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL="+fake.URL(), "OUTCRY_SANDBOX=on",
-			"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_SEND_RATE=100", "OUTCRY_TARGET_HOURLY_CAP=0",
-			"OUTCRY_SUBMIT_RATE=0", "OUTCRY_LOG_LEVEL=error")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		base := "http://" + addr
-		for deadline := time.Now().Add(30 * time.Second); ; {
-			if resp, err := http.Get(base + "/healthz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatal("outcry did not start")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		return cmd, base
+		in := startInstance(t, bin, db, dir, "SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL="+fake.URL(), "OUTCRY_SANDBOX=on",
+			"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_SEND_RATE=100", "OUTCRY_TARGET_HOURLY_CAP=0")
+		return in.cmd, in.base
 	}
 	cmd, base := start()
 	const letters = 150 // 600 messages: six seconds at 100 a second
