@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func benchDrain(b *testing.B, p *letter.Policy) {
 	ob.Delivery = p
 	s := delivery.NewSender(ob, delivery.NewSendGrid(delivery.SendGridConfig{
 		APIKey: "SG.bench", BaseURL: fake.URL(), FromEmail: "campaign@outcry.example", FromName: "Bench",
-	}), delivery.Options{PollInterval: 5 * time.Millisecond})
+	}), delivery.Options{PollInterval: 5 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	b.ResetTimer()
