@@ -23,9 +23,11 @@ import (
 // integer times and flags), and a thin database/sql driver over pgx turns
 // it into PostgreSQL's spelling on the way: ? placeholders become $n,
 // SQLite's index hints go, LIKE becomes ILIKE (SQLite's LIKE ignores the
-// case of ASCII letters), and Go booleans are sent as 0 or 1. The few
-// statements that differ in substance (migrations, the file's checkpoint)
-// ask Store.pg.
+// case of ASCII letters), and booleans travel as 0 or 1 both ways. What
+// differs in substance asks Store.pg: the migrations, the erasure's
+// checkpoint (VACUUM), and the sign path's group of letters, written in two
+// statements (writeGroupBulk) because a round trip to the server costs
+// more than the rows.
 
 // IsPostgres reports whether OUTCRY_DB names a PostgreSQL database rather
 // than a SQLite file.
