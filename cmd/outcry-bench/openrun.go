@@ -102,25 +102,36 @@ func openBaseline(ctx context.Context, dir, self, name string, cfg openConfig) (
 		return openRun{}, err
 	}
 	defer c.stop()
-	load := loadAvg()
-	cpu0, err := c.cpuSeconds()
-	if err != nil {
-		return openRun{}, err
-	}
-	res := runOpen(ctx, c.url+"/api/v1/campaigns/x/letters", cfg)
-	cpu1, err := c.cpuSeconds()
-	if err != nil {
-		return openRun{}, err
-	}
-	cpuMs := 1000 * (cpu1 - cpu0) / float64(max(res.Offered, 1))
-	rss, err := c.peakRSS()
+	r, err := openOn(ctx, c, c.url+"/api/v1/campaigns/x/letters", cfg)
 	if err != nil {
 		return openRun{}, err
 	}
 	if err := c.stop(); err != nil {
 		return openRun{}, err
 	}
-	return openRun{Server: baselineName, openResult: res, PeakRSSMiB: rss, LoadAvg: load, CPUPerLetterMs: cpuMs}, nil
+	r.Server = baselineName
+	return r, nil
+}
+
+// openOn runs the open loop against a server child at url and measures
+// the child: its CPU per letter offered, its peak RSS, the load at the start.
+func openOn(ctx context.Context, c *child, url string, cfg openConfig) (openRun, error) {
+	load := loadAvg()
+	cpu0, err := c.cpuSeconds()
+	if err != nil {
+		return openRun{}, err
+	}
+	res := runOpen(ctx, url, cfg)
+	cpu1, err := c.cpuSeconds()
+	if err != nil {
+		return openRun{}, err
+	}
+	rss, err := c.peakRSS()
+	if err != nil {
+		return openRun{}, err
+	}
+	return openRun{openResult: res, PeakRSSMiB: rss, LoadAvg: load,
+		CPUPerLetterMs: 1000 * (cpu1 - cpu0) / float64(max(res.Offered, 1))}, nil
 }
 
 // openOutcry measures the real binary's sign endpoint, its sender running
@@ -143,30 +154,19 @@ func openOutcry(ctx context.Context, dir, bin, name string, s senderSetting, cfg
 		return openRun{}, err
 	}
 	defer c.stop()
-	load := loadAvg()
-	cpu0, err := c.cpuSeconds()
+	r, err := openOn(ctx, c, c.url+"/api/v1/campaigns/"+slug+"/letters", cfg)
 	if err != nil {
 		return openRun{}, err
 	}
-	res := runOpen(ctx, c.url+"/api/v1/campaigns/"+slug+"/letters", cfg)
-	cpu1, err := c.cpuSeconds()
-	if err != nil {
-		return openRun{}, err
-	}
-	cpuMs := 1000 * (cpu1 - cpu0) / float64(max(res.Offered, 1))
-	rss, err := c.peakRSS()
-	if err != nil {
-		return openRun{}, err
-	}
-	sent := fake.Count()
+	r.SentDuring = fake.Count()
 	if err := c.stop(); err != nil {
 		return openRun{}, err
 	}
-	queued, err := countQueued(ctx, db)
-	if err != nil {
+	if r.QueuedAfter, err = countQueued(ctx, db); err != nil {
 		return openRun{}, err
 	}
-	return openRun{Server: "outcry sign", Setting: s.Name, openResult: res, SentDuring: sent, QueuedAfter: queued, PeakRSSMiB: rss, LoadAvg: load, CPUPerLetterMs: cpuMs}, nil
+	r.Server, r.Setting = "outcry sign", s.Name
+	return r, nil
 }
 
 func countQueued(ctx context.Context, db string) (int, error) {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,7 +12,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/app"
-	"github.com/outcry/outcry/internal/config"
+	"github.com/outcry/outcry/internal/app/apptest"
 	"github.com/outcry/outcry/internal/sgfake"
 )
 
@@ -52,44 +50,6 @@ func TestBadConfigNamesTheVariable(t *testing.T) {
 	if code != 1 || !strings.Contains(errb.String(), "OUTCRY_SEND_RATE") || !strings.Contains(errb.String(), "OUTCRY_BASE_URL") {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-}
-
-// startApp builds and runs the whole service on loopback with the given
-// settings (plus a temporary database, targets and campaign paths).
-func startApp(t *testing.T, vars map[string]string) (*app.App, string) {
-	t.Helper()
-	dir := t.TempDir()
-	all := map[string]string{
-		"OUTCRY_DB":       filepath.Join(dir, "e2e.db"),
-		"OUTCRY_TARGETS":  filepath.Join(dir, "targets.yaml"), // missing: the bundled file is written there
-		"OUTCRY_CAMPAIGN": filepath.Join(dir, "campaign.yaml"),
-	}
-	for k, v := range vars {
-		all[k] = v
-	}
-	cfg, err := config.Load(env(all))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Build(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		a.Store.Close()
-	})
-	return a, "http://" + ln.Addr().String()
 }
 
 func signAndWait(t *testing.T, a *app.App, base string) {
@@ -131,7 +91,7 @@ func signAndWait(t *testing.T, a *app.App, base string) {
 // TestServeEndToEnd runs the service on its defaults (dry-run): a letter
 // through the API is recorded as sent for each of the 4 targets.
 func TestServeEndToEnd(t *testing.T) {
-	a, base := startApp(t, nil)
+	a, base := apptest.Start(t, nil)
 	if a.Sender.Mailer().Name() != "dry-run" {
 		t.Fatalf("mailer %s, want dry-run without a key", a.Sender.Mailer().Name())
 	}
@@ -146,7 +106,7 @@ func TestServeEndToEnd(t *testing.T) {
 func TestServeWithSendGrid(t *testing.T) {
 	fake := sgfake.New()
 	defer fake.Close()
-	a, base := startApp(t, map[string]string{
+	a, base := apptest.Start(t, map[string]string{
 		"SENDGRID_API_KEY":    "SG.test-key",
 		"OUTCRY_SENDGRID_URL": fake.URL(),
 		"OUTCRY_FROM_EMAIL":   "letters@campaign.example",

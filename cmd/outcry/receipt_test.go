@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/outcry/outcry/internal/app/apptest"
 	"github.com/outcry/outcry/internal/sgfake"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestReceiptCopyThroughTheMailer(t *testing.T) {
 	fake := sgfake.New()
 	defer fake.Close()
-	_, base := startApp(t, map[string]string{
+	_, base := apptest.Start(t, map[string]string{
 		"SENDGRID_API_KEY":     "SG.test-key",
 		"OUTCRY_SENDGRID_URL":  fake.URL(),
 		"OUTCRY_FROM_EMAIL":    "letters@campaign.example",

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,50 +14,21 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/app"
-	"github.com/outcry/outcry/internal/config"
+	"github.com/outcry/outcry/internal/app/apptest"
 	"github.com/outcry/outcry/internal/target"
 )
 
 const token = "test-admin-token-0123456789"
 
-// start builds and runs the whole service from its environment, as
-// cmd/outcry does, on loopback.
+// start runs the whole service with the console's token and no
+// submission limit (many tests post from one address), over vars.
 func start(t *testing.T, vars map[string]string) (*app.App, string) {
 	t.Helper()
-	dir := t.TempDir()
-	env := map[string]string{
-		"OUTCRY_DB":          filepath.Join(dir, "app.db"),
-		"OUTCRY_TARGETS":     filepath.Join(dir, "targets.yaml"), // missing: the bundled file is written there
-		"OUTCRY_CAMPAIGN":    filepath.Join(dir, "campaign.yaml"),
-		"OUTCRY_ADMIN_TOKEN": token,
-		"OUTCRY_SUBMIT_RATE": "0",
-	}
+	all := map[string]string{"OUTCRY_ADMIN_TOKEN": token, "OUTCRY_SUBMIT_RATE": "0"}
 	for k, v := range vars {
-		env[k] = v
+		all[k] = v
 	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Build(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		a.Store.Close()
-	})
-	return a, "http://" + ln.Addr().String()
+	return apptest.Start(t, all)
 }
 
 type answer struct {

@@ -131,6 +131,8 @@ type Lease struct {
 	// when its lease runs out. The rate and the caps are then held by one
 	// process for all of them.
 	Leader bool
+	// Holder is the sender named to send (this one when Leader).
+	Holder string
 	// Paused and PauseReason are the organizer's pause as stored: set on
 	// any instance, in force on the one that sends.
 	Paused      bool

@@ -18,15 +18,7 @@ func Step(ctx context.Context, s *Sender) (int, error) {
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
-	s.mu.Lock()
-	now := s.now()
-	for _, m := range msgs {
-		s.claimed[m.TargetID]++
-		if m.DigestID == 0 {
-			s.single[m.TargetID] = now
-		}
-	}
-	s.mu.Unlock()
+	s.noteClaimed(msgs)
 	outs := make([]Outcome, 0, len(msgs))
 	for _, m := range msgs {
 		o := s.send(ctx, job{m: m})

@@ -268,7 +268,11 @@ func (s *Sender) renew(ctx context.Context) {
 		}
 		return
 	}
-	if l.Leader && !s.Leading() {
+	s.mu.Lock()
+	wasLeading, first := s.leading, s.renewedAt.IsZero()
+	s.mu.Unlock()
+	switch {
+	case l.Leader && !wasLeading:
 		// Taking over (or starting): the cap windows start from what
 		// every sender sent in the past hour.
 		recent, err := s.q.Recent(ctx, s.now().Add(-time.Hour))
@@ -288,13 +292,13 @@ func (s *Sender) renew(ctx context.Context) {
 				}
 			}
 		}
-		if s.renewedAt.IsZero() {
+		s.mu.Unlock()
+		if first {
 			s.log.Info("sender: this instance sends (one sender for every instance sharing the database)")
 		} else {
 			s.log.Info("sender: this instance sends now (the previous sender stopped, or stopped renewing its lease)")
 		}
-		s.mu.Unlock()
-	} else if !l.Leader && (s.Leading() || s.lastRenewal().IsZero()) {
+	case !l.Leader && (wasLeading || first):
 		s.log.Info("sender: another instance sends; this one stands by and takes over if it stops")
 	}
 	s.mu.Lock()
@@ -327,12 +331,6 @@ func (s *Sender) followPause(l Lease) {
 	case !first:
 		s.Resume()
 	}
-}
-
-func (s *Sender) lastRenewal() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.renewedAt
 }
 
 // Leading reports whether this sender is the one that sends.
@@ -392,17 +390,24 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 			continue
 		}
 		s.inflight.Add(int64(len(msgs)))
-		s.mu.Lock()
-		now := s.now()
-		for _, m := range msgs {
-			s.claimed[m.TargetID]++
-			if m.DigestID == 0 {
-				s.single[m.TargetID] = now
-			}
-		}
-		s.mu.Unlock()
+		s.noteClaimed(msgs)
 		for _, m := range msgs {
 			jobs <- job{m: m}
+		}
+	}
+}
+
+// noteClaimed counts claimed messages against their targets' room until
+// they are finished, and remembers when each target was given a single
+// letter (the drip's spacing).
+func (s *Sender) noteClaimed(msgs []Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for _, m := range msgs {
+		s.claimed[m.TargetID]++
+		if m.DigestID == 0 {
+			s.single[m.TargetID] = now
 		}
 	}
 }

@@ -17,8 +17,6 @@ type OutboxStore interface {
 	Claim(ctx context.Context, owner string, limit int, targets []store.ClaimTarget) ([]store.Claimed, error)
 	FinishLeased(ctx context.Context, owner string, outcomes []delivery.Outcome) error
 	RenewLease(ctx context.Context, owner string, ttl time.Duration) (delivery.Lease, error)
-	SenderLeader(ctx context.Context) (owner string, ok bool, err error)
-	ExpireLease(ctx context.Context, owner string) error
 	RecentSends(ctx context.Context, since time.Time) (map[string][]time.Time, error)
 	ReleaseLease(ctx context.Context, owner string) error
 	// Digests (delivery.go).
@@ -140,14 +138,12 @@ func (o *Outbox) Finish(ctx context.Context, outcomes []delivery.Outcome) error 
 // gone (outcry restarted after a crash) is not waited for: its lease ends
 // now, and its claims go back to the queue at once.
 func (o *Outbox) Renew(ctx context.Context, ttl time.Duration) (delivery.Lease, error) {
-	leader, ok, err := o.store.SenderLeader(ctx)
-	if err != nil {
-		return delivery.Lease{}, err
+	l, err := o.store.RenewLease(ctx, o.owner, ttl)
+	if err != nil || l.Leader || !goneHere(l.Holder, o.machine) {
+		return l, err
 	}
-	if ok && leader != o.owner && goneHere(leader, o.machine) {
-		if err := o.store.ExpireLease(ctx, leader); err != nil {
-			return delivery.Lease{}, err
-		}
+	if err := o.store.ReleaseLease(ctx, l.Holder); err != nil {
+		return l, err
 	}
 	return o.store.RenewLease(ctx, o.owner, ttl)
 }

@@ -172,23 +172,17 @@ func heldTargets(ctx context.Context, tx queryer) (map[string]bool, error) {
 // claim then seeks each (target, campaign) in the queue index, and never
 // visits a paused campaign's messages.
 func queuedCampaigns(ctx context.Context, tx queryer) (map[string][]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT target_id, campaign FROM message_counts
-		WHERE status = 'queued' AND n > 0
-		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
-		ORDER BY target_id, campaign`)
+	counts, err := queuedCounts(ctx, tx)
 	if err != nil {
-		return nil, fmt.Errorf("queued campaigns: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := map[string][]string{}
-	for rows.Next() {
-		var target, campaign string
-		if err := rows.Scan(&target, &campaign); err != nil {
-			return nil, fmt.Errorf("queued campaigns: %w", err)
+	out := make(map[string][]string, len(counts))
+	for target, cs := range counts {
+		for _, c := range cs {
+			out[target] = append(out[target], c.campaign)
 		}
-		out[target] = append(out[target], campaign)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func readClaimed(ctx context.Context, tx *sql.Tx, ids []int64) ([]Claimed, error) {
@@ -242,7 +236,7 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 		if err := tx.QueryRowContext(ctx, `SELECT owner FROM sender_leader WHERE id = 1`).Scan(&leader); err != nil {
 			return fmt.Errorf("elect: %w", err)
 		}
-		l.Leader = leader == owner
+		l.Leader, l.Holder = leader == owner, leader
 		// A letter in a digest stays in it: the digest itself goes back
 		// (requeueDigests), so it is sent at most once more, whole.
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', lease_owner = NULL, next_attempt_at = ?, updated_at = ?
@@ -272,35 +266,6 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 		return delivery.Lease{}, fmt.Errorf("store: renew lease: %w", err)
 	}
 	return l, nil
-}
-
-// SenderLeader is the sender named to send (ok false: none yet).
-func (s *Store) SenderLeader(ctx context.Context) (owner string, ok bool, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT owner FROM sender_leader WHERE id = 1`).Scan(&owner)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("store: sender leader: %w", err)
-	}
-	return owner, true, nil
-}
-
-// ExpireLease ends the lease of a sender known to be gone (its process no
-// longer exists), so that the next renewal takes over at once and puts its
-// claims back in the queue, without waiting for the lease to run out.
-func (s *Store) ExpireLease(ctx context.Context, owner string) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE sender_leases SET alive_until = 0 WHERE owner = ?`, owner); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE sender_leader SET alive_until = 0 WHERE owner = ?`, owner)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: expire lease: %w", err)
-	}
-	return nil
 }
 
 // ReleaseLease ends owner's lease at a clean shutdown (its claims have
