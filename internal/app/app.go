@@ -81,11 +81,6 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	recent, err := st.RecentSends(ctx, time.Now().Add(-time.Hour))
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
 	switch {
 	case cfg.WebhookPublicKey != "":
 	case cfg.WebhookUnsigned:
@@ -120,7 +115,6 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		HourlyCap:   cfg.TargetHourlyCap,
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      log,
-		RecentSends: recent,
 		Observer:    meter.ObserveSend,
 		// A pause the sender decides (the provider refused our key) is
 		// stored, so that every instance shows it and any can lift it.

@@ -98,11 +98,7 @@ func newSim(t *testing.T, start time.Time, cap int, p letter.Policy) *sim {
 func (s *sim) newSender(m delivery.Mailer) *delivery.Sender {
 	ob := outbox(s.t, s.st)
 	ob.Delivery = s.policy
-	recent, err := s.st.RecentSends(context.Background(), s.clock.now().Add(-time.Hour))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	snd := delivery.NewSender(ob, m, delivery.Options{HourlyCap: s.policy.Cap, RecentSends: recent,
+	snd := delivery.NewSender(ob, m, delivery.Options{HourlyCap: s.policy.Cap,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	delivery.SetClock(snd, s.clock.now)
 	return snd

@@ -29,8 +29,6 @@ type Options struct {
 	BackoffBase  time.Duration // first retry delay (1s)
 	BackoffMax   time.Duration // longest retry delay (5m)
 	Logger       *slog.Logger
-	// RecentSends seeds the per-target cap window after a restart.
-	RecentSends map[string][]time.Time
 	// Observer, when set, is told of every send attempt: how long the
 	// provider took and its error (nil on success). Used for metrics.
 	Observer func(took time.Duration, err error)
@@ -116,12 +114,6 @@ func NewSender(q Queue, m Mailer, opt Options) *Sender {
 		window:  map[string][]time.Time{},
 		claimed: map[string]int{},
 		single:  map[string]time.Time{},
-	}
-	for id, ts := range opt.RecentSends {
-		s.window[id] = append([]time.Time(nil), ts...)
-		if len(ts) > 0 { // the drip's spacing counts from the last email after a restart
-			s.single[id] = ts[len(ts)-1]
-		}
 	}
 	return s
 }
@@ -273,8 +265,9 @@ func (s *Sender) renew(ctx context.Context) {
 	s.mu.Unlock()
 	switch {
 	case l.Leader && !wasLeading:
-		// Taking over (or starting): the cap windows start from what
-		// every sender sent in the past hour.
+		// Taking over (or starting, or restarting): the cap windows
+		// start from what every sender sent in the past hour, and the
+		// drip's spacing from each target's last email.
 		recent, err := s.q.Recent(ctx, s.now().Add(-time.Hour))
 		if err != nil {
 			if ctx.Err() == nil {
@@ -283,13 +276,11 @@ func (s *Sender) renew(ctx context.Context) {
 			return
 		}
 		s.mu.Lock()
-		if recent != nil {
-			s.window, s.single = map[string][]time.Time{}, map[string]time.Time{}
-			for id, ts := range recent {
-				s.window[id] = ts
-				if len(ts) > 0 {
-					s.single[id] = ts[len(ts)-1]
-				}
+		s.window, s.single = map[string][]time.Time{}, map[string]time.Time{}
+		for id, ts := range recent {
+			s.window[id] = ts
+			if len(ts) > 0 {
+				s.single[id] = ts[len(ts)-1]
 			}
 		}
 		s.mu.Unlock()
