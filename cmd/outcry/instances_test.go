@@ -247,3 +247,87 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 		t.Fatalf("a letter to the closed campaign on c: %d, want 410", code)
 	}
 }
+
+// TestMoveFromSQLiteToPostgres moves a running campaign as README tells an
+// operator to: letters taken and partly sent on SQLite; `outcry db copy`
+// refused while outcry runs on the file; outcry stopped; the copy; outcry
+// started on PostgreSQL, which sends the rest, each letter once, and knows
+// every supporter the file held.
+func TestMoveFromSQLiteToPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	db := pgtest.URL(t)
+	bin := buildBinary(t)
+	fake := sgfake.New()
+	defer fake.Close()
+	env := []string{"SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL=" + fake.URL(), "OUTCRY_SANDBOX=on",
+		"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_TARGET_HOURLY_CAP=0"}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "outcry.db")
+	a := startInstance(t, bin, file, filepath.Join(dir, "a"), append(env, "OUTCRY_SEND_RATE=2")...)
+	const letters = 10
+	for i := range letters {
+		if code := postLetter(t, a.base, fmt.Sprintf("move%d@example.org", i)); code != 202 {
+			t.Fatalf("letter %d: %d", i, code)
+		}
+	}
+	for fake.Count() < 2 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	copyCmd := func() (string, error) {
+		out, err := exec.Command(bin, "db", "copy", file, db).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := copyCmd(); err == nil || !strings.Contains(out, "still runs on this file") {
+		t.Fatalf("copy while outcry runs on the file: %v\n%s", err, out)
+	}
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	a.cmd.Wait()
+	sentOnSQLite := fake.Count()
+	out, err := copyCmd()
+	if err != nil || !strings.Contains(out, fmt.Sprintf("supporters       %d rows", letters)) {
+		t.Fatalf("copy: %v\n%s", err, out)
+	}
+
+	b := startInstance(t, bin, db, filepath.Join(dir, "b"), append(env, "OUTCRY_SEND_RATE=50")...)
+	total := 4 * letters
+	for deadline := time.Now().Add(60 * time.Second); fake.Count() < total; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("60 s after the move %d of %d messages were sent", fake.Count(), total)
+		}
+	}
+	time.Sleep(time.Second) // a message sent twice would arrive now
+	seen := map[string]int{}
+	for _, r := range fake.Requests() {
+		seen[r.Mail.ReplyTo.Email+" to "+r.Mail.Personalizations[0].To[0].Email]++
+	}
+	for pair, n := range seen {
+		if n != 1 {
+			t.Errorf("%s was sent %d times", pair, n)
+		}
+	}
+	if len(seen) != total || fake.Count() != total {
+		t.Errorf("%d letters to %d people made %d messages (%d sent), want %d once each", letters, total/letters, len(seen), fake.Count(), total)
+	}
+	t.Logf("%d messages sent from SQLite before the move, the other %d from PostgreSQL", sentOnSQLite, total-sentOnSQLite)
+
+	// Every supporter came along: the count, and an address that signed
+	// on SQLite is known on PostgreSQL.
+	if code := postLetter(t, b.base, "move3@example.org"); code != 202 {
+		t.Fatalf("a supporter signing again: %d", code)
+	}
+	resp, err := http.Get(b.base + "/api/v1/campaigns/netflix-baby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var camp struct{ Count int }
+	json.NewDecoder(resp.Body).Decode(&camp)
+	resp.Body.Close()
+	if camp.Count != letters {
+		t.Errorf("the campaign counts %d supporters on PostgreSQL, want %d", camp.Count, letters)
+	}
+	if out, err := copyCmd(); err == nil || !strings.Contains(out, "already holds outcry data") {
+		t.Fatalf("a second copy into the same database: %v\n%s", err, out)
+	}
+}

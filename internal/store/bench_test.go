@@ -138,3 +138,49 @@ func BenchmarkClaimBacklog(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCopyToPostgres is `outcry db copy` of a campaign of 100,000
+// letters to four targets (100,000 supporters, 400,000 messages), half of
+// them sent (one op = the whole copy into a new database). It runs in the
+// suite's PostgreSQL run:
+//
+//	OUTCRY_TEST_PG=… go test -run '^$' -bench CopyToPostgres -benchtime 1x ./internal/store
+func BenchmarkCopyToPostgres(b *testing.B) {
+	if !onPostgres {
+		b.Skip("copies into PostgreSQL: runs in the suite's PostgreSQL run")
+	}
+	const letters = 100_000
+	ctx := context.Background()
+	src := openBench(b)
+	for _, q := range []string{
+		`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		 INSERT INTO supporters (campaign, email, email_key, first_name, last_name, created_at, subject, body)
+		 SELECT 'c', 'copy' || i || '@example.org', 'copy' || i || '@example.org', 'Ann', 'Lee', i,
+		        'Please stop production', 'I am writing to ask you to stop. ' || printf('%.400c', 'x') FROM n`,
+		`INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at, sent_at, public_id)
+		 SELECT s.id, 'c', t.id, CASE WHEN s.id % 2 = 0 THEN 'sent' ELSE 'queued' END, s.id, s.id, s.id,
+		        CASE WHEN s.id % 2 = 0 THEN s.id END, CASE WHEN s.id % 2 = 0 THEN 'p' || s.id || t.id END
+		 FROM supporters s, (SELECT 't1' AS id UNION ALL SELECT 't2' UNION ALL SELECT 't3' UNION ALL SELECT 't4') t`,
+	} {
+		if _, err := src.w.ExecContext(ctx, q, letters); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var rows int64
+	for b.Loop() {
+		b.StopTimer()
+		dst, err := Open(ctx, testDB(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		rows = 0
+		if err := src.CopyTo(ctx, dst, func(_ string, n int64) { rows += n }); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		dst.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The move from one machine's SQLite file to a PostgreSQL database that
+// several instances share (outcry db copy): every row of every table, read
+// from one snapshot of the file and written in one transaction, so that a
+// copy that fails leaves the PostgreSQL database as empty as it was.
+
+// copyFirst are the tables other tables refer to, in the order their rows
+// must arrive; the rest follow in the order of their names.
+var copyFirst = []string{"supporters", "digests", "messages", "message_events"}
+
+// notCopied hold what running processes hold, not campaign data: the
+// migrations applied (each database has its own), and the sender's leases
+// and election, which the first instance on PostgreSQL makes afresh. A
+// message a stopped sender had claimed goes back to the queue there.
+var notCopied = []string{"schema_migrations", "sender_leases", "sender_leader"}
+
+// copyBatchParams bounds the parameters of one INSERT (PostgreSQL allows
+// 65,535).
+const copyBatchParams = 30000
+
+// CopyTo copies everything s (a SQLite file) holds into dst, an empty
+// PostgreSQL database migrated to the same version. progress, if not nil,
+// is told each table's row count once its rows are written.
+func (s *Store) CopyTo(ctx context.Context, dst *Store, progress func(table string, rows int64)) error {
+	if s.pg || !dst.pg {
+		return errors.New("store: copy goes from a SQLite file to a PostgreSQL database")
+	}
+	if err := s.notInUse(ctx); err != nil {
+		return err
+	}
+	src, err := s.r.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: copy: %w", err)
+	}
+	defer src.Close()
+	// One read transaction: every table as it was at one moment.
+	if _, err := src.ExecContext(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("store: copy: %w", err)
+	}
+	defer src.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+
+	tables, err := copyPlan(ctx, src, dst.w)
+	if err != nil {
+		return err
+	}
+	if err := dstEmpty(ctx, dst.w, tables); err != nil {
+		return err
+	}
+	tx, err := dst.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: copy: %w", err)
+	}
+	defer tx.Rollback()
+	for _, t := range tables {
+		n, err := copyRows(ctx, src, tx, t)
+		if err != nil {
+			return fmt.Errorf("store: copy %s: %w", t.name, err)
+		}
+		var written int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+quoteName(t.name)).Scan(&written); err != nil {
+			return fmt.Errorf("store: copy %s: count: %w", t.name, err)
+		}
+		if written != n {
+			return fmt.Errorf("store: copy %s: read %d rows but PostgreSQL holds %d; nothing was copied", t.name, n, written)
+		}
+		if t.identity != "" {
+			if err := restartIdentity(ctx, tx, t); err != nil {
+				return fmt.Errorf("store: copy %s: %w", t.name, err)
+			}
+		}
+		if progress != nil {
+			progress(t.name, n)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: copy: commit: %w", err)
+	}
+	return nil
+}
+
+// notInUse refuses a file an outcry process still sends from: rows written
+// after the snapshot would stay behind. A process that stopped cleanly
+// released its lease; one that crashed holds it for at most 10 s.
+func (s *Store) notInUse(ctx context.Context) error {
+	var until int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(alive_until), 0) FROM sender_leases`).Scan(&until)
+	if err != nil {
+		return fmt.Errorf("store: copy: %w", err)
+	}
+	if left := time.Duration(until-s.nowMs()) * time.Millisecond; left > 0 {
+		return fmt.Errorf("store: an outcry process still runs on this file (its sender's lease holds for another %s): stop it, then copy; a process that crashed lets go within 10 s", left.Round(time.Second))
+	}
+	return nil
+}
+
+// copyTable is one table to copy: its name, its columns (in PostgreSQL's
+// order) and its identity column, if it has one.
+type copyTable struct {
+	name     string
+	columns  []string
+	identity string
+}
+
+// copyPlan lists the tables to copy, in an order that satisfies their
+// foreign keys, and checks that both databases have the same tables and
+// columns: they were migrated by the same outcry.
+func copyPlan(ctx context.Context, src *sql.Conn, dst *sql.DB) ([]copyTable, error) {
+	srcTables, err := strings1(ctx, src.QueryContext, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	dstTables, err := strings1(ctx, dst.QueryContext, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`)
+	if err != nil {
+		return nil, err
+	}
+	srcTables = slices.DeleteFunc(srcTables, func(n string) bool { return slices.Contains(notCopied, n) })
+	dstTables = slices.DeleteFunc(dstTables, func(n string) bool { return slices.Contains(notCopied, n) })
+	if err := sameNames("tables", srcTables, dstTables); err != nil {
+		return nil, err
+	}
+	order := append(slices.Clone(copyFirst), slices.DeleteFunc(dstTables, func(n string) bool { return slices.Contains(copyFirst, n) })...)
+	plan := make([]copyTable, 0, len(order))
+	for _, name := range order {
+		t := copyTable{name: name}
+		if t.columns, err = strings1(ctx, dst.QueryContext, `SELECT column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`, name); err != nil {
+			return nil, err
+		}
+		srcColumns, err := strings1(ctx, src.QueryContext, `SELECT name FROM pragma_table_info(?)`, name)
+		if err != nil {
+			return nil, err
+		}
+		if err := sameNames("columns of "+name, slices.Sorted(slices.Values(srcColumns)), slices.Sorted(slices.Values(t.columns))); err != nil {
+			return nil, err
+		}
+		ids, err := strings1(ctx, dst.QueryContext, `SELECT column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = ? AND is_identity = 'YES'`, name)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 1 {
+			t.identity = ids[0]
+		}
+		plan = append(plan, t)
+	}
+	return plan, nil
+}
+
+// sameNames reports the difference of two sorted lists as an error.
+func sameNames(what string, sqlite, pg []string) error {
+	if slices.Equal(sqlite, pg) {
+		return nil
+	}
+	only := func(a, b []string) []string {
+		return slices.DeleteFunc(slices.Clone(a), func(n string) bool { return slices.Contains(b, n) })
+	}
+	return fmt.Errorf("store: the two databases differ in their %s (only in SQLite: %v; only in PostgreSQL: %v): open both with the same outcry, which migrates them, then copy",
+		what, only(sqlite, pg), only(pg, sqlite))
+}
+
+// dstEmpty refuses a PostgreSQL database that holds outcry data already:
+// the copy never overwrites or merges.
+func dstEmpty(ctx context.Context, dst *sql.DB, tables []copyTable) error {
+	var full []string
+	for _, t := range tables {
+		var rows int
+		if err := dst.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+quoteName(t.name)+` LIMIT 1) AS t`).Scan(&rows); err != nil {
+			return fmt.Errorf("store: copy: %w", err)
+		}
+		if rows > 0 {
+			full = append(full, t.name)
+		}
+	}
+	if len(full) > 0 {
+		return fmt.Errorf("store: the PostgreSQL database already holds outcry data (%s): copy into a new, empty database (createdb), so that nothing there is overwritten or mixed", strings.Join(full, ", "))
+	}
+	return nil
+}
+
+// copyRows reads every row of t from the file and inserts them in batches,
+// returning how many it read.
+func copyRows(ctx context.Context, src *sql.Conn, tx *sql.Tx, t copyTable) (int64, error) {
+	cols := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		cols[i] = quoteName(c)
+	}
+	list := strings.Join(cols, ", ")
+	rows, err := src.QueryContext(ctx, `SELECT `+list+` FROM `+quoteName(t.name))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	perRow := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	batchRows := max(1, copyBatchParams/len(cols))
+	args := make([]any, 0, batchRows*len(cols))
+	var n int64
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		k := len(args) / len(cols)
+		q := `INSERT INTO ` + quoteName(t.name) + ` (` + list + `) VALUES ` + strings.TrimSuffix(strings.Repeat(perRow+", ", k), ", ")
+		_, err := tx.ExecContext(ctx, q, args...)
+		args = args[:0]
+		return err
+	}
+	row := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range row {
+		ptrs[i] = &row[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		args = append(args, row...)
+		n++
+		if len(args) >= batchRows*len(cols) {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	return n, flush()
+}
+
+// restartIdentity moves t's identity sequence past the ids copied, so that
+// the next row PostgreSQL numbers does not collide with one of them.
+func restartIdentity(ctx context.Context, tx *sql.Tx, t copyTable) error {
+	var top int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(`+quoteName(t.identity)+`), 0) FROM `+quoteName(t.name)).Scan(&top); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence(?, ?), ?, false)`, t.name, t.identity, top+1)
+	return err
+}
+
+// strings1 runs a query of one text column and returns its values.
+func strings1(ctx context.Context, query func(context.Context, string, ...any) (*sql.Rows, error), q string, args ...any) ([]string, error) {
+	rows, err := query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: copy: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: copy: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// quoteName quotes an identifier read from the catalogs.
+func quoteName(n string) string { return `"` + strings.ReplaceAll(n, `"`, `""`) + `"` }

@@ -1,0 +1,216 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/status"
+)
+
+// postgresRun skips a test that needs PostgreSQL beside SQLite in the
+// suite's SQLite run; it runs in the PostgreSQL run.
+func postgresRun(t *testing.T) {
+	if !onPostgres {
+		t.Skip("copies into PostgreSQL: runs in the suite's PostgreSQL run")
+	}
+}
+
+// copySource is a SQLite file with a row in every table the copy takes,
+// as a campaign that ran for a while leaves it: letters sent, queued and in
+// flight, a digest, events, an erasure, console settings and sessions.
+func copySource(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	src, err := Open(ctx, filepath.Join(t.TempDir(), "outcry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	// 1,200 letters to two targets: 2,400 messages, more than one batch.
+	var wg sync.WaitGroup
+	errs := make(chan error, 1200)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < 1200; i += 8 {
+				sup := letterSup(fmt.Sprintf("a%d@example.com", i))
+				sup.Body = fmt.Sprintf("Letter %d: «stop» — it's \"wrong\"\n\tsigned", i)
+				if _, _, err := src.WriteLetter(ctx, sup, msgs("t1", "t2")); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	sent := claimN(t, src, 20)
+	var outcomes []delivery.Outcome
+	for i, m := range sent[:10] {
+		outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: fmt.Sprintf("sg-%d", i)})
+	}
+	if err := src.Finish(ctx, outcomes); err != nil {
+		t.Fatal(err)
+	}
+	// sent[10:] stay in flight, leased by "test-owner".
+	mustExec(t, src, `INSERT INTO digests (campaign, target_id, public_id, status, letters, next_attempt_at, created_at, updated_at, sent_at, provider_message_id)
+		VALUES ('c', 't1', 'dg1', 'sent', 2, 1, 1, 1, 1, 'sg-digest')`)
+	mustExec(t, src, `UPDATE messages SET digest_id = 1 WHERE id IN (?, ?)`, sent[0].ID, sent[1].ID)
+	mustExec(t, src, `INSERT INTO message_events (message_id, event_id, event, type, reason, occurred_at, received_at, digest_id)
+		VALUES (?, 'ev1', 'delivered', '', '', 1, 2, NULL), (NULL, 'ev2', 'open', '', '', 3, 4, 1)`, sent[2].ID)
+	if _, err := src.EraseSupporter(ctx, "a7@example.com", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.CreateCampaign(ctx, CampaignRow{Slug: "c", Doc: "slug: c\ntitle: C\n", Status: "open", Source: "console"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.SetSetting(ctx, "pause", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.SetTargetPaused(ctx, "t2", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.RecordRemovedTarget(ctx, "t9", "Gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.SaveTargetList(ctx, 0, "targets: []\n", "hash", "console"); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.CreateAdminSession(ctx, "session", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func mustExec(t *testing.T, s *Store, q string, args ...any) {
+	t.Helper()
+	if _, err := s.w.Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// tableRows is every row of a table, each printed, in sorted order.
+func tableRows(t *testing.T, q func(string, ...any) (*sql.Rows, error), table copyTable) []string {
+	t.Helper()
+	rows, err := q(`SELECT ` + strings.Join(table.columns, ", ") + ` FROM ` + table.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(table.columns))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%#v", vals))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestCopyToPostgresTakesEveryRow(t *testing.T) {
+	postgresRun(t)
+	ctx := context.Background()
+	src := copySource(t)
+	dst := openTest(t)
+
+	copied := map[string]int64{}
+	if err := src.CopyTo(ctx, dst, func(table string, n int64) { copied[table] = n }); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := src.r.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	plan, err := copyPlan(ctx, conn, dst.w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range plan {
+		want := tableRows(t, src.r.Query, table)
+		if len(want) == 0 {
+			t.Errorf("the fixture leaves %s empty: give it a row, so that its copy is checked", table.name)
+		}
+		got := tableRows(t, dst.r.Query, table)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: PostgreSQL holds %d rows unlike SQLite's %d (first: %v, want %v)", table.name, len(got), len(want), first(got), first(want))
+		}
+		if copied[table.name] != int64(len(want)) {
+			t.Errorf("%s: progress told %d rows, want %d", table.name, copied[table.name], len(want))
+		}
+	}
+
+	// The database works on: the supporter count, an address already
+	// there, a new letter numbered past the copied ids, and the letters
+	// the stopped sender held back in the queue.
+	if n, err := dst.SupporterCount(ctx, "c"); err != nil || n != 1200 {
+		t.Errorf("supporters on PostgreSQL: %d, %v; want 1200", n, err)
+	}
+	if _, created, err := dst.WriteLetter(ctx, letterSup("a3@example.com"), msgs("t1", "t2")); err != nil || created {
+		t.Errorf("a supporter copied signs again: created %v, %v; want a duplicate", created, err)
+	}
+	id, created, err := dst.WriteLetter(ctx, letterSup("new@example.com"), msgs("t1", "t2"))
+	if err != nil || !created || id <= 1200 {
+		t.Errorf("a new letter after the copy: id %d, created %v, %v", id, created, err)
+	}
+	lease, err := dst.RenewLease(ctx, "new-sender", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lease.Requeued != 10 {
+		t.Errorf("requeued %d letters the stopped sender held, want 10", lease.Requeued)
+	}
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return s[0]
+}
+
+func TestCopyRefusesAFileInUseAndADatabaseWithData(t *testing.T) {
+	postgresRun(t)
+	ctx := context.Background()
+	src := copySource(t)
+	dst := openTest(t)
+
+	if _, err := src.RenewLease(ctx, "running", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	err := src.CopyTo(ctx, dst, nil)
+	if err == nil || !strings.Contains(err.Error(), "still runs on this file") {
+		t.Fatalf("copy of a file outcry runs on: %v", err)
+	}
+	if err := src.ReleaseLease(ctx, "running"); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := dst.SetSetting(ctx, "kept", "yes"); err != nil {
+		t.Fatal(err)
+	}
+	err = src.CopyTo(ctx, dst, nil)
+	if err == nil || !strings.Contains(err.Error(), "already holds outcry data (settings)") {
+		t.Fatalf("copy into a database with data: %v", err)
+	}
+	if n := countRows(t, dst, `SELECT COUNT(*) FROM supporters`); n != 0 {
+		t.Errorf("the refused copy wrote %d supporters", n)
+	}
+}
