@@ -2,6 +2,8 @@ package campaign
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +22,9 @@ type Store interface {
 	Campaigns(ctx context.Context) ([]store.CampaignRow, error)
 	CreateCampaign(ctx context.Context, c store.CampaignRow) error
 	UpdateCampaign(ctx context.Context, c store.CampaignRow) error
+	// The versions of a campaign's file that have been in force, by hash.
+	CampaignFileApplied(ctx context.Context, slug, hash string) (bool, error)
+	RecordCampaignFile(ctx context.Context, slug, hash string) error
 }
 
 // Errors the service returns.
@@ -127,23 +132,54 @@ func (s *Service) Listed() []*Campaign {
 
 // Seed makes the campaign read from the campaign file one of the stored
 // campaigns: created when new; its content replaced by the file's while its
-// source is the file; left alone once the organizer has edited it in the
-// console (the console shows that, and can go back to the file's).
+// source is the file, unless this file is an old copy (below); left alone
+// once the organizer has edited it in the console (the console shows that,
+// and can go back to the file's).
+//
+// Several instances share the stored campaign, each with its own file. A
+// file that was in force once and is not now is an older copy than the
+// one another instance put in force: applying it would silently undo that
+// for every instance, so it is left out, with a warning.
 func (s *Service) Seed(ctx context.Context, file *Campaign) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, ok := s.Get(file.Slug)
+	c := *file
+	c.Source = FromFile
+	hash := fileHash(&c)
 	switch {
 	case !ok:
-		c := *file
-		c.Status, c.Source = Open, FromFile
+		c.Status = Open
 		if err := s.store.CreateCampaign(ctx, toRow(&c)); err != nil && !errors.Is(err, store.ErrExists) {
 			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
 		}
+		if err := s.store.RecordCampaignFile(ctx, file.Slug, hash); err != nil {
+			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+		}
 	case cur.Source == FromFile:
-		c := *file
+		inForce := fileHash(cur)
+		if hash == inForce {
+			break
+		}
+		old, err := s.store.CampaignFileApplied(ctx, file.Slug, hash)
+		if err != nil {
+			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+		}
+		if old {
+			s.Logger.Warn("campaign file not applied: this machine's copy is an older version of the campaign's file than the one "+
+				"in force, which another instance applied; copy the newer file here (to bring this text back on purpose, edit the "+
+				"campaign in the console)", "slug", file.Slug)
+			break
+		}
 		c.Status = cur.Status
-		c.Source = FromFile
+		// The text in force came from a file too: remember it as a
+		// version, so that a copy of it left on another machine is
+		// recognised as old.
+		for _, h := range []string{inForce, hash} {
+			if err := s.store.RecordCampaignFile(ctx, file.Slug, h); err != nil {
+				return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+			}
+		}
 		if err := s.store.UpdateCampaign(ctx, toRow(&c)); err != nil {
 			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
 		}
@@ -165,6 +201,9 @@ func (s *Service) RevertToFile(ctx context.Context, file *Campaign) error {
 	c := *file
 	c.Status, c.Source = cur.Status, FromFile
 	err := s.store.UpdateCampaign(ctx, toRow(&c))
+	if err == nil {
+		err = s.store.RecordCampaignFile(ctx, file.Slug, fileHash(&c))
+	}
 	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("campaign: revert %s: %w", file.Slug, err)
@@ -373,6 +412,15 @@ func toRow(c *Campaign) store.CampaignRow {
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
 }
 
+// fileHash identifies a version of a campaign file by what it puts in
+// force: the content and the times, not the status.
+func fileHash(c *Campaign) string {
+	r := toRow(c)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%v\n%v", r.Doc, r.StartsAt, r.EndsAt)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 func fromRow(r store.CampaignRow) (*Campaign, error) {
 	var d doc
 	if err := json.Unmarshal([]byte(r.Doc), &d); err != nil {
@@ -404,5 +452,11 @@ func (staticStore) CreateCampaign(context.Context, store.CampaignRow) error {
 	return errors.New("campaign: static campaigns cannot change")
 }
 func (staticStore) UpdateCampaign(context.Context, store.CampaignRow) error {
+	return errors.New("campaign: static campaigns cannot change")
+}
+func (staticStore) CampaignFileApplied(context.Context, string, string) (bool, error) {
+	return false, nil
+}
+func (staticStore) RecordCampaignFile(context.Context, string, string) error {
 	return errors.New("campaign: static campaigns cannot change")
 }

@@ -75,6 +75,28 @@ func (s *Store) UpdateCampaign(ctx context.Context, c CampaignRow) error {
 	return nil
 }
 
+// CampaignFileApplied reports whether the campaign file with this hash has
+// been in force for the campaign.
+func (s *Store) CampaignFileApplied(ctx context.Context, slug, hash string) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM campaign_files WHERE slug = ? AND hash = ?`, slug, hash).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: campaign file %s: %w", slug, err)
+	}
+	return n > 0, nil
+}
+
+// RecordCampaignFile notes that the campaign file with this hash is in
+// force for the campaign.
+func (s *Store) RecordCampaignFile(ctx context.Context, slug, hash string) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO campaign_files (slug, hash, applied_at) VALUES (?, ?, ?)
+		ON CONFLICT (slug, hash) DO UPDATE SET applied_at = excluded.applied_at`, slug, hash, s.nowMs())
+	if err != nil {
+		return fmt.Errorf("store: record campaign file %s: %w", slug, err)
+	}
+	return nil
+}
+
 func timeToMs(t *time.Time) any {
 	if t == nil {
 		return nil

@@ -75,6 +75,9 @@ func copySource(t *testing.T) *Store {
 	if err := src.CreateCampaign(ctx, CampaignRow{Slug: "c", Doc: "slug: c\ntitle: C\n", Status: "open", Source: "console"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := src.RecordCampaignFile(ctx, "c", "hash"); err != nil {
+		t.Fatal(err)
+	}
 	if err := src.SetSetting(ctx, "pause", "1"); err != nil {
 		t.Fatal(err)
 	}

@@ -258,6 +258,14 @@ func TestEveryQueryRunsOnBothDatabases(t *testing.T) {
 		t.Fatalf("campaigns: %+v", cs)
 	}
 	must(s.UpdateCampaign(ctx, CampaignRow{Slug: "c", Doc: `{"title":"C2"}`, Status: "open", Source: "console"}))
+	must(s.RecordCampaignFile(ctx, "c", "h1"))
+	must(s.RecordCampaignFile(ctx, "c", "h1"))
+	if seen, err := s.CampaignFileApplied(ctx, "c", "h1"); err != nil || !seen {
+		t.Fatalf("campaign file h1 recorded: %v, %v", seen, err)
+	}
+	if seen, err := s.CampaignFileApplied(ctx, "other", "h1"); err != nil || seen {
+		t.Fatalf("campaign file h1 of another campaign: %v, %v", seen, err)
+	}
 
 	must(s.CreateAdminSession(ctx, "sid", time.Now().Add(time.Hour)))
 	if ok, err := s.AdminSessionActive(ctx, "sid"); err != nil || !ok {

@@ -1,0 +1,88 @@
+package campaign
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/outcry/outcry/internal/store"
+)
+
+// TestSeedLeavesAnOlderFileOut starts instances on one database, each
+// with its own copy of the campaign file, as several machines do: a new
+// version is put in force, a copy of a version in force before it is left
+// out with a warning, and the same file again changes nothing.
+func TestSeedLeavesAnOlderFileOut(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	bundled, err := Load("../../campaign.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := func(title string) *Campaign {
+		c := *bundled
+		c.Title = title
+		return &c
+	}
+	// start is an instance starting with file: the title then in force,
+	// and what it logged.
+	start := func(file *Campaign) (*Service, string, string) {
+		t.Helper()
+		svc, err := NewService(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log bytes.Buffer
+		svc.Logger = slog.New(slog.NewTextHandler(&log, nil))
+		if err := svc.Seed(ctx, file); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := svc.Get(file.Slug)
+		return svc, c.Title, log.String()
+	}
+	steps := []struct {
+		file, want string
+		warned     bool
+	}{
+		{"v1", "v1", false}, // the first instance creates the campaign
+		{"v1", "v1", false}, // a restart with the same file
+		{"v2", "v2", false}, // a machine with a new version
+		{"v1", "v2", true},  // a machine with the old copy
+		{"v2", "v2", false},
+		{"v3", "v3", false}, // a version never seen: a hand edit, or a deploy
+		{"v2", "v3", true},
+	}
+	for i, s := range steps {
+		_, title, log := start(version(s.file))
+		if title != s.want {
+			t.Errorf("step %d: an instance starting with %s put %q in force, want %q", i, s.file, title, s.want)
+		}
+		if warned := strings.Contains(log, "older version"); warned != s.warned {
+			t.Errorf("step %d: warned %v, want %v; log: %s", i, warned, s.warned, log)
+		}
+	}
+
+	// Once edited in the console the file is left alone, as before.
+	svc, _, _ := start(version("v3"))
+	edited := "edited"
+	if _, err := svc.Update(ctx, bundled.Slug, Input{Title: &edited}); err != nil {
+		t.Fatal(err)
+	}
+	if _, title, log := start(version("v4")); title != "edited" || !strings.Contains(log, "edited in the console") {
+		t.Errorf("after a console edit a new file put %q in force; log: %s", title, log)
+	}
+	// Going back to the file from the console puts this machine's in force.
+	if err := svc.RevertToFile(ctx, version("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, title, _ := start(version("v1")); title != "v1" {
+		t.Errorf("after going back to the file v1, an instance with v1 put %q in force", title)
+	}
+}
