@@ -85,7 +85,7 @@ type Sender struct {
 	window    map[string][]time.Time
 	claimed   map[string]int       // per target: claimed and not yet finished
 	single    map[string]time.Time // per target: when a single letter was last claimed (drip)
-	renewedAt time.Time            // when the lease was last renewed
+	renewedAt time.Time            // when the last renewal that succeeded was asked for
 	leading   bool                 // this sender is the one that sends (Lease.Leader at the last renewal)
 
 	// The organizer's pause as stored, at the last renewal (followPause).
@@ -253,6 +253,9 @@ func (s *Sender) renewLoop(ctx context.Context) {
 }
 
 func (s *Sender) renew(ctx context.Context) {
+	// The lease the store grants runs from a moment after this one: a
+	// sender counting from here stops before it, however slow the answer.
+	asked := s.now()
 	l, err := s.q.Renew(ctx, s.opt.Lease)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -293,7 +296,7 @@ func (s *Sender) renew(ctx context.Context) {
 		s.log.Info("sender: another instance sends; this one stands by and takes over if it stops")
 	}
 	s.mu.Lock()
-	s.renewedAt = s.now()
+	s.renewedAt = asked
 	s.leading = l.Leader
 	s.mu.Unlock()
 	s.followPause(l)

@@ -356,3 +356,41 @@ func TestEveryQueryRunsOnBothDatabases(t *testing.T) {
 		t.Fatalf("erased after the erasure: %v %v", erased, err)
 	}
 }
+
+// TestLeasesKeepTheServersTime: instances sharing PostgreSQL compare lease
+// times on the server's clock, so that a machine whose clock runs 30 s
+// ahead neither takes the lead from a live sender nor requeues what it is
+// sending.
+func TestLeasesKeepTheServersTime(t *testing.T) {
+	postgresRun(t)
+	ctx := context.Background()
+	url := testDB(t)
+	a, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ahead, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ahead.Close()
+	ahead.now = func() time.Time { return time.Now().Add(30 * time.Second) } // the machine's clock, not a test clock
+
+	if _, _, err := a.WriteLetter(ctx, letterSup("skew@example.org"), msgs("t1")); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := a.RenewLease(ctx, "a", 10*time.Second); err != nil || !l.Leader {
+		t.Fatalf("a: %+v, %v", l, err)
+	}
+	if got, err := a.Claim(ctx, "a", 10, fourTargets(10)); err != nil || len(got) != 1 {
+		t.Fatalf("a claimed %d, %v", len(got), err)
+	}
+	l, err := ahead.RenewLease(ctx, "ahead", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Leader || l.Holder != "a" || l.Requeued != 0 {
+		t.Fatalf("the instance 30 s ahead: leader %v (holder %q), requeued %d; want a to keep the lead and its claim", l.Leader, l.Holder, l.Requeued)
+	}
+}

@@ -219,10 +219,13 @@ func readClaimed(ctx context.Context, tx *sql.Tx, ids []int64) ([]Claimed, error
 // the last one's lease ran out. It also reads the organizer's pause, so
 // that a pause set on any instance reaches the one that sends.
 func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration) (delivery.Lease, error) {
-	now := s.nowMs()
 	var l delivery.Lease
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		l = delivery.Lease{}
+		now, err := s.leaseNow(ctx, tx)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_leases (owner, alive_until) VALUES (?, ?)
 			ON CONFLICT (owner) DO UPDATE SET alive_until = excluded.alive_until`, owner, now+ttl.Milliseconds()); err != nil {
 			return fmt.Errorf("renew: %w", err)
@@ -266,6 +269,21 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 		return delivery.Lease{}, fmt.Errorf("store: renew lease: %w", err)
 	}
 	return l, nil
+}
+
+// leaseNow is the time leases are written and compared in. Instances that
+// share a PostgreSQL server read its clock, so that a machine whose clock
+// runs ahead of the others' cannot see a live lease as run out and send
+// beside the sender; on SQLite there is one machine, and one clock.
+func (s *Store) leaseNow(ctx context.Context, tx *sql.Tx) (int64, error) {
+	if !s.pg || s.clockSet {
+		return s.nowMs(), nil
+	}
+	var now int64
+	if err := tx.QueryRowContext(ctx, `SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)`).Scan(&now); err != nil {
+		return 0, fmt.Errorf("read the server's clock: %w", err)
+	}
+	return now, nil
 }
 
 // ReleaseLease ends owner's lease at a clean shutdown (its claims have

@@ -35,6 +35,9 @@ type Store struct {
 	r   *sql.DB
 	pg  bool // PostgreSQL (w and r are then one pool)
 	now func() time.Time
+	// clockSet: a test replaced now, which the leases then use on
+	// PostgreSQL too (they use the server's clock otherwise: leaseNow).
+	clockSet bool
 
 	letters letterWriter  // group commit of CreateLetter (letters.go)
 	claims  atomic.Uint64 // claims made (the campaign each starts with)
@@ -124,7 +127,7 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // SetClock replaces time.Now (tests).
-func (s *Store) SetClock(now func() time.Time) { s.now = now }
+func (s *Store) SetClock(now func() time.Time) { s.now, s.clockSet = now, true }
 
 func (s *Store) nowMs() int64 { return s.now().UnixMilli() }
 
