@@ -413,11 +413,17 @@ func toRow(c *Campaign) store.CampaignRow {
 }
 
 // fileHash identifies a version of a campaign file by what it puts in
-// force: the content and the times, not the status.
+// force: the content and the times (as instants: the database gives back
+// in UTC what the file wrote with a zone), not the status.
 func fileHash(c *Campaign) string {
-	r := toRow(c)
+	instant := func(t *time.Time) int64 {
+		if t == nil {
+			return -1
+		}
+		return t.UnixMilli()
+	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%v\n%v", r.Doc, r.StartsAt, r.EndsAt)
+	fmt.Fprintf(h, "%s\n%d\n%d", toRow(c).Doc, instant(c.StartsAt), instant(c.EndsAt))
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/outcry/outcry/internal/store"
 )
@@ -26,9 +27,12 @@ func TestSeedLeavesAnOlderFileOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A start time written with a zone, as a file has it; the database
+	// gives it back in UTC.
+	starts := time.Date(2026, 1, 1, 9, 0, 0, 0, time.FixedZone("CET", 3600))
 	version := func(title string) *Campaign {
 		c := *bundled
-		c.Title = title
+		c.Title, c.StartsAt = title, &starts
 		return &c
 	}
 	// start is an instance starting with file: the title then in force,
