@@ -73,6 +73,13 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
+// fakeSendGrid is the environment that points an instance at fake, in
+// sandbox mode, with no per-target cap, and more.
+func fakeSendGrid(fake *sgfake.Server, more ...string) []string {
+	return append([]string{"SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL=" + fake.URL(), "OUTCRY_SANDBOX=on",
+		"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_TARGET_HOURLY_CAP=0"}, more...)
+}
+
 func postLetter(t *testing.T, base, email string) int {
 	t.Helper()
 	resp, err := http.Post(base+"/api/v1/campaigns/netflix-baby/letters", "application/json", strings.NewReader(fmt.Sprintf(
@@ -102,9 +109,8 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	defer fake.Close()
 	fake.SetDefault(sgfake.Response{Hang: 30 * time.Millisecond}) // sends in flight at the kill
 	const rate = 40
-	env := []string{"SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL=" + fake.URL(), "OUTCRY_SANDBOX=on",
-		"OUTCRY_FROM_EMAIL=letters@campaign.example", fmt.Sprintf("OUTCRY_SEND_RATE=%d", rate), "OUTCRY_TARGET_HOURLY_CAP=0",
-		"OUTCRY_ADMIN_PASSWORD=correct horse battery", "OUTCRY_ADMIN_TOKEN=instances-test-token-0123456789"}
+	env := fakeSendGrid(fake, fmt.Sprintf("OUTCRY_SEND_RATE=%d", rate),
+		"OUTCRY_ADMIN_PASSWORD=correct horse battery", "OUTCRY_ADMIN_TOKEN=instances-test-token-0123456789")
 	dir := t.TempDir()
 	// a starts first and so leads: the test kills the sender it knows.
 	// Each is named as a machine of its own (OUTCRY_INSTANCE): b cannot
@@ -261,8 +267,7 @@ func TestMoveFromSQLiteToPostgres(t *testing.T) {
 	bin := buildBinary(t)
 	fake := sgfake.New()
 	defer fake.Close()
-	env := []string{"SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL=" + fake.URL(), "OUTCRY_SANDBOX=on",
-		"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_TARGET_HOURLY_CAP=0"}
+	env := fakeSendGrid(fake)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "outcry.db")
 	a := startInstance(t, bin, file, filepath.Join(dir, "a"), append(env, "OUTCRY_SEND_RATE=2")...)
