@@ -4,7 +4,7 @@
 //	outcry                       serve (configured by environment variables)
 //	outcry targets check [file]  validate a targets file
 //	outcry supporter export|erase <email>  a supporter's data: a copy, or its erasure
-//	outcry db copy <sqlite-file> <postgres-url>  move a campaign to PostgreSQL
+//	outcry db copy <sqlite-file> [postgres-url]  move a campaign to PostgreSQL
 package main
 
 import (
@@ -37,7 +37,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case args[0] == "supporter":
 		return supporterCmd(args[1:], getenv, stdout, stderr)
 	case args[0] == "db":
-		return dbCmd(args[1:], stdout, stderr)
+		return dbCmd(args[1:], getenv, stdout, stderr)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -51,9 +51,10 @@ const usage = `usage:
   outcry targets check [file]   validate a targets file (default: $OUTCRY_TARGETS or targets.yaml)
   outcry supporter export <email>  print everything held about an address as JSON
   outcry supporter erase <email>   erase an address's personal data and letter text (counts stay)
-  outcry db copy <sqlite-file> <postgres-url>
+  outcry db copy <sqlite-file> [postgres-url]
                                 copy everything from a stopped outcry's SQLite file into an
-                                empty PostgreSQL database (see README, "Running several instances")
+                                empty PostgreSQL database ($OUTCRY_DB when no URL is given;
+                                see README, "Running several instances")
 `
 
 func newLogger(w io.Writer, level, format string) *slog.Logger {

@@ -150,10 +150,13 @@ func (s *Service) Seed(ctx context.Context, file *Campaign) error {
 	switch {
 	case !ok:
 		c.Status = Open
-		if err := s.store.CreateCampaign(ctx, toRow(&c)); err != nil && !errors.Is(err, store.ErrExists) {
-			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+		// Another instance may create it first, from its own file: this
+		// one's is then not in force, and is not recorded.
+		err := s.store.CreateCampaign(ctx, toRow(&c))
+		if err == nil {
+			err = s.store.RecordCampaignFile(ctx, file.Slug, hash)
 		}
-		if err := s.store.RecordCampaignFile(ctx, file.Slug, hash); err != nil {
+		if err != nil && !errors.Is(err, store.ErrExists) {
 			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
 		}
 	case cur.Source == FromFile:
@@ -166,22 +169,21 @@ func (s *Service) Seed(ctx context.Context, file *Campaign) error {
 			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
 		}
 		if old {
-			s.Logger.Warn("campaign file not applied: this machine's copy is an older version of the campaign's file than the one "+
-				"in force, which another instance applied; copy the newer file here (to bring this text back on purpose, edit the "+
-				"campaign in the console)", "slug", file.Slug)
+			s.Logger.Warn("campaign file not applied: this version of the campaign file was in force before and a newer one "+
+				"replaced it (on several instances: another instance's file); copy the newer file here, or, to bring this "+
+				"text back on purpose, edit the campaign in the console", "slug", file.Slug)
 			break
 		}
 		c.Status = cur.Status
-		// The text in force came from a file too: remember it as a
-		// version, so that a copy of it left on another machine is
-		// recognised as old.
+		if err := s.store.UpdateCampaign(ctx, toRow(&c)); err != nil {
+			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+		}
+		// Recorded once in force. The text it replaced came from a file
+		// too: a copy of it left on another machine is an old one.
 		for _, h := range []string{inForce, hash} {
 			if err := s.store.RecordCampaignFile(ctx, file.Slug, h); err != nil {
 				return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
 			}
-		}
-		if err := s.store.UpdateCampaign(ctx, toRow(&c)); err != nil {
-			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
 		}
 	default:
 		s.Logger.Info("campaign file not applied: the campaign was edited in the console, where it can go back to the file's text", "slug", file.Slug)

@@ -68,7 +68,7 @@ func TestSeedLeavesAnOlderFileOut(t *testing.T) {
 		if title != s.want {
 			t.Errorf("step %d: an instance starting with %s put %q in force, want %q", i, s.file, title, s.want)
 		}
-		if warned := strings.Contains(log, "older version"); warned != s.warned {
+		if warned := strings.Contains(log, "was in force before"); warned != s.warned {
 			t.Errorf("step %d: warned %v, want %v; log: %s", i, warned, s.warned, log)
 		}
 	}

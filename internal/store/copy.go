@@ -29,6 +29,50 @@ var notCopied = []string{"schema_migrations", "sender_leases", "sender_leader"}
 // 65,535).
 const copyBatchParams = 30000
 
+// ErrCopyCommitUnknown is a copy whose commit got no answer: PostgreSQL
+// holds all of it or none of it. A second copy tells which: it copies into
+// an empty database and refuses a full one.
+var ErrCopyCommitUnknown = errors.New("store: copy: the commit got no answer")
+
+// CopyFileToPostgres copies everything the SQLite file at from holds into
+// the empty PostgreSQL database at to (outcry db copy). It looks at both before it
+// opens (and so migrates) either, so that a refused copy changes neither:
+// not a file an outcry runs on, nor a database that holds anything.
+func CopyFileToPostgres(ctx context.Context, from, to string, progress func(table string, rows int64)) error {
+	if IsPostgres(from) || !IsPostgres(to) {
+		return errors.New("store: copy goes from a SQLite file to a PostgreSQL database")
+	}
+	file, err := sql.Open("sqlite", "file:"+from+"?mode=ro")
+	if err != nil {
+		return fmt.Errorf("store: copy: %w", err)
+	}
+	err = fileNotInUse(ctx, file, time.Now().UnixMilli())
+	file.Close()
+	if err != nil {
+		return err
+	}
+	db, err := openPostgres(to)
+	if err != nil {
+		return err
+	}
+	err = emptyOrOutcrys(ctx, db)
+	db.Close()
+	if err != nil {
+		return err
+	}
+	src, err := Open(ctx, from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := Open(ctx, to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	return src.CopyTo(ctx, dst, progress)
+}
+
 // CopyTo copies everything s (a SQLite file) holds into dst, an empty
 // PostgreSQL database migrated to the same version. progress, if not nil,
 // is told each table's row count once its rows are written.
@@ -36,7 +80,7 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store, progress func(table stri
 	if s.pg || !dst.pg {
 		return errors.New("store: copy goes from a SQLite file to a PostgreSQL database")
 	}
-	if err := s.notInUse(ctx); err != nil {
+	if err := fileNotInUse(ctx, s.r, s.nowMs()); err != nil {
 		return err
 	}
 	src, err := s.r.Conn(ctx)
@@ -54,7 +98,11 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store, progress func(table stri
 	if err != nil {
 		return err
 	}
-	if err := dstEmpty(ctx, dst.w, tables); err != nil {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.name
+	}
+	if err := dstEmpty(ctx, dst.w, names); err != nil {
 		return err
 	}
 	tx, err := dst.w.BeginTx(ctx, nil)
@@ -84,21 +132,28 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store, progress func(table stri
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: copy: commit: %w", err)
+		return fmt.Errorf("%w: %v", ErrCopyCommitUnknown, err)
 	}
 	return nil
 }
 
-// notInUse refuses a file an outcry process still sends from: rows written
-// after the snapshot would stay behind. A process that stopped cleanly
-// released its lease; one that crashed holds it for at most 10 s.
-func (s *Store) notInUse(ctx context.Context) error {
+// fileNotInUse refuses a file an outcry process still sends from: rows
+// written after the snapshot would stay behind. A process that stopped
+// cleanly released its lease; one that crashed holds it for at most 10 s.
+// A file from before leases has none.
+func fileNotInUse(ctx context.Context, file *sql.DB, now int64) error {
+	var leases int
+	if err := file.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'sender_leases'`).Scan(&leases); err != nil {
+		return fmt.Errorf("store: copy: read the SQLite file: %w", err)
+	}
+	if leases == 0 {
+		return nil
+	}
 	var until int64
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(alive_until), 0) FROM sender_leases`).Scan(&until)
-	if err != nil {
+	if err := file.QueryRowContext(ctx, `SELECT COALESCE(MAX(alive_until), 0) FROM sender_leases`).Scan(&until); err != nil {
 		return fmt.Errorf("store: copy: %w", err)
 	}
-	if left := time.Duration(until-s.nowMs()) * time.Millisecond; left > 0 {
+	if left := time.Duration(until-now) * time.Millisecond; left > 0 {
 		return fmt.Errorf("store: an outcry process still runs on this file (its sender's lease holds for another %s): stop it, then copy; a process that crashed lets go within 10 s", left.Round(time.Second))
 	}
 	return nil
@@ -116,17 +171,18 @@ type copyTable struct {
 // foreign keys, and checks that both databases have the same tables and
 // columns: they were migrated by the same outcry.
 func copyPlan(ctx context.Context, src *sql.Conn, dst *sql.DB) ([]copyTable, error) {
-	srcTables, err := strings1(ctx, src.QueryContext, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	srcTables, err := strings1(ctx, src.QueryContext, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 	if err != nil {
 		return nil, err
 	}
 	dstTables, err := strings1(ctx, dst.QueryContext, `SELECT table_name FROM information_schema.tables
-		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`)
+		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
 	if err != nil {
 		return nil, err
 	}
-	srcTables = slices.DeleteFunc(srcTables, func(n string) bool { return slices.Contains(notCopied, n) })
-	dstTables = slices.DeleteFunc(dstTables, func(n string) bool { return slices.Contains(notCopied, n) })
+	// Sorted here: the two databases' collations may order names apart.
+	srcTables = slices.Sorted(slices.Values(slices.DeleteFunc(srcTables, func(n string) bool { return slices.Contains(notCopied, n) })))
+	dstTables = slices.Sorted(slices.Values(slices.DeleteFunc(dstTables, func(n string) bool { return slices.Contains(notCopied, n) })))
 	if err := sameNames("tables", srcTables, dstTables); err != nil {
 		return nil, err
 	}
@@ -170,17 +226,35 @@ func sameNames(what string, sqlite, pg []string) error {
 		what, only(sqlite, pg), only(pg, sqlite))
 }
 
+// emptyOrOutcrys refuses, before outcry migrates it, a PostgreSQL database
+// with tables of another application (a mistyped URL) or with outcry data.
+func emptyOrOutcrys(ctx context.Context, db *sql.DB) error {
+	tables, err := strings1(ctx, db.QueryContext, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
+	if err != nil {
+		return fmt.Errorf("store: copy: %w", err)
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	if !slices.Contains(tables, "schema_migrations") || !slices.Contains(tables, "supporters") {
+		slices.Sort(tables)
+		return fmt.Errorf("store: the PostgreSQL database holds tables that are not outcry's (%s): copy into a new, empty database (createdb)", strings.Join(tables, ", "))
+	}
+	return dstEmpty(ctx, db, slices.DeleteFunc(tables, func(n string) bool { return slices.Contains(notCopied, n) }))
+}
+
 // dstEmpty refuses a PostgreSQL database that holds outcry data already:
 // the copy never overwrites or merges.
-func dstEmpty(ctx context.Context, dst *sql.DB, tables []copyTable) error {
+func dstEmpty(ctx context.Context, dst *sql.DB, tables []string) error {
 	var full []string
 	for _, t := range tables {
 		var rows int
-		if err := dst.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+quoteName(t.name)+` LIMIT 1) AS t`).Scan(&rows); err != nil {
+		if err := dst.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+quoteName(t)+` LIMIT 1) AS t`).Scan(&rows); err != nil {
 			return fmt.Errorf("store: copy: %w", err)
 		}
 		if rows > 0 {
-			full = append(full, t.name)
+			full = append(full, t)
 		}
 	}
 	if len(full) > 0 {

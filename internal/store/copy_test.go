@@ -23,13 +23,14 @@ func postgresRun(t *testing.T) {
 	}
 }
 
-// copySource is a SQLite file with a row in every table the copy takes,
+// copySource is a SQLite file (open, and its path) with a row in every table the copy takes,
 // as a campaign that ran for a while leaves it: letters sent, queued and in
 // flight, a digest, events, an erasure, console settings and sessions.
-func copySource(t *testing.T) *Store {
+func copySource(t *testing.T) (*Store, string) {
 	t.Helper()
 	ctx := context.Background()
-	src, err := Open(ctx, filepath.Join(t.TempDir(), "outcry.db"))
+	file := filepath.Join(t.TempDir(), "outcry.db")
+	src, err := Open(ctx, file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func copySource(t *testing.T) *Store {
 	if err := src.CreateAdminSession(ctx, "session", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	return src
+	return src, file
 }
 
 func mustExec(t *testing.T, s *Store, q string, args ...any) {
@@ -130,9 +131,14 @@ func tableRows(t *testing.T, q func(string, ...any) (*sql.Rows, error), table co
 func TestCopyToPostgresTakesEveryRow(t *testing.T) {
 	postgresRun(t)
 	ctx := context.Background()
-	src := copySource(t)
+	src, _ := copySource(t)
 	dst := openTest(t)
 
+	// In flight: the claims left unfinished, less any the erasure cancelled.
+	inFlight := countRows(t, src, `SELECT COUNT(*) FROM messages WHERE status = 'sending'`)
+	if inFlight == 0 {
+		t.Fatal("the fixture has nothing in flight")
+	}
 	copied := map[string]int64{}
 	if err := src.CopyTo(ctx, dst, func(table string, n int64) { copied[table] = n }); err != nil {
 		t.Fatal(err)
@@ -177,8 +183,8 @@ func TestCopyToPostgresTakesEveryRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lease.Requeued != 10 {
-		t.Errorf("requeued %d letters the stopped sender held, want 10", lease.Requeued)
+	if lease.Requeued != int64(inFlight) {
+		t.Errorf("requeued %d letters the stopped sender held, want %d", lease.Requeued, inFlight)
 	}
 }
 
@@ -192,7 +198,7 @@ func first(s []string) string {
 func TestCopyRefusesAFileInUseAndADatabaseWithData(t *testing.T) {
 	postgresRun(t)
 	ctx := context.Background()
-	src := copySource(t)
+	src, _ := copySource(t)
 	dst := openTest(t)
 
 	if _, err := src.RenewLease(ctx, "running", 10*time.Second); err != nil {
@@ -215,5 +221,63 @@ func TestCopyRefusesAFileInUseAndADatabaseWithData(t *testing.T) {
 	}
 	if n := countRows(t, dst, `SELECT COUNT(*) FROM supporters`); n != 0 {
 		t.Errorf("the refused copy wrote %d supporters", n)
+	}
+}
+
+// TestCopyLooksBeforeItMigrates: a refused copy changes neither database,
+// not even by migrating it: not a database of another application (a
+// mistyped URL), nor an empty one beside a file outcry runs on.
+func TestCopyLooksBeforeItMigrates(t *testing.T) {
+	postgresRun(t)
+	ctx := context.Background()
+	src, file := copySource(t)
+	tables := func(url string) []string {
+		t.Helper()
+		db, err := openPostgres(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		names, err := strings1(ctx, db.QueryContext, `SELECT table_name FROM information_schema.tables
+			WHERE table_schema = current_schema() ORDER BY table_name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names
+	}
+
+	other := testDB(t)
+	db, err := openPostgres(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE invoices (id BIGINT PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	err = CopyFileToPostgres(ctx, file, other, nil)
+	if err == nil || !strings.Contains(err.Error(), "not outcry's (invoices)") {
+		t.Fatalf("copy into another application's database: %v", err)
+	}
+	if got := tables(other); !slices.Equal(got, []string{"invoices"}) {
+		t.Errorf("the refused copy left the tables %v, want only invoices", got)
+	}
+
+	empty := testDB(t)
+	if _, err := src.RenewLease(ctx, "running", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	err = CopyFileToPostgres(ctx, file, empty, nil)
+	if err == nil || !strings.Contains(err.Error(), "still runs on this file") {
+		t.Fatalf("copy of a file outcry runs on: %v", err)
+	}
+	if got := tables(empty); len(got) != 0 {
+		t.Errorf("the refused copy migrated the database: tables %v", got)
+	}
+	if err := src.ReleaseLease(ctx, "running"); err != nil {
+		t.Fatal(err)
+	}
+	if err := CopyFileToPostgres(ctx, file, empty, nil); err != nil {
+		t.Fatalf("copy once the file is free: %v", err)
 	}
 }

@@ -299,10 +299,10 @@ func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLette
 
 // requeueDigests puts back in the queue, whole, the digests held by a
 // sender whose lease ran out.
-func requeueDigests(ctx context.Context, tx *sql.Tx, now int64) (int64, error) {
+func requeueDigests(ctx context.Context, tx *sql.Tx, now, leaseNow int64) (int64, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE digests SET status = 'queued', lease_owner = NULL, next_attempt_at = ?, updated_at = ?
 		WHERE status = 'sending' AND (lease_owner IS NULL
-			OR lease_owner NOT IN (SELECT owner FROM sender_leases WHERE alive_until >= ?))`, now, now, now)
+			OR lease_owner NOT IN (SELECT owner FROM sender_leases WHERE alive_until >= ?))`, now, now, leaseNow)
 	if err != nil {
 		return 0, fmt.Errorf("requeue orphan digests: %w", err)
 	}

@@ -222,17 +222,20 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 	var l delivery.Lease
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		l = delivery.Lease{}
-		now, err := s.leaseNow(ctx, tx)
+		// Lease times are lnow's; due times stay this machine's, which
+		// claims compare them with.
+		now := s.nowMs()
+		lnow, err := s.leaseNow(ctx, tx)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_leases (owner, alive_until) VALUES (?, ?)
-			ON CONFLICT (owner) DO UPDATE SET alive_until = excluded.alive_until`, owner, now+ttl.Milliseconds()); err != nil {
+			ON CONFLICT (owner) DO UPDATE SET alive_until = excluded.alive_until`, owner, lnow+ttl.Milliseconds()); err != nil {
 			return fmt.Errorf("renew: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sender_leader (id, owner, alive_until) VALUES (1, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, alive_until = excluded.alive_until
-			WHERE sender_leader.owner = excluded.owner OR sender_leader.alive_until < ?`, owner, now+ttl.Milliseconds(), now); err != nil {
+			WHERE sender_leader.owner = excluded.owner OR sender_leader.alive_until < ?`, owner, lnow+ttl.Milliseconds(), lnow); err != nil {
 			return fmt.Errorf("elect: %w", err)
 		}
 		var leader string
@@ -244,12 +247,12 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 		// (requeueDigests), so it is sent at most once more, whole.
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', lease_owner = NULL, next_attempt_at = ?, updated_at = ?
 			WHERE status = 'sending' AND digest_id IS NULL AND (lease_owner IS NULL
-				OR lease_owner NOT IN (SELECT owner FROM sender_leases WHERE alive_until >= ?))`, now, now, now)
+				OR lease_owner NOT IN (SELECT owner FROM sender_leases WHERE alive_until >= ?))`, now, now, lnow)
 		if err != nil {
 			return fmt.Errorf("requeue orphans: %w", err)
 		}
 		l.Requeued, _ = res.RowsAffected()
-		d, err := requeueDigests(ctx, tx, now)
+		d, err := requeueDigests(ctx, tx, now, lnow)
 		if err != nil {
 			return err
 		}
@@ -262,7 +265,7 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 			return fmt.Errorf("read pause: %w", err)
 		}
 		// Leases dead for a day are history: nothing refers to them.
-		_, err = tx.ExecContext(ctx, `DELETE FROM sender_leases WHERE alive_until < ?`, now-24*time.Hour.Milliseconds())
+		_, err = tx.ExecContext(ctx, `DELETE FROM sender_leases WHERE alive_until < ?`, lnow-24*time.Hour.Milliseconds())
 		return err
 	})
 	if err != nil {
