@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/outcry/outcry/internal/store"
 )
@@ -39,9 +40,18 @@ func dbCmd(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var total int64
-	err := store.CopyFileToPostgres(ctx, from, to, func(table string, rows int64) {
-		fmt.Fprintf(stdout, "%-16s %d rows\n", table, rows)
-		total += rows
+	said := time.Now()
+	err := store.CopyFileToPostgres(ctx, from, to, func(table string, rows int64, done bool) {
+		switch {
+		case done:
+			fmt.Fprintf(stdout, "%-16s %d rows\n", table, rows)
+			total += rows
+		case time.Since(said) >= 5*time.Second: // a big table: a sign of life
+			fmt.Fprintf(stdout, "%-16s %d rows so far…\n", table, rows)
+		default:
+			return
+		}
+		said = time.Now()
 	})
 	switch {
 	case errors.Is(err, store.ErrCopyCommitUnknown):

@@ -175,7 +175,11 @@ func BenchmarkCopyToPostgres(b *testing.B) {
 		}
 		b.StartTimer()
 		rows = 0
-		if err := src.CopyTo(ctx, dst, func(_ string, n int64) { rows += n }); err != nil {
+		if err := src.CopyTo(ctx, dst, func(_ string, n int64, done bool) {
+			if done {
+				rows += n
+			}
+		}); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()

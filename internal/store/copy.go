@@ -38,7 +38,7 @@ var ErrCopyCommitUnknown = errors.New("store: copy: the commit got no answer")
 // the empty PostgreSQL database at to (outcry db copy). It looks at both before it
 // opens (and so migrates) either, so that a refused copy changes neither:
 // not a file an outcry runs on, nor a database that holds anything.
-func CopyFileToPostgres(ctx context.Context, from, to string, progress func(table string, rows int64)) error {
+func CopyFileToPostgres(ctx context.Context, from, to string, progress Progress) error {
 	if IsPostgres(from) || !IsPostgres(to) {
 		return errors.New("store: copy goes from a SQLite file to a PostgreSQL database")
 	}
@@ -73,10 +73,16 @@ func CopyFileToPostgres(ctx context.Context, from, to string, progress func(tabl
 	return src.CopyTo(ctx, dst, progress)
 }
 
+// Progress is told how a copy goes: the rows of table written so far, after
+// each batch, and once more with done when the table is whole and checked.
+type Progress func(table string, rows int64, done bool)
+
 // CopyTo copies everything s (a SQLite file) holds into dst, an empty
-// PostgreSQL database migrated to the same version. progress, if not nil,
-// is told each table's row count once its rows are written.
-func (s *Store) CopyTo(ctx context.Context, dst *Store, progress func(table string, rows int64)) error {
+// PostgreSQL database migrated to the same version. progress may be nil.
+func (s *Store) CopyTo(ctx context.Context, dst *Store, progress Progress) error {
+	if progress == nil {
+		progress = func(string, int64, bool) {}
+	}
 	if s.pg || !dst.pg {
 		return errors.New("store: copy goes from a SQLite file to a PostgreSQL database")
 	}
@@ -111,7 +117,7 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store, progress func(table stri
 	}
 	defer tx.Rollback()
 	for _, t := range tables {
-		n, err := copyRows(ctx, src, tx, t)
+		n, err := copyRows(ctx, src, tx, t, func(n int64) { progress(t.name, n, false) })
 		if err != nil {
 			return fmt.Errorf("store: copy %s: %w", t.name, err)
 		}
@@ -127,9 +133,7 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store, progress func(table stri
 				return fmt.Errorf("store: copy %s: %w", t.name, err)
 			}
 		}
-		if progress != nil {
-			progress(t.name, n)
-		}
+		progress(t.name, n, true)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%w: %v", ErrCopyCommitUnknown, err)
@@ -264,8 +268,8 @@ func dstEmpty(ctx context.Context, dst *sql.DB, tables []string) error {
 }
 
 // copyRows reads every row of t from the file and inserts them in batches,
-// returning how many it read.
-func copyRows(ctx context.Context, src *sql.Conn, tx *sql.Tx, t copyTable) (int64, error) {
+// telling written the count after each, and returns how many it read.
+func copyRows(ctx context.Context, src *sql.Conn, tx *sql.Tx, t copyTable, written func(int64)) (int64, error) {
 	cols := make([]string, len(t.columns))
 	for i, c := range t.columns {
 		cols[i] = quoteName(c)
@@ -286,9 +290,12 @@ func copyRows(ctx context.Context, src *sql.Conn, tx *sql.Tx, t copyTable) (int6
 		}
 		k := len(args) / len(cols)
 		q := `INSERT INTO ` + quoteName(t.name) + ` (` + list + `) VALUES ` + strings.TrimSuffix(strings.Repeat(perRow+", ", k), ", ")
-		_, err := tx.ExecContext(ctx, q, args...)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
 		args = args[:0]
-		return err
+		written(n)
+		return nil
 	}
 	row := make([]any, len(cols))
 	ptrs := make([]any, len(cols))

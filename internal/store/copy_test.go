@@ -140,7 +140,11 @@ func TestCopyToPostgresTakesEveryRow(t *testing.T) {
 		t.Fatal("the fixture has nothing in flight")
 	}
 	copied := map[string]int64{}
-	if err := src.CopyTo(ctx, dst, func(table string, n int64) { copied[table] = n }); err != nil {
+	if err := src.CopyTo(ctx, dst, func(table string, n int64, done bool) {
+		if done {
+			copied[table] = n
+		}
+	}); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := src.r.Conn(ctx)
