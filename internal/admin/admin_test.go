@@ -26,6 +26,7 @@ import (
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
+	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/web"
@@ -77,7 +78,7 @@ func newEnv(t *testing.T, o ...opts) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "admin.db")
+	dbPath := pgtest.DB(t, filepath.Join(dir, "admin.db"))
 	st, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -530,14 +531,53 @@ func setStatus(t *testing.T, e *env, id int64, status string) {
 // the webhook would).
 func (e *env) exec(query string, args ...any) {
 	e.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+e.dbPath+"?_pragma=busy_timeout(5000)")
+	if _, err := e.rawDB().Exec(query, args...); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// rawDB is the database behind the console, opened apart from the store:
+// the SQLite file, or the PostgreSQL database in the OUTCRY_TEST_STORE run,
+// with the ? placeholders of the queries the tests write turned into $n.
+func (e *env) rawDB() *sqlDB {
+	e.t.Helper()
+	driver, dsn := "sqlite", "file:"+e.dbPath+"?_pragma=busy_timeout(5000)"
+	if store.IsPostgres(e.dbPath) {
+		driver, dsn = "pgx", e.dbPath
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer db.Close()
-	if _, err := db.Exec(query, args...); err != nil {
-		e.t.Fatal(err)
+	e.t.Cleanup(func() { db.Close() })
+	return &sqlDB{db, driver == "pgx"}
+}
+
+type sqlDB struct {
+	*sql.DB
+	dollars bool
+}
+
+func (d *sqlDB) Exec(q string, args ...any) (sql.Result, error) {
+	return d.DB.Exec(d.spell(q), args...)
+}
+func (d *sqlDB) QueryRow(q string, args ...any) *sql.Row { return d.DB.QueryRow(d.spell(q), args...) }
+
+func (d *sqlDB) spell(q string) string {
+	if !d.dollars {
+		return q
 	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func TestCSVExports(t *testing.T) {

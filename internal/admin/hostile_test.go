@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outcry/outcry/internal/pgtest"
 )
 
 // Issue 16, item 9: a formula at the start of any ';'-separated part is
@@ -143,6 +145,7 @@ func TestLoginLimiterNeverLocksOutNewAddresses(t *testing.T) {
 // Issue 16, item 8: /metrics counts writes that failed for a storage
 // reason (here: a write probe under another connection's lock).
 func TestMetricsCountWriteFailures(t *testing.T) {
+	pgtest.SQLiteOnly(t) // a lock on the SQLite file
 	e := newEnv(t)
 	r := e.do("GET", "/metrics", nil, "Authorization", "Bearer "+testToken)
 	if !strings.Contains(r.body, "outcry_store_write_failures_total 0") {

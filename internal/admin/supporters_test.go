@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -119,13 +118,8 @@ func TestSupporterEraseInConsoleNeedsTheAddressTwice(t *testing.T) {
 	if e.held("ann@example.org") != 0 || e.held("bob@example.org") != 1 {
 		t.Fatal("erase took the wrong supporter")
 	}
-	db, err := sql.Open("sqlite", "file:"+e.dbPath+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var n int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM supporters WHERE email LIKE '%ann%' OR (first_name <> '' AND email <> 'bob@example.org')`).Scan(&n); err != nil {
+	if err := e.rawDB().QueryRow(`SELECT COUNT(*) FROM supporters WHERE email LIKE '%ann%' OR (first_name <> '' AND email <> 'bob@example.org')`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -62,7 +63,7 @@ func TestPlainAddress(t *testing.T) {
 // refused), and mail goes to the address as first typed.
 func TestOnePersonOneSupporter(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "dedupe.db"))
+	st, err := store.Open(ctx, pgtest.DB(t, filepath.Join(t.TempDir(), "dedupe.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -38,7 +39,7 @@ func TestRestartAfterACrashTakesOverAtOnce(t *testing.T) {
 		{"a crashed process here", host + "/" + strconv.Itoa(gone.Process.Pid) + "/x", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			st, err := store.Open(ctx, filepath.Join(t.TempDir(), "lease.db"))
+			st, err := store.Open(ctx, pgtest.DB(t, filepath.Join(t.TempDir(), "lease.db")))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -60,3 +60,27 @@ func URL(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// storeEnv, set to "postgres", runs the suites of the store's consumers on
+// PostgreSQL (.ci/run does, after the main run): DB then gives each test a
+// new PostgreSQL database instead of its SQLite file.
+const storeEnv = "OUTCRY_TEST_STORE"
+
+// DB is the database a consumer's test opens: sqlitePath, or a new
+// PostgreSQL database when OUTCRY_TEST_STORE=postgres.
+func DB(t testing.TB, sqlitePath string) string {
+	t.Helper()
+	if os.Getenv(storeEnv) == "postgres" {
+		return URL(t)
+	}
+	return sqlitePath
+}
+
+// SQLiteOnly skips, in the PostgreSQL run, a test that reads the SQLite
+// file itself.
+func SQLiteOnly(t testing.TB) {
+	t.Helper()
+	if os.Getenv(storeEnv) == "postgres" {
+		t.Skip("reads the SQLite file: runs on SQLite only")
+	}
+}

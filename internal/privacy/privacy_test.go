@@ -11,6 +11,7 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -27,7 +28,7 @@ const (
 func setup(t *testing.T) (*store.Store, string, *letter.Service) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "p.db")
-	st, err := store.Open(context.Background(), path)
+	st, err := store.Open(context.Background(), pgtest.DB(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +116,7 @@ func textHits(t *testing.T, path string, needles ...string) []string {
 }
 
 func TestEraseLeavesNoTrace(t *testing.T) {
+	pgtest.SQLiteOnly(t) // searches the SQLite file
 	ctx := context.Background()
 	st, path, svc := setup(t)
 	sign(t, svc, "  ZOË.private@Example.org ", text)
@@ -206,6 +208,7 @@ func allTargets(limit int) []store.ClaimTarget {
 // +tag, Gmail dots) finds and erases the supporter stored under another
 // variant, and after the erase a variant is still a repeat.
 func TestDataRequestsFollowVariants(t *testing.T) {
+	pgtest.SQLiteOnly(t) // searches the SQLite file
 	ctx := context.Background()
 	st, path, svc := setup(t)
 	sign(t, svc, "zo.private+petition@gmail.com", text)

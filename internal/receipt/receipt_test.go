@@ -10,6 +10,7 @@ import (
 
 	"github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -28,7 +29,7 @@ func (m *mailbox) Send(_ context.Context, msg delivery.Message) (string, error) 
 
 func newService(t *testing.T) (*Service, *mailbox, *time.Time) {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"))
+	st, err := store.Open(context.Background(), pgtest.DB(t, filepath.Join(t.TempDir(), "r.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

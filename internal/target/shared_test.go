@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -45,7 +46,7 @@ func (b *lockedBuffer) String() string {
 // returned path is another instance's connection to it.
 func sharedDB(t *testing.T) (path string, open func() *store.Store) {
 	t.Helper()
-	path = filepath.Join(t.TempDir(), "shared.db")
+	path = pgtest.DB(t, filepath.Join(t.TempDir(), "shared.db"))
 	return path, func() *store.Store {
 		st, err := store.Open(context.Background(), path)
 		if err != nil {

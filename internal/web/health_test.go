@@ -9,11 +9,14 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/outcry/outcry/internal/pgtest"
 )
 
 // Issue 16, item 8: /healthz answers 503 while another process holds the
 // database's write lock (reads still work), and 200 again once it is gone.
 func TestHealthzReflectsWrites(t *testing.T) {
+	pgtest.SQLiteOnly(t) // a lock on the SQLite file
 	var nowSec atomic.Int64
 	nowSec.Store(1_700_000_000)
 	clock := func() time.Time { return time.Unix(nowSec.Load(), 0) }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/outcry/outcry/internal/pgtest"
 )
 
 // With the database out of reach for writes (here another connection holds
@@ -12,6 +14,7 @@ import (
 // that says nothing was stored, and the API answers 503 in JSON: nobody is
 // thanked for a letter that was not stored, and nothing typed is lost.
 func TestLetterNotStoredWhenTheDatabaseIsOutOfReach(t *testing.T) {
+	pgtest.SQLiteOnly(t) // the SQLite file taken away
 	if testing.Short() {
 		t.Skip("waits for SQLite's 5 s busy timeout")
 	}

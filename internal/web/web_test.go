@@ -18,6 +18,7 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -44,7 +45,7 @@ func newTestApp(t testing.TB, opts ...func(*Deps)) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "web.db")
-	st, err := store.Open(ctx, dbPath)
+	st, err := store.Open(ctx, pgtest.DB(t, dbPath))
 	if err != nil {
 		t.Fatal(err)
 	}

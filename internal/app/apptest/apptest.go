@@ -11,17 +11,19 @@ import (
 
 	"github.com/outcry/outcry/internal/app"
 	"github.com/outcry/outcry/internal/config"
+	"github.com/outcry/outcry/internal/pgtest"
 )
 
 // Start builds the service from vars (over a database, targets file and
-// campaign file in t's temporary folder; the targets file is missing, so
+// campaign file in t's temporary folder, the database on PostgreSQL when
+// OUTCRY_TEST_STORE=postgres; the targets file is missing, so
 // the bundled one is written there), runs it until t ends, and returns it
 // with its base URL.
 func Start(t testing.TB, vars map[string]string) (*app.App, string) {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{
-		"OUTCRY_DB":       filepath.Join(dir, "outcry.db"),
+		"OUTCRY_DB":       pgtest.DB(t, filepath.Join(dir, "outcry.db")),
 		"OUTCRY_TARGETS":  filepath.Join(dir, "targets.yaml"),
 		"OUTCRY_CAMPAIGN": filepath.Join(dir, "campaign.yaml"),
 	}
