@@ -35,9 +35,9 @@ const copyBatchParams = 30000
 var ErrCopyCommitUnknown = errors.New("store: copy: the commit got no answer")
 
 // CopyFileToPostgres copies everything the SQLite file at from holds into
-// the empty PostgreSQL database at to (outcry db copy). It looks at both before it
-// opens (and so migrates) either, so that a refused copy changes neither:
-// not a file an outcry runs on, nor a database that holds anything.
+// the empty PostgreSQL database at to (outcry db copy). It looks at both
+// before it opens (and so migrates) either, so that a refused copy changes
+// neither: not a file an outcry runs on, nor a database that holds anything.
 func CopyFileToPostgres(ctx context.Context, from, to string, progress Progress) error {
 	if IsPostgres(from) || !IsPostgres(to) {
 		return errors.New("store: copy goes from a SQLite file to a PostgreSQL database")
@@ -126,7 +126,7 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store, progress Progress) error
 			return fmt.Errorf("store: copy %s: count: %w", t.name, err)
 		}
 		if written != n {
-			return fmt.Errorf("store: copy %s: read %d rows but PostgreSQL holds %d; nothing was copied", t.name, n, written)
+			return fmt.Errorf("store: copy %s: read %d rows but PostgreSQL holds %d", t.name, n, written)
 		}
 		if t.identity != "" {
 			if err := restartIdentity(ctx, tx, t); err != nil {
