@@ -185,6 +185,7 @@ func (s *Service) Seed(ctx context.Context, file *Campaign) error {
 				return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
 			}
 		}
+		s.Logger.Info("campaign file applied: a new version of the campaign's text is in force (on every instance sharing the database)", "slug", file.Slug)
 	default:
 		s.Logger.Info("campaign file not applied: the campaign was edited in the console, where it can go back to the file's text", "slug", file.Slug)
 	}

@@ -71,6 +71,9 @@ func TestSeedLeavesAnOlderFileOut(t *testing.T) {
 		if warned := strings.Contains(log, "was in force before"); warned != s.warned {
 			t.Errorf("step %d: warned %v, want %v; log: %s", i, warned, s.warned, log)
 		}
+		if told := strings.Contains(log, "campaign file applied"); told != (i > 0 && !s.warned && s.want != steps[i-1].want) {
+			t.Errorf("step %d: told of a new version %v; log: %s", i, told, log)
+		}
 	}
 
 	// Once edited in the console the file is left alone, as before.
