@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -102,6 +103,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.str("OUTCRY_TARGETS", &c.Targets)
 	p.str("OUTCRY_CAMPAIGN", &c.Campaign)
 	p.str("OUTCRY_TEMPLATES", &c.Templates)
+	c.BaseURL = urlOf(c.Addr) // unless OUTCRY_BASE_URL says otherwise
 	p.str("OUTCRY_BASE_URL", &c.BaseURL)
 	p.str("OUTCRY_LOG_LEVEL", &c.LogLevel)
 	p.str("OUTCRY_INSTANCE", &c.Instance)
@@ -164,6 +166,21 @@ func Load(getenv func(string) string) (Config, error) {
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	c.SendGridURL = strings.TrimRight(c.SendGridURL, "/")
 	return c, errors.Join(p.errs...)
+}
+
+// urlOf is the URL a browser on this machine reaches outcry at when it
+// listens on addr: the default of OUTCRY_BASE_URL, so that links in pages
+// and emails follow OUTCRY_ADDR when only that is set. A wildcard or empty
+// host is reached as localhost.
+func urlOf(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return Default().BaseURL
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 type parser struct {

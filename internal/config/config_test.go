@@ -14,7 +14,7 @@ func TestLoad(t *testing.T) {
 		check   func(Config) bool
 	}{
 		{"defaults", nil, "", func(c Config) bool {
-			return c.Addr == "localhost:8080" && c.DB == "outcry.db" && c.Targets == "targets.yaml" && c.DryRun() &&
+			return c.Addr == "localhost:8080" && c.BaseURL == "http://localhost:8080" && c.DB == "outcry.db" && c.Targets == "targets.yaml" && c.DryRun() &&
 				c.SendRate == 5 && c.TargetHourlyCap == 30 && c.SendGridURL == "https://api.sendgrid.com"
 		}},
 		{"overrides", map[string]string{"OUTCRY_ADDR": ":9000", "SENDGRID_API_KEY": "SG.x", "OUTCRY_SEND_RATE": "0.5",
@@ -23,6 +23,15 @@ func TestLoad(t *testing.T) {
 				return c.Addr == ":9000" && !c.DryRun() && c.SendRate == 0.5 && c.TargetHourlyCap == 0 && c.Sandbox &&
 					c.SendTimeout == 3*time.Second && c.BaseURL == "https://x.example"
 			}},
+		{"base url follows the address", map[string]string{"OUTCRY_ADDR": ":9000"}, "", func(c Config) bool {
+			return c.BaseURL == "http://localhost:9000"
+		}},
+		{"base url of a named address", map[string]string{"OUTCRY_ADDR": "127.0.0.1:18241"}, "", func(c Config) bool {
+			return c.BaseURL == "http://127.0.0.1:18241"
+		}},
+		{"base url of a wildcard address", map[string]string{"OUTCRY_ADDR": "[::]:8081"}, "", func(c Config) bool {
+			return c.BaseURL == "http://localhost:8081"
+		}},
 		{"rate not a number", map[string]string{"OUTCRY_SEND_RATE": "fast"}, "OUTCRY_SEND_RATE", nil},
 		{"negative rate", map[string]string{"OUTCRY_SEND_RATE": "-1"}, "OUTCRY_SEND_RATE", nil},
 		{"cap not whole", map[string]string{"OUTCRY_TARGET_HOURLY_CAP": "2.5"}, "OUTCRY_TARGET_HOURLY_CAP", nil},
