@@ -175,11 +175,11 @@ type copyTable struct {
 // foreign keys, and checks that both databases have the same tables and
 // columns: they were migrated by the same outcry.
 func copyPlan(ctx context.Context, src *sql.Conn, dst *sql.DB) ([]copyTable, error) {
-	srcTables, err := strings1(ctx, src.QueryContext, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+	srcTables, err := strings1(ctx, src, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 	if err != nil {
 		return nil, err
 	}
-	dstTables, err := strings1(ctx, dst.QueryContext, `SELECT table_name FROM information_schema.tables
+	dstTables, err := strings1(ctx, dst, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
 	if err != nil {
 		return nil, err
@@ -194,18 +194,18 @@ func copyPlan(ctx context.Context, src *sql.Conn, dst *sql.DB) ([]copyTable, err
 	plan := make([]copyTable, 0, len(order))
 	for _, name := range order {
 		t := copyTable{name: name}
-		if t.columns, err = strings1(ctx, dst.QueryContext, `SELECT column_name FROM information_schema.columns
+		if t.columns, err = strings1(ctx, dst, `SELECT column_name FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`, name); err != nil {
 			return nil, err
 		}
-		srcColumns, err := strings1(ctx, src.QueryContext, `SELECT name FROM pragma_table_info(?)`, name)
+		srcColumns, err := strings1(ctx, src, `SELECT name FROM pragma_table_info(?)`, name)
 		if err != nil {
 			return nil, err
 		}
 		if err := sameNames("columns of "+name, slices.Sorted(slices.Values(srcColumns)), slices.Sorted(slices.Values(t.columns))); err != nil {
 			return nil, err
 		}
-		ids, err := strings1(ctx, dst.QueryContext, `SELECT column_name FROM information_schema.columns
+		ids, err := strings1(ctx, dst, `SELECT column_name FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = ? AND is_identity = 'YES'`, name)
 		if err != nil {
 			return nil, err
@@ -233,7 +233,7 @@ func sameNames(what string, sqlite, pg []string) error {
 // emptyOrOutcrys refuses, before outcry migrates it, a PostgreSQL database
 // with tables of another application (a mistyped URL) or with outcry data.
 func emptyOrOutcrys(ctx context.Context, db *sql.DB) error {
-	tables, err := strings1(ctx, db.QueryContext, `SELECT table_name FROM information_schema.tables
+	tables, err := strings1(ctx, db, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
 	if err != nil {
 		return fmt.Errorf("store: copy: %w", err)
@@ -332,8 +332,8 @@ func restartIdentity(ctx context.Context, tx *sql.Tx, t copyTable) error {
 }
 
 // strings1 runs a query of one text column and returns its values.
-func strings1(ctx context.Context, query func(context.Context, string, ...any) (*sql.Rows, error), q string, args ...any) ([]string, error) {
-	rows, err := query(ctx, q, args...)
+func strings1(ctx context.Context, db queryer, q string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: copy: %w", err)
 	}

@@ -242,7 +242,7 @@ func TestCopyLooksBeforeItMigrates(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		names, err := strings1(ctx, db.QueryContext, `SELECT table_name FROM information_schema.tables
+		names, err := strings1(ctx, db, `SELECT table_name FROM information_schema.tables
 			WHERE table_schema = current_schema() ORDER BY table_name`)
 		if err != nil {
 			t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	"math"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -188,13 +187,13 @@ type migration struct {
 	body    string
 }
 
-// migrationFiles reads the migrations in dir, in the order of their names.
+// migrationFiles reads the migrations in dir, in the order of their names
+// (fs.ReadDir's order).
 func migrationFiles(fsys fs.FS, dir string) ([]migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("store: read migrations: %w", err)
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	out := make([]migration, 0, len(entries))
 	for _, e := range entries {
 		name := e.Name()
