@@ -104,7 +104,7 @@ func Default() Config {
 // letter and the link to the rest; and SendGrid's 30 MB per request less
 // room for the envelope (addresses, ids) around the text.
 const (
-	MinDigestBytes = 20_000
+	MinDigestBytes = 100_000
 	MaxDigestBytes = 29_000_000
 )
 

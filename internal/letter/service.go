@@ -8,6 +8,7 @@ import (
 
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/i18n"
+	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -44,6 +45,9 @@ type Service struct {
 	// Observe, when set, is told of each accepted letter: created is false
 	// for a repeat from the same address (metrics).
 	Observe func(created bool)
+	// Similar is OUTCRY_SIMILAR: a letter at least this similar to the
+	// campaign's is "mostly the campaign's words" (0: 0.9).
+	Similar float64
 }
 
 // Confirmer sends confirmation emails (internal/confirm).
@@ -59,6 +63,18 @@ type Result struct {
 	// SupporterID is the new supporter's id (0 for a repeat): the private
 	// receipt link is given only to whoever wrote the letter it shows.
 	SupporterID int64
+	// Similarity is how much of the letter is the campaign's text, and
+	// Level what the meter says of it (internal/similar).
+	Similarity float64
+	Level      similar.Level
+}
+
+// Threshold is OUTCRY_SIMILAR, or its default.
+func (s *Service) Threshold() float64 {
+	if s.Similar > 0 {
+		return s.Similar
+	}
+	return 0.9
 }
 
 // Sign validates and stores a letter to a campaign, for each of its active
@@ -83,8 +99,10 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
 	if erased { // this address wrote and was erased since: a repeat creates nothing
-		return Result{Messages: len(targets)}, nil
+		return Result{Messages: len(targets), Level: similar.LevelOf(similar.Of(camp.Letter.Body, sub.Body), s.Threshold())}, nil
 	}
+	sim := similar.Of(camp.Letter.Body, sub.Body)
+	level := similar.LevelOf(sim, s.Threshold())
 	status := store.SupporterConfirmed
 	if s.Confirm != nil {
 		status = store.SupporterUnconfirmed
@@ -102,6 +120,7 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		Status:         status,
 		Subject:        sub.Subject,
 		Body:           sub.Body,
+		Similarity:     &sim,
 	}, targets)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
@@ -109,7 +128,7 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 	if s.Observe != nil {
 		s.Observe(created)
 	}
-	res := Result{Created: created, Messages: len(targets)}
+	res := Result{Created: created, Messages: len(targets), Similarity: sim, Level: level}
 	if created {
 		res.SupporterID = id
 	}

@@ -149,6 +149,9 @@ type DigestRequest struct {
 type DigestLetter struct {
 	MessageID int64
 	Copy
+	// Similarity is the letter's similarity to the campaign's, measured
+	// when it was written (nil: written before migration 130).
+	Similarity *float64
 }
 
 // ClaimedDigest is a leased digest and its letters. Its Message has ID and
@@ -279,7 +282,7 @@ func newPublicID() string {
 // digestLetters reads the letters of a digest still to be sent in it (an
 // erased supporter's letter was cancelled meanwhile and is left out).
 func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLetter, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, '')
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, ''), s.similarity
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id
 		WHERE m.digest_id = ? AND m.status = 'sending' ORDER BY m.id`, digest)
 	if err != nil {
@@ -289,8 +292,12 @@ func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLette
 	var out []DigestLetter
 	for rows.Next() {
 		var l DigestLetter
-		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered); err != nil {
+		var sim sql.NullFloat64
+		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered, &sim); err != nil {
 			return nil, fmt.Errorf("digest %d letters: %w", digest, err)
+		}
+		if sim.Valid {
+			l.Similarity = &sim.Float64
 		}
 		out = append(out, l)
 	}

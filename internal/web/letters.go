@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -31,7 +33,7 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	if err != nil {
 		return err
 	}
-	p.Form = letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body}
+	p.Form = letter.Submission{Subject: s.subjectFor(c, camp), Body: camp.Letter.Body}
 	s.arm(c, p)
 	return s.render(c, http.StatusOK, "campaign", p)
 }
@@ -52,6 +54,19 @@ func (s *Server) homePage(c echo.Context) error {
 		p.Campaigns = append(p.Campaigns, campaignItem{Campaign: camp, Count: n})
 	}
 	return s.render(c, http.StatusOK, "home", p)
+}
+
+// subjectFor draws the subject line a supporter's form starts with: one of
+// the campaign's variants, at random but the same for the whole session
+// (the form's CSRF cookie names the session).
+func (s *Server) subjectFor(c echo.Context, camp *campaign.Campaign) string {
+	v := camp.Letter.Variants()
+	if len(v) == 1 {
+		return v[0]
+	}
+	h := fnv.New32a()
+	h.Write([]byte(camp.Slug + "\x00" + s.csrfToken(c)))
+	return v[h.Sum32()%uint32(len(v))]
 }
 
 // closedAnswer is the answer to a letter for a campaign that takes none:
@@ -114,10 +129,15 @@ func (s *Server) submitForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// What the meter says of the letter, for a page seen without
+	// JavaScript (the same for a repeat: nobody learns who has written).
+	sep := "?"
 	if res.SupporterID != 0 {
 		// The writer's private receipt, carried to the thank-you page.
 		thanks += "?r=" + s.d.Receipts.Token(res.SupporterID)
+		sep = "&"
 	}
+	thanks += sep + "m=" + string(res.Level)
 	return c.Redirect(http.StatusSeeOther, thanks)
 }
 
@@ -191,6 +211,10 @@ func (s *Server) thanksPage(c echo.Context) error {
 		return err
 	}
 	p.Wrote = true
+	switch m := similar.Level(c.QueryParam("m")); m {
+	case similar.Mostly, similar.Partly, similar.Own:
+		p.Meter = string(m)
+	}
 	if tok := c.QueryParam("r"); tok != "" && s.d.Receipts.Valid(tok) {
 		path := "/c/" + camp.Slug + "/receipt/" + tok
 		p.ReceiptURL = s.d.BaseURL + path
@@ -268,6 +292,7 @@ func (s *Server) apiCampaign(c echo.Context) error {
 		"image":          camp.Image,
 		"goal":           camp.Goal,
 		"subject":        camp.Letter.Subject,
+		"subjects":       camp.Letter.Variants(),
 		"body":           camp.Letter.Body,
 		"count":          count,
 		"url":            s.d.BaseURL + "/c/" + camp.Slug,

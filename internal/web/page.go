@@ -28,6 +28,7 @@ type page struct {
 	CSRF      string
 	FormStamp string
 	Notice    string // a message above the form (expired form, check again)
+	Similar   float64 // OUTCRY_SIMILAR, for the meter
 
 	// The confirmation page.
 	Confirmed bool
@@ -36,6 +37,7 @@ type page struct {
 	// repeat or a bot), and the share text says "I just wrote".
 	ReceiptURL string
 	Wrote      bool
+	Meter      string // what the uniqueness meter said of the letter: mostly, partly or own ("": unknown)
 
 	// The receipt page.
 	Receipt       *store.Receipt

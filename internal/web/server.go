@@ -274,6 +274,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		RetentionDays: s.d.RetentionDays,
 		ConfirmOn:     s.d.Confirm != nil,
 		Messages:      s.d.Messages,
+		Similar:       s.d.Letters.Threshold(),
 	}, nil
 }
 
