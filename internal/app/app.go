@@ -31,6 +31,7 @@ import (
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -121,7 +122,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		RecordPause: func(ctx context.Context, why string) error { return st.SetCampaignPause(ctx, true, why) },
 	})
 	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
-		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
+		Messages: messages, Logger: log, Observe: meter.ObserveLetter, Similar: cfg.Similar}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
 	if err != nil {
 		st.Close()
@@ -131,7 +132,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		conf.Templates = templates
 		letters.Confirm = conf
 	}
+	// Each target's private reading page (issue 24); digests link to it.
+	readingLinks := &reading.Links{Store: st, Key: security.FormSecret, BaseURL: cfg.BaseURL}
+	outbox.Delivery.ReadingURL = readingLinks.URL
 	srv, err := web.New(web.Deps{
+		Reading:          readingLinks,
+		ReadingStore:     st,
 		Campaigns:        campaigns,
 		Organizer:        camp.Organizer,
 		Letters:          letters,
@@ -173,6 +179,7 @@ func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Serv
 	if err != nil {
 		return nil, err
 	}
+	digests.Similar, digests.MaxBytes = cfg.Similar, cfg.DigestMaxBytes
 	return &letter.Policy{
 		Cap: cfg.TargetHourlyCap, Mode: delivery.Mode(cfg.Delivery), Drip: cfg.Drip,
 		After: cfg.DigestAfter, Every: cfg.DigestEvery, At: cfg.DigestAt, Max: cfg.DigestMax,

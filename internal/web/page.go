@@ -45,6 +45,9 @@ type page struct {
 	ReceiptNotice string
 	EmailAction   string // where "Email me a copy" posts ("": not offered)
 
+	// A target's reading page (issue 24).
+	Reading *readingView
+
 	// Error pages.
 	Status  int
 	Heading string
