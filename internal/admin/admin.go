@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/outcry/outcry/internal/reading"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -34,6 +35,7 @@ type Store interface {
 	DigestLog
 	Supporters
 	SendingPause
+	Reading
 }
 
 // Sessions records console logins server-side, so that logging out ends one (login, every page).
@@ -107,6 +109,10 @@ type Deps struct {
 	Privacy   *privacy.Service // nil: one on Store
 	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
 	Templates fs.FS            // the templates folder; pages are read from admin/*.html
+	// Reading makes, revokes and reissues the targets' reading links (nil:
+	// none shown); Similar is OUTCRY_SIMILAR (issue 24).
+	Reading *reading.Links
+	Similar float64
 
 	Password      string // OUTCRY_ADMIN_PASSWORD
 	PasswordHash  string // OUTCRY_ADMIN_PASSWORD_HASH (bcrypt)
@@ -202,6 +208,8 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/pause", c.pause)
 	g.POST("/resume", c.resume)
 	g.GET("/digests", c.digestsPage)
+	g.GET("/reading", c.readingPage)
+	g.POST("/reading/:id/:action", c.readingAction)
 	g.GET("/campaigns", c.campaignsPage)
 	g.POST("/campaigns", c.createCampaign)
 	g.GET("/campaigns/:slug", c.campaignPage)
@@ -241,6 +249,7 @@ var funcs = template.FuncMap{
 	},
 	"statuses":    func() []string { return statuses },
 	"args":        func(v ...any) []any { return v },
+	"mul100":      func(f float64) float64 { return f * 100 },
 	"statusLabel": statusLabel,
 	"dryRunID":    dryRunID,
 	"duration": func(secs *float64) string {

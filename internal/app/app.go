@@ -161,7 +161,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: outbox.Delivery, Store: st, Targets: targets, Renderer: renderer,
+	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: outbox.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
 	if err != nil {
 		st.Close()
