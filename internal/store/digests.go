@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -263,12 +264,16 @@ func formDigest(ctx context.Context, tx *sql.Tx, owner string, r DigestRequest, 
 		return ClaimedDigest{}, false, fmt.Errorf("record digest: %w", err)
 	}
 	d.DigestID = d.ID
-	args := append([]any{d.ID, r.Target.Email, r.Target.Name, r.Target.Title, r.Target.Salutation, now}, anys(ids)...)
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'sending', digest_id = ?, lease_owner = NULL,
-			public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
-			target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
-		WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...); err != nil {
-		return ClaimedDigest{}, false, fmt.Errorf("put letters in digest: %w", err)
+	// In slices: a digest may stand for more letters than a statement
+	// may have parameters (SQLite: 32,766; PostgreSQL: 65,535).
+	for chunk := range slices.Chunk(ids, 5000) {
+		args := append([]any{d.ID, r.Target.Email, r.Target.Name, r.Target.Title, r.Target.Salutation, now}, anys(chunk)...)
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'sending', digest_id = ?, lease_owner = NULL,
+				public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
+				target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
+			WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...); err != nil {
+			return ClaimedDigest{}, false, fmt.Errorf("put letters in digest: %w", err)
+		}
 	}
 	return d, true, nil
 }
