@@ -58,7 +58,7 @@ type Config struct {
 	// a letter counts, in a digest, among those who sent that letter
 	// (OUTCRY_SIMILAR; internal/similar).
 	Similar float64
-	Drip        bool          // OUTCRY_DRIP: space single letters 1h/cap apart
+	Drip    bool // OUTCRY_DRIP: space single letters 1h/cap apart
 
 	// Trust and safety (see safety.go).
 	Safety

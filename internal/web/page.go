@@ -27,7 +27,7 @@ type page struct {
 	Errors    letter.FieldErrors
 	CSRF      string
 	FormStamp string
-	Notice    string // a message above the form (expired form, check again)
+	Notice    string  // a message above the form (expired form, check again)
 	Similar   float64 // OUTCRY_SIMILAR, for the meter
 
 	// The confirmation page.

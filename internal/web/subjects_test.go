@@ -64,4 +64,3 @@ func TestSubjectVariantsDrawnPerSession(t *testing.T) {
 		t.Fatalf("campaign API: %s (%v)", body, err)
 	}
 }
-
