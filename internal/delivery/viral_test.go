@@ -34,9 +34,10 @@ import (
 // unless every letter reached each of its targets within 1 h 05 min, no
 // target went over its cap and no digest over OUTCRY_DIGEST_MAX_BYTES.
 //
-// OUTCRY_VIRAL_LETTERS sets the number of letters (default 100,000, the
-// short form run in CI; the full figures in docs/benchmarks.md are for
-// 1,000,000).
+// OUTCRY_VIRAL_LETTERS sets the number of letters: CI runs the short form,
+// 100,000 (.ci/run), without the race detector; the full figures in
+// docs/benchmarks.md are for 1,000,000. Unset, the test is skipped: it
+// takes minutes, and far longer under -race.
 
 const (
 	viralCap      = 30
@@ -114,12 +115,13 @@ func TestViralDay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the viral day: not in -short")
 	}
-	letters := 100_000
-	if s := os.Getenv("OUTCRY_VIRAL_LETTERS"); s != "" {
-		var err error
-		if letters, err = strconv.Atoi(s); err != nil || letters < 1000 {
-			t.Fatalf("OUTCRY_VIRAL_LETTERS=%q: want a number of letters, at least 1000", s)
-		}
+	s := os.Getenv("OUTCRY_VIRAL_LETTERS")
+	if s == "" {
+		t.Skip("set OUTCRY_VIRAL_LETTERS (CI runs 100000 in .ci/run): minutes of work, far longer under -race")
+	}
+	letters, err := strconv.Atoi(s)
+	if err != nil || letters < 1000 {
+		t.Fatalf("OUTCRY_VIRAL_LETTERS=%q: want a number of letters, at least 1000", s)
 	}
 	ctx := context.Background()
 	var ts []target.Target
