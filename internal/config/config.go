@@ -16,8 +16,8 @@ import (
 	"github.com/outcry/outcry/internal/webhook"
 )
 
-// Config holds every setting. The README's configuration table documents
-// each environment variable; keep the two in step.
+// Config holds every setting. docs/configuration.md documents
+// each environment variable in one table; TestDocumentedVariables keeps the two in step.
 type Config struct {
 	Addr      string // OUTCRY_ADDR
 	DB        string // OUTCRY_DB
