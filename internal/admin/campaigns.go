@@ -222,7 +222,7 @@ func (c *Console) apiCampaignOf(ctx echo.Context, camp *campaign.Campaign) (apiC
 	}
 	return apiCampaign{Slug: camp.Slug, Title: camp.Title, Summary: camp.Summary, Story: camp.Story, CallToAction: camp.CallToAction,
 		Subject: camp.Letter.Subject, Body: camp.Letter.Body, Targets: targets, Goal: camp.Goal, Status: camp.State(time.Now()),
-		Source: camp.Source, Count: n, URL: c.d.BaseURL + "/c/" + camp.Slug}, nil
+		Source: camp.Source, Count: n, URL: c.d.BaseURL + camp.Path()}, nil
 }
 
 // apiCampaigns is GET /admin/api/campaigns: every campaign, closed ones too.

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -17,6 +18,13 @@ import (
 
 	"go.yaml.in/yaml/v3"
 )
+
+// Path is a campaign's page from the site's root, "/c/<slug>" with the slug
+// path-escaped. Every link and redirect to a campaign's pages starts here.
+func Path(slug string) string { return "/c/" + url.PathEscape(slug) }
+
+// Path is the campaign's page from the site's root (Path of its slug).
+func (c Campaign) Path() string { return Path(c.Slug) }
 
 // Campaign is what a supporter sees before writing.
 type Campaign struct {

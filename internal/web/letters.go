@@ -84,7 +84,7 @@ func (s *Server) submitForm(c echo.Context) error {
 		status, msg := closedAnswer(camp, s.now())
 		return s.reRender(c, camp, status, sub, nil, msg)
 	}
-	thanks := "/c/" + camp.Slug + "/thanks"
+	thanks := camp.Path() + "/thanks"
 	if form.Get("website") != "" {
 		s.log.Info("form: honeypot filled in; nothing stored")
 		return c.Redirect(http.StatusSeeOther, thanks)
@@ -192,7 +192,7 @@ func (s *Server) thanksPage(c echo.Context) error {
 	}
 	p.Wrote = true
 	if tok := c.QueryParam("r"); tok != "" && s.d.Receipts.Valid(tok) {
-		path := "/c/" + camp.Slug + "/receipt/" + tok
+		path := camp.Path() + "/receipt/" + tok
 		p.ReceiptURL = s.d.BaseURL + path
 		if s.d.Receipts.CanEmail() {
 			p.EmailAction = path + "/email"
@@ -270,7 +270,7 @@ func (s *Server) apiCampaign(c echo.Context) error {
 		"subject":        camp.Letter.Subject,
 		"body":           camp.Letter.Body,
 		"count":          count,
-		"url":            s.d.BaseURL + "/c/" + camp.Slug,
+		"url":            s.d.BaseURL + camp.Path(),
 		"status":         camp.State(s.now()),
 	})
 }
@@ -283,7 +283,7 @@ func (s *Server) apiCampaigns(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		out = append(out, map[string]any{"slug": camp.Slug, "title": camp.Title, "url": s.d.BaseURL + "/c/" + camp.Slug,
+		out = append(out, map[string]any{"slug": camp.Slug, "title": camp.Title, "url": s.d.BaseURL + camp.Path(),
 			"count": count, "status": camp.State(s.now())})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"campaigns": out})

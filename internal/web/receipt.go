@@ -71,7 +71,7 @@ func (s *Server) emailReceipt(c echo.Context) error {
 	privatePage(c)
 	tok := c.Param("token")
 	err = s.d.Receipts.EmailCopy(c.Request().Context(), camp.Slug, tok)
-	back := "/c/" + camp.Slug + "/receipt/" + tok + "?emailed="
+	back := camp.Path() + "/receipt/" + tok + "?emailed="
 	switch {
 	case err == nil:
 		back += "1"
