@@ -14,15 +14,15 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
 
 // Statuses in the order the console lists them.
 var statuses = func() []string {
-	out := make([]string, len(status.All))
-	for i, s := range status.All {
+	out := make([]string, len(sendlog.All))
+	for i, s := range sendlog.All {
 		out[i] = string(s)
 	}
 	return out

@@ -3,6 +3,9 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -12,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/outcry/outcry/internal/webhook"
 )
 
 // Config holds every setting. The README's configuration table documents
@@ -157,7 +158,7 @@ func Load(getenv func(string) string) (Config, error) {
 			"must be 0 (no cap) or at least 2 with OUTCRY_DELIVERY=overflow: one email an hour leaves no room for single letters beside the digests (set 2 or more, or OUTCRY_DELIVERY=digest)")
 	}
 	if c.WebhookPublicKey != "" {
-		p.check("SENDGRID_WEBHOOK_PUBLIC_KEY", webhook.ParsePublicKey(c.WebhookPublicKey) == nil, "must be the base64 ECDSA public key SendGrid shows for the signed Event Webhook")
+		p.check("SENDGRID_WEBHOOK_PUBLIC_KEY", ecdsaPublicKey(c.WebhookPublicKey), "must be the base64 ECDSA public key SendGrid shows for the signed Event Webhook")
 	}
 	p.safety(&c.Safety)
 	p.check("OUTCRY_ADMIN_PASSWORD_HASH", c.AdminPasswordHash == "" || strings.HasPrefix(c.AdminPasswordHash, "$2"), "must be a bcrypt hash ($2a$…, $2b$…)")
@@ -328,4 +329,20 @@ func oneOf(s string, options ...string) bool {
 		}
 	}
 	return false
+}
+
+// ecdsaPublicKey reports whether b64 is a base64 DER (PKIX) ECDSA public key,
+// the form SendGrid shows for the signed Event Webhook (the check
+// webhook.ParsePublicKey makes; config stays below webhook).
+func ecdsaPublicKey(b64 string) bool {
+	der, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return false
+	}
+	key, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return false
+	}
+	_, ok := key.(*ecdsa.PublicKey)
+	return ok
 }

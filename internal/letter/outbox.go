@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -99,7 +99,7 @@ func (o *Outbox) claimSingles(ctx context.Context, limit int, want []store.Claim
 		m := c.Message
 		body, err := o.renderer.Copy(c.Copy)
 		if err != nil { // a broken template: give the message back, retried later
-			failed = append(failed, delivery.Outcome{ID: m.ID, Status: status.Queued, Error: err.Error(),
+			failed = append(failed, delivery.Outcome{ID: m.ID, Status: sendlog.Queued, Error: err.Error(),
 				Next: time.Now().Add(time.Minute)})
 			continue
 		}

@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // postgresRun skips a test that needs PostgreSQL beside SQLite in the
@@ -57,9 +56,9 @@ func copySource(t *testing.T) (*Store, string) {
 		t.Fatal(err)
 	}
 	sent := claimN(t, src, 20)
-	var outcomes []delivery.Outcome
+	var outcomes []sendlog.Outcome
 	for i, m := range sent[:10] {
-		outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: fmt.Sprintf("sg-%d", i)})
+		outcomes = append(outcomes, sendlog.Outcome{ID: m.ID, Status: sendlog.Sent, Attempted: true, ProviderID: fmt.Sprintf("sg-%d", i)})
 	}
 	if err := src.Finish(ctx, outcomes); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,13 @@
-// Package status is the one set of send-log statuses: the store writes
+// Package sendlog is the send log's vocabulary, below everyone who shares it:
+// the statuses (their order and which are final), the message as the sender
+// sees it, an outcome, the sender's lease, a provider event and the rules of
+// which event moves a message where. It imports nothing of outcry's.
+//
+// The statuses are the one set of send-log statuses: the store writes
 // them, the sender reports them, the webhook moves messages between them
 // and the console filters and shows them. Use these constants rather than
 // string literals.
-package status
+package sendlog
 
 import "strings"
 
