@@ -21,6 +21,7 @@ import (
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -240,6 +241,7 @@ var funcs = template.FuncMap{
 		return ""
 	},
 	"statuses":    func() []string { return statuses },
+	"status":      func() sendlog.Names { return sendlog.Name },
 	"args":        func(v ...any) []any { return v },
 	"statusLabel": statusLabel,
 	"dryRunID":    dryRunID,

@@ -120,9 +120,9 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 			st.Totals[k] = 0
 		}
 	}
-	st.QueueDepth = totals["queued"] + totals["sending"]
+	st.QueueDepth = totals[string(sendlog.Queued)] + totals[string(sendlog.Sending)]
 	for k, n := range totals {
-		if k != "queued" && k != "sending" && k != "unconfirmed" {
+		if k != string(sendlog.Queued) && k != string(sendlog.Sending) && k != string(sendlog.Unconfirmed) {
 			st.Processed += n
 		}
 	}
@@ -135,7 +135,7 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 			st.ActiveTargets++
 		}
 		if !t.Paused && !t.NeedsAttention {
-			perTarget[t.ID] = t.Counts["queued"] + t.Counts["sending"]
+			perTarget[t.ID] = t.Counts[string(sendlog.Queued)] + t.Counts[string(sendlog.Sending)]
 		}
 	}
 	if d, ok := EstimateDrain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused {

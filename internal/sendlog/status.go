@@ -103,3 +103,17 @@ func SQLList(ss ...Status) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// Names holds every status as a plain string, for templates, which cannot
+// name Go constants: {{if eq .Status (status).Failed}},
+// {{index .Counts (status).Queued}}.
+type Names struct {
+	Unconfirmed, Queued, Sending, Sent, Deferred, Delivered, Bounced, Dropped, SpamReport, Failed, Cancelled string
+}
+
+// Name is Names filled in from the constants.
+var Name = Names{
+	Unconfirmed: string(Unconfirmed), Queued: string(Queued), Sending: string(Sending), Sent: string(Sent),
+	Deferred: string(Deferred), Delivered: string(Delivered), Bounced: string(Bounced), Dropped: string(Dropped),
+	SpamReport: string(SpamReport), Failed: string(Failed), Cancelled: string(Cancelled),
+}
