@@ -20,6 +20,7 @@ import (
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
@@ -99,7 +100,7 @@ type Deps struct {
 	BaseURL      string
 	// Delivery is the delivery policy (modes, digests, drip): the
 	// dashboard's estimate per target. nil: no estimate.
-	Delivery  *letter.Policy
+	Delivery  *outbox.Policy
 	Store     Store
 	Targets   *target.Registry
 	Renderer  *letter.Renderer

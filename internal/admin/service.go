@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"math"
 	"net/mail"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -138,40 +138,11 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 			perTarget[t.ID] = t.Counts[string(sendlog.Queued)] + t.Counts[string(sendlog.Sending)]
 		}
 	}
-	if d, ok := EstimateDrain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused {
+	if d, ok := outbox.Drain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused {
 		secs := d.Seconds()
 		st.DrainSeconds = &secs
 	}
 	return st, nil
-}
-
-// EstimateDrain says how long the queue takes to empty at the process rate
-// (messages per second, 0 = unlimited) and the per-target hourly cap (0 = no
-// cap): the longer of the whole queue at the rate and the fullest target's
-// queue at its cap. ok is false when nothing limits the rate.
-func EstimateDrain(queuedPerTarget map[string]int, ratePerSec float64, hourlyCap int) (time.Duration, bool) {
-	total, fullest := 0, 0
-	for _, n := range queuedPerTarget {
-		total += n
-		fullest = max(fullest, n)
-	}
-	if total == 0 {
-		return 0, true
-	}
-	var secs float64
-	limited := false
-	if ratePerSec > 0 {
-		secs = float64(total) / ratePerSec
-		limited = true
-	}
-	if hourlyCap > 0 {
-		// A target receives at most hourlyCap messages in any sliding hour:
-		// n messages need (n-1)/hourlyCap full hours of waiting (assuming
-		// its window is empty now).
-		secs = math.Max(secs, float64((fullest-1)/hourlyCap)*3600)
-		limited = true
-	}
-	return time.Duration(secs * float64(time.Second)), limited
 }
 
 // ErrUnknownTarget is returned for an id not in the targets file.

@@ -30,6 +30,7 @@ import (
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
@@ -99,7 +100,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		}
 		return slugs
 	})
-	outbox := letter.NewOutbox(st, targets, renderer)
+	outbox := outbox.NewOutbox(st, targets, renderer)
 	if cfg.Instance != "" {
 		outbox.NameMachine(cfg.Instance)
 	}
@@ -168,26 +169,26 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 // deliveryPolicy is how letters become emails (issue 12): the process
 // defaults from the configuration, each campaign's own setting, and the
 // digest template.
-func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Service) (*letter.Policy, error) {
-	digests, err := letter.NewDigestRenderer(templates)
+func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Service) (*outbox.Policy, error) {
+	digests, err := outbox.NewDigestRenderer(templates)
 	if err != nil {
 		return nil, err
 	}
-	return &letter.Policy{
+	return &outbox.Policy{
 		Cap: cfg.TargetHourlyCap, Mode: delivery.Mode(cfg.Delivery), Drip: cfg.Drip,
 		After: cfg.DigestAfter, Every: cfg.DigestEvery, At: cfg.DigestAt, Max: cfg.DigestMax,
 		ReplyTo: cfg.FromEmail, Digests: digests,
-		Campaign: func(slug string) (letter.CampaignInfo, bool) {
+		Campaign: func(slug string) (outbox.CampaignInfo, bool) {
 			c, ok := campaigns.Get(slug)
 			if !ok {
-				return letter.CampaignInfo{}, false
+				return outbox.CampaignInfo{}, false
 			}
 			// A digest speaks for many supporters: replies go to the
 			// campaign's address (its organizer's contact, else
 			// OUTCRY_FROM_EMAIL), never to one of them.
-			info := letter.CampaignInfo{Title: c.Title, Subject: c.Letter.Subject, Body: c.Letter.Body,
+			info := outbox.CampaignInfo{Title: c.Title, Subject: c.Letter.Subject, Body: c.Letter.Body,
 				Organizer: c.Organizer.Name, ReplyTo: cfg.FromEmail,
-				Delivery: letter.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}}
+				Delivery: outbox.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}}
 			if a, err := mail.ParseAddress(c.Organizer.Contact); err == nil && a.Address == c.Organizer.Contact {
 				info.ReplyTo = a.Address
 			}
