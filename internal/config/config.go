@@ -45,7 +45,7 @@ type Config struct {
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
 	WebhookUnsigned  bool          // OUTCRY_WEBHOOK_UNSIGNED: accept unsigned webhook posts (no key)
 
-	// Delivery modes (issue 12; see internal/letter/delivery.go).
+	// Delivery modes (issue 12; see internal/outbox/policy.go).
 	Delivery    string        // OUTCRY_DELIVERY: individual, overflow or digest
 	DigestAfter time.Duration // OUTCRY_DIGEST_AFTER: overflow: wait before a letter goes in a digest
 	DigestEvery time.Duration // OUTCRY_DIGEST_EVERY: digest mode: time between digests…
