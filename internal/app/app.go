@@ -47,7 +47,8 @@ type App struct {
 	Campaigns *campaign.Service
 	Letters   *letter.Service
 	Sender    *delivery.Sender
-	Confirm   *confirm.Service // nil unless OUTCRY_CONFIRM=on
+	Mails     *outbox.MailDrain // supporter mail, drained beside the letters by the sender process
+	Confirm   *confirm.Service  // nil unless OUTCRY_CONFIRM=on
 	Web       *web.Server
 	Console   *admin.Console
 }
@@ -100,17 +101,17 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		}
 		return slugs
 	})
-	outbox := outbox.NewOutbox(st, targets, renderer)
+	queue := outbox.NewOutbox(st, targets, renderer)
 	if cfg.Instance != "" {
-		outbox.NameMachine(cfg.Instance)
+		queue.NameMachine(cfg.Instance)
 	}
-	if outbox.Delivery, err = deliveryPolicy(cfg, templates, campaigns); err != nil {
+	if queue.Delivery, err = deliveryPolicy(cfg, templates, campaigns); err != nil {
 		st.Close()
 		return nil, err
 	}
 	log.Info("delivery", "mode", cfg.Delivery, "digest_after", cfg.DigestAfter.String(), "digest_every", cfg.DigestEvery.String(),
 		"digest_at_utc", time.Time{}.Add(cfg.DigestAt).Format("15:04"), "digest_max", cfg.DigestMax, "drip", cfg.Drip)
-	sender := delivery.NewSender(outbox, mailer, delivery.Options{
+	sender := delivery.NewSender(queue, mailer, delivery.Options{
 		Workers:     cfg.SendWorkers,
 		Rate:        cfg.SendRate,
 		HourlyCap:   cfg.TargetHourlyCap,
@@ -121,6 +122,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		// stored, so that every instance shows it and any can lift it.
 		RecordPause: func(ctx context.Context, why string) error { return st.SetCampaignPause(ctx, true, why) },
 	})
+	mails := outbox.NewMailDrain(st, mailer, outbox.MailOptions{Rate: cfg.MailRate, Logger: log,
+		Ready: func() bool { paused, _ := sender.Paused(); return sender.Leading() && !paused }})
 	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
 		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
@@ -156,13 +159,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: outbox.Delivery, Store: st, Targets: targets, Renderer: renderer,
+	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Confirm: conf,
+	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
 		Web: srv, Console: console}, nil
 }
 
@@ -309,6 +312,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	senderDone := make(chan error, 1)
 	go func() { senderDone <- a.Sender.Run(ctx) }()
+	mailsDone := make(chan error, 1)
+	go func() { mailsDone <- a.Mails.Run(ctx) }()
 	go a.maintain(ctx)
 	go a.follow(ctx)
 	if a.Confirm != nil {
@@ -331,6 +336,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		if !errors.Is(err, http.ErrServerClosed) {
 			cancel()
 			<-senderDone
+			<-mailsDone
 			return fmt.Errorf("serve: %w", err)
 		}
 	case <-ctx.Done():
@@ -342,6 +348,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		a.Log.Error("http shutdown", "err", err)
 	}
 	<-senderDone
+	<-mailsDone
 	a.Log.Info("stopped")
 	return nil
 }

@@ -22,6 +22,7 @@ var (
 	_ metrics.Store      = (*store.Store)(nil)
 	_ letter.SignStore   = (*store.Store)(nil)
 	_ outbox.OutboxStore = (*store.Store)(nil)
+	_ outbox.MailStore   = (*store.Store)(nil)
 	_ confirm.Store      = (*store.Store)(nil)
 	_ receipt.Store      = (*store.Store)(nil)
 	_ privacy.Store      = (*store.Store)(nil)

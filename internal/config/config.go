@@ -37,6 +37,7 @@ type Config struct {
 	FromEmail        string        // OUTCRY_FROM_EMAIL
 	FromName         string        // OUTCRY_FROM_NAME
 	SendRate         float64       // OUTCRY_SEND_RATE: messages/second, 0 = no limit
+	MailRate         float64       // OUTCRY_MAIL_RATE: supporter mails/second, its own budget beside OUTCRY_SEND_RATE
 	TargetHourlyCap  int           // OUTCRY_TARGET_HOURLY_CAP: 0 = no cap
 	Sandbox          bool          // OUTCRY_SANDBOX
 	SendWorkers      int           // OUTCRY_SEND_WORKERS
@@ -78,6 +79,7 @@ func Default() Config {
 		FromEmail:       "campaigns@example.com",
 		FromName:        "outcry",
 		SendRate:        5,
+		MailRate:        5,
 		TargetHourlyCap: 30,
 		SendWorkers:     8,
 		MaxAttempts:     8,
@@ -116,6 +118,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.str("OUTCRY_FROM_EMAIL", &c.FromEmail)
 	p.str("OUTCRY_FROM_NAME", &c.FromName)
 	p.float("OUTCRY_SEND_RATE", &c.SendRate)
+	p.float("OUTCRY_MAIL_RATE", &c.MailRate)
 	p.int("OUTCRY_TARGET_HOURLY_CAP", &c.TargetHourlyCap)
 	p.bool("OUTCRY_SANDBOX", &c.Sandbox)
 	p.int("OUTCRY_SEND_WORKERS", &c.SendWorkers)
@@ -145,6 +148,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_FROM_EMAIL", validEmail(c.FromEmail), "must be a plain email address")
 	p.check("OUTCRY_FROM_NAME", c.FromName != "" && !strings.ContainsAny(c.FromName, "\r\n\x00"), "must be a non-empty single line")
 	p.check("OUTCRY_SEND_RATE", c.SendRate >= 0, "must be 0 (no limit) or a positive number")
+	p.check("OUTCRY_MAIL_RATE", c.MailRate > 0 && c.MailRate <= 1000, "must be a positive number of mails a second, at most 1000")
 	p.check("OUTCRY_TARGET_HOURLY_CAP", c.TargetHourlyCap >= 0, "must be 0 (no cap) or a positive whole number")
 	p.check("OUTCRY_SEND_WORKERS", c.SendWorkers >= 1 && c.SendWorkers <= 256, "must be between 1 and 256")
 	p.check("OUTCRY_MAX_ATTEMPTS", c.MaxAttempts >= 1, "must be at least 1")

@@ -15,6 +15,9 @@ type Message struct {
 	Subject        string
 	Body           string
 	Attempts       int // attempts made before this one
+	// Headers are extra headers (List-Unsubscribe…) of a supporter mail;
+	// letters and digests have none.
+	Headers map[string]string
 	// DigestID is set when the message is a digest: one email carrying
 	// many letters (ID is then the digest's id). It counts as one email
 	// against the target's cap; its outcome applies to every letter in it.
