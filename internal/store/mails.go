@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/outcry/outcry/internal/sendlog"
@@ -131,6 +133,8 @@ func (s *Store) ClaimMails(ctx context.Context, limit int, lease time.Duration) 
 	if err != nil {
 		return nil, fmt.Errorf("store: claim mails: %w", err)
 	}
+	// RETURNING keeps no order on PostgreSQL: oldest first, as queued.
+	slices.SortFunc(out, func(a, b Mail) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
