@@ -45,7 +45,7 @@ type Campaign struct {
 	// Delivery is how its letters go out when a target's cap cannot carry
 	// them all: individual, overflow or digest ("" = OUTCRY_DELIVERY);
 	// Drip spaces single letters 1h/cap apart (nil = OUTCRY_DRIP). See
-	// internal/letter/delivery.go.
+	// internal/outbox/policy.go.
 	Delivery string `yaml:"delivery" json:"delivery,omitempty"`
 	Drip     *bool  `yaml:"drip" json:"drip,omitempty"`
 
