@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"github.com/outcry/outcry/internal/similar"
 	"html/template"
 	"net/http"
 	"strings"
@@ -61,7 +62,7 @@ func (c *Console) similar() float64 {
 	if c.d.Similar > 0 {
 		return c.d.Similar
 	}
-	return letter.DefaultSimilar
+	return similar.DefaultThreshold
 }
 
 // readingPage is GET /admin/reading: the share of letters in own words,

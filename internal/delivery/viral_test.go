@@ -19,6 +19,7 @@ import (
 	outcry "github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -42,7 +43,7 @@ import (
 const (
 	viralCap      = 30
 	viralAreas    = 650
-	viralMaxBytes = letter.DefaultDigestMaxBytes
+	viralMaxBytes = outbox.DefaultDigestMaxBytes
 )
 
 var viralBody = strings.TrimSpace(`
@@ -145,14 +146,14 @@ func TestViralDay(t *testing.T) {
 	clock.set(start)
 	st.SetClock(clock.now)
 	mail := &viralMailer{clock: clock}
-	dr, err := letter.NewDigestRenderer(outcry.Templates(""))
+	dr, err := outbox.NewDigestRenderer(outcry.Templates(""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dr.MaxBytes = viralMaxBytes
-	policy := &letter.Policy{Cap: viralCap, Mode: delivery.Overflow, After: time.Hour, Max: 1_000_000, Digests: dr,
-		Campaign: func(slug string) (letter.CampaignInfo, bool) {
-			return letter.CampaignInfo{Title: "Save our river", Subject: "Save our river", Body: viralBody, Organizer: "River Friends",
+	policy := &outbox.Policy{Cap: viralCap, Mode: delivery.Overflow, After: time.Hour, Max: 1_000_000, Digests: dr,
+		Campaign: func(slug string) (outbox.CampaignInfo, bool) {
+			return outbox.CampaignInfo{Title: "Save our river", Subject: "Save our river", Body: viralBody, Organizer: "River Friends",
 				ReplyTo: "team@river.example"}, slug == simCampaign
 		},
 		ReadingURL: func(_ context.Context, campaign, target string) (string, error) {
@@ -163,7 +164,7 @@ func TestViralDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ob := letter.NewOutbox(st, reg, r)
+	ob := outbox.NewOutbox(st, reg, r)
 	ob.Delivery = policy
 	snd := delivery.NewSender(ob, mail, delivery.Options{HourlyCap: viralCap, BatchSize: 1024,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

@@ -28,7 +28,7 @@ type SignStore interface {
 
 // Service accepts letters: it validates a submission and stores the
 // supporter, their letter once and one message per active target in one
-// transaction. Each copy is rendered when it is sent (Outbox).
+// transaction. Each copy is rendered when it is sent (internal/outbox).
 type Service struct {
 	Store    SignStore
 	Targets  *target.Registry
@@ -74,7 +74,7 @@ func (s *Service) Threshold() float64 {
 	if s.Similar > 0 {
 		return s.Similar
 	}
-	return 0.9
+	return similar.DefaultThreshold
 }
 
 // Sign validates and stores a letter to a campaign, for each of its active

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	campaignpkg "github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/token"
 )
@@ -68,7 +69,7 @@ func (l *Links) URL(ctx context.Context, campaign, targetID string) (string, err
 
 // Path is the reading page's path for a token.
 func Path(campaign, tok string) string {
-	return "/c/" + url.PathEscape(campaign) + "/for/" + url.PathEscape(tok)
+	return campaignpkg.Path(campaign) + "/for/" + url.PathEscape(tok)
 }
 
 // Check returns the target a token opens for campaign, or ErrInvalid.

@@ -163,6 +163,9 @@ const (
 	Own Level = "own"
 )
 
+// DefaultThreshold is OUTCRY_SIMILAR's default.
+const DefaultThreshold = 0.9
+
 // OwnBelow is the similarity under which a letter is in the supporter's own
 // words.
 const OwnBelow = 0.5

@@ -10,7 +10,7 @@ import (
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/reading"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // A target's private reading page (issue 24): exactly their letters,
@@ -39,10 +39,10 @@ func TestReadingPage(t *testing.T) {
 	var out []delivery.Outcome
 	for _, m := range a.claim(t, 100) {
 		if m.TargetID == "greg-peters" && strings.HasPrefix(m.SupporterName, "Cat") {
-			out = append(out, delivery.Outcome{ID: m.ID, Status: status.Queued})
+			out = append(out, delivery.Outcome{ID: m.ID, Status: sendlog.Queued})
 			continue
 		}
-		out = append(out, delivery.Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: fmt.Sprint("p", m.ID)})
+		out = append(out, delivery.Outcome{ID: m.ID, Status: sendlog.Sent, Attempted: true, ProviderID: fmt.Sprint("p", m.ID)})
 	}
 	if err := a.outbox.Finish(ctx, out); err != nil {
 		t.Fatal(err)

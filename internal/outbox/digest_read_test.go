@@ -1,4 +1,4 @@
-package letter
+package outbox
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	outcry "github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/sgfake"
 	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
@@ -118,7 +119,7 @@ func TestDigestGroupsNearDuplicates(t *testing.T) {
 // escaped by encoding/json to six bytes each, as sendgrid-go sends them.
 func maxLetter(i int) string {
 	head := fmt.Sprintf("Letter %d. ", i)
-	return head + strings.Repeat("<>&\"", (MaxBody-len(head))/4)
+	return head + strings.Repeat("<>&\"", (letter.MaxBody-len(head))/4)
 }
 
 // An oversized digest is cut: it stays under OUTCRY_DIGEST_MAX_BYTES, says

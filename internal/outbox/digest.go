@@ -1,4 +1,4 @@
-package letter
+package outbox
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
 )
@@ -19,7 +20,7 @@ const DigestTemplate = "digest.txt"
 const (
 	// DefaultSimilar is OUTCRY_SIMILAR's default: a letter at least this
 	// similar to the campaign's counts among those who sent it.
-	DefaultSimilar = 0.9
+	DefaultSimilar = similar.DefaultThreshold
 	// DefaultDigestMaxBytes is OUTCRY_DIGEST_MAX_BYTES's default.
 	DefaultDigestMaxBytes = 1_000_000
 	// DigestEnvelope is the room kept, under the bound, for what the
@@ -56,7 +57,7 @@ func NewDigestRenderer(fsys fs.FS) (*DigestRenderer, error) {
 type DigestData struct {
 	Count    int // every letter the digest stands for, shown or not
 	Campaign struct{ Title, Organizer string }
-	Target   Recipient
+	Target   letter.Recipient
 	Edited   []DigestLetter // letters in their writers' words, shown in full
 	Default  struct{ Subject, Body string }
 	Kept     []DigestSigner // who sent the campaign's letter, or nearly
@@ -127,7 +128,7 @@ func (r *DigestRenderer) RenderFor(c CampaignInfo, d store.ClaimedDigest, readUR
 	items := make([]item, 0, len(d.Letters))
 	for i, l := range d.Letters {
 		if i == 0 {
-			data.Target = Recipient{Name: l.TargetName, Title: l.Title, Salutation: l.Salutation}
+			data.Target = letter.Recipient{Name: l.TargetName, Title: l.Title, Salutation: l.Salutation}
 		}
 		name := strings.TrimSpace(l.FirstName + " " + l.LastName)
 		text := l.Body
