@@ -19,7 +19,7 @@ import (
 // Supporter statuses.
 const (
 	SupporterConfirmed   = "confirmed"
-	SupporterUnconfirmed = "unconfirmed"
+	SupporterUnconfirmed = string(status.Unconfirmed) // the messages' word, which the SQL of both tables shares
 )
 
 // NewSupporter is a supporter about to be stored.
@@ -220,9 +220,9 @@ type countKey struct{ campaign, target, status string }
 
 func messageStatusFor(sup NewSupporter) string {
 	if sup.Status == SupporterUnconfirmed {
-		return StatusUnconfirmed
+		return string(status.Unconfirmed)
 	}
-	return StatusQueued
+	return string(status.Queued)
 }
 
 func prepareLetterStmts(ctx context.Context, db *sql.DB) (*letterStmts, error) {

@@ -239,8 +239,8 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 	now := s.nowMs()
 	// A letter of a failed digest leaves it: it goes alone or in a new one.
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
-		WHERE id = ? AND status = 'failed'`, now, now, id)
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = `+sqlQueued+`, next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
+		WHERE id = ? AND status = `+sqlFailed, now, now, id)
 	if err != nil {
 		return false, fmt.Errorf("store: retry message %d: %w", id, err)
 	}
@@ -252,8 +252,8 @@ func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 // returns how many.
 func (s *Store) RetryFailed(ctx context.Context, targetID string) (int, error) {
 	now := s.nowMs()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
-		WHERE target_id = ? AND status = 'failed'`, now, now, targetID)
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = `+sqlQueued+`, next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
+		WHERE target_id = ? AND status = `+sqlFailed, now, now, targetID)
 	if err != nil {
 		return 0, fmt.Errorf("store: retry failed for %s: %w", targetID, err)
 	}
@@ -263,8 +263,8 @@ func (s *Store) RetryFailed(ctx context.Context, targetID string) (int, error) {
 
 // CancelMessage cancels a queued message. It reports whether it was queued.
 func (s *Store) CancelMessage(ctx context.Context, id int64) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'cancelled', updated_at = ?
-		WHERE id = ? AND status = 'queued'`, s.nowMs(), id)
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = `+sqlCancelled+`, updated_at = ?
+		WHERE id = ? AND status = `+sqlQueued, s.nowMs(), id)
 	if err != nil {
 		return false, fmt.Errorf("store: cancel message %d: %w", id, err)
 	}

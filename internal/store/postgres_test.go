@@ -217,13 +217,13 @@ func TestFinishLeasedIsTheOwnersOnly(t *testing.T) {
 	if err := s.FinishLeased(ctx, "old", []delivery.Outcome{{ID: id, Status: status.Queued}}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _, _ := s.MessageState(ctx, id); st != StatusSending {
+	if st, _, _, _ := s.MessageState(ctx, id); st != string(status.Sending) {
 		t.Fatalf("the old sender's outcome applied to the new sender's claim: %s", st)
 	}
 	if err := s.FinishLeased(ctx, "new", []delivery.Outcome{{ID: id, Status: status.Sent, Attempted: true, ProviderID: "p1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _, _ := s.MessageState(ctx, id); st != StatusSent {
+	if st, _, _, _ := s.MessageState(ctx, id); st != string(status.Sent) {
 		t.Fatalf("the new sender's outcome did not apply: %s", st)
 	}
 }

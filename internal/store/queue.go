@@ -10,18 +10,6 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
-)
-
-// Message statuses as the store's SQL and callers spell them: the ones of
-// internal/status, the one set.
-const (
-	StatusUnconfirmed = string(status.Unconfirmed)
-	StatusQueued      = string(status.Queued)
-	StatusSending     = string(status.Sending)
-	StatusSent        = string(status.Sent)
-	StatusFailed      = string(status.Failed)
-	StatusCancelled   = string(status.Cancelled)
 )
 
 // ClaimTarget is a target the sender may send to now: its details as its
@@ -88,14 +76,14 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 		if err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET status = 'sending', lease_owner = ?,
+		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET status = `+sqlSending+`, lease_owner = ?,
 				public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
 				target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
 			-- +status: a message another claim took meanwhile (PostgreSQL
 			-- re-reads the row, not the subquery) stays its; the + keeps
 			-- SQLite on the ids.
-			WHERE +status = 'queued' AND id IN (SELECT id FROM messages INDEXED BY messages_queue
-				WHERE status = 'queued' AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
+			WHERE +status = `+sqlQueued+` AND id IN (SELECT id FROM messages INDEXED BY messages_queue
+				WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 				ORDER BY next_attempt_at LIMIT ?)
 			RETURNING id`)
 		if err != nil {
@@ -245,8 +233,8 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 		l.Leader, l.Holder = leader == owner, leader
 		// A letter in a digest stays in it: the digest itself goes back
 		// (requeueDigests), so it is sent at most once more, whole.
-		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', lease_owner = NULL, next_attempt_at = ?, updated_at = ?
-			WHERE status = 'sending' AND digest_id IS NULL AND (lease_owner IS NULL
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlQueued+`, lease_owner = NULL, next_attempt_at = ?, updated_at = ?
+			WHERE status = `+sqlSending+` AND digest_id IS NULL AND (lease_owner IS NULL
 				OR lease_owner NOT IN (SELECT owner FROM sender_leases WHERE alive_until >= ?))`, now, now, lnow)
 		if err != nil {
 			return fmt.Errorf("requeue orphans: %w", err)
@@ -327,16 +315,16 @@ func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []deliv
 		// A delivery event may arrive before the send's own outcome is
 		// recorded: the message then keeps the status the event gave it.
 		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET
-				status = CASE WHEN status = 'sending' THEN ? ELSE status END,
+				status = CASE WHEN status = `+sqlSending+` THEN ? ELSE status END,
 				attempts = attempts + ?,
 				provider_message_id = CASE WHEN ? <> '' THEN ? ELSE provider_message_id END,
 				last_error = ?,
 				next_attempt_at = ?,
 				lease_owner = NULL,
-				sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+				sent_at = CASE WHEN ? = `+sqlSent+` THEN ? ELSE sent_at END,
 				updated_at = ?
-			WHERE id = ? AND ((status = 'sending' AND (? = '' OR lease_owner = ?))
-				OR (? = 'sent' AND status IN ('deferred', 'delivered', 'bounced', 'dropped', 'spamreport') AND sent_at IS NULL))`)
+			WHERE id = ? AND ((status = `+sqlSending+` AND (? = '' OR lease_owner = ?))
+				OR (? = `+sqlSent+` AND status IN (`+sqlDeferred+`, `+sqlDelivered+`, `+sqlBounced+`, `+sqlDropped+`, `+sqlSpamReport+`) AND sent_at IS NULL))`)
 		if err != nil {
 			return err
 		}

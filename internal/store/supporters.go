@@ -320,8 +320,8 @@ func (s *Store) EraseSupporter(ctx context.Context, email, key string) (int, err
 		for _, id := range ids {
 			for _, q := range []string{
 				`UPDATE message_events SET reason = '' WHERE message_id IN (SELECT id FROM messages WHERE supporter_id = ?)`,
-				`UPDATE messages SET status = 'cancelled', lease_owner = NULL
-					WHERE supporter_id = ? AND status IN ('unconfirmed', 'queued', 'sending', 'deferred')`,
+				`UPDATE messages SET status = ` + sqlCancelled + `, lease_owner = NULL
+					WHERE supporter_id = ? AND status IN (` + sqlUnconfirmed + `, ` + sqlQueued + `, ` + sqlSending + `, ` + sqlDeferred + `)`,
 				`UPDATE messages SET rendered = NULL, last_error = '' WHERE supporter_id = ?`,
 			} {
 				if _, err := tx.ExecContext(ctx, q, id); err != nil {
