@@ -44,7 +44,7 @@ func (s *Store) ClaimConfirmationSend(ctx context.Context, campaign, email strin
 // the rate, or a failed send), oldest first, skipping expired ones' purge.
 func (s *Store) ClaimPendingConfirmations(ctx context.Context, limit int) ([]PendingSupporter, error) {
 	rows, err := s.w.QueryContext(ctx, `UPDATE supporters SET confirm_sent_at = ?
-		WHERE +confirm_sent_at IS NULL AND id IN (SELECT id FROM supporters
+		WHERE `+s.d.noIndex("confirm_sent_at")+` IS NULL AND id IN (SELECT id FROM supporters
 			WHERE status = `+sqlUnconfirmed+` AND confirm_sent_at IS NULL AND erased_at IS NULL
 			ORDER BY id LIMIT ?)
 		RETURNING id, campaign, email, first_name, last_name, created_at`, s.nowMs(), limit)

@@ -61,7 +61,7 @@ func (s *Store) QueueHeads(ctx context.Context, targets []string) ([]QueueHead, 
 		if held[t] {
 			continue
 		}
-		digests, err := queuedDigests(ctx, s.r, t, now)
+		digests, err := queuedDigests(ctx, s.r, s.d, t, now)
 		if err != nil {
 			return nil, fmt.Errorf("store: queue heads: %w", err)
 		}
@@ -69,7 +69,7 @@ func (s *Store) QueueHeads(ctx context.Context, targets []string) ([]QueueHead, 
 			h := QueueHead{TargetID: t, Campaign: q.campaign, Queued: q.n, Digests: digests[q.campaign]}
 			delete(digests, q.campaign)
 			var next, at int64
-			err := s.r.QueryRowContext(ctx, `SELECT next_attempt_at, queued_at FROM messages INDEXED BY messages_queue
+			err := s.r.QueryRowContext(ctx, `SELECT next_attempt_at, queued_at FROM `+s.d.indexedBy("messages", "messages_queue")+`
 				WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? ORDER BY next_attempt_at LIMIT 1`, t, q.campaign).Scan(&next, &at)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
@@ -116,8 +116,8 @@ func queuedCounts(ctx context.Context, q queryer) (map[string][]campaignCount, e
 
 // queuedDigests counts, per campaign, the digests to target due to be
 // (re)sent now.
-func queuedDigests(ctx context.Context, q queryer, target string, now int64) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT campaign, COUNT(*) FROM digests INDEXED BY digests_queue
+func queuedDigests(ctx context.Context, q queryer, d dialect, target string, now int64) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT campaign, COUNT(*) FROM `+d.indexedBy("digests", "digests_queue")+`
 		WHERE status = `+sqlQueued+` AND target_id = ? AND next_attempt_at <= ?
 		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
 		GROUP BY campaign`, target, now)
@@ -181,7 +181,7 @@ func (s *Store) ClaimDigests(ctx context.Context, owner string, reqs []DigestReq
 				r.Max = 500
 			}
 			rows, err := tx.QueryContext(ctx, `UPDATE digests SET status = `+sqlSending+`, lease_owner = ?, updated_at = ?
-				WHERE +status = `+sqlQueued+` AND id IN (SELECT id FROM digests INDEXED BY digests_queue
+				WHERE `+s.d.noIndex("status")+` = `+sqlQueued+` AND id IN (SELECT id FROM `+s.d.indexedBy("digests", "digests_queue")+`
 					WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 					ORDER BY next_attempt_at LIMIT ?)
 				RETURNING id, public_id, attempts`, owner, now, r.Target.ID, r.Campaign, now, r.Target.Limit)
@@ -193,7 +193,7 @@ func (s *Store) ClaimDigests(ctx context.Context, owner string, reqs []DigestReq
 				return fmt.Errorf("lease digests for %s: %w", r.Target.ID, err)
 			}
 			for len(got) < r.Target.Limit {
-				d, ok, err := formDigest(ctx, tx, owner, r, now)
+				d, ok, err := formDigest(ctx, tx, s.d, owner, r, now)
 				if err != nil {
 					return err
 				}
@@ -240,8 +240,8 @@ func newClaimedDigest(r DigestRequest) ClaimedDigest {
 }
 
 // formDigest records a new digest of the oldest due letters of r's pair.
-func formDigest(ctx context.Context, tx *sql.Tx, owner string, r DigestRequest, now int64) (ClaimedDigest, bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM messages INDEXED BY messages_queue
+func formDigest(ctx context.Context, tx *sql.Tx, dl dialect, owner string, r DigestRequest, now int64) (ClaimedDigest, bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM `+dl.indexedBy("messages", "messages_queue")+`
 		WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 		ORDER BY next_attempt_at LIMIT ?`, r.Target.ID, r.Campaign, now, r.Max)
 	if err != nil {
@@ -262,7 +262,7 @@ func formDigest(ctx context.Context, tx *sql.Tx, owner string, r DigestRequest, 
 	d.DigestID = d.ID
 	args := append([]any{d.ID, r.Target.Email, r.Target.Name, r.Target.Title, r.Target.Salutation, now}, anys(ids)...)
 	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlSending+`, digest_id = ?, lease_owner = NULL,
-			public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
+			public_id = COALESCE(public_id, `+dl.randomID()+`),
 			target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
 		WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...); err != nil {
 		return ClaimedDigest{}, false, fmt.Errorf("put letters in digest: %w", err)

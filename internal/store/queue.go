@@ -77,12 +77,12 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 			return err
 		}
 		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET status = `+sqlSending+`, lease_owner = ?,
-				public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
+				public_id = COALESCE(public_id, `+s.d.randomID()+`),
 				target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
 			-- +status: a message another claim took meanwhile (PostgreSQL
 			-- re-reads the row, not the subquery) stays its; the + keeps
 			-- SQLite on the ids.
-			WHERE +status = `+sqlQueued+` AND id IN (SELECT id FROM messages INDEXED BY messages_queue
+			WHERE `+s.d.noIndex("status")+` = `+sqlQueued+` AND id IN (SELECT id FROM `+s.d.indexedBy("messages", "messages_queue")+`
 				WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 				ORDER BY next_attempt_at LIMIT ?)
 			RETURNING id`)
@@ -267,7 +267,7 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 // runs ahead of the others' cannot see a live lease as run out and send
 // beside the sender; on SQLite there is one machine, and one clock.
 func (s *Store) leaseNow(ctx context.Context, tx *sql.Tx) (int64, error) {
-	if !s.pg || s.clockSet {
+	if !s.d.pg || s.clockSet {
 		return s.nowMs(), nil
 	}
 	var now int64
@@ -294,18 +294,13 @@ func (s *Store) ReleaseLease(ctx context.Context, owner string) error {
 	return nil
 }
 
-// Finish records outcomes in one transaction. An outcome applies only to a
-// message still leased ('sending'), so a message cancelled meanwhile stays
-// cancelled; a send whose delivery event came first gets its provider id
-// and time recorded.
-func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
-	return s.FinishLeased(ctx, "", outcomes)
-}
-
-// FinishLeased is Finish for the sender owner: an outcome applies only to
-// a message owner still leases. A sender that stalled past its lease
+// FinishLeased records outcomes in one transaction, for the sender owner
+// ("" for none): an outcome applies only to a message still leased
+// ('sending'), by owner when one is given, so a message cancelled
+// meanwhile stays cancelled, and a sender that stalled past its lease
 // (another instance took over and claimed the message again) cannot put
-// back in the queue, or mark sent, what the new sender is sending.
+// back in the queue, or mark sent, what the new sender is sending. A send
+// whose delivery event came first gets its provider id and time recorded.
 func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []delivery.Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
