@@ -61,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) write(t *testing.T, email string) {
 	t.Helper()
-	_, err := f.st.CreateLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "Ann", LastName: "Lee",
+	_, _, err := f.st.WriteLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "Ann", LastName: "Lee",
 		Status: store.SupporterUnconfirmed, Subject: "s", Body: "b"}, []string{"t1"})
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestFailedSendCanBeRetriedAtOnce(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	f.mail.fail = true
-	f.st.CreateLetter(ctx, store.NewSupporter{Campaign: "c", Email: "ann@example.org", FirstName: "Ann", LastName: "Lee", Status: store.SupporterUnconfirmed}, nil)
+	f.st.WriteLetter(ctx, store.NewSupporter{Campaign: "c", Email: "ann@example.org", FirstName: "Ann", LastName: "Lee", Status: store.SupporterUnconfirmed}, nil)
 	if err := f.svc.Request(ctx, "c", "ann@example.org"); err == nil {
 		t.Fatal("a failed send reported no error")
 	}

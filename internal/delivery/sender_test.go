@@ -35,7 +35,7 @@ func queue(t *testing.T, s *store.Store, n int, targets ...string) {
 func queueAs(t testing.TB, s *store.Store, prefix string, n int, targets ...string) {
 	t.Helper()
 	for i := range n {
-		if _, err := s.CreateLetter(context.Background(), store.NewSupporter{
+		if _, _, err := s.WriteLetter(context.Background(), store.NewSupporter{
 			Campaign: "c", Email: fmt.Sprintf("%s%d@example.org", prefix, i), FirstName: "S", LastName: fmt.Sprint(i),
 			Subject: "s", Body: "b",
 		}, targets); err != nil {

@@ -35,7 +35,7 @@ func newService(t *testing.T) (*Service, *mailbox, *time.Time) {
 	}
 	t.Cleanup(func() { st.Close() })
 	for _, email := range []string{"ann@example.org", "bob@example.org"} {
-		if _, err := st.CreateLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "F", LastName: "L",
+		if _, _, err := st.WriteLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "F", LastName: "L",
 			Subject: "S", Body: "letter of " + email}, []string{"t"}); err != nil {
 			t.Fatal(err)
 		}
