@@ -177,7 +177,7 @@ func countQueued(ctx context.Context, db string) (int, error) {
 	}
 	defer conn.Close()
 	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE status = ?`, string(status.Queued)).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE status = '`+string(status.Queued)+`'`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count queued in %s: %w", db, err)
 	}
 	return n, nil
