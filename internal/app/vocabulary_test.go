@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // The send log's status words are spelled once, in the vocabulary package:
@@ -22,15 +22,15 @@ import (
 // and the templates are not Go code under this check; struct tags (JSON
 // field names) are not literals.
 func TestNoStatusWordSpelledByHand(t *testing.T) {
-	const vocabulary = "internal/status"
+	const vocabulary = "internal/sendlog"
 	// Display text that happens to be a status word, with why it is not
 	// a status: keep this list short.
 	allowed := map[string]string{
 		`cmd/outcry-bench/openrun.go "sent"`:   "a column heading of the benchmark's table",
 		`cmd/outcry-bench/openrun.go "queued"`: "a column heading of the benchmark's table",
 	}
-	words := make([]string, len(status.All))
-	for i, s := range status.All {
+	words := make([]string, len(sendlog.All))
+	for i, s := range sendlog.All {
 		words[i] = string(s)
 	}
 	fset := token.NewFileSet()

@@ -13,13 +13,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // Supporter statuses.
 const (
 	SupporterConfirmed   = "confirmed"
-	SupporterUnconfirmed = string(status.Unconfirmed) // the messages' word, which the SQL of both tables shares
+	SupporterUnconfirmed = string(sendlog.Unconfirmed) // the messages' word, which the SQL of both tables shares
 )
 
 // NewSupporter is a supporter about to be stored.
@@ -212,9 +212,9 @@ type countKey struct{ campaign, target, status string }
 
 func messageStatusFor(sup NewSupporter) string {
 	if sup.Status == SupporterUnconfirmed {
-		return string(status.Unconfirmed)
+		return string(sendlog.Unconfirmed)
 	}
-	return string(status.Queued)
+	return string(sendlog.Queued)
 }
 
 func prepareLetterStmts(ctx context.Context, db *sql.DB) (*letterStmts, error) {
@@ -372,11 +372,11 @@ func (s *Store) PurgeLetterText(ctx context.Context, cutoff time.Time) (int64, e
 // finalStatusList are the statuses after which a message's text is no
 // longer needed to send it, as an SQL list.
 var finalStatusList = func() string {
-	var final []status.Status
-	for _, s := range status.All {
+	var final []sendlog.Status
+	for _, s := range sendlog.All {
 		if s.Final() {
 			final = append(final, s)
 		}
 	}
-	return "(" + status.SQLList(final...) + ")"
+	return "(" + sendlog.SQLList(final...) + ")"
 }()
