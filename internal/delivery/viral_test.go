@@ -190,7 +190,7 @@ func TestViralDay(t *testing.T) {
 					}
 					sim := measure.Of(body)
 					area := fmt.Sprintf("area-%03d", (i*7919)%viralAreas)
-					if _, err := st.CreateLetter(ctx, store.NewSupporter{Campaign: simCampaign, Email: fmt.Sprintf("w%d@example.org", i),
+					if _, _, err := st.WriteLetter(ctx, store.NewSupporter{Campaign: simCampaign, Email: fmt.Sprintf("w%d@example.org", i),
 						FirstName: "Writer", LastName: fmt.Sprint(i), Postcode: fmt.Sprintf("P%05d", i%100000), Subject: "Save our river",
 						Body: body, Similarity: &sim}, append([]string{area}, national...)); err != nil {
 						select {
