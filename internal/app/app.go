@@ -52,6 +52,7 @@ type App struct {
 	Confirm   *confirm.Service  // nil unless OUTCRY_CONFIRM=on
 	Web       *web.Server
 	Console   *admin.Console
+	Reading   *reading.Links // the targets' reading page links (issue 24)
 }
 
 // Build opens everything the service needs. Close the store when done
@@ -171,7 +172,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
+	return &App{Reading: readingLinks, Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
 		Web: srv, Console: console}, nil
 }
 

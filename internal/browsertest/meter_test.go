@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -166,4 +167,32 @@ func TestMeterWithoutJavaScriptIsOnTheThankYouPage(t *testing.T) {
 type agreeExample struct {
 	Name string `json:"name"`
 	Text string `json:"text"`
+}
+
+// A target's reading page in the browser: their letters, the search, and
+// no accessibility problem.
+func TestReadingPageInTheBrowser(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := tab(t)
+	sign(t, a, "ann@example.org")
+	sign(t, a, "bob@example.org")
+	a.exec(t, `UPDATE messages SET status = 'sent', sent_at = queued_at`)
+	u, err := a.Reading.URL(context.Background(), "netflix-baby", "ted-sarandos")
+	if err != nil || u == "" {
+		t.Fatalf("link: %q %v", u, err)
+	}
+	run(t, ctx, chromedp.Navigate(u))
+	if n := eval[int](t, ctx, `document.querySelectorAll("article.letter").length`); n != 2 {
+		t.Fatalf("%d letters on the page, want 2", n)
+	}
+	if eval[bool](t, ctx, `document.body.textContent.includes("@example.org")`) {
+		t.Fatal("an email address on the reading page")
+	}
+	checkA11y(t, ctx, "reading page")
+	run(t, ctx, chromedp.SendKeys(chromedp.ID("reading-q"), "nothing-like-this"))
+	clickAndLoad(t, ctx, ".reading-search button")
+	if n := eval[int](t, ctx, `document.querySelectorAll("article.letter").length`); n != 0 {
+		t.Fatalf("%d letters found for a word in none", n)
+	}
 }
