@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/outcry/outcry/internal/area"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -101,6 +102,7 @@ type Deps struct {
 	Delivery  *letter.Policy
 	Store     Store
 	Targets   *target.Registry
+	Areas     *area.Registry // OUTCRY_AREAS (nil or Current nil: none)
 	Renderer  *letter.Renderer
 	Sender    *delivery.Sender
 	Metrics   *metrics.Metrics // nil: no /metrics
