@@ -181,6 +181,7 @@ func (s *Server) routes() {
 	api := e.Group("/api/v1")
 	api.GET("/campaigns", s.apiCampaigns)
 	api.GET("/campaigns/:slug", s.apiCampaign)
+	api.GET("/campaigns/:slug/targets", s.apiTargets, chain(s.lookupLimit())...)
 	api.POST("/campaigns/:slug/letters", s.apiSign, slices.Concat(submit, []echo.MiddlewareFunc{requireJSON})...)
 }
 
