@@ -22,7 +22,8 @@ type Targeting struct {
 	// supporter, the same for the same supporter.
 	Sample int `yaml:"sample" json:"sample"`
 	// Fallback are target ids that receive the letter when area matching
-	// finds nobody; without them such a postcode is refused.
+	// finds nobody (and only then, even without areas of their own);
+	// without them such a postcode is refused.
 	Fallback []string `yaml:"fallback" json:"fallback"`
 }
 

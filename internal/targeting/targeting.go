@@ -151,6 +151,8 @@ func Resolve(camp *campaign.Campaign, list *target.List, ix *area.Index, req Req
 		var local, national []target.Target
 		for _, t := range base {
 			switch {
+			case slices.Contains(tg.Fallback, t.ID):
+				// a fallback target writes only when nobody matched
 			case len(t.Areas) == 0:
 				national = append(national, t)
 			case res.Area.Code != "" && t.HasArea(res.Area.Code):
