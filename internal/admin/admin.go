@@ -142,7 +142,7 @@ type Console struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
+var pageNames = []string{"areas", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
 	"campaigns", "campaign", "digests"}
 
 // Register adds the console's routes to e. Without a password the console
@@ -208,6 +208,8 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/campaigns", c.createCampaign)
 	g.GET("/campaigns/:slug", c.campaignPage)
 	g.POST("/campaigns/:slug", c.campaignPost)
+	g.GET("/areas", c.areasPage)
+	g.POST("/areas", c.areasPost)
 	g.GET("/targets", c.targetsPage)
 	g.POST("/targets", c.addTarget)
 	g.GET("/targets/:id", c.targetPage)

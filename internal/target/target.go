@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/mail"
 	"os"
 	"regexp"
@@ -439,4 +440,47 @@ func (r *Registry) reload() (changed bool, err error) {
 	}
 	r.cur.Store(&List{All: ts})
 	return true, nil
+}
+
+// AreasText is the target's areas as the console's field shows them.
+func (t Target) AreasText() string { return strings.Join(t.Areas, " ") }
+
+// FieldsText is the target's fields, one "name: value" a line, by name.
+func (t Target) FieldsText() string {
+	var lines []string
+	for _, k := range slices.Sorted(maps.Keys(t.Fields)) {
+		lines = append(lines, k+": "+t.Fields[k])
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ParseAreasText reads the console's areas field: codes separated by
+// spaces or commas (checked when the list is saved).
+func ParseAreasText(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ParseFieldsText reads the console's fields box: one "name: value" a line.
+// A line without a colon becomes a field named by the whole line, which
+// the save refuses with its message when it is not a name.
+func ParseFieldsText(s string) map[string]string {
+	out := map[string]string{}
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(l, ":")
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
