@@ -178,9 +178,22 @@ func TestReloadKeepsTheOldFileWhenTheNewIsBad(t *testing.T) {
 		OnReload: func(err error) { reloaded <- err }}); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, []byte("key,area\nAB1,S1\nAB2,S2\nAB3\n"), 0o644); err != nil {
-		t.Fatal(err)
+	// Each version is written aside and renamed into place, as outcry
+	// areas import does (a half-written file would be refused, then read
+	// again once whole).
+	replace := func(text string, mtime time.Time) {
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if !mtime.IsZero() {
+			os.Chtimes(tmp, mtime, mtime)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
 	}
+	replace("key,area\nAB1,S1\nAB2,S2\nAB3\n", time.Time{})
 	err = <-reloaded
 	if err == nil || !strings.Contains(err.Error(), ":4:") {
 		t.Fatalf("bad file: err = %v, want its line 4", err)
@@ -192,10 +205,7 @@ func TestReloadKeepsTheOldFileWhenTheNewIsBad(t *testing.T) {
 		t.Errorf("LastError = %q", r.LastError())
 	}
 	later := time.Now().Add(2 * time.Second)
-	if err := os.WriteFile(path, []byte("key,area\nAB1,S1\nAB2,S2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	os.Chtimes(path, later, later)
+	replace("key,area\nAB1,S1\nAB2,S2\n", later)
 	if err := <-reloaded; err != nil {
 		t.Fatal(err)
 	}
