@@ -305,6 +305,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 				return
 			case <-hup:
 				a.reloadTargets()
+				if a.Areas.Path() != "" {
+					if err := a.Areas.Reload(); err != nil {
+						a.Log.Error("areas reload refused; the previous areas stay in force", "err", err)
+					}
+				}
 			}
 		}
 	}()
