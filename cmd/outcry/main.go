@@ -50,7 +50,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 }
 
 const usage = `usage:
-  outcry                        serve the campaign (settings from the environment, see README.md)
+  outcry                        serve the campaign (settings from the environment, see docs/configuration.md)
   outcry targets check [file]   validate a targets file (default: $OUTCRY_TARGETS or targets.yaml)
   outcry areas import --from onspd|zccd [--names FILE] INPUT OUTPUT
                                 build an areas file (OUTCRY_AREAS) from the UK ONS Postcode
@@ -61,7 +61,7 @@ const usage = `usage:
   outcry db copy <sqlite-file> [postgres-url]
                                 copy everything from a stopped outcry's SQLite file into an
                                 empty PostgreSQL database ($OUTCRY_DB when no URL is given;
-                                see README, "Running several instances")
+                                see docs/instances.md)
 `
 
 func newLogger(w io.Writer, level, format string) *slog.Logger {
