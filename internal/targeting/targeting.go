@@ -103,8 +103,20 @@ func Base(camp *campaign.Campaign, list *target.List) []target.Target {
 		return active
 	}
 	var out []target.Target
+	if len(camp.Targets) <= 16 {
+		for _, t := range active {
+			if slices.Contains(camp.Targets, t.ID) {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	named := make(map[string]bool, len(camp.Targets)) // a national list names hundreds
+	for _, id := range camp.Targets {
+		named[id] = true
+	}
 	for _, t := range active {
-		if slices.Contains(camp.Targets, t.ID) {
+		if named[t.ID] {
 			out = append(out, t)
 		}
 	}
