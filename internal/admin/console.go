@@ -34,6 +34,7 @@ type view struct {
 var flashes = map[string]string{
 	"link-revoked":  "The reading link is revoked: it no longer opens the page. Reissue it to give the target a new one.",
 	"link-reissued": "A new reading link is issued; every earlier link no longer works. New digests carry the new one.",
+	"targeting":     "Targeting saved; it is in force now.",
 	"paused":        "Sending is paused. Letters are still accepted and wait in the queue.",
 	"resumed":       "Sending has resumed.",
 	"saved":         "Targets saved; the change is in force now on this instance, and within seconds on any other.",

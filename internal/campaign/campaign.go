@@ -9,9 +9,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +50,8 @@ type Campaign struct {
 	// internal/outbox/policy.go.
 	Delivery string `yaml:"delivery" json:"delivery,omitempty"`
 	Drip     *bool  `yaml:"drip" json:"drip,omitempty"`
+	// Targeting is how each letter's targets are picked (targeting.go).
+	Targeting Targeting `yaml:"targeting" json:"targeting"`
 
 	// Status is what the organizer set (open, paused, closed); State says
 	// what is in force at a time, with the start and end.
@@ -117,11 +121,20 @@ type Image struct {
 // Letter is the default letter a supporter starts from.
 type Letter struct {
 	Subject string `yaml:"subject"`
+	Body    string `yaml:"body"`
 	// Subjects, in place of Subject, are several subject lines: each
 	// supporter's form is prefilled with one, drawn at random and kept for
 	// their session (issue 24). Subject is then the first.
 	Subjects []string `yaml:"subjects"`
-	Body     string   `yaml:"body"`
+	// Versions are other default letters, each for the targets whose
+	// fields match its when (targeting.go).
+	Versions []LetterVersion `yaml:"versions"`
+}
+
+// Organizer is who runs the campaign (shown on the privacy notice).
+type Organizer struct {
+	Name    string `yaml:"name" json:"name"`
+	Contact string `yaml:"contact" json:"contact"`
 }
 
 // MaxSubjects bounds the subject variants of a campaign.
@@ -157,12 +170,7 @@ func cleanSubjects(in []string) ([]string, string) {
 		return nil, fmt.Sprintf("at most %d subjects", MaxSubjects)
 	}
 	return out, ""
-}
 
-// Organizer is who runs the campaign (shown on the privacy notice).
-type Organizer struct {
-	Name    string `yaml:"name" json:"name"`
-	Contact string `yaml:"contact" json:"contact"`
 }
 
 var blankLine = regexp.MustCompile(`\n\s*\n`)
@@ -305,6 +313,12 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	if !validDelivery(c.Delivery) {
 		problems = append(problems, fmt.Errorf("%s: delivery must be individual, overflow or digest (or left out for OUTCRY_DELIVERY)", name))
 	}
+	c.Targeting.normalize()
+	for _, fe := range []FieldErrors{c.Targeting.check(nil), checkVersions(c.Letter.Versions)} {
+		for _, k := range slices.Sorted(maps.Keys(fe)) {
+			problems = append(problems, fmt.Errorf("%s: %s %s", name, strings.Replace(k, "versions", "letter.versions", 1), fe[k]))
+		}
+	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
@@ -321,6 +335,11 @@ func (c *Campaign) finish() {
 	if subjects, why := cleanSubjects(c.Letter.Subjects); why == "" {
 		c.Letter.Subjects = subjects
 	}
+	for i := range c.Letter.Versions {
+		c.Letter.Versions[i].Body = Flow(c.Letter.Versions[i].Body)
+		c.Letter.Versions[i].Subject = strings.TrimSpace(c.Letter.Versions[i].Subject)
+	}
+	c.Targeting.normalize()
 	if c.Summary == "" {
 		if ps := c.Paragraphs(); len(ps) > 0 {
 			c.Summary = ps[0]

@@ -27,8 +27,11 @@ type page struct {
 	Errors    letter.FieldErrors
 	CSRF      string
 	FormStamp string
-	Notice    string  // a message above the form (expired form, check again)
-	Similar   float64 // OUTCRY_SIMILAR, for the meter
+	Notice    string // a message above the form (expired form, check again)
+	// Pick is who the letter goes to (issue 21): the postcode step, the
+	// targets matched, the choice.
+	Pick    *pick
+	Similar float64 // OUTCRY_SIMILAR, for the meter
 
 	// The confirmation page.
 	Confirmed bool
