@@ -46,6 +46,9 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	if p.Pick.Resolved() {
 		l := targeting.Letter(camp, p.Pick.Res.Matched)
 		p.Form.Subject, p.Form.Body = l.Subject, l.Body
+		if l.Subject == camp.Letter.Subject {
+			p.Form.Subject = s.subjectFor(c, camp) // the campaign's letter: one of its subject lines (issue 24)
+		}
 		if camp.Targeting.Choose && len(p.Pick.Res.Matched) <= p.Pick.Hi {
 			p.Form.Targets = p.Pick.Res.IDs() // all ticked when all may be
 		}
