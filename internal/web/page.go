@@ -29,8 +29,9 @@ type page struct {
 	FormStamp string
 	Notice    string // a message above the form (expired form, check again)
 
-	// The confirmation page.
+	// The confirmation page: the button (GET) or what it did (POST).
 	Confirmed bool
+	Button    *actionButton
 
 	// The thank-you page: the writer's private receipt link ("" for a
 	// repeat or a bot), and the share text says "I just wrote".

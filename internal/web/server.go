@@ -165,7 +165,7 @@ func (s *Server) routes() {
 	e.GET("/", s.homePage, csrf)
 	e.GET("/c/:slug", s.campaignPage, csrf)
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
-	e.GET("/c/:slug/confirm", s.confirmPage)
+	s.linkActionRoutes("/c/:slug/confirm", s.confirmAction())
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/c/:slug/preview.png", s.previewImage)
 	e.GET("/c/:slug/receipt/:token", s.receiptPage)
