@@ -147,8 +147,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
 		WebhookUnsigned:  cfg.WebhookUnsigned,
-		// Copies of a letter emailed to its writer, 1 a second at most.
-		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
+		// Copies of a letter emailed to its writer, only to an address that
+		// proved itself; 1 a second at most here and receipt.CopiesPerMinute
+		// a minute for the whole site, apart from the confirmations' own
+		// limiter, so that copies never hold a confirmation back.
+		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer, ConfirmOn: cfg.Confirm,
 			Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},
 	})
 	if err != nil {

@@ -21,9 +21,10 @@ var copyFirst = []string{"supporters", "digests", "messages", "message_events"}
 
 // notCopied hold what running processes hold, not campaign data: the
 // migrations applied (each database has its own), and the sender's leases
-// and election, which the first instance on PostgreSQL makes afresh. A
+// and election, which the first instance on PostgreSQL makes afresh (and the
+// current minute of the supporter mail budget, mail_budget). A
 // message a stopped sender had claimed goes back to the queue there.
-var notCopied = []string{"schema_migrations", "sender_leases", "sender_leader"}
+var notCopied = []string{"schema_migrations", "sender_leases", "sender_leader", "mail_budget"}
 
 // copyBatchParams bounds the parameters of one INSERT (PostgreSQL allows
 // 65,535).
