@@ -73,6 +73,10 @@ type SendError struct {
 	Status  int       // HTTP status, 0 when no response
 	RetryAt time.Time // for RateLimited: when the provider allows sending again (zero: unknown)
 	Msg     string
+	// TooLarge: the provider refused the request for its size (413, or a
+	// 400 about the size that names no field). A digest so refused is
+	// split in two and each half tried again; a single letter fails.
+	TooLarge bool
 }
 
 func (e *SendError) Error() string {
@@ -100,6 +104,9 @@ type Outcome struct {
 	Error      string        // last error, kept on the row
 	Next       time.Time     // with "queued": when it is due again (zero: now)
 	Digest     bool          // ID is a digest's id (Message.DigestID)
+	// Split: a digest of two letters or more refused for its size; it is
+	// split in two digests, each due again at once (Status is Queued).
+	Split bool
 }
 
 // Queue is where messages come from: the send log.

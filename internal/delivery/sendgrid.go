@@ -163,7 +163,8 @@ func sgClassify(resp *rest.Response) (string, error) {
 		}
 		return "", e
 	case st == http.StatusBadRequest || st == http.StatusRequestEntityTooLarge:
-		return "", &SendError{Kind: Permanent, Status: st, Msg: "sendgrid: " + sgErrorMessages(resp.Body)}
+		return "", &SendError{Kind: Permanent, Status: st, Msg: "sendgrid: " + sgErrorMessages(resp.Body),
+			TooLarge: st == http.StatusRequestEntityTooLarge || sgSizeRefusal(resp.Body)}
 	case st == http.StatusUnauthorized || st == http.StatusForbidden:
 		return "", &SendError{Kind: Unauthorized, Status: st, Msg: "sendgrid: " + sgErrorMessages(resp.Body)}
 	default:
@@ -199,6 +200,30 @@ func sgErrorMessages(body string) string {
 		return "no error detail"
 	}
 	return sgTruncate(body, sgMaxErrorBody)
+}
+
+// sgSizeRefusal reports whether a 400's error document refuses the request
+// for its size without naming a field (a 400 that names a field is about
+// that field, and is recorded as it is).
+func sgSizeRefusal(body string) bool {
+	var doc struct {
+		Errors []struct {
+			Message string `json:"message"`
+			Field   string `json:"field"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || len(doc.Errors) == 0 {
+		return false
+	}
+	size := false
+	for _, e := range doc.Errors {
+		if e.Field != "" {
+			return false
+		}
+		m := strings.ToLower(e.Message)
+		size = size || strings.Contains(m, "too large") || strings.Contains(m, "size") || strings.Contains(m, "exceed")
+	}
+	return size
 }
 
 // sgTruncate cuts s to at most n bytes without splitting a UTF-8 sequence.

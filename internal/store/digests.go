@@ -354,6 +354,10 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) 
 			case status.Failed:
 				_, err = tx.ExecContext(ctx, `UPDATE messages SET status = 'failed', attempts = attempts + ?, last_error = ?, updated_at = ?
 					WHERE digest_id = ? AND status = 'sending'`, attempted, o.Error, now, o.ID)
+			case status.Queued:
+				if o.Split {
+					err = splitDigest(ctx, tx, o.ID, now)
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("digest %d letters: %w", o.ID, err)
@@ -363,6 +367,35 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) 
 	})
 	if err != nil {
 		return fmt.Errorf("store: finish digests: %w", err)
+	}
+	return nil
+}
+
+// splitDigest moves the second half of a digest's letters (by id) into a
+// new digest of the same target and campaign; both are queued, due at now.
+// A digest of one letter is left as it is.
+func splitDigest(ctx context.Context, tx *sql.Tx, digest, now int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE digest_id = ? AND status = 'sending' ORDER BY id`, digest)
+	if err != nil {
+		return fmt.Errorf("split: %w", err)
+	}
+	ids, err := scanIDs(rows)
+	if err != nil || len(ids) < 2 {
+		return err
+	}
+	keep, move := ids[:len(ids)/2], ids[len(ids)/2:]
+	var half int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO digests (campaign, target_id, public_id, status, letters, next_attempt_at, created_at, updated_at)
+		SELECT campaign, target_id, ?, 'queued', ?, ?, ?, ? FROM digests WHERE id = ? RETURNING id`,
+		newPublicID(), len(move), now, now, now, digest).Scan(&half); err != nil {
+		return fmt.Errorf("split: record the second half: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET digest_id = ?, updated_at = ? WHERE id IN (?`+strings.Repeat(",?", len(move)-1)+`)`,
+		append([]any{half, now}, anys(move)...)...); err != nil {
+		return fmt.Errorf("split: move letters: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE digests SET letters = ? WHERE id = ?`, len(keep), digest); err != nil {
+		return fmt.Errorf("split: %w", err)
 	}
 	return nil
 }
