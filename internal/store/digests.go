@@ -402,38 +402,51 @@ func splitDigest(ctx context.Context, tx *sql.Tx, digest, now int64) error {
 
 // matchDigestSQL finds an event's digest by our opaque id (?1) or the
 // provider's id (?2…?9), as matchEventSQL does for a message.
-const matchDigestSQL = `SELECT id, target_id, status FROM digests
+const matchDigestSQL = `SELECT id, target_id, status, public_id = ?1, length(provider_message_id) FROM digests
 	WHERE public_id = ?1 OR (provider_message_id IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) AND provider_message_id <> '')
 	ORDER BY public_id = ?1 DESC, length(provider_message_id) DESC LIMIT 1`
 
-// applyDigestEvent records e when it is about a digest and moves every
-// letter in the digest as ApplyEvents moves a single message. It reports
-// whether e matched a digest.
-func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int64, res *EventResult) (bool, error) {
-	var digest int64
-	var targetID, digestStatus string
-	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&digest, &targetID, &digestStatus)
+// digestMatch is the digest an event names, and how well (matchScore).
+type digestMatch struct {
+	id             int64
+	target, status string
+	score          int64
+}
+
+func matchDigest(ctx context.Context, tx *sql.Tx, e webhook.Event) (digestMatch, bool, error) {
+	var d digestMatch
+	var ours sql.NullBool
+	var idLen sql.NullInt64
+	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&d.id, &d.target, &d.status, &ours, &idLen)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return d, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("match digest event: %w", err)
+		return d, false, fmt.Errorf("match digest event: %w", err)
 	}
+	d.score = matchScore(ours, idLen)
+	return d, true, nil
+}
+
+// applyDigestEvent records e, which matched digest d, and moves every
+// letter in the digest as ApplyEvents moves a single message.
+func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, d digestMatch, now int64, res *EventResult) error {
+	digest, targetID, digestStatus := d.id, d.target, d.status
 	r, err := tx.ExecContext(ctx, `INSERT INTO message_events (digest_id, event_id, event, type, reason, occurred_at, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
 		digest, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now), now)
 	if err != nil {
-		return true, fmt.Errorf("insert digest event: %w", err)
+		return fmt.Errorf("insert digest event: %w", err)
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
 		res.Duplicates++
-		return true, nil
+		return nil
 	}
 	res.Stored++
 	// A digest formed and not yet handed to the provider: the event is
 	// recorded and changes nothing (as for a single message).
 	if !webhook.Handed(digestStatus) {
-		return true, nil
+		return nil
 	}
 	if next := status.Status(webhook.StatusFor(e)); next != "" {
 		// Only statuses ranked below next move; a letter cancelled
@@ -442,7 +455,7 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int6
 			u, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ?
 				WHERE digest_id = ? AND status IN (`+status.SQLList(lower...)+`)`, next, now, digest)
 			if err != nil {
-				return true, fmt.Errorf("move digest letters: %w", err)
+				return fmt.Errorf("move digest letters: %w", err)
 			}
 			n, _ := u.RowsAffected()
 			res.Moved += int(n)
@@ -450,10 +463,10 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int6
 	}
 	if webhook.HardProblem(e) {
 		if err := flagTarget(ctx, tx, targetID, e, now); err != nil {
-			return true, err
+			return err
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // flagTarget marks a target as needing attention after e.

@@ -17,9 +17,18 @@ import (
 // unused ones empty): the prefixes of sg_message_id that may be the stored
 // X-Message-Id. Our id wins, then the longest provider id. Written so that
 // SQLite looks up both indexes rather than scanning.
-const matchEventSQL = `SELECT id, status, target_id FROM messages
+const matchEventSQL = `SELECT id, status, target_id, public_id = ?1, length(provider_message_id) FROM messages
 	WHERE public_id = ?1 OR (provider_message_id IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) AND provider_message_id <> '')
 	ORDER BY public_id = ?1 DESC, length(provider_message_id) DESC LIMIT 1`
+
+// matchScore ranks a match: our own id beats any provider id, a longer
+// provider id a shorter one.
+func matchScore(ours sql.NullBool, idLen sql.NullInt64) int64 {
+	if ours.Bool {
+		return 1 << 40
+	}
+	return idLen.Int64
+}
 
 // matchEventArgs are matchEventSQL's arguments for e.
 func matchEventArgs(e webhook.Event) []any {
@@ -60,21 +69,32 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 	now := s.nowMs()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		for _, e := range events {
-			// An event on a digest applies to every letter in it.
-			if ok, err := applyDigestEvent(ctx, tx, e, now, &res); err != nil {
+			// The longest known id wins, whether a digest's or a single
+			// letter's (our own id before any provider id); on a tie, the
+			// digest (its letters carry its provider id).
+			d, dok, err := matchDigest(ctx, tx, e)
+			if err != nil {
 				return err
-			} else if ok {
-				continue
 			}
 			var msgID int64
 			var status, targetID string
-			err := tx.QueryRowContext(ctx, matchEventSQL, matchEventArgs(e)...).Scan(&msgID, &status, &targetID)
-			if errors.Is(err, sql.ErrNoRows) {
-				res.Unmatched++
+			var ours sql.NullBool
+			var idLen sql.NullInt64
+			err = tx.QueryRowContext(ctx, matchEventSQL, matchEventArgs(e)...).Scan(&msgID, &status, &targetID, &ours, &idLen)
+			mok := err == nil
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("match event: %w", err)
+			}
+			if dok && (!mok || d.score >= matchScore(ours, idLen)) {
+				// An event on a digest applies to every letter in it.
+				if err := applyDigestEvent(ctx, tx, e, d, now, &res); err != nil {
+					return err
+				}
 				continue
 			}
-			if err != nil {
-				return fmt.Errorf("match event: %w", err)
+			if !mok {
+				res.Unmatched++
+				continue
 			}
 			r, err := tx.ExecContext(ctx, `INSERT INTO message_events (message_id, event_id, event, type, reason, occurred_at, received_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
