@@ -402,7 +402,7 @@ func splitDigest(ctx context.Context, tx *sql.Tx, digest, now int64) error {
 
 // matchDigestSQL finds an event's digest by our opaque id (?1) or the
 // provider's id (?2…?9), as matchEventSQL does for a message.
-const matchDigestSQL = `SELECT id, target_id, status, public_id = ?1, length(provider_message_id) FROM digests
+const matchDigestSQL = `SELECT id, target_id, status, public_id = ?1, length(provider_message_id), COALESCE(sent_at, created_at) FROM digests
 	WHERE public_id = ?1 OR (provider_message_id IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) AND provider_message_id <> '')
 	ORDER BY public_id = ?1 DESC, length(provider_message_id) DESC LIMIT 1`
 
@@ -411,13 +411,14 @@ type digestMatch struct {
 	id             int64
 	target, status string
 	score          int64
+	since          int64 // when it was sent (or formed, not yet recorded as sent)
 }
 
 func matchDigest(ctx context.Context, tx *sql.Tx, e webhook.Event) (digestMatch, bool, error) {
 	var d digestMatch
 	var ours sql.NullBool
 	var idLen sql.NullInt64
-	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&d.id, &d.target, &d.status, &ours, &idLen)
+	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&d.id, &d.target, &d.status, &ours, &idLen, &d.since)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, false, nil
 	}
@@ -434,7 +435,7 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, d digest
 	digest, targetID, digestStatus := d.id, d.target, d.status
 	r, err := tx.ExecContext(ctx, `INSERT INTO message_events (digest_id, event_id, event, type, reason, occurred_at, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-		digest, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now), now)
+		digest, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now, d.since), now)
 	if err != nil {
 		return fmt.Errorf("insert digest event: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/status"
@@ -320,5 +321,56 @@ func TestEventMatchesLongestIDOfDigestOrLetter(t *testing.T) {
 		if got := statusOf(t, s, id); got != "delivered" {
 			t.Errorf("letter %d of the digest: %s after the digest's event", id, got)
 		}
+	}
+}
+
+// Issue 27 item 11: an event time before its message was sent (timestamp 1:
+// 1970) is recorded as the send time, for a single letter and a digest.
+func TestEventTimeNotBeforeTheSend(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for _, email := range []string{"a@x.org", "b@x.org"} {
+		if _, err := s.CreateLetter(ctx, sup(email), msgs("t1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sentAt := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC).UnixMilli()
+	if _, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'sent', provider_message_id = 'ONE', sent_at = ? WHERE id = 1`, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO digests (campaign, target_id, public_id, status, letters, provider_message_id,
+			next_attempt_at, created_at, updated_at, sent_at) VALUES ('c', 't1', 'dabc', 'sent', 1, 'TWO', 1, 1, 1, ?)`, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'sent', digest_id = 1, provider_message_id = 'TWO', sent_at = ? WHERE id = 2`, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApplyEvents(ctx, []webhook.Event{
+		{Event: "delivered", SGEventID: "e1", SGMessageID: "ONE.filter1", Timestamp: 1},
+		{Event: "delivered", SGEventID: "e2", SGMessageID: "TWO.filter1", Timestamp: 1},
+		{Event: "open", SGEventID: "e3", SGMessageID: "ONE.filter1", Timestamp: sentAt/1000 + 60},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT event_id, occurred_at FROM message_events ORDER BY event_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	want := map[string]int64{"e1": sentAt, "e2": sentAt, "e3": sentAt + 60000}
+	n := 0
+	for rows.Next() {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if at != want[id] {
+			t.Errorf("event %s at %s, want %s", id, time.UnixMilli(at).UTC(), time.UnixMilli(want[id]).UTC())
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d events recorded, want 3", n)
 	}
 }
