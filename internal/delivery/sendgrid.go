@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/sendgrid/rest"
 	"github.com/sendgrid/sendgrid-go"
 	"github.com/sendgrid/sendgrid-go/helpers/mail"
+	"golang.org/x/text/unicode/norm"
 )
 
 // SendGridConfig configures the SendGrid mailer. Zero values take the
@@ -85,8 +87,8 @@ func (s *SendGrid) Send(ctx context.Context, m Message) (string, error) {
 
 // buildMail builds the v3 mail for m.
 func (s *SendGrid) buildMail(m Message) *mail.SGMailV3 {
-	fromName := sgCleanName(s.cfg.FromName)
-	if sup := sgCleanName(m.SupporterName); sup != "" {
+	fromName := sgSafeName(s.cfg.FromName)
+	if sup := sgSafeName(m.SupporterName); sup != "" {
 		if fromName == "" {
 			fromName = sup
 		} else {
@@ -94,12 +96,12 @@ func (s *SendGrid) buildMail(m Message) *mail.SGMailV3 {
 		}
 	}
 	v3 := mail.NewV3MailInit(
-		mail.NewEmail(sgQuoteName(fromName), sgCleanAddress(s.cfg.FromEmail)),
+		mail.NewEmail(sgFromName(fromName), sgCleanAddress(s.cfg.FromEmail)),
 		sgCleanName(m.Subject),
-		mail.NewEmail(sgQuoteName(sgCleanName(m.TargetName)), sgCleanAddress(m.TargetEmail)),
+		mail.NewEmail(sgSafeName(m.TargetName), sgCleanAddress(m.TargetEmail)),
 		mail.NewContent("text/plain", m.Body),
 	)
-	v3.SetReplyTo(mail.NewEmail(sgQuoteName(sgCleanName(m.SupporterName)), sgCleanAddress(m.SupporterEmail)))
+	v3.SetReplyTo(mail.NewEmail(sgSafeName(m.SupporterName), sgCleanAddress(m.SupporterEmail)))
 	v3.SetCustomArg("outcry_id", m.PublicID)
 	v3.AddCategories(sgCleanName(m.Campaign))
 	if s.cfg.Sandbox {
@@ -137,15 +139,35 @@ func sgCleanAddress(s string) string {
 	}, s)
 }
 
-// sgQuoteName wraps a display name holding ',' or ';' in double quotes:
-// SendGrid otherwise splits the header there and drops the message as an
-// invalid address (sendgrid/sendgrid-csharp#268, sendgrid-nodejs#448).
-func sgQuoteName(s string) string {
-	if !strings.ContainsAny(s, ",;") {
-		return s
-	}
-	s = strings.NewReplacer(`"`, "", `\`, "").Replace(s)
-	return `"` + s + `"`
+// sgSafeName is a name as SendGrid may receive it: header-safe
+// (sgCleanName), without ',' and ';' (SendGrid's limitations: to, cc and bcc
+// names cannot contain them; it splits the header there) and without '<',
+// '>' and '"', with which a name such as "Ann <ceo@netflix.com>" poses as
+// an address. The letter's text keeps the name as typed.
+func sgSafeName(s string) string {
+	return sgCleanName(strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`,;<>"`, r) {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+// sgFromName is the from name as SendGrid requires it: its limitations
+// say Unicode is not supported in the from field. Accents are dropped
+// where that leaves a plain letter (NFKD without the combining marks:
+// "Zoë" becomes "Zoe"); a name still not ASCII ("李") is sent as an
+// RFC 2047 encoded word, which is ASCII and which mail programs show as
+// the name.
+func sgFromName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, norm.NFKD.String(s))
+	s = norm.NFC.String(s)
+	return mime.QEncoding.Encode("utf-8", s)
 }
 
 // sgClassify turns SendGrid's answer into a provider id or a
