@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -22,7 +22,7 @@ func TestDryRunIsSaidOnEveryPageAndMessagesAreLabelled(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var dry *delivery.Sender
 	e := newEnv(t, func(d *Deps) {
-		dry = delivery.NewSender(letter.NewOutbox(d.Store.(*store.Store), d.Targets, d.Renderer), delivery.NewDryRun(quiet), delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet})
+		dry = delivery.NewSender(outbox.NewOutbox(d.Store.(*store.Store), d.Targets, d.Renderer), delivery.NewDryRun(quiet), delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet})
 		d.Sender = dry
 	})
 	e.sign("ann@example.org")
@@ -59,10 +59,10 @@ func TestDryRunIsSaidOnEveryPageAndMessagesAreLabelled(t *testing.T) {
 }
 
 func TestLiveConsoleHasNoDryRunBanner(t *testing.T) {
-	e := newEnv(t) // the recorder mailer stands for SendGrid
+	e := newEnv(t) // the mailbox stands for SendGrid
 	e.sign("ann@example.org")
 	e.run()
-	for deadline := time.Now().Add(10 * time.Second); e.mailer.count() < 4; {
+	for deadline := time.Now().Add(10 * time.Second); len(e.mailer.Sent()) < 4; {
 		if time.Now().After(deadline) {
 			t.Fatal("sender did not send")
 		}

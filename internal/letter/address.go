@@ -67,7 +67,10 @@ func plainAddress(email string) bool {
 		return false
 	}
 	at := strings.LastIndexByte(email, '@')
-	if at <= 0 || strings.ContainsAny(email[:at], "\"\\") {
+	if at <= 0 {
+		return true // not an address at all: the email check says so
+	}
+	if strings.ContainsAny(email[:at], "\"\\") {
 		return false
 	}
 	domain, err := idna.Lookup.ToUnicode(email[at+1:])

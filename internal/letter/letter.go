@@ -16,6 +16,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/outcry/outcry/internal/i18n"
+	"github.com/outcry/outcry/internal/store"
 )
 
 // Limits on what a supporter may write, in characters.
@@ -70,11 +71,14 @@ func newValidator() *validator.Validate {
 	must(v.RegisterValidation("plain", func(fl validator.FieldLevel) bool {
 		return plainName(fl.Field().String())
 	}))
-	// visible: a name or subject shows at least one letter or digit (one
-	// made only of Braille blanks U+2800, spaces or punctuation is refused);
-	// marks: no more than MaxMarks combining marks on one character.
+	// visible: a name or subject shows at least one letter, digit or symbol
+	// such as an emoji (one made only of Braille blanks U+2800, spaces or
+	// punctuation is refused); marks: no more than MaxMarks combining marks
+	// on one character.
 	must(v.RegisterValidation("visible", func(fl validator.FieldLevel) bool {
-		return strings.ContainsFunc(fl.Field().String(), func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) })
+		return strings.ContainsFunc(fl.Field().String(), func(r rune) bool {
+			return r != '\u2800' && (unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsSymbol(r))
+		})
 	}))
 	must(v.RegisterValidation("marks", func(fl validator.FieldLevel) bool {
 		return !stackedMarks(fl.Field().String())
@@ -262,4 +266,18 @@ func ValidEmail(email string) bool {
 // The console looks supporters up with it.
 func ValidStoredEmail(email string) bool {
 	return validate.Var(email, "required,utf8,max=254,singleline,email") == nil
+}
+
+// Copy renders the text of one message from what it is made of: the kept
+// copy of a message queued before letters were stored once, else the
+// letter template over the supporter's letter and the recorded target.
+func (r *Renderer) Copy(c store.Copy) (string, error) {
+	if c.Rendered != "" {
+		return c.Rendered, nil
+	}
+	return r.Render(Data{
+		Target:    Recipient{Name: c.TargetName, Title: c.Title, Salutation: c.Salutation},
+		Supporter: Supporter{FirstName: c.FirstName, LastName: c.LastName, Postcode: c.Postcode},
+		Body:      c.Body,
+	})
 }

@@ -134,6 +134,7 @@ func TestBlankLookingNamesAndStackedMarks(t *testing.T) {
 		"braille first name": func(s *Submission) { s.FirstName = "\u2800" },
 		"braille last name":  func(s *Submission) { s.LastName = "\u2800 \u2800" },
 		"punctuation only":   func(s *Submission) { s.FirstName = "..." },
+		"spaces and blanks":  func(s *Submission) { s.FirstName = "\u2800\u3000\u2800" },
 		"braille subject":    func(s *Submission) { s.Subject = "\u2800\u2800\u2800" },
 		"zalgo first name":   func(s *Submission) { s.FirstName = zalgo },
 		"zalgo subject":      func(s *Submission) { s.Subject = "Stop " + zalgo },
@@ -147,7 +148,7 @@ func TestBlankLookingNamesAndStackedMarks(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	for _, n := range []string{"Nguyê\u0323n", "Zoë", "李", "O'Brien", "José", "Ａnn", "A2"} {
+	for _, n := range []string{"Nguyê\u0323n", "Zoë", "李", "O'Brien", "José", "Ａnn", "A2", "🐝"} {
 		s := valid()
 		s.FirstName = n
 		if err := s.Validate(); err != nil {

@@ -3,48 +3,28 @@ package receipt
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/outcry/outcry"
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/testkit"
 )
 
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []delivery.Message
-}
-
-func (m *mailbox) Name() string { return "mailbox" }
-func (m *mailbox) Send(_ context.Context, msg delivery.Message) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.msgs = append(m.msgs, msg)
-	return "id", nil
-}
-
-func newService(t *testing.T) (*Service, *mailbox, *time.Time) {
+func newService(t *testing.T) (*Service, *testkit.Mailbox, *time.Time) {
 	t.Helper()
-	st, err := store.Open(context.Background(), pgtest.DB(t, filepath.Join(t.TempDir(), "r.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testkit.Store(t)
 	for _, email := range []string{"ann@example.org", "bob@example.org"} {
-		if _, err := st.CreateLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "F", LastName: "L",
+		if _, _, err := st.WriteLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "F", LastName: "L",
 			Subject: "S", Body: "letter of " + email}, []string{"t"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	now := time.Now()
-	box := &mailbox{}
+	box := &testkit.Mailbox{}
 	return &Service{Store: st, Secret: []byte("secret"), BaseURL: "https://x.test", Mailer: box, Templates: outcry.Templates(""),
 		Title: func(string) string { return "Title" }, TargetName: func(string) string { return "Tess" }, FromName: "Org", Now: func() time.Time { return now }}, box, &now
 }
@@ -104,7 +84,7 @@ func TestEmailCopyLimits(t *testing.T) {
 		t.Fatalf("another instance sent a second copy: %v", err)
 	}
 	// 3 (Cy) confirmed: a copy per EmailEvery.
-	if _, err := st.CreateLetter(ctx, store.NewSupporter{Campaign: "c", Email: "cy@example.org", FirstName: "F", LastName: "L",
+	if _, _, err := st.WriteLetter(ctx, store.NewSupporter{Campaign: "c", Email: "cy@example.org", FirstName: "F", LastName: "L",
 		Subject: "S", Body: "letter of cy", Status: store.SupporterUnconfirmed}, []string{"t"}); err != nil {
 		t.Fatal(err)
 	}
@@ -121,9 +101,9 @@ func TestEmailCopyLimits(t *testing.T) {
 	if err := s.EmailCopy(ctx, "c", s.Token(3), false); err != nil {
 		t.Fatalf("after EmailEvery: %v", err)
 	}
-	if len(box.msgs) != 3 || box.msgs[0].TargetEmail != "ann@example.org" || box.msgs[1].TargetEmail != "cy@example.org" ||
-		!strings.Contains(box.msgs[0].Body, "letter of ann@example.org") || strings.Contains(box.msgs[0].Body, "bob") {
-		t.Fatalf("emails: %+v", box.msgs)
+	if len(box.Sent()) != 3 || box.Sent()[0].TargetEmail != "ann@example.org" || box.Sent()[1].TargetEmail != "cy@example.org" ||
+		!strings.Contains(box.Sent()[0].Body, "letter of ann@example.org") || strings.Contains(box.Sent()[0].Body, "bob") {
+		t.Fatalf("emails: %+v", box.Sent())
 	}
 	if err := (&Service{Store: s.Store, Secret: s.Secret}).EmailCopy(ctx, "c", s.Token(1), true); err != ErrNoMail {
 		t.Fatalf("without a mailer: %v", err)
@@ -136,7 +116,7 @@ func TestEmailCopyConfirmOnAndBudget(t *testing.T) {
 	s, box, now := newService(t)
 	ctx := context.Background()
 	st := s.Store.(*store.Store)
-	if _, err := st.CreateLetter(ctx, store.NewSupporter{Campaign: "c", Email: "dan@example.org", FirstName: "F", LastName: "L",
+	if _, _, err := st.WriteLetter(ctx, store.NewSupporter{Campaign: "c", Email: "dan@example.org", FirstName: "F", LastName: "L",
 		Subject: "S", Body: "B", Status: store.SupporterUnconfirmed}, []string{"t"}); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +128,7 @@ func TestEmailCopyConfirmOnAndBudget(t *testing.T) {
 	s.Limiter = rate.NewLimiter(rate.Inf, 0)
 	*now = time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	for i := 0; i < CopiesPerMinute+5; i++ {
-		if _, err := st.CreateLetter(ctx, store.NewSupporter{Campaign: "c", Email: fmt.Sprintf("w%d@example.org", i), FirstName: "F", LastName: "L",
+		if _, _, err := st.WriteLetter(ctx, store.NewSupporter{Campaign: "c", Email: fmt.Sprintf("w%d@example.org", i), FirstName: "F", LastName: "L",
 			Subject: "S", Body: "B"}, []string{"t"}); err != nil {
 			t.Fatal(err)
 		}
@@ -163,8 +143,8 @@ func TestEmailCopyConfirmOnAndBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if busy != 5 || len(box.msgs) != CopiesPerMinute {
-		t.Fatalf("%d copies in a minute, %d refused; want %d and 5", len(box.msgs), busy, CopiesPerMinute)
+	if busy != 5 || len(box.Sent()) != CopiesPerMinute {
+		t.Fatalf("%d copies in a minute, %d refused; want %d and 5", len(box.Sent()), busy, CopiesPerMinute)
 	}
 	// A refused writer was not counted: they may ask the next minute.
 	*now = now.Add(time.Minute)

@@ -10,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
-	"github.com/outcry/outcry/internal/webhook"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // Digests (issue 12, migration 050): one email to a target carrying many
@@ -61,7 +59,7 @@ func (s *Store) QueueHeads(ctx context.Context, targets []string) ([]QueueHead, 
 		if held[t] {
 			continue
 		}
-		digests, err := queuedDigests(ctx, s.r, t, now)
+		digests, err := queuedDigests(ctx, s.r, s.d, t, now)
 		if err != nil {
 			return nil, fmt.Errorf("store: queue heads: %w", err)
 		}
@@ -69,8 +67,8 @@ func (s *Store) QueueHeads(ctx context.Context, targets []string) ([]QueueHead, 
 			h := QueueHead{TargetID: t, Campaign: q.campaign, Queued: q.n, Digests: digests[q.campaign]}
 			delete(digests, q.campaign)
 			var next, at int64
-			err := s.r.QueryRowContext(ctx, `SELECT next_attempt_at, queued_at FROM messages INDEXED BY messages_queue
-				WHERE status = 'queued' AND target_id = ? AND campaign = ? ORDER BY next_attempt_at LIMIT 1`, t, q.campaign).Scan(&next, &at)
+			err := s.r.QueryRowContext(ctx, `SELECT next_attempt_at, queued_at FROM `+s.d.indexedBy("messages", "messages_queue")+`
+				WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? ORDER BY next_attempt_at LIMIT 1`, t, q.campaign).Scan(&next, &at)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 			case err != nil:
@@ -95,7 +93,7 @@ type campaignCount struct {
 // queuedCounts is queuedCampaigns with the number of letters queued.
 func queuedCounts(ctx context.Context, q queryer) (map[string][]campaignCount, error) {
 	rows, err := q.QueryContext(ctx, `SELECT target_id, campaign, n FROM message_counts
-		WHERE status = 'queued' AND n > 0
+		WHERE status = `+sqlQueued+` AND n > 0
 		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
 		ORDER BY target_id, campaign`)
 	if err != nil {
@@ -116,9 +114,9 @@ func queuedCounts(ctx context.Context, q queryer) (map[string][]campaignCount, e
 
 // queuedDigests counts, per campaign, the digests to target due to be
 // (re)sent now.
-func queuedDigests(ctx context.Context, q queryer, target string, now int64) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT campaign, COUNT(*) FROM digests INDEXED BY digests_queue
-		WHERE status = 'queued' AND target_id = ? AND next_attempt_at <= ?
+func queuedDigests(ctx context.Context, q queryer, d dialect, target string, now int64) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT campaign, COUNT(*) FROM `+d.indexedBy("digests", "digests_queue")+`
+		WHERE status = `+sqlQueued+` AND target_id = ? AND next_attempt_at <= ?
 		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
 		GROUP BY campaign`, target, now)
 	if err != nil {
@@ -154,7 +152,7 @@ type DigestLetter struct {
 // ClaimedDigest is a leased digest and its letters. Its Message has ID and
 // DigestID set to the digest's id.
 type ClaimedDigest struct {
-	delivery.Message
+	sendlog.Message
 	Letters []DigestLetter
 }
 
@@ -180,9 +178,9 @@ func (s *Store) ClaimDigests(ctx context.Context, owner string, reqs []DigestReq
 			if r.Max <= 0 {
 				r.Max = 500
 			}
-			rows, err := tx.QueryContext(ctx, `UPDATE digests SET status = 'sending', lease_owner = ?, updated_at = ?
-				WHERE +status = 'queued' AND id IN (SELECT id FROM digests INDEXED BY digests_queue
-					WHERE status = 'queued' AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
+			rows, err := tx.QueryContext(ctx, `UPDATE digests SET status = `+sqlSending+`, lease_owner = ?, updated_at = ?
+				WHERE `+s.d.noIndex("status")+` = `+sqlQueued+` AND id IN (SELECT id FROM `+s.d.indexedBy("digests", "digests_queue")+`
+					WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 					ORDER BY next_attempt_at LIMIT ?)
 				RETURNING id, public_id, attempts`, owner, now, r.Target.ID, r.Campaign, now, r.Target.Limit)
 			if err != nil {
@@ -193,7 +191,7 @@ func (s *Store) ClaimDigests(ctx context.Context, owner string, reqs []DigestReq
 				return fmt.Errorf("lease digests for %s: %w", r.Target.ID, err)
 			}
 			for len(got) < r.Target.Limit {
-				d, ok, err := formDigest(ctx, tx, owner, r, now)
+				d, ok, err := formDigest(ctx, tx, s.d, owner, r, now)
 				if err != nil {
 					return err
 				}
@@ -235,14 +233,14 @@ func scanDigests(rows *sql.Rows, r DigestRequest) ([]ClaimedDigest, error) {
 }
 
 func newClaimedDigest(r DigestRequest) ClaimedDigest {
-	return ClaimedDigest{Message: delivery.Message{Campaign: r.Campaign, TargetID: r.Target.ID,
+	return ClaimedDigest{Message: sendlog.Message{Campaign: r.Campaign, TargetID: r.Target.ID,
 		TargetName: r.Target.Name, TargetEmail: r.Target.Email}}
 }
 
 // formDigest records a new digest of the oldest due letters of r's pair.
-func formDigest(ctx context.Context, tx *sql.Tx, owner string, r DigestRequest, now int64) (ClaimedDigest, bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM messages INDEXED BY messages_queue
-		WHERE status = 'queued' AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
+func formDigest(ctx context.Context, tx *sql.Tx, dl dialect, owner string, r DigestRequest, now int64) (ClaimedDigest, bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM `+dl.indexedBy("messages", "messages_queue")+`
+		WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 		ORDER BY next_attempt_at LIMIT ?`, r.Target.ID, r.Campaign, now, r.Max)
 	if err != nil {
 		return ClaimedDigest{}, false, fmt.Errorf("choose letters: %w", err)
@@ -255,14 +253,14 @@ func formDigest(ctx context.Context, tx *sql.Tx, owner string, r DigestRequest, 
 	d.PublicID = newPublicID()
 	if err := tx.QueryRowContext(ctx, `INSERT INTO digests (campaign, target_id, public_id, status, lease_owner, letters,
 			next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, `+sqlSending+`, ?, ?, ?, ?, ?) RETURNING id`,
 		r.Campaign, r.Target.ID, d.PublicID, owner, len(ids), now, now, now).Scan(&d.ID); err != nil {
 		return ClaimedDigest{}, false, fmt.Errorf("record digest: %w", err)
 	}
 	d.DigestID = d.ID
 	args := append([]any{d.ID, r.Target.Email, r.Target.Name, r.Target.Title, r.Target.Salutation, now}, anys(ids)...)
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'sending', digest_id = ?, lease_owner = NULL,
-			public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlSending+`, digest_id = ?, lease_owner = NULL,
+			public_id = COALESCE(public_id, `+dl.randomID()+`),
 			target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
 		WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...); err != nil {
 		return ClaimedDigest{}, false, fmt.Errorf("put letters in digest: %w", err)
@@ -281,7 +279,7 @@ func newPublicID() string {
 func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLetter, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, '')
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id
-		WHERE m.digest_id = ? AND m.status = 'sending' ORDER BY m.id`, digest)
+		WHERE m.digest_id = ? AND m.status = `+sqlSending+` ORDER BY m.id`, digest)
 	if err != nil {
 		return nil, fmt.Errorf("digest %d letters: %w", digest, err)
 	}
@@ -300,8 +298,8 @@ func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLette
 // requeueDigests puts back in the queue, whole, the digests held by a
 // sender whose lease ran out.
 func requeueDigests(ctx context.Context, tx *sql.Tx, now, leaseNow int64) (int64, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE digests SET status = 'queued', lease_owner = NULL, next_attempt_at = ?, updated_at = ?
-		WHERE status = 'sending' AND (lease_owner IS NULL
+	res, err := tx.ExecContext(ctx, `UPDATE digests SET status = `+sqlQueued+`, lease_owner = NULL, next_attempt_at = ?, updated_at = ?
+		WHERE status = `+sqlSending+` AND (lease_owner IS NULL
 			OR lease_owner NOT IN (SELECT owner FROM sender_leases WHERE alive_until >= ?))`, now, now, leaseNow)
 	if err != nil {
 		return 0, fmt.Errorf("requeue orphan digests: %w", err)
@@ -314,7 +312,7 @@ func requeueDigests(ctx context.Context, tx *sql.Tx, now, leaseNow int64) (int64
 // digest's id): sent moves every letter still in it to sent with the
 // digest's provider id; failed fails them; queued leaves them in the digest,
 // due again at Next; cancelled (nothing left to send) closes it.
-func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) error {
+func (s *Store) FinishDigests(ctx context.Context, outcomes []sendlog.Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
 	}
@@ -332,8 +330,8 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) 
 			res, err := tx.ExecContext(ctx, `UPDATE digests SET status = ?, attempts = attempts + ?,
 					provider_message_id = CASE WHEN ? <> '' THEN ? ELSE provider_message_id END,
 					last_error = ?, next_attempt_at = ?, lease_owner = NULL,
-					sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, updated_at = ?
-				WHERE id = ? AND status = 'sending'`,
+					sent_at = CASE WHEN ? = `+sqlSent+` THEN ? ELSE sent_at END, updated_at = ?
+				WHERE id = ? AND status = `+sqlSending,
 				o.Status, attempted, o.ProviderID, o.ProviderID, o.Error, next, o.Status, now, now, o.ID)
 			if err != nil {
 				return fmt.Errorf("digest %d: %w", o.ID, err)
@@ -342,19 +340,19 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) 
 				continue
 			}
 			switch o.Status {
-			case status.Sent:
+			case sendlog.Sent:
 				// A delivery event may have come before this outcome: the
 				// letter keeps the status it gave, and gets its send time.
 				_, err = tx.ExecContext(ctx, `UPDATE messages SET
-						status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
+						status = CASE WHEN status = `+sqlSending+` THEN `+sqlSent+` ELSE status END,
 						attempts = attempts + 1, provider_message_id = ?, last_error = '', sent_at = ?, updated_at = ?
-					WHERE digest_id = ? AND (status = 'sending'
-						OR (status IN ('deferred', 'delivered', 'bounced', 'dropped', 'spamreport') AND sent_at IS NULL))`,
+					WHERE digest_id = ? AND (status = `+sqlSending+`
+						OR (status IN (`+sqlDeferred+`, `+sqlDelivered+`, `+sqlBounced+`, `+sqlDropped+`, `+sqlSpamReport+`) AND sent_at IS NULL))`,
 					o.ProviderID, now, now, o.ID)
-			case status.Failed:
-				_, err = tx.ExecContext(ctx, `UPDATE messages SET status = 'failed', attempts = attempts + ?, last_error = ?, updated_at = ?
-					WHERE digest_id = ? AND status = 'sending'`, attempted, o.Error, now, o.ID)
-			case status.Queued:
+			case sendlog.Failed:
+				_, err = tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlFailed+`, attempts = attempts + ?, last_error = ?, updated_at = ?
+					WHERE digest_id = ? AND status = `+sqlSending, attempted, o.Error, now, o.ID)
+			case sendlog.Queued:
 				if o.Split {
 					err = splitDigest(ctx, tx, o.ID, now)
 				}
@@ -375,7 +373,7 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) 
 // new digest of the same target and campaign; both are queued, due at now.
 // A digest of one letter is left as it is.
 func splitDigest(ctx context.Context, tx *sql.Tx, digest, now int64) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE digest_id = ? AND status = 'sending' ORDER BY id`, digest)
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE digest_id = ? AND status = `+sqlSending+` ORDER BY id`, digest)
 	if err != nil {
 		return fmt.Errorf("split: %w", err)
 	}
@@ -386,7 +384,7 @@ func splitDigest(ctx context.Context, tx *sql.Tx, digest, now int64) error {
 	keep, move := ids[:len(ids)/2], ids[len(ids)/2:]
 	var half int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO digests (campaign, target_id, public_id, status, letters, next_attempt_at, created_at, updated_at)
-		SELECT campaign, target_id, ?, 'queued', ?, ?, ?, ? FROM digests WHERE id = ? RETURNING id`,
+		SELECT campaign, target_id, ?, `+sqlQueued+`, ?, ?, ?, ? FROM digests WHERE id = ? RETURNING id`,
 		newPublicID(), len(move), now, now, now, digest).Scan(&half); err != nil {
 		return fmt.Errorf("split: record the second half: %w", err)
 	}
@@ -414,7 +412,7 @@ type digestMatch struct {
 	since          int64 // when it was sent (or formed, not yet recorded as sent)
 }
 
-func matchDigest(ctx context.Context, tx *sql.Tx, e webhook.Event) (digestMatch, bool, error) {
+func matchDigest(ctx context.Context, tx *sql.Tx, e sendlog.Event) (digestMatch, bool, error) {
 	var d digestMatch
 	var ours sql.NullBool
 	var idLen sql.NullInt64
@@ -431,7 +429,7 @@ func matchDigest(ctx context.Context, tx *sql.Tx, e webhook.Event) (digestMatch,
 
 // applyDigestEvent records e, which matched digest d, and moves every
 // letter in the digest as ApplyEvents moves a single message.
-func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, d digestMatch, now int64, res *EventResult) error {
+func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, d digestMatch, now int64, res *EventResult) error {
 	digest, targetID, digestStatus := d.id, d.target, d.status
 	r, err := tx.ExecContext(ctx, `INSERT INTO message_events (digest_id, event_id, event, type, reason, occurred_at, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
@@ -446,15 +444,15 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, d digest
 	res.Stored++
 	// A digest formed and not yet handed to the provider: the event is
 	// recorded and changes nothing (as for a single message).
-	if !webhook.Handed(digestStatus) {
+	if !sendlog.Handed(sendlog.Status(digestStatus)) {
 		return nil
 	}
-	if next := status.Status(webhook.StatusFor(e)); next != "" {
+	if next := sendlog.StatusFor(e); next != "" {
 		// Only statuses ranked below next move; a letter cancelled
 		// (its writer erased) stays cancelled.
 		if lower := next.Below(); len(lower) > 0 {
 			u, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ?
-				WHERE digest_id = ? AND status IN (`+status.SQLList(lower...)+`)`, next, now, digest)
+				WHERE digest_id = ? AND status IN (`+sendlog.SQLList(lower...)+`)`, next, now, digest)
 			if err != nil {
 				return fmt.Errorf("move digest letters: %w", err)
 			}
@@ -462,7 +460,7 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, d digest
 			res.Moved += int(n)
 		}
 	}
-	if webhook.HardProblem(e) {
+	if sendlog.HardProblem(e) {
 		if err := flagTarget(ctx, tx, targetID, e, now); err != nil {
 			return err
 		}
@@ -471,7 +469,7 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, d digest
 }
 
 // flagTarget marks a target as needing attention after e.
-func flagTarget(ctx context.Context, tx *sql.Tx, targetID string, e webhook.Event, now int64) error {
+func flagTarget(ctx context.Context, tx *sql.Tx, targetID string, e sendlog.Event, now int64) error {
 	note := e.Event
 	if e.Reason != "" {
 		note += ": " + e.Reason

@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/outcry/outcry/internal/webhook"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // matchEventSQL finds an event's message by our opaque id (?1) or by the
-// provider's id, which is one of webhook.MaxProviderIDs candidates (?2…?9;
+// provider's id, which is one of sendlog.MaxProviderIDs candidates (?2…?9;
 // unused ones empty): the prefixes of sg_message_id that may be the stored
 // X-Message-Id. Our id wins, then the longest provider id. Written so that
 // SQLite looks up both indexes rather than scanning.
@@ -31,10 +31,10 @@ func matchScore(ours sql.NullBool, idLen sql.NullInt64) int64 {
 }
 
 // matchEventArgs are matchEventSQL's arguments for e.
-func matchEventArgs(e webhook.Event) []any {
-	args := make([]any, 1+webhook.MaxProviderIDs)
+func matchEventArgs(e sendlog.Event) []any {
+	args := make([]any, 1+sendlog.MaxProviderIDs)
 	args[0] = e.OutcryID
-	for i := range webhook.MaxProviderIDs {
+	for i := range sendlog.MaxProviderIDs {
 		args[1+i] = ""
 	}
 	for i, id := range e.ProviderMessageIDs() {
@@ -54,18 +54,18 @@ type EventResult struct {
 // ApplyEvents records delivery events and moves their messages' status
 // forward: an event is matched by our opaque id, else by the provider's
 // message id; it is deduplicated by its event id; a late event never moves a
-// message backwards (webhook.Rank). A hard bounce, a spam report or a drop
-// of a suppressed address (webhook.HardProblem) marks the target as needing
+// message backwards (sendlog.Status.Rank). A hard bounce, a spam report or a drop
+// of a suppressed address (sendlog.HardProblem) marks the target as needing
 // attention, which stops further sends to it.
 //
 // An event for no message of ours is counted and dropped: kept, they would
 // let anyone who can post fill the disk. An event for a message not yet
-// handed to the provider (webhook.Handed) is recorded and changes nothing,
+// handed to the provider (sendlog.Handed) is recorded and changes nothing,
 // so that it never stops the message's sending. An event time outside
 // webhook's bounds, or more than a day ahead, is recorded as the time it
 // was received; a time before the message was sent is recorded as its send
 // time.
-func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventResult, error) {
+func (s *Store) ApplyEvents(ctx context.Context, events []sendlog.Event) (EventResult, error) {
 	var res EventResult
 	now := s.nowMs()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -109,16 +109,16 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 				continue
 			}
 			res.Stored++
-			if !webhook.Handed(status) {
+			if !sendlog.Handed(sendlog.Status(status)) {
 				continue
 			}
-			if next := webhook.StatusFor(e); next != "" && webhook.Rank(next) > webhook.Rank(status) {
+			if next := sendlog.StatusFor(e); next != "" && next.Rank() > sendlog.Status(status).Rank() {
 				if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ? WHERE id = ?`, next, now, msgID); err != nil {
 					return fmt.Errorf("move message: %w", err)
 				}
 				res.Moved++
 			}
-			if webhook.HardProblem(e) {
+			if sendlog.HardProblem(e) {
 				if err := flagTarget(ctx, tx, targetID, e, now); err != nil {
 					return err
 				}
@@ -137,7 +137,7 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 // time its message was sent (an event cannot come before its email).
 func occurredAt(ts, nowMs, since int64) int64 {
 	const day = 24 * 60 * 60 * 1000
-	if ts <= 0 || ts > webhook.MaxTimestamp || ts*1000 > nowMs+day {
+	if ts <= 0 || ts > sendlog.MaxTimestamp || ts*1000 > nowMs+day {
 		return nowMs
 	}
 	return max(ts*1000, min(since, nowMs))
@@ -145,7 +145,7 @@ func occurredAt(ts, nowMs, since int64) int64 {
 
 // eventID is SendGrid's event id, or a digest of the event when it has none,
 // so that a resent post is still recognized.
-func eventID(e webhook.Event) string {
+func eventID(e sendlog.Event) string {
 	if e.SGEventID != "" {
 		return e.SGEventID
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/outcry/outcry/internal/testkit"
 	"net/http"
 	"os"
 	"regexp"
@@ -14,7 +15,7 @@ import (
 )
 
 // withReceiptMail lets the receipt page email copies through box.
-func withReceiptMail(box *mailbox) func(*Deps) {
+func withReceiptMail(box *testkit.Mailbox) func(*Deps) {
 	return func(d *Deps) {
 		d.Receipts = &receipt.Service{Store: d.Store, BaseURL: d.BaseURL, Mailer: box, Templates: os.DirFS("../../templates"),
 			Title: d.Campaigns.Title, FromName: d.Organizer.Name, ReplyTo: "privacy@example.com"}
@@ -146,7 +147,7 @@ func withCookies(cs []*http.Cookie) func(*http.Request) {
 // "Email me a copy" sends the letter and the link to the writer's own
 // address, from templates/receipt.txt: once, from the browser that wrote it.
 func TestReceiptEmailCopy(t *testing.T) {
-	box := &mailbox{}
+	box := &testkit.Mailbox{}
 	a := newTestApp(t, withReceiptMail(box))
 	a.write(t, "bob@example.org", "Bob's letter, not Ann's.")
 	path, cookies := a.writeInBrowser(t, "ann@example.org", "Ann's own letter.")
@@ -158,10 +159,10 @@ func TestReceiptEmailCopy(t *testing.T) {
 	if status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=1" {
 		t.Fatalf("email a copy: %d %s", status, h.Get("Location"))
 	}
-	if len(box.msgs) != 1 {
-		t.Fatalf("%d emails, want 1", len(box.msgs))
+	if len(box.Sent()) != 1 {
+		t.Fatalf("%d emails, want 1", len(box.Sent()))
 	}
-	m := box.msgs[0]
+	m := box.Sent()[0]
 	if m.TargetEmail != "ann@example.org" || m.Subject != "Your letter: Netflix is normalizing sexual exploitation of minors" ||
 		!strings.Contains(m.Body, "http://outcry.test"+path) || !strings.Contains(m.Body, "Ann's own letter.") ||
 		!strings.Contains(m.Body, "- Ted Sarandos: Waiting to be sent") || !strings.HasPrefix(m.Body, "Hello Ann,") {
@@ -178,13 +179,13 @@ func TestReceiptEmailCopy(t *testing.T) {
 		t.Error("no confirmation on the receipt page")
 	}
 	// Again: an address nobody confirmed has had its one copy; the page says why.
-	if status, h, _ := a.doWith(t, "POST", path+"/email", "", "", withCookies(cookies)); status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=unproven" || len(box.msgs) != 1 {
-		t.Fatalf("second copy: %d %s, %d emails", status, h.Get("Location"), len(box.msgs))
+	if status, h, _ := a.doWith(t, "POST", path+"/email", "", "", withCookies(cookies)); status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=unproven" || len(box.Sent()) != 1 {
+		t.Fatalf("second copy: %d %s, %d emails", status, h.Get("Location"), len(box.Sent()))
 	}
 	if _, _, page := a.do(t, "GET", path+"?emailed=unproven", "", ""); !strings.Contains(page, "after you confirm your address") {
 		t.Error("the receipt page does not say why no copy was sent")
 	}
-	if status, _, _ := a.do(t, "POST", "/c/netflix-baby/receipt/1.forged/email", "", ""); status != http.StatusNotFound || len(box.msgs) != 1 {
+	if status, _, _ := a.do(t, "POST", "/c/netflix-baby/receipt/1.forged/email", "", ""); status != http.StatusNotFound || len(box.Sent()) != 1 {
 		t.Fatalf("a forged link emails: %d", status)
 	}
 }
@@ -194,7 +195,7 @@ func TestReceiptEmailCopy(t *testing.T) {
 // victim gets the attacker's text: the script is not the writer's browser
 // with its form cookie (or its mark is from another letter, or old).
 func TestReceiptCopyBombSendsNothing(t *testing.T) {
-	box := &mailbox{}
+	box := &testkit.Mailbox{}
 	var now time.Time
 	a := newTestApp(t, withReceiptMail(box), func(d *Deps) { d.Security.Now = func() time.Time { return now } })
 	now = time.Now()
@@ -216,7 +217,7 @@ func TestReceiptCopyBombSendsNothing(t *testing.T) {
 	// The writer's own browser, but 15 minutes later.
 	now = now.Add(16 * time.Minute)
 	a.doWith(t, "POST", paths[0]+"/email", "", "", withCookies(marks[0]))
-	if len(box.msgs) != 0 {
-		t.Fatalf("%d copies went to addresses nobody proved, first to %s", len(box.msgs), box.msgs[0].TargetEmail)
+	if sent := box.Sent(); len(sent) != 0 {
+		t.Fatalf("%d copies went to addresses nobody proved, first to %s", len(sent), sent[0].TargetEmail)
 	}
 }
