@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/outcry/outcry/internal/store"
 )
 
 func valid() Submission {
@@ -153,6 +155,16 @@ func TestBlankLookingNamesAndStackedMarks(t *testing.T) {
 		s.FirstName = n
 		if err := s.Validate(); err != nil {
 			t.Errorf("%q refused: %v", n, err)
+		}
+	}
+}
+
+// outcry db copy refuses rows over the limits the form keeps: the same numbers.
+func TestCopyFieldLimitsAreTheForm(t *testing.T) {
+	want := map[string]int{"first_name": MaxName, "last_name": MaxName, "email": MaxEmail, "postcode": MaxPostcode, "subject": MaxSubject, "body": MaxBody}
+	for f, n := range want {
+		if got := store.CopyFieldLimits["supporters"][f]; got != n {
+			t.Errorf("store.CopyFieldLimits supporters.%s = %d, want %d", f, got, n)
 		}
 	}
 }
