@@ -117,7 +117,7 @@ func (s *Server) submitForm(c echo.Context) error {
 	if res.SupporterID != 0 {
 		// The writer's private receipt, carried to the thank-you page.
 		thanks += "?r=" + s.d.Receipts.Token(res.SupporterID)
-		s.markWriter(c, camp.Slug, res.SupporterID)
+		s.markWriter(c, camp.Path(), res.SupporterID)
 	}
 	return c.Redirect(http.StatusSeeOther, thanks)
 }

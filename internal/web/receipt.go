@@ -124,14 +124,14 @@ const (
 	writerPurpose = "outcry wrote"
 )
 
-func (s *Server) markWriter(c echo.Context, slug string, supporterID int64) {
+func (s *Server) markWriter(c echo.Context, campaignPath string, supporterID int64) {
 	k, err := c.Cookie(csrfCookie)
 	if err != nil || k.Value == "" {
 		return
 	}
 	v := token.Sign(s.d.Security.FormSecret, writerPurpose,
 		strconv.FormatInt(supporterID, 10)+"."+strconv.FormatInt(s.now().UnixMilli(), 10)+"."+linkHash(k.Value))
-	c.SetCookie(&http.Cookie{Name: writerCookie, Value: v, Path: "/c/" + slug + "/", MaxAge: int(receipt.FreshFor / time.Second),
+	c.SetCookie(&http.Cookie{Name: writerCookie, Value: v, Path: campaignPath + "/", MaxAge: int(receipt.FreshFor / time.Second),
 		Secure: s.secureCookies(), HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
