@@ -84,6 +84,22 @@ type DigestSigner struct {
 	Added          []string
 }
 
+// quoteLines puts "> " before every line of a letter's text (">" before an
+// empty one), so that the digest's own structure — its separators, "From"
+// headings, "Signed by" lists and footer, all outside the quoted text — can
+// never be reproduced by what a supporter writes (issue 27 item 9).
+func quoteLines(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if l = strings.TrimRight(l, " \t"); l == "" {
+			lines[i] = ">"
+		} else {
+			lines[i] = "> " + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // sameText reports whether a letter kept the campaign's text: equal but
 // for spaces and line breaks.
 func sameText(a, b string) bool {
@@ -123,7 +139,7 @@ func (r *DigestRenderer) RenderFor(c CampaignInfo, d store.ClaimedDigest, readUR
 	}
 	data := DigestData{Count: len(d.Letters), ReadURL: readURL}
 	data.Campaign.Title, data.Campaign.Organizer = c.Title, c.Organizer
-	data.Default.Subject, data.Default.Body = c.Subject, strings.TrimSpace(c.Body)
+	data.Default.Subject, data.Default.Body = c.Subject, quoteLines(strings.TrimSpace(c.Body))
 	var measure *similar.Measure
 	items := make([]item, 0, len(d.Letters))
 	for i, l := range d.Letters {
@@ -166,7 +182,7 @@ func (r *DigestRenderer) RenderFor(c CampaignInfo, d store.ClaimedDigest, readUR
 		if sameText(subj, c.Subject) {
 			subj = ""
 		}
-		e := &DigestLetter{Name: name, Postcode: l.Postcode, Subject: subj, Body: strings.TrimSpace(text)}
+		e := &DigestLetter{Name: name, Postcode: l.Postcode, Subject: subj, Body: quoteLines(strings.TrimSpace(text))}
 		items = append(items, item{edited: e, cost: jsonLen(e.Name+e.Postcode+e.Subject+e.Body) + 100})
 		data.OwnWords++
 	}

@@ -33,8 +33,9 @@ type page struct {
 	Pick    *pick
 	Similar float64 // OUTCRY_SIMILAR, for the meter
 
-	// The confirmation page.
+	// The confirmation page: the button (GET) or what it did (POST).
 	Confirmed bool
+	Button    *actionButton
 
 	// The thank-you page: the writer's private receipt link ("" for a
 	// repeat or a bot), and the share text says "I just wrote".
