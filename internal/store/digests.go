@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/status"
 	"github.com/outcry/outcry/internal/webhook"
 )
@@ -435,7 +436,7 @@ func flagTarget(ctx context.Context, tx *sql.Tx, targetID string, e webhook.Even
 		targetID, note, now); err != nil {
 		return fmt.Errorf("mark target: %w", err)
 	}
-	return nil
+	return appendHook(ctx, tx, hookevent.Event{Type: hookevent.TargetFlagged, Personal: hookevent.Target{ID: targetID, Reason: note}}, now)
 }
 
 // DigestRow is one digest as the console lists it.

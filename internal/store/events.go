@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/webhook"
 )
 
@@ -59,6 +60,10 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 	var res EventResult
 	now := s.nowMs()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		hooks, err := newMessageHooks(ctx, tx, hookevent.MessageDelivered, hookevent.MessageFailed)
+		if err != nil {
+			return err
+		}
 		for _, e := range events {
 			// An event on a digest applies to every letter in it.
 			if ok, err := applyDigestEvent(ctx, tx, e, now, &res); err != nil {
@@ -95,6 +100,15 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 					return fmt.Errorf("move message: %w", err)
 				}
 				res.Moved++
+				switch next {
+				case "delivered":
+					err = hooks.append(ctx, tx, hookevent.MessageDelivered, msgID, next, "", now)
+				case "bounced", "dropped":
+					err = hooks.append(ctx, tx, hookevent.MessageFailed, msgID, next, e.Reason, now)
+				}
+				if err != nil {
+					return err
+				}
 			}
 			if webhook.HardProblem(e) {
 				if err := flagTarget(ctx, tx, targetID, e, now); err != nil {

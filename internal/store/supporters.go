@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/outcry/outcry/internal/hookevent"
 )
 
 // HourCount is the number of letters in one hour.
@@ -318,6 +320,18 @@ func (s *Store) EraseSupporter(ctx context.Context, email, key string) (int, err
 			return err
 		}
 		for _, id := range ids {
+			// The event is read before the row is erased: a receiver
+			// marked for personal data learns whose record to erase.
+			ev, err := supporterEvent(ctx, tx, hookevent.SupporterErased, id, now)
+			if err != nil {
+				return err
+			}
+			if err := dropHooksOf(ctx, tx, id); err != nil {
+				return err
+			}
+			if err := appendHook(ctx, tx, ev, now); err != nil {
+				return err
+			}
 			for _, q := range []string{
 				`UPDATE message_events SET reason = '' WHERE message_id IN (SELECT id FROM messages WHERE supporter_id = ?)`,
 				`UPDATE messages SET status = 'cancelled', lease_owner = NULL
