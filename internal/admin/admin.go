@@ -20,6 +20,7 @@ import (
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
+	"github.com/outcry/outcry/internal/outhook"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -106,6 +107,7 @@ type Deps struct {
 	Metrics   *metrics.Metrics // nil: no /metrics
 	Privacy   *privacy.Service // nil: one on Store
 	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
+	Webhooks  *outhook.Service // outgoing webhooks' endpoints (nil: one on Store)
 	Templates fs.FS            // the templates folder; pages are read from admin/*.html
 
 	Password      string // OUTCRY_ADMIN_PASSWORD
@@ -141,7 +143,7 @@ type Console struct {
 }
 
 var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
-	"campaigns", "campaign", "digests"}
+	"campaigns", "campaign", "digests", "webhooks"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -168,6 +170,11 @@ func Register(e *echo.Echo, d Deps) (*Console, error) {
 	if len(d.SessionSecret) == 0 {
 		d.SessionSecret = []byte(rand.Text() + rand.Text())
 	}
+	if d.Webhooks == nil {
+		if ws, ok := d.Store.(outhook.Endpoints); ok {
+			d.Webhooks = &outhook.Service{Store: ws, Campaign: func(slug string) bool { _, ok := d.Campaigns.Get(slug); return ok }}
+		}
+	}
 	c := &Console{d: d, svc: &service{d: d}, log: d.Logger, pages: map[string]*template.Template{}}
 	c.auth = &auth{password: d.Password, hash: []byte(d.PasswordHash), secret: d.SessionSecret, secure: d.SecureCookies,
 		now: d.Now, limiter: newIPLimiter(d.LoginEvery, d.LoginBurst)}
@@ -192,6 +199,10 @@ func (c *Console) routes(e *echo.Echo) {
 	api.POST("/campaigns", c.apiCreateCampaign)
 	api.PATCH("/campaigns/:slug", c.apiPatchCampaign)
 	api.POST("/supporters/erase", c.apiSupporterErase)
+	api.GET("/webhooks", c.apiWebhooks)
+	api.POST("/webhooks", c.apiCreateWebhook)
+	api.PATCH("/webhooks/:id", c.apiPatchWebhook)
+	api.DELETE("/webhooks/:id", c.apiDeleteWebhook)
 
 	e.GET("/admin/login", c.loginPage, c.requireEnabled)
 	e.POST("/admin/login", c.login, c.requireEnabled)
@@ -221,6 +232,9 @@ func (c *Console) routes(e *echo.Echo) {
 	g.GET("/supporters", c.supportersPage)
 	g.POST("/supporters/export", c.supporterExport)
 	g.POST("/supporters/erase", c.supporterErase)
+	g.GET("/webhooks", c.webhooksPage)
+	g.POST("/webhooks", c.createWebhook)
+	g.POST("/webhooks/:id/:action", c.webhookAction)
 }
 
 var funcs = template.FuncMap{

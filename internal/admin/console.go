@@ -32,6 +32,10 @@ type view struct {
 }
 
 var flashes = map[string]string{
+	"whtest":     "A test event is queued: it is sent within seconds, and its attempt shows below.",
+	"whenabled":  "The webhook endpoint is enabled: new events are delivered to it again.",
+	"whdisabled": "The webhook endpoint is disabled: it receives no new events.",
+	"whdeleted":  "The webhook endpoint is deleted, with its deliveries.",
 	"paused":     "Sending is paused. Letters are still accepted and wait in the queue.",
 	"resumed":    "Sending has resumed.",
 	"saved":      "Targets saved; the change is in force now on this instance, and within seconds on any other.",
