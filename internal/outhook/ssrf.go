@@ -79,6 +79,9 @@ func checkHost(ctx context.Context, r Resolver, host string) error {
 	if err != nil {
 		return fmt.Errorf("cannot be resolved: %w", err)
 	}
+	if len(ips) == 0 {
+		return errors.New("cannot be resolved: no address")
+	}
 	for _, ip := range ips {
 		if !Allowed(ip) {
 			return ErrRefusedAddress
