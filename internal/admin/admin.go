@@ -82,6 +82,8 @@ type DigestLog interface {
 // Supporters are a campaign's supporters for export, and a data request's records and erasure (supporters page, API).
 type Supporters interface {
 	EachSupporter(ctx context.Context, campaign string, fn func(store.SupporterRow) error) error
+	Supporters(ctx context.Context, campaign string, after int64, limit int) ([]store.SupporterRow, error)
+	SourceCounts(ctx context.Context, campaign string) ([]store.SourceCount, error)
 	privacy.Store
 }
 
@@ -194,6 +196,7 @@ func (c *Console) routes(e *echo.Echo) {
 	api := e.Group("/admin/api", c.requireToken)
 	api.GET("/messages", c.apiMessages)
 	api.GET("/stats", c.apiStats)
+	api.GET("/supporters", c.apiSupporters)
 	api.GET("/supporters/export", c.apiSupporterExport)
 	api.GET("/campaigns", c.apiCampaigns)
 	api.POST("/campaigns", c.apiCreateCampaign)

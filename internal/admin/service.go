@@ -55,6 +55,9 @@ type Stats struct {
 	HourlyCap     int             `json:"target_hourly_cap"`
 	ActiveTargets int             `json:"active_targets"`
 	Targets       []TargetFigures `json:"targets"`
+	// Sources counts the campaign's supporters by the source code they
+	// came through, most first ("" for none): docs/source-codes.md.
+	Sources []store.SourceCount `json:"sources"`
 }
 
 // service holds the console's logic, independent of HTTP.
@@ -115,6 +118,9 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 		return nil, err
 	}
 	st := &Stats{Totals: totals, Supporters: sup, SendRate: s.d.SendRate, HourlyCap: s.d.HourlyCap, Targets: ts}
+	if st.Sources, err = s.d.Store.SourceCounts(ctx, slug); err != nil {
+		return nil, err
+	}
 	for _, k := range statuses {
 		if _, ok := st.Totals[k]; !ok {
 			st.Totals[k] = 0

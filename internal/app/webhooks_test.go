@@ -35,9 +35,9 @@ func TestWebhooksThroughTheAPI(t *testing.T) {
 	_ = a
 
 	for body, field := range map[string]string{
-		`{"url":"ftp://x","events":["letter.created"]}`:      "url",
-		`{"url":"` + rcv.URL + `","events":["letter.eaten"]}`: "events",
-		`{"url":"` + rcv.URL + `","events":[]}`:               "events",
+		`{"url":"ftp://x","events":["letter.created"]}`:                           "url",
+		`{"url":"` + rcv.URL + `","events":["letter.eaten"]}`:                     "events",
+		`{"url":"` + rcv.URL + `","events":[]}`:                                   "events",
 		`{"url":"` + rcv.URL + `","events":["letter.created"],"campaign":"nope"}`: "campaign",
 	} {
 		r := call(t, "POST", base+"/admin/api/webhooks", "application/json", body, true)

@@ -37,6 +37,27 @@ type Submission struct {
 	Body           string `json:"body" form:"body" validate:"required,utf8,max=5000,multiline"`
 	ConsentUpdates bool   `json:"consent_updates" form:"consent_updates"`
 	AcceptPrivacy  bool   `json:"accept_privacy" form:"accept_privacy" validate:"required"`
+	// Source is the source code the supporter came through (?source=, the
+	// form's hidden field, the embed): docs/source-codes.md.
+	Source string `json:"source" form:"source" validate:"source"`
+}
+
+// MaxSource bounds a source code.
+const MaxSource = 64
+
+// ValidSource reports whether s is a source code: at most 64 characters
+// of a-z, 0-9, '-' and '_' ("" is none).
+func ValidSource(s string) bool {
+	if len(s) > MaxSource {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // FieldErrors maps a field's JSON name to a message for the supporter.
@@ -69,6 +90,9 @@ func newValidator() *validator.Validate {
 	// the body keeps them, as a language may need them.
 	must(v.RegisterValidation("plain", func(fl validator.FieldLevel) bool {
 		return plainName(fl.Field().String())
+	}))
+	must(v.RegisterValidation("source", func(fl validator.FieldLevel) bool {
+		return ValidSource(fl.Field().String())
 	}))
 	must(v.RegisterValidation("plainaddress", func(fl validator.FieldLevel) bool {
 		return plainAddress(fl.Field().String())
@@ -108,6 +132,7 @@ func (s *Submission) Normalize() {
 	s.LastName = strings.TrimSpace(s.LastName)
 	s.Email = NormalizeEmail(s.Email)
 	s.Postcode = strings.TrimSpace(s.Postcode)
+	s.Source = strings.TrimSpace(s.Source)
 	s.Subject = strings.TrimSpace(s.Subject)
 	s.Body = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s.Body, "\r\n", "\n"), "\r", "\n"))
 }
@@ -147,7 +172,7 @@ func message(m *i18n.Catalog, e validator.FieldError) string {
 		return m.T("validation.required", "field", m.T("validation.fields."+e.Field()))
 	case "max":
 		return m.T("validation.max", "max", e.Param())
-	case "email", "singleline", "multiline", "utf8", "plain", "plainaddress":
+	case "email", "singleline", "multiline", "utf8", "plain", "plainaddress", "source":
 		return m.T("validation." + e.Tag())
 	}
 	return m.T("validation.invalid")
@@ -218,6 +243,7 @@ func FromForm(form url.Values) Submission {
 		Body:           form.Get("body"),
 		ConsentUpdates: form.Get("consent_updates") != "",
 		AcceptPrivacy:  form.Get("accept_privacy") != "",
+		Source:         form.Get("source"),
 	}
 }
 

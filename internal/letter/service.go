@@ -102,6 +102,7 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		Status:         status,
 		Subject:        sub.Subject,
 		Body:           sub.Body,
+		Source:         sub.Source,
 	}, targets)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)

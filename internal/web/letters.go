@@ -5,7 +5,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,9 +34,32 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	if err != nil {
 		return err
 	}
-	p.Form = letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body}
+	p.Form = prefill(c.QueryParams(), letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body})
 	s.arm(c, p)
 	return s.render(c, http.StatusOK, "campaign", p)
+}
+
+// prefill fills the form from a prefilled link (?first_name=&last_name=
+// &email=&postcode=&source=): it only fills, never sends. A value longer
+// than its field allows is left out, and so is a source that is not a
+// source code (docs/source-codes.md).
+func prefill(q url.Values, f letter.Submission) letter.Submission {
+	for _, p := range []struct {
+		key string
+		max int
+		dst *string
+	}{
+		{"first_name", letter.MaxName, &f.FirstName}, {"last_name", letter.MaxName, &f.LastName},
+		{"email", letter.MaxEmail, &f.Email}, {"postcode", letter.MaxPostcode, &f.Postcode},
+	} {
+		if v := strings.TrimSpace(q.Get(p.key)); utf8.RuneCountInString(v) <= p.max && utf8.ValidString(v) {
+			*p.dst = v
+		}
+	}
+	if v := strings.TrimSpace(q.Get("source")); letter.ValidSource(v) {
+		f.Source = v
+	}
+	return f
 }
 
 // homePage is GET /: the campaign itself when one takes letters, else the
@@ -80,6 +106,11 @@ func (s *Server) submitForm(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read. Please reload the page and try again.")
 	}
 	sub := letter.FromForm(form)
+	if !letter.ValidSource(strings.TrimSpace(sub.Source)) {
+		// A source is the page's hidden field, never typed: one that was
+		// tampered with is dropped, and never costs the letter.
+		sub.Source = ""
+	}
 	if !camp.TakesLetters(s.now()) {
 		status, msg := closedAnswer(camp, s.now())
 		return s.reRender(c, camp, status, sub, nil, msg)
