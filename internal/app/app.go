@@ -440,6 +440,7 @@ func buildSafety(ctx context.Context, cfg config.Config, org campaign.Organizer,
 		SubmitRate:     cfg.SubmitRate,
 		TrustedProxies: cfg.TrustedProxies,
 		CORSOrigins:    cfg.CORSOrigins,
+		EmbedOrigins:   cfg.EmbedOrigins,
 		FormSecret:     secret,
 		FormMinTime:    cfg.FormMinTime,
 	}

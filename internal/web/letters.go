@@ -96,7 +96,11 @@ func closedAnswer(camp *campaign.Campaign, now time.Time) (int, string) {
 // is stored. A form sent sooner than OUTCRY_FORM_MIN_TIME may be a person
 // (autofill, a quick typist): it is shown again, everything kept, to check
 // and send, so that nobody is thanked for a letter that was dropped.
-func (s *Server) submitForm(c echo.Context) error {
+func (s *Server) submitForm(c echo.Context) error { return s.takeForm(c, "/c/"+c.Param("slug")+"/thanks") }
+
+// takeForm takes a letter from the campaign's form or the embed's,
+// redirecting to thanks on success.
+func (s *Server) takeForm(c echo.Context, thanks string) error {
 	camp, err := s.campaignFor(c)
 	if err != nil {
 		return err
@@ -115,7 +119,6 @@ func (s *Server) submitForm(c echo.Context) error {
 		status, msg := closedAnswer(camp, s.now())
 		return s.reRender(c, camp, status, sub, nil, msg)
 	}
-	thanks := "/c/" + camp.Slug + "/thanks"
 	if form.Get("website") != "" {
 		s.log.Info("form: honeypot filled in; nothing stored")
 		return c.Redirect(http.StatusSeeOther, thanks)
@@ -147,7 +150,7 @@ func (s *Server) submitForm(c echo.Context) error {
 	}
 	if res.SupporterID != 0 {
 		// The writer's private receipt, carried to the thank-you page.
-		thanks += "?r=" + s.d.Receipts.Token(res.SupporterID)
+		thanks = addQuery(thanks, "r", s.d.Receipts.Token(res.SupporterID))
 	}
 	return c.Redirect(http.StatusSeeOther, thanks)
 }
@@ -160,12 +163,18 @@ func (s *Server) reRender(c echo.Context, camp *campaign.Campaign, status int, t
 	}
 	p.Form, p.Errors, p.Notice = typed, fe, notice
 	s.arm(c, p)
+	if isEmbedRoute(c.Path()) {
+		s.embedView(c, p)
+		return s.render(c, status, "embed", p)
+	}
 	return s.render(c, status, "campaign", p)
 }
 
 // arm fills the form's CSRF token and signed render time.
 func (s *Server) arm(c echo.Context, p *page) {
-	p.CSRF = s.csrfToken(c)
+	if !isEmbedRoute(c.Path()) { // the embed's posts are guarded without a cookie (embed.go)
+		p.CSRF = s.csrfToken(c)
+	}
 	p.FormStamp = s.stamp(s.now())
 }
 

@@ -43,6 +43,14 @@ type page struct {
 	ReceiptNotice string
 	EmailAction   string // where "Email me a copy" posts ("": not offered)
 
+	// The embeddable form (/c/{slug}/embed): the origin of the page
+	// framing it, when it is allowed ("": no height messages), and the
+	// embed's own paths.
+	Embed        bool
+	ParentOrigin string
+	FormAction   string
+	ThanksStep   bool
+
 	// Error pages.
 	Status  int
 	Heading string

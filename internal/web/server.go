@@ -100,7 +100,7 @@ type Server struct {
 	}
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "embed"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -165,6 +165,10 @@ func (s *Server) routes() {
 	e.GET("/", s.homePage, csrf)
 	e.GET("/c/:slug", s.campaignPage, csrf)
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
+	e.GET("/embed.js", s.embedScript)
+	e.GET("/c/:slug/embed", s.embedPage)
+	e.POST("/c/:slug/embed", s.submitEmbed, slices.Concat(submit, []echo.MiddlewareFunc{s.sameOrigin})...)
+	e.GET("/c/:slug/embed/thanks", s.embedThanks)
 	e.GET("/c/:slug/confirm", s.confirmPage)
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/c/:slug/preview.png", s.previewImage)
