@@ -96,7 +96,9 @@ func closedAnswer(camp *campaign.Campaign, now time.Time) (int, string) {
 // is stored. A form sent sooner than OUTCRY_FORM_MIN_TIME may be a person
 // (autofill, a quick typist): it is shown again, everything kept, to check
 // and send, so that nobody is thanked for a letter that was dropped.
-func (s *Server) submitForm(c echo.Context) error { return s.takeForm(c, "/c/"+c.Param("slug")+"/thanks") }
+func (s *Server) submitForm(c echo.Context) error {
+	return s.takeForm(c, "/c/"+c.Param("slug")+"/thanks")
+}
 
 // takeForm takes a letter from the campaign's form or the embed's,
 // redirecting to thanks on success.
