@@ -11,6 +11,7 @@ import (
 
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/openapi"
 )
 
 // The embeddable form (issue 23, docs/embedding.md): /embed.js inserts an
@@ -121,6 +122,16 @@ func (s *Server) sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// openAPI is GET /api/openapi.json: the contract of /api/v1 and /admin/api.
+func (s *Server) openAPI(c echo.Context) error {
+	doc, err := openapi.JSON()
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, "application/json", doc)
 }
 
 // addQuery adds k=v to a path's query.

@@ -180,6 +180,7 @@ func (s *Server) routes() {
 
 	e.POST("/webhooks/sendgrid", s.sendgridWebhook)
 
+	e.GET("/api/openapi.json", s.openAPI)
 	api := e.Group("/api/v1")
 	api.GET("/campaigns", s.apiCampaigns)
 	api.GET("/campaigns/:slug", s.apiCampaign)
