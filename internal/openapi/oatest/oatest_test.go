@@ -40,7 +40,7 @@ func TestCheckCatchesMismatches(t *testing.T) {
 		h      http.Header
 		body   string
 	}{
-		{"undocumented status", get("/api/v1/campaigns"), 418, js, `{"error":"x"}`},
+		{"undocumented status", get("/api/v1/campaigns"), 500, js, `{"error":"x"}`},
 		{"wrong field type", get("/api/v1/campaigns"), 200, js, `{"campaigns":[{"slug":1,"title":"A","url":"u","count":1,"status":"open"}]}`},
 		{"missing field", post("/api/v1/campaigns/a/letters"), 202, js, `{}`},
 		{"undocumented content type", post("/api/v1/campaigns/a/letters"), 202, http.Header{"Content-Type": {"text/html"}}, `<p>ok</p>`},
