@@ -254,7 +254,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	}
 }
 
-// TestMoveFromSQLiteToPostgres moves a running campaign as README tells an
+// TestMoveFromSQLiteToPostgres moves a running campaign as docs/instances.md tells an
 // operator to: letters taken and partly sent on SQLite; `outcry db copy`
 // refused while outcry runs on the file; outcry stopped; the copy; outcry
 // started on PostgreSQL, which sends the rest, each letter once, and knows

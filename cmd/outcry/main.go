@@ -47,14 +47,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 }
 
 const usage = `usage:
-  outcry                        serve the campaign (settings from the environment, see README.md)
+  outcry                        serve the campaign (settings from the environment, see docs/configuration.md)
   outcry targets check [file]   validate a targets file (default: $OUTCRY_TARGETS or targets.yaml)
   outcry supporter export <email>  print everything held about an address as JSON
   outcry supporter erase <email>   erase an address's personal data and letter text (counts stay)
   outcry db copy <sqlite-file> [postgres-url]
                                 copy everything from a stopped outcry's SQLite file into an
                                 empty PostgreSQL database ($OUTCRY_DB when no URL is given;
-                                see README, "Running several instances")
+                                see docs/instances.md)
 `
 
 func newLogger(w io.Writer, level, format string) *slog.Logger {

@@ -20,8 +20,10 @@ import (
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/outhook"
 	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -101,7 +103,7 @@ type Deps struct {
 	BaseURL      string
 	// Delivery is the delivery policy (modes, digests, drip): the
 	// dashboard's estimate per target. nil: no estimate.
-	Delivery  *letter.Policy
+	Delivery  *outbox.Policy
 	Store     Store
 	Targets   *target.Registry
 	Renderer  *letter.Renderer
@@ -257,6 +259,7 @@ var funcs = template.FuncMap{
 		return ""
 	},
 	"statuses":    func() []string { return statuses },
+	"status":      func() sendlog.Names { return sendlog.Name },
 	"args":        func(v ...any) []any { return v },
 	"statusLabel": statusLabel,
 	"dryRunID":    dryRunID,

@@ -27,6 +27,7 @@ import (
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/openapi/oatest"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -109,7 +110,7 @@ func newEnv(t *testing.T, o ...opts) *env {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	meter := metrics.New(st, func() []string { return []string{camp.Slug} })
 	mailer := &recorder{}
-	sender := delivery.NewSender(letter.NewOutbox(st, reg, r), mailer, delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet,
+	sender := delivery.NewSender(outbox.NewOutbox(st, reg, r), mailer, delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet,
 		Observer: meter.ObserveSend})
 	letters := &letter.Service{Store: st, Targets: reg, Renderer: r, Queued: sender.Notify, Observe: meter.ObserveLetter}
 	campaigns, err := campaign.NewService(ctx, st)
@@ -999,31 +1000,5 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("metrics lack %q", want)
 		}
-	}
-}
-
-func TestEstimateDrain(t *testing.T) {
-	cases := []struct {
-		name    string
-		queued  map[string]int
-		rate    float64
-		cap     int
-		want    time.Duration
-		limited bool
-	}{
-		{"empty", nil, 5, 30, 0, true},
-		{"rate bound", map[string]int{"a": 10, "b": 10}, 5, 0, 4 * time.Second, true},
-		{"cap bound", map[string]int{"a": 61, "b": 1}, 100, 30, 2 * time.Hour, true},
-		{"under the cap", map[string]int{"a": 2, "b": 8}, 5, 30, 2 * time.Second, true},
-		{"cap only", map[string]int{"a": 31}, 0, 30, time.Hour, true},
-		{"unlimited", map[string]int{"a": 10}, 0, 0, 0, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, ok := EstimateDrain(c.queued, c.rate, c.cap)
-			if got.Round(time.Second) != c.want || ok != c.limited {
-				t.Fatalf("got %v %v, want %v %v", got, ok, c.want, c.limited)
-			}
-		})
 	}
 }

@@ -53,7 +53,7 @@ func (c *Console) apiMessages(ctx echo.Context) error {
 			delete(bad, "before")
 			bad["after"] = msg
 		}
-		return ctx.JSON(http.StatusBadRequest, map[string]any{"errors": bad})
+		return ctx.JSON(http.StatusBadRequest, errorsAnswer{Errors: bad})
 	}
 	rows, err := c.d.Store.Messages(ctx.Request().Context(), f)
 	if err != nil {
@@ -76,7 +76,7 @@ func (c *Console) apiMessages(ctx echo.Context) error {
 	if len(rows) == limit {
 		next = &rows[len(rows)-1].ID
 	}
-	return ctx.JSON(http.StatusOK, map[string]any{"messages": out, "next": next})
+	return ctx.JSON(http.StatusOK, messagesAnswer{Messages: out, Next: next})
 }
 
 // apiStats is GET /admin/api/stats.

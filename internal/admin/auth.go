@@ -2,11 +2,9 @@ package admin
 
 import (
 	"container/list"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"net/netip"
@@ -17,6 +15,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/time/rate"
+
+	"github.com/outcry/outcry/internal/token"
 )
 
 const (
@@ -50,37 +50,22 @@ func (a *auth) checkPassword(pw string) bool {
 	return subtle.ConstantTimeCompare(x[:], y[:]) == 1
 }
 
-func (a *auth) mac(parts ...string) []byte {
-	h := hmac.New(sha256.New, a.secret)
-	h.Write([]byte(strings.Join(parts, "\x00")))
-	return h.Sum(nil)
-}
-
-// signed makes "<payload>.<mac>" for a cookie.
+// signed makes "<payload>.<mac>" for a cookie (internal/token's encoded
+// form: the payload in base64url).
 func (a *auth) signed(kind, payload string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." +
-		base64.RawURLEncoding.EncodeToString(a.mac(kind, payload))
+	return token.SignEncoded(a.secret, kind, payload)
 }
 
 // verify returns the payload of a signed value, or false.
 func (a *auth) verify(kind, v string) (string, bool) {
-	p, sig, ok := strings.Cut(v, ".")
-	if !ok {
-		return "", false
-	}
-	payload, err1 := base64.RawURLEncoding.DecodeString(p)
-	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, a.mac(kind, string(payload))) {
-		return "", false
-	}
-	return string(payload), true
+	return token.VerifyEncoded(a.secret, kind, v)
 }
 
 // sessionKind names session cookies in their MAC, bound to the configured
 // password (or hash): when the password changes, every session cookie
 // signed before stops verifying — a password change logs out everyone.
 func (a *auth) sessionKind() string {
-	return "session\x00" + hex.EncodeToString(a.mac("password", a.password, string(a.hash)))
+	return "session\x00" + hex.EncodeToString(token.Sum(a.secret, "password", a.password+"\x00"+string(a.hash)))
 }
 
 // newSession returns a session cookie value, its id and when it expires.
@@ -108,7 +93,7 @@ func (a *auth) session(v string) (string, bool) {
 }
 
 // csrf is the form token tied to a session (or to the login cookie).
-func (a *auth) csrf(id string) string { return hex.EncodeToString(a.mac("csrf", id)) }
+func (a *auth) csrf(id string) string { return hex.EncodeToString(token.Sum(a.secret, "csrf", id)) }
 
 func (a *auth) checkCSRF(id, token string) bool {
 	want := a.csrf(id)

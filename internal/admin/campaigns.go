@@ -222,7 +222,7 @@ func (c *Console) apiCampaignOf(ctx echo.Context, camp *campaign.Campaign) (apiC
 	}
 	return apiCampaign{Slug: camp.Slug, Title: camp.Title, Summary: camp.Summary, Story: camp.Story, CallToAction: camp.CallToAction,
 		Subject: camp.Letter.Subject, Body: camp.Letter.Body, Targets: targets, Goal: camp.Goal, Status: camp.State(time.Now()),
-		Source: camp.Source, Count: n, URL: c.d.BaseURL + "/c/" + camp.Slug}, nil
+		Source: camp.Source, Count: n, URL: c.d.BaseURL + camp.Path()}, nil
 }
 
 // apiCampaigns is GET /admin/api/campaigns: every campaign, closed ones too.
@@ -235,7 +235,7 @@ func (c *Console) apiCampaigns(ctx echo.Context) error {
 		}
 		out = append(out, a)
 	}
-	return ctx.JSON(http.StatusOK, map[string]any{"campaigns": out})
+	return ctx.JSON(http.StatusOK, campaignsAnswer{Campaigns: out})
 }
 
 // readInput decodes a campaign from a JSON body; a malformed body is 400.
@@ -275,7 +275,7 @@ func (c *Console) apiCampaignAnswer(ctx echo.Context, status int, camp *campaign
 	var fe campaign.FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		return ctx.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": fe})
+		return ctx.JSON(http.StatusUnprocessableEntity, errorsAnswer{Errors: fe})
 	case errors.Is(err, campaign.ErrExists):
 		return ctx.JSON(http.StatusConflict, map[string]string{"error": "a campaign with this slug exists"})
 	case errors.Is(err, campaign.ErrNotFound):

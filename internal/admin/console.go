@@ -173,7 +173,7 @@ func (c *Console) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		// The API answers in JSON, also when something fails.
 		var he *echo.HTTPError
 		if errors.As(err, &he) {
-			return ctx.JSON(he.Code, map[string]any{"error": he.Message})
+			return ctx.JSON(he.Code, errorAnswer{Error: he.Message})
 		}
 		c.log.Error("admin api failed", "path", ctx.Request().URL.Path, "err", err)
 		return ctx.JSON(http.StatusInternalServerError, map[string]string{"error": "internal error; see the server log"})

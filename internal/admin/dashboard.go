@@ -6,7 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/confirm"
-	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/outbox"
 )
 
 // The dashboard (/admin) and the live controls: pause and resume sending.
@@ -21,7 +21,7 @@ type dashboardData struct {
 // targetPlan is one target's line of the delivery estimate.
 type targetPlan struct {
 	Name string
-	letter.TargetPlan
+	outbox.TargetPlan
 }
 
 func (c *Console) dashboard(ctx echo.Context) error {

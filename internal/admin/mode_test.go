@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -22,7 +22,7 @@ func TestDryRunIsSaidOnEveryPageAndMessagesAreLabelled(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var dry *delivery.Sender
 	e := newEnv(t, func(d *Deps) {
-		dry = delivery.NewSender(letter.NewOutbox(d.Store.(*store.Store), d.Targets, d.Renderer), delivery.NewDryRun(quiet), delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet})
+		dry = delivery.NewSender(outbox.NewOutbox(d.Store.(*store.Store), d.Targets, d.Renderer), delivery.NewDryRun(quiet), delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet})
 		d.Sender = dry
 	})
 	e.sign("ann@example.org")

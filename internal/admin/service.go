@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"math"
 	"net/mail"
 	"sort"
 	"strings"
@@ -14,15 +13,16 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/outbox"
+	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
 
 // Statuses in the order the console lists them.
 var statuses = func() []string {
-	out := make([]string, len(status.All))
-	for i, s := range status.All {
+	out := make([]string, len(sendlog.All))
+	for i, s := range sendlog.All {
 		out[i] = string(s)
 	}
 	return out
@@ -126,9 +126,9 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 			st.Totals[k] = 0
 		}
 	}
-	st.QueueDepth = totals["queued"] + totals["sending"]
+	st.QueueDepth = totals[string(sendlog.Queued)] + totals[string(sendlog.Sending)]
 	for k, n := range totals {
-		if k != "queued" && k != "sending" && k != "unconfirmed" {
+		if k != string(sendlog.Queued) && k != string(sendlog.Sending) && k != string(sendlog.Unconfirmed) {
 			st.Processed += n
 		}
 	}
@@ -141,43 +141,14 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 			st.ActiveTargets++
 		}
 		if !t.Paused && !t.NeedsAttention {
-			perTarget[t.ID] = t.Counts["queued"] + t.Counts["sending"]
+			perTarget[t.ID] = t.Counts[string(sendlog.Queued)] + t.Counts[string(sendlog.Sending)]
 		}
 	}
-	if d, ok := EstimateDrain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused {
+	if d, ok := outbox.Drain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused {
 		secs := d.Seconds()
 		st.DrainSeconds = &secs
 	}
 	return st, nil
-}
-
-// EstimateDrain says how long the queue takes to empty at the process rate
-// (messages per second, 0 = unlimited) and the per-target hourly cap (0 = no
-// cap): the longer of the whole queue at the rate and the fullest target's
-// queue at its cap. ok is false when nothing limits the rate.
-func EstimateDrain(queuedPerTarget map[string]int, ratePerSec float64, hourlyCap int) (time.Duration, bool) {
-	total, fullest := 0, 0
-	for _, n := range queuedPerTarget {
-		total += n
-		fullest = max(fullest, n)
-	}
-	if total == 0 {
-		return 0, true
-	}
-	var secs float64
-	limited := false
-	if ratePerSec > 0 {
-		secs = float64(total) / ratePerSec
-		limited = true
-	}
-	if hourlyCap > 0 {
-		// A target receives at most hourlyCap messages in any sliding hour:
-		// n messages need (n-1)/hourlyCap full hours of waiting (assuming
-		// its window is empty now).
-		secs = math.Max(secs, float64((fullest-1)/hourlyCap)*3600)
-		limited = true
-	}
-	return time.Duration(secs * float64(time.Second)), limited
 }
 
 // ErrUnknownTarget is returned for an id not in the targets file.

@@ -170,7 +170,7 @@ func (c *Console) apiSupporterErase(ctx echo.Context) error {
 		return err
 	}
 	c.log.Info("admin api: supporter erased", "records", n)
-	return ctx.JSON(http.StatusOK, map[string]any{"email": email, "erased": n})
+	return ctx.JSON(http.StatusOK, erasedAnswer{Email: email, Erased: n})
 }
 
 // dryRunLinks are the dry-run confirmation links the dashboard shows.

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -113,7 +114,7 @@ func (c *Console) removeTarget(ctx echo.Context, id string) error {
 			return err
 		}
 		return c.render(ctx, http.StatusOK, "remove", c.newView(ctx, "Remove "+t.Name+"?", "targets",
-			removeData{T: t, Queued: counts[id]["queued"] + counts[id]["sending"]}))
+			removeData{T: t, Queued: counts[id][string(sendlog.Queued)] + counts[id][string(sendlog.Sending)]}))
 	}
 	if err := c.svc.removeTarget(rc, id, t.Name); err != nil {
 		return err

@@ -30,6 +30,7 @@ import (
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/outhook"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/receipt"
@@ -47,7 +48,8 @@ type App struct {
 	Campaigns *campaign.Service
 	Letters   *letter.Service
 	Sender    *delivery.Sender
-	Confirm   *confirm.Service // nil unless OUTCRY_CONFIRM=on
+	Mails     *outbox.MailDrain // supporter mail, drained beside the letters by the sender process
+	Confirm   *confirm.Service  // nil unless OUTCRY_CONFIRM=on
 	Web       *web.Server
 	Console   *admin.Console
 	// Hooks sends the outgoing webhooks (issue 23) while this process is
@@ -104,17 +106,17 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		}
 		return slugs
 	})
-	outbox := letter.NewOutbox(st, targets, renderer)
+	queue := outbox.NewOutbox(st, targets, renderer)
 	if cfg.Instance != "" {
-		outbox.NameMachine(cfg.Instance)
+		queue.NameMachine(cfg.Instance)
 	}
-	if outbox.Delivery, err = deliveryPolicy(cfg, templates, campaigns); err != nil {
+	if queue.Delivery, err = deliveryPolicy(cfg, templates, campaigns); err != nil {
 		st.Close()
 		return nil, err
 	}
 	log.Info("delivery", "mode", cfg.Delivery, "digest_after", cfg.DigestAfter.String(), "digest_every", cfg.DigestEvery.String(),
 		"digest_at_utc", time.Time{}.Add(cfg.DigestAt).Format("15:04"), "digest_max", cfg.DigestMax, "drip", cfg.Drip)
-	sender := delivery.NewSender(outbox, mailer, delivery.Options{
+	sender := delivery.NewSender(queue, mailer, delivery.Options{
 		Workers:     cfg.SendWorkers,
 		Rate:        cfg.SendRate,
 		HourlyCap:   cfg.TargetHourlyCap,
@@ -125,6 +127,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		// stored, so that every instance shows it and any can lift it.
 		RecordPause: func(ctx context.Context, why string) error { return st.SetCampaignPause(ctx, true, why) },
 	})
+	mails := outbox.NewMailDrain(st, mailer, outbox.MailOptions{Rate: cfg.MailRate, Logger: log,
+		Ready: func() bool { paused, _ := sender.Paused(); return sender.Leading() && !paused }})
 	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
 		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
@@ -166,39 +170,39 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	if cfg.WebhooksInsecure {
 		log.Warn("OUTCRY_WEBHOOKS_INSECURE is on: outgoing webhooks may use plain http and reach loopback and private addresses")
 	}
-	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: outbox.Delivery, Store: st, Targets: targets, Renderer: renderer,
+	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Confirm: conf,
+	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
 		Web: srv, Console: console, Hooks: hooks, HookEndpoints: endpoints}, nil
 }
 
 // deliveryPolicy is how letters become emails (issue 12): the process
 // defaults from the configuration, each campaign's own setting, and the
 // digest template.
-func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Service) (*letter.Policy, error) {
-	digests, err := letter.NewDigestRenderer(templates)
+func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Service) (*outbox.Policy, error) {
+	digests, err := outbox.NewDigestRenderer(templates)
 	if err != nil {
 		return nil, err
 	}
-	return &letter.Policy{
+	return &outbox.Policy{
 		Cap: cfg.TargetHourlyCap, Mode: delivery.Mode(cfg.Delivery), Drip: cfg.Drip,
 		After: cfg.DigestAfter, Every: cfg.DigestEvery, At: cfg.DigestAt, Max: cfg.DigestMax,
 		ReplyTo: cfg.FromEmail, Digests: digests,
-		Campaign: func(slug string) (letter.CampaignInfo, bool) {
+		Campaign: func(slug string) (outbox.CampaignInfo, bool) {
 			c, ok := campaigns.Get(slug)
 			if !ok {
-				return letter.CampaignInfo{}, false
+				return outbox.CampaignInfo{}, false
 			}
 			// A digest speaks for many supporters: replies go to the
 			// campaign's address (its organizer's contact, else
 			// OUTCRY_FROM_EMAIL), never to one of them.
-			info := letter.CampaignInfo{Title: c.Title, Subject: c.Letter.Subject, Body: c.Letter.Body,
+			info := outbox.CampaignInfo{Title: c.Title, Subject: c.Letter.Subject, Body: c.Letter.Body,
 				Organizer: c.Organizer.Name, ReplyTo: cfg.FromEmail,
-				Delivery: letter.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}}
+				Delivery: outbox.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}}
 			if a, err := mail.ParseAddress(c.Organizer.Contact); err == nil && a.Address == c.Organizer.Contact {
 				info.ReplyTo = a.Address
 			}
@@ -319,6 +323,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	senderDone := make(chan error, 1)
 	go func() { senderDone <- a.Sender.Run(ctx) }()
+	mailsDone := make(chan error, 1)
+	go func() { mailsDone <- a.Mails.Run(ctx) }()
 	hooksDone := make(chan error, 1)
 	go func() { hooksDone <- a.Hooks.Run(ctx) }()
 	defer func() { cancel(); <-hooksDone }()
@@ -344,6 +350,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		if !errors.Is(err, http.ErrServerClosed) {
 			cancel()
 			<-senderDone
+			<-mailsDone
 			return fmt.Errorf("serve: %w", err)
 		}
 	case <-ctx.Done():
@@ -355,6 +362,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		a.Log.Error("http shutdown", "err", err)
 	}
 	<-senderDone
+	<-mailsDone
 	a.Log.Info("stopped")
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
@@ -20,7 +21,8 @@ var (
 	_ campaign.Store     = (*store.Store)(nil)
 	_ metrics.Store      = (*store.Store)(nil)
 	_ letter.SignStore   = (*store.Store)(nil)
-	_ letter.OutboxStore = (*store.Store)(nil)
+	_ outbox.OutboxStore = (*store.Store)(nil)
+	_ outbox.MailStore   = (*store.Store)(nil)
 	_ confirm.Store      = (*store.Store)(nil)
 	_ receipt.Store      = (*store.Store)(nil)
 	_ privacy.Store      = (*store.Store)(nil)

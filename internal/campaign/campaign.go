@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -17,6 +18,13 @@ import (
 
 	"go.yaml.in/yaml/v3"
 )
+
+// Path is a campaign's page from the site's root, "/c/<slug>" with the slug
+// path-escaped. Every link and redirect to a campaign's pages starts here.
+func Path(slug string) string { return "/c/" + url.PathEscape(slug) }
+
+// Path is the campaign's page from the site's root (Path of its slug).
+func (c Campaign) Path() string { return Path(c.Slug) }
 
 // Campaign is what a supporter sees before writing.
 type Campaign struct {
@@ -37,7 +45,7 @@ type Campaign struct {
 	// Delivery is how its letters go out when a target's cap cannot carry
 	// them all: individual, overflow or digest ("" = OUTCRY_DELIVERY);
 	// Drip spaces single letters 1h/cap apart (nil = OUTCRY_DRIP). See
-	// internal/letter/delivery.go.
+	// internal/outbox/policy.go.
 	Delivery string `yaml:"delivery" json:"delivery,omitempty"`
 	Drip     *bool  `yaml:"drip" json:"drip,omitempty"`
 

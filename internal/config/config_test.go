@@ -34,6 +34,8 @@ func TestLoad(t *testing.T) {
 		}},
 		{"rate not a number", map[string]string{"OUTCRY_SEND_RATE": "fast"}, "OUTCRY_SEND_RATE", nil},
 		{"negative rate", map[string]string{"OUTCRY_SEND_RATE": "-1"}, "OUTCRY_SEND_RATE", nil},
+		{"mail rate", map[string]string{"OUTCRY_MAIL_RATE": "0.5"}, "", func(c Config) bool { return c.MailRate == 0.5 }},
+		{"mail rate zero", map[string]string{"OUTCRY_MAIL_RATE": "0"}, "OUTCRY_MAIL_RATE", nil},
 		{"cap not whole", map[string]string{"OUTCRY_TARGET_HOURLY_CAP": "2.5"}, "OUTCRY_TARGET_HOURLY_CAP", nil},
 		{"sandbox", map[string]string{"OUTCRY_SANDBOX": "maybe"}, "OUTCRY_SANDBOX", nil},
 		{"base url", map[string]string{"OUTCRY_BASE_URL": "localhost:8080"}, "OUTCRY_BASE_URL", nil},

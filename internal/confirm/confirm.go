@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"strings"
 	"text/template"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	outcry "github.com/outcry/outcry"
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/token"
@@ -98,8 +98,8 @@ func (s *Service) Token(supporterID int64, expires time.Time) string {
 }
 
 // Link is the confirmation URL of a supporter.
-func (s *Service) Link(campaign string, supporterID int64, expires time.Time) string {
-	return s.BaseURL + "/c/" + url.PathEscape(campaign) + "/confirm?t=" + s.Token(supporterID, expires)
+func (s *Service) Link(slug string, supporterID int64, expires time.Time) string {
+	return s.BaseURL + campaign.Path(slug) + "/confirm?t=" + s.Token(supporterID, expires)
 }
 
 // parse checks a token's signature and expiry and returns its supporter id.

@@ -8,28 +8,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
-// Message is one personalized letter to one target, as the sender sees it.
-type Message struct {
-	ID             int64  // row id in the send log
-	PublicID       string // opaque id given to the provider (custom_args)
-	Campaign       string // campaign slug (the provider category)
-	TargetID       string
-	TargetName     string
-	TargetEmail    string
-	SupporterName  string // full name, used in the From display name
-	SupporterEmail string // reply-to
-	Subject        string
-	Body           string
-	Attempts       int // attempts made before this one
-	// DigestID is set when the message is a digest: one email carrying
-	// many letters (ID is then the digest's id). It counts as one email
-	// against the target's cap; its outcome applies to every letter in it.
-	DigestID int64
-	Letters  int // letters in a digest
-}
+// Message is one personalized letter to one target, as the sender sees it
+// (sendlog.Message).
+type Message = sendlog.Message
 
 // Mailer sends one message and returns the provider's message id.
 // A failure is reported as a *SendError so the sender knows what to do next;
@@ -91,16 +75,8 @@ func Classify(err error) *SendError {
 	return &SendError{Kind: Temporary, Msg: err.Error()}
 }
 
-// Outcome is what became of one claimed message.
-type Outcome struct {
-	ID         int64
-	Status     status.Status // Sent, Failed or Queued (due again at Next); Cancelled for a digest left empty
-	Attempted  bool          // a send was attempted (counts toward attempts)
-	ProviderID string        // with "sent"
-	Error      string        // last error, kept on the row
-	Next       time.Time     // with "queued": when it is due again (zero: now)
-	Digest     bool          // ID is a digest's id (Message.DigestID)
-}
+// Outcome is what became of one claimed message (sendlog.Outcome).
+type Outcome = sendlog.Outcome
 
 // Queue is where messages come from: the send log.
 type Queue interface {
@@ -121,23 +97,8 @@ type Queue interface {
 	Recent(ctx context.Context, since time.Time) (map[string][]time.Time, error)
 }
 
-// Lease is what a renewal found.
-type Lease struct {
-	// Requeued is how many messages of stopped senders went back to the
-	// queue.
-	Requeued int64
-	// Leader is true for the one sender, among all the processes that
-	// share the database, that sends; the others stand by and take over
-	// when its lease runs out. The rate and the caps are then held by one
-	// process for all of them.
-	Leader bool
-	// Holder is the sender named to send (this one when Leader).
-	Holder string
-	// Paused and PauseReason are the organizer's pause as stored: set on
-	// any instance, in force on the one that sends.
-	Paused      bool
-	PauseReason string
-}
+// Lease is what a renewal found (sendlog.Lease).
+type Lease = sendlog.Lease
 
 // Room is what a target may receive now, as the sender's hourly cap window
 // sees it.

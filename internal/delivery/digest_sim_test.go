@@ -14,7 +14,7 @@ import (
 
 	outcry "github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/webhook"
 )
@@ -64,17 +64,17 @@ type sim struct {
 	clock  *simClock
 	st     *store.Store
 	mail   *recorder
-	policy *letter.Policy
+	policy *outbox.Policy
 	sender *delivery.Sender
 }
 
-func newSim(t *testing.T, start time.Time, cap int, p letter.Policy) *sim {
+func newSim(t *testing.T, start time.Time, cap int, p outbox.Policy) *sim {
 	t.Helper()
 	s := &sim{t: t, clock: &simClock{}, st: newStore(t)}
 	s.clock.set(start)
 	s.st.SetClock(s.clock.now)
 	s.mail = &recorder{clock: s.clock}
-	dr, err := letter.NewDigestRenderer(outcry.Templates(""))
+	dr, err := outbox.NewDigestRenderer(outcry.Templates(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +85,8 @@ func newSim(t *testing.T, start time.Time, cap int, p letter.Policy) *sim {
 	if p.After == 0 {
 		p.After = time.Hour
 	}
-	p.Campaign = func(slug string) (letter.CampaignInfo, bool) {
-		return letter.CampaignInfo{Title: simTitle, Subject: simSubject, Body: simBody, Organizer: "Bee Friends",
+	p.Campaign = func(slug string) (outbox.CampaignInfo, bool) {
+		return outbox.CampaignInfo{Title: simTitle, Subject: simSubject, Body: simBody, Organizer: "Bee Friends",
 			ReplyTo: "team@bees.example"}, slug == simCampaign
 	}
 	s.policy = &p
@@ -96,7 +96,7 @@ func newSim(t *testing.T, start time.Time, cap int, p letter.Policy) *sim {
 
 // newSender is a sender over a fresh outbox (a new process: its own lease).
 func (s *sim) newSender(m delivery.Mailer) *delivery.Sender {
-	ob := outbox(s.t, s.st)
+	ob := newOutbox(s.t, s.st)
 	ob.Delivery = s.policy
 	snd := delivery.NewSender(ob, m, delivery.Options{HourlyCap: s.policy.Cap,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -252,7 +252,7 @@ func TestOverflowDeliversTenThousandLettersWithinDigestAfter(t *testing.T) {
 		t.Skip("10,000 letters: not in -short")
 	}
 	targets := []string{"t1", "t2", "t3", "t4"}
-	s := newSim(t, simStart, 30, letter.Policy{Mode: delivery.Overflow, After: time.Hour, Max: 500})
+	s := newSim(t, simStart, 30, outbox.Policy{Mode: delivery.Overflow, After: time.Hour, Max: 500})
 	s.write(10_000, targets...)
 	s.runUntil(simStart.Add(time.Hour+5*time.Minute), time.Minute)
 	last, digests, singles := s.check(10_000, targets, 30)
@@ -274,7 +274,7 @@ func TestDigestModeSendsOnItsSchedule(t *testing.T) {
 		t.Skip("10,000 letters: not in -short")
 	}
 	targets := []string{"t1", "t2", "t3", "t4"}
-	s := newSim(t, simStart, 30, letter.Policy{Mode: delivery.Digest, Every: 24 * time.Hour, At: 9 * time.Hour, Max: 500})
+	s := newSim(t, simStart, 30, outbox.Policy{Mode: delivery.Digest, Every: 24 * time.Hour, At: 9 * time.Hour, Max: 500})
 	s.write(10_000, targets...)
 	s.runUntil(simStart.Add(110*time.Minute), 5*time.Minute)
 	if len(s.mail.mails) != 0 {
@@ -294,14 +294,14 @@ func TestDigestModeSendsOnItsSchedule(t *testing.T) {
 // A sender killed with digests in flight: the next sender sends each of
 // them once more, whole; no letter is lost or put in a second digest.
 func TestRestartDuringDigestLosesNothing(t *testing.T) {
-	s := newSim(t, simStart, 30, letter.Policy{Mode: delivery.Digest, Every: time.Hour, Max: 500})
+	s := newSim(t, simStart, 30, outbox.Policy{Mode: delivery.Digest, Every: time.Hour, Max: 500})
 	s.write(1_200, "t1")
 	s.clock.advance(time.Hour)
 	ctx := context.Background()
 
 	// The first process claims the digests and sends one of them, then
 	// dies (kill -9: no outcome recorded, its lease runs out).
-	dead := outbox(t, s.st)
+	dead := newOutbox(t, s.st)
 	dead.Delivery = s.policy
 	claimed, err := dead.Claim(ctx, 100, func(string) delivery.Room { return delivery.Room{Slots: 30, Now: s.clock.now()} })
 	if err != nil {
@@ -339,7 +339,7 @@ func TestRestartDuringDigestLosesNothing(t *testing.T) {
 
 // Drip: single letters to a target at least one hour / cap apart.
 func TestDripSpacesSingleLetters(t *testing.T) {
-	s := newSim(t, simStart, 6, letter.Policy{Mode: delivery.Individual, Drip: true})
+	s := newSim(t, simStart, 6, outbox.Policy{Mode: delivery.Individual, Drip: true})
 	s.write(12, "t1")
 	s.runUntil(simStart.Add(3*time.Hour), time.Minute)
 	s.check(12, []string{"t1"}, 6)
@@ -357,7 +357,7 @@ func TestDripSpacesSingleLetters(t *testing.T) {
 
 // A digest that is due is not held back by the drip's spacing.
 func TestDueDigestIsNotHeldByDrip(t *testing.T) {
-	s := newSim(t, simStart, 6, letter.Policy{Mode: delivery.Overflow, Drip: true, After: 30 * time.Minute})
+	s := newSim(t, simStart, 6, outbox.Policy{Mode: delivery.Overflow, Drip: true, After: 30 * time.Minute})
 	s.write(40, "t1")
 	s.runUntil(simStart.Add(31*time.Minute), time.Minute)
 	var singles, digests []time.Time
@@ -379,7 +379,7 @@ func TestDueDigestIsNotHeldByDrip(t *testing.T) {
 
 // SendGrid's events on a digest apply to every letter in it.
 func TestWebhookEventsOnADigest(t *testing.T) {
-	s := newSim(t, simStart, 30, letter.Policy{Mode: delivery.Digest, Every: time.Hour})
+	s := newSim(t, simStart, 30, outbox.Policy{Mode: delivery.Digest, Every: time.Hour})
 	s.write(5, "t1", "t2")
 	s.runUntil(simStart.Add(time.Hour), time.Hour)
 	if len(s.mail.mails) != 2 {
@@ -444,7 +444,7 @@ func TestOverflowUnderASustainedFlood(t *testing.T) {
 	if testing.Short() {
 		t.Skip("4,500 letters: not in -short")
 	}
-	s := newSim(t, simStart, 30, letter.Policy{Mode: delivery.Overflow, After: time.Hour, Max: 500})
+	s := newSim(t, simStart, 30, outbox.Policy{Mode: delivery.Overflow, After: time.Hour, Max: 500})
 	ctx := context.Background()
 	n := 0
 	for range 180 {
@@ -471,7 +471,7 @@ func TestOverflowUnderASustainedFlood(t *testing.T) {
 // campaign's name and reply address, the opaque id only as metadata, no
 // supporter's address anywhere.
 func TestDigestThroughSendGrid(t *testing.T) {
-	s := newSim(t, simStart, 30, letter.Policy{Mode: delivery.Digest, Every: time.Hour})
+	s := newSim(t, simStart, 30, outbox.Policy{Mode: delivery.Digest, Every: time.Hour})
 	fake := newFake(t)
 	s.sender = s.newSender(delivery.NewSendGrid(delivery.SendGridConfig{APIKey: "SG.test", BaseURL: fake.URL(),
 		FromEmail: "campaign@outcry.example", FromName: "outcry"}))
@@ -510,7 +510,7 @@ func TestDigestThroughSendGrid(t *testing.T) {
 // Without a backlog no slot is kept back: 30 letters and a cap of 30 go at
 // once, as 30 single emails.
 func TestOverflowWithoutBacklogUsesTheWholeCap(t *testing.T) {
-	s := newSim(t, simStart, 30, letter.Policy{Mode: delivery.Overflow, After: time.Hour})
+	s := newSim(t, simStart, 30, outbox.Policy{Mode: delivery.Overflow, After: time.Hour})
 	s.write(30, "t1")
 	s.runUntil(simStart, time.Minute)
 	_, digests, singles := s.check(30, []string{"t1"}, 30)
@@ -524,7 +524,7 @@ func TestOverflowWithoutBacklogUsesTheWholeCap(t *testing.T) {
 // digest: at cap 2 and 10 s, five letters in a row once sent two alone
 // and left three waiting for the hour to free a slot.
 func TestOverflowShortDigestAfterKeepsASlot(t *testing.T) {
-	s := newSim(t, simStart, 2, letter.Policy{Mode: delivery.Overflow, After: 10 * time.Second, Max: 500})
+	s := newSim(t, simStart, 2, outbox.Policy{Mode: delivery.Overflow, After: 10 * time.Second, Max: 500})
 	ctx := context.Background()
 	for i := range 5 {
 		if _, err := s.st.CreateLetter(ctx, store.NewSupporter{Campaign: simCampaign, Email: fmt.Sprintf("s%d@example.org", i),

@@ -8,7 +8,7 @@ import (
 
 	outcry "github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/sgfake"
 )
 
@@ -21,22 +21,22 @@ func BenchmarkDrain(b *testing.B) { benchDrain(b, nil) }
 // app uses by default (overflow): its per-claim reading of the queue heads
 // must not slow the drain.
 func BenchmarkDrainOverflow(b *testing.B) {
-	dr, err := letter.NewDigestRenderer(outcry.Templates(""))
+	dr, err := outbox.NewDigestRenderer(outcry.Templates(""))
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchDrain(b, &letter.Policy{Mode: delivery.Overflow, After: time.Hour, Max: 500, Digests: dr,
-		Campaign: func(string) (letter.CampaignInfo, bool) { return letter.CampaignInfo{}, false }})
+	benchDrain(b, &outbox.Policy{Mode: delivery.Overflow, After: time.Hour, Max: 500, Digests: dr,
+		Campaign: func(string) (outbox.CampaignInfo, bool) { return outbox.CampaignInfo{}, false }})
 }
 
-func benchDrain(b *testing.B, p *letter.Policy) {
+func benchDrain(b *testing.B, p *outbox.Policy) {
 	st := newStore(b)
 	fake := sgfake.New()
 	defer fake.Close()
 	fake.SetRecord(false)
 	n := max(b.N/4, 1)
 	queueAs(b, st, "d", n, "t1", "t2", "t3", "t4")
-	ob := outbox(b, st)
+	ob := newOutbox(b, st)
 	ob.Delivery = p
 	s := delivery.NewSender(ob, delivery.NewSendGrid(delivery.SendGridConfig{
 		APIKey: "SG.bench", BaseURL: fake.URL(), FromEmail: "campaign@outcry.example", FromName: "Bench",

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // Options tune the sender. Zero values take the defaults in parentheses.
@@ -30,8 +30,9 @@ type Options struct {
 	BackoffMax   time.Duration // longest retry delay (5m)
 	Logger       *slog.Logger
 	// Observer, when set, is told of every send attempt: how long the
-	// provider took and its error (nil on success). Used for metrics.
-	Observer func(took time.Duration, err error)
+	// provider took and its class: "ok", or the ErrorKind of its failure
+	// ("temporary", "permanent", …). Used for metrics.
+	Observer func(took time.Duration, class string)
 	// RecordPause, when set, stores a pause the sender decides itself (the
 	// provider refused our credentials), so that every instance sees it
 	// and a resume on any of them lifts it.
@@ -205,7 +206,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		go func() {
 			defer workers.Done()
 			for j := range jobs {
-				o := Outcome{ID: j.m.ID, Status: status.Queued} // shutting down: give the claim back unsent
+				o := Outcome{ID: j.m.ID, Status: sendlog.Queued} // shutting down: give the claim back unsent
 				if ctx.Err() == nil {
 					o = s.send(sendCtx, j)
 				}
@@ -458,7 +459,7 @@ func (s *Sender) wait(ctx context.Context, d time.Duration) {
 // send makes one attempt and says what became of it.
 func (s *Sender) send(ctx context.Context, j job) Outcome {
 	m := j.m
-	back := Outcome{ID: m.ID, Status: status.Queued} // returned to the queue, no attempt made
+	back := Outcome{ID: m.ID, Status: sendlog.Queued} // returned to the queue, no attempt made
 
 	if until, ok := s.reserve(m.TargetID); !ok {
 		back.Next = until
@@ -491,14 +492,18 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	started := s.now()
 	providerID, err := s.mailer.Send(ctx, m)
 	if s.opt.Observer != nil {
-		s.opt.Observer(s.now().Sub(started), err)
+		class := "ok"
+		if err != nil {
+			class = Classify(err).Kind.String()
+		}
+		s.opt.Observer(s.now().Sub(started), class)
 	}
 	if err == nil {
 		s.mu.Lock()
 		s.hold429 = 0
 		s.mu.Unlock()
 		s.sent.Add(1)
-		return Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: providerID}
+		return Outcome{ID: m.ID, Status: sendlog.Sent, Attempted: true, ProviderID: providerID}
 	}
 	s.unreserve(m.TargetID)
 	se := Classify(err)
@@ -507,24 +512,24 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	case Permanent:
 		s.failed.Add(1)
 		s.log.Warn("sender: message refused by provider", "message", m.ID, "target", m.TargetID, "err", se.Msg)
-		return Outcome{ID: m.ID, Status: status.Failed, Attempted: true, Error: se.Error()}
+		return Outcome{ID: m.ID, Status: sendlog.Failed, Attempted: true, Error: se.Error()}
 	case Unauthorized:
 		s.log.Error("sender: PROVIDER REFUSED OUR CREDENTIALS, ALL SENDING PAUSED: check SENDGRID_API_KEY and the sender identity OUTCRY_FROM_EMAIL, then resume from the console or restart",
 			"status", se.Status, "err", se.Msg)
 		why := "provider refused the credentials (HTTP " + strconv.Itoa(se.Status) + "): " + se.Msg
 		s.recordPause(why)
 		s.Pause(why)
-		return Outcome{ID: m.ID, Status: status.Queued, Error: se.Error()}
+		return Outcome{ID: m.ID, Status: sendlog.Queued, Error: se.Error()}
 	case RateLimited:
 		until := s.hold(se.RetryAt)
 		s.log.Warn("sender: provider rate limit, slowing down", "until", until)
-		return Outcome{ID: m.ID, Status: status.Queued, Error: se.Error(), Next: until}
+		return Outcome{ID: m.ID, Status: sendlog.Queued, Error: se.Error(), Next: until}
 	default:
 		if attempts >= s.opt.MaxAttempts {
 			s.failed.Add(1)
-			return Outcome{ID: m.ID, Status: status.Failed, Attempted: true, Error: se.Error()}
+			return Outcome{ID: m.ID, Status: sendlog.Failed, Attempted: true, Error: se.Error()}
 		}
-		return Outcome{ID: m.ID, Status: status.Queued, Attempted: true, Error: se.Error(), Next: s.now().Add(s.backoff(attempts))}
+		return Outcome{ID: m.ID, Status: sendlog.Queued, Attempted: true, Error: se.Error(), Next: s.now().Add(s.backoff(attempts))}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	outcry "github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -54,14 +55,14 @@ var testTargets = func() *target.Registry {
 	return target.NewStatic(ts)
 }()
 
-// outbox is the sender's queue over st, rendering with the real letter template.
-func outbox(t testing.TB, st *store.Store) *letter.Outbox {
+// newOutbox is the sender's queue over st, rendering with the real letter template.
+func newOutbox(t testing.TB, st *store.Store) *outbox.Outbox {
 	t.Helper()
 	r, err := letter.NewRenderer(outcry.Templates(""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return letter.NewOutbox(st, testTargets, r)
+	return outbox.NewOutbox(st, testTargets, r)
 }
 
 // waitFor polls cond until it holds or the test times out.
@@ -100,7 +101,7 @@ func TestDryRunDrainsTheQueue(t *testing.T) {
 	st := newStore(t)
 	queue(t, st, 25, "t1", "t2", "t3", "t4")
 	dry := delivery.NewDryRun(nil)
-	stop := run(t, delivery.NewSender(outbox(t, st), dry, delivery.Options{PollInterval: 10 * time.Millisecond}))
+	stop := run(t, delivery.NewSender(newOutbox(t, st), dry, delivery.Options{PollInterval: 10 * time.Millisecond}))
 	waitFor(t, "100 messages sent", func() bool { return counts(t, st)["sent"] == 100 })
 	stop()
 	if dry.Count() != 100 {
@@ -147,7 +148,7 @@ func TestSenderReactsToEachErrorKind(t *testing.T) {
 			st := newStore(t)
 			queue(t, st, 1, "t1")
 			m := &scripted{fn: func(int, delivery.Message) (string, error) { return "", tt.err }}
-			s := delivery.NewSender(outbox(t, st), m, delivery.Options{MaxAttempts: 3, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, PollInterval: 5 * time.Millisecond})
+			s := delivery.NewSender(newOutbox(t, st), m, delivery.Options{MaxAttempts: 3, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, PollInterval: 5 * time.Millisecond})
 			stop := run(t, s)
 			waitFor(t, "the message to settle", func() bool {
 				c := counts(t, st)
@@ -177,7 +178,7 @@ func TestSenderRetriesThenSends(t *testing.T) {
 		}
 		return "pid", nil
 	}}
-	stop := run(t, delivery.NewSender(outbox(t, st), m, delivery.Options{BackoffBase: time.Millisecond, PollInterval: 5 * time.Millisecond}))
+	stop := run(t, delivery.NewSender(newOutbox(t, st), m, delivery.Options{BackoffBase: time.Millisecond, PollInterval: 5 * time.Millisecond}))
 	waitFor(t, "sent after two retries", func() bool { return counts(t, st)["sent"] == 1 })
 	stop()
 	if m.count() != 3 {
@@ -188,7 +189,7 @@ func TestSenderRetriesThenSends(t *testing.T) {
 func TestPauseAndResume(t *testing.T) {
 	st := newStore(t)
 	m := &scripted{fn: func(int, delivery.Message) (string, error) { return "pid", nil }}
-	s := delivery.NewSender(outbox(t, st), m, delivery.Options{PollInterval: 5 * time.Millisecond})
+	s := delivery.NewSender(newOutbox(t, st), m, delivery.Options{PollInterval: 5 * time.Millisecond})
 	s.Pause("organizer")
 	stop := run(t, s)
 	defer stop()
@@ -207,7 +208,7 @@ func TestHourlyCapDelaysOnlyThatTarget(t *testing.T) {
 	queueAs(t, st, "a", 3, "capped", "free")
 	queueAs(t, st, "b", 4, "capped")
 	m := &scripted{fn: func(int, delivery.Message) (string, error) { return "pid", nil }}
-	s := delivery.NewSender(outbox(t, st), m, delivery.Options{HourlyCap: 3, PollInterval: 5 * time.Millisecond})
+	s := delivery.NewSender(newOutbox(t, st), m, delivery.Options{HourlyCap: 3, PollInterval: 5 * time.Millisecond})
 	stop := run(t, s)
 	waitFor(t, "3 to each target", func() bool { return counts(t, st)["sent"] == 6 })
 	time.Sleep(50 * time.Millisecond)
@@ -234,7 +235,7 @@ func TestRestartAfterCrashLosesNothing(t *testing.T) {
 	st := newStore(t)
 	queue(t, st, 10, "t1")
 	// A sender claims a batch and dies before recording anything.
-	dead := outbox(t, st)
+	dead := newOutbox(t, st)
 	if _, err := dead.Renew(context.Background(), 50*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func TestRestartAfterCrashLosesNothing(t *testing.T) {
 	}
 	time.Sleep(60 * time.Millisecond) // the crashed sender's lease runs out
 	m := &scripted{fn: func(int, delivery.Message) (string, error) { return "pid", nil }}
-	stop := run(t, delivery.NewSender(outbox(t, st), m, delivery.Options{PollInterval: 5 * time.Millisecond}))
+	stop := run(t, delivery.NewSender(newOutbox(t, st), m, delivery.Options{PollInterval: 5 * time.Millisecond}))
 	waitFor(t, "all 10 sent after restart", func() bool { return counts(t, st)["sent"] == 10 })
 	stop()
 	if m.count() != 10 {
@@ -257,7 +258,7 @@ func TestRateLimitIsShared(t *testing.T) {
 	queue(t, st, 30, "t1")
 	m := &scripted{fn: func(int, delivery.Message) (string, error) { return "pid", nil }}
 	const rate = 40.0
-	s := delivery.NewSender(outbox(t, st), m, delivery.Options{Workers: 16, Rate: rate, PollInterval: 5 * time.Millisecond})
+	s := delivery.NewSender(newOutbox(t, st), m, delivery.Options{Workers: 16, Rate: rate, PollInterval: 5 * time.Millisecond})
 	stop := run(t, s)
 	waitFor(t, "30 sent", func() bool { return counts(t, st)["sent"] == 30 })
 	stop()

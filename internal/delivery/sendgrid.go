@@ -100,6 +100,9 @@ func (s *SendGrid) buildMail(m Message) *mail.SGMailV3 {
 		mail.NewContent("text/plain", m.Body),
 	)
 	v3.SetReplyTo(mail.NewEmail(sgQuoteName(sgCleanName(m.SupporterName)), sgCleanAddress(m.SupporterEmail)))
+	for k, v := range m.Headers {
+		v3.SetHeader(sgCleanName(k), sgCleanName(v))
+	}
 	v3.SetCustomArg("outcry_id", m.PublicID)
 	v3.AddCategories(sgCleanName(m.Campaign))
 	if s.cfg.Sandbox {

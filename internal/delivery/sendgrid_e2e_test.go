@@ -30,7 +30,7 @@ func sendgridSender(t testing.TB, st *store.Store, fake *sgfake.Server, opt deli
 		APIKey: "SG.test", BaseURL: fake.URL(), FromEmail: "campaign@outcry.example", FromName: "Stop Baby",
 		Timeout: 30 * time.Second, // generous: a timeout would add a retry to the counts below
 	})
-	return delivery.NewSender(outbox(t, st), m, opt)
+	return delivery.NewSender(newOutbox(t, st), m, opt)
 }
 
 func TestSendGridEndToEnd(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/outcry/outcry/internal/i18n"
+	"github.com/outcry/outcry/internal/store"
 )
 
 // Limits on what a supporter may write, in characters.
@@ -251,4 +252,18 @@ func FromForm(form url.Values) Submission {
 // the email field of a letter.
 func ValidEmail(email string) bool {
 	return validate.Var(email, "required,utf8,max=254,singleline,plainaddress,email") == nil
+}
+
+// Copy renders the text of one message from what it is made of: the kept
+// copy of a message queued before letters were stored once, else the
+// letter template over the supporter's letter and the recorded target.
+func (r *Renderer) Copy(c store.Copy) (string, error) {
+	if c.Rendered != "" {
+		return c.Rendered, nil
+	}
+	return r.Render(Data{
+		Target:    Recipient{Name: c.TargetName, Title: c.Title, Salutation: c.Salutation},
+		Supporter: Supporter{FirstName: c.FirstName, LastName: c.LastName, Postcode: c.Postcode},
+		Body:      c.Body,
+	})
 }

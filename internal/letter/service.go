@@ -27,7 +27,7 @@ type SignStore interface {
 
 // Service accepts letters: it validates a submission and stores the
 // supporter, their letter once and one message per active target in one
-// transaction. Each copy is rendered when it is sent (Outbox).
+// transaction. Each copy is rendered when it is sent (internal/outbox).
 type Service struct {
 	Store    SignStore
 	Targets  *target.Registry

@@ -11,8 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // Metrics are outcry's Prometheus metrics, on their own registry. Counters
@@ -70,13 +69,11 @@ func (m *Metrics) ObserveLetter(created bool) {
 	}
 }
 
-// ObserveSend records one send attempt (hook for delivery.Options.Observer).
-func (m *Metrics) ObserveSend(took time.Duration, err error) {
+// ObserveSend records one send attempt (hook for delivery.Options.Observer):
+// how long it took and its class, "ok" or the kind of its failure
+// (delivery.ErrorKind's name).
+func (m *Metrics) ObserveSend(took time.Duration, class string) {
 	m.latency.Observe(took.Seconds())
-	class := "ok"
-	if err != nil {
-		class = delivery.Classify(err).Kind.String()
-	}
 	m.responses.WithLabelValues(class).Inc()
 }
 
@@ -117,10 +114,10 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.NewInvalidMetric(messagesDesc, err)
 			return
 		}
-		for _, s := range status.All {
+		for _, s := range sendlog.All {
 			ch <- prometheus.MustNewConstMetric(messagesDesc, prometheus.GaugeValue, float64(counts[string(s)]), camp, string(s))
 		}
-		depth += counts[string(status.Queued)] + counts[string(status.Sending)]
+		depth += counts[string(sendlog.Queued)] + counts[string(sendlog.Sending)]
 		if n, err := c.st.SupporterCount(ctx, camp); err == nil {
 			ch <- prometheus.MustNewConstMetric(supDesc, prometheus.GaugeValue, float64(n), camp)
 		}

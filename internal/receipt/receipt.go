@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/store"
@@ -87,8 +87,8 @@ func (s *Service) Token(supporterID int64) string {
 }
 
 // Path is the receipt page of a supporter, from the site's root.
-func (s *Service) Path(campaign string, supporterID int64) string {
-	return "/c/" + url.PathEscape(campaign) + "/receipt/" + s.Token(supporterID)
+func (s *Service) Path(slug string, supporterID int64) string {
+	return campaign.Path(slug) + "/receipt/" + s.Token(supporterID)
 }
 
 // Link is the receipt page's full URL.

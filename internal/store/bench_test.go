@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 func openBench(b *testing.B) *Store {
@@ -69,9 +69,9 @@ func BenchmarkClaimFinish(b *testing.B) {
 		if err != nil || len(claimed) != batch {
 			b.Fatal(len(claimed), err)
 		}
-		out := make([]delivery.Outcome, len(claimed))
+		out := make([]sendlog.Outcome, len(claimed))
 		for i, c := range claimed {
-			out[i] = delivery.Outcome{ID: c.ID, Status: "sent", Attempted: true, ProviderID: "bench-" + c.PublicID}
+			out[i] = sendlog.Outcome{ID: c.ID, Status: "sent", Attempted: true, ProviderID: "bench-" + c.PublicID}
 		}
 		if err := s.Finish(ctx, out); err != nil {
 			b.Fatal(err)

@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // postgresRun skips a test that needs PostgreSQL beside SQLite in the
@@ -57,9 +56,9 @@ func copySource(t *testing.T) (*Store, string) {
 		t.Fatal(err)
 	}
 	sent := claimN(t, src, 20)
-	var outcomes []delivery.Outcome
+	var outcomes []sendlog.Outcome
 	for i, m := range sent[:10] {
-		outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: fmt.Sprintf("sg-%d", i)})
+		outcomes = append(outcomes, sendlog.Outcome{ID: m.ID, Status: sendlog.Sent, Attempted: true, ProviderID: fmt.Sprintf("sg-%d", i)})
 	}
 	if err := src.Finish(ctx, outcomes); err != nil {
 		t.Fatal(err)
@@ -70,6 +69,10 @@ func copySource(t *testing.T) (*Store, string) {
 	mustExec(t, src, `UPDATE messages SET digest_id = 1 WHERE id IN (?, ?)`, sent[0].ID, sent[1].ID)
 	mustExec(t, src, `INSERT INTO message_events (message_id, event_id, event, type, reason, occurred_at, received_at, digest_id)
 		VALUES (?, 'ev1', 'delivered', '', '', 1, 2, NULL), (NULL, 'ev2', 'open', '', '', 3, 4, 1)`, sent[2].ID)
+	if _, _, err := src.EnqueueMail(ctx, NewMail{Campaign: "c", SupporterID: sent[2].ID, Kind: "update", ToEmail: "a1@example.com",
+		Subject: "News", Body: "b", Headers: map[string]string{"List-Unsubscribe": "<https://example.org/u>"}, DedupeKey: "update:1"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := src.EraseSupporter(ctx, "a7@example.com", ""); err != nil {
 		t.Fatal(err)
 	}

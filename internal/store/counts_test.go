@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
-	"github.com/outcry/outcry/internal/webhook"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // groupByCounts is the truth the triggers must match: a scan of messages.
@@ -117,15 +115,15 @@ func TestMessageCountsFollowEveryChange(t *testing.T) {
 	if len(claimed) != 8 {
 		t.Fatalf("claimed %d, want 8", len(claimed))
 	}
-	var outcomes []delivery.Outcome
+	var outcomes []sendlog.Outcome
 	for i, m := range claimed {
 		switch i % 4 {
 		case 0, 1:
-			outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: fmt.Sprintf("P%d", i)})
+			outcomes = append(outcomes, sendlog.Outcome{ID: m.ID, Status: sendlog.Sent, Attempted: true, ProviderID: fmt.Sprintf("P%d", i)})
 		case 2:
-			outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Failed, Attempted: true, Error: "550"})
+			outcomes = append(outcomes, sendlog.Outcome{ID: m.ID, Status: sendlog.Failed, Attempted: true, Error: "550"})
 		case 3:
-			outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Queued, Attempted: true, Next: now.Add(time.Hour)})
+			outcomes = append(outcomes, sendlog.Outcome{ID: m.ID, Status: sendlog.Queued, Attempted: true, Next: now.Add(time.Hour)})
 		}
 	}
 	step("finish", s.Finish(ctx, outcomes))
@@ -140,7 +138,7 @@ func TestMessageCountsFollowEveryChange(t *testing.T) {
 	step("reclaim expired lease", err)
 
 	// Delivery events: move forward, duplicates, late ones, unmatched.
-	evs := []webhook.Event{
+	evs := []sendlog.Event{
 		{Event: "delivered", SGEventID: "e1", OutcryID: claimed[0].PublicID},
 		{Event: "deferred", SGEventID: "e2", OutcryID: claimed[1].PublicID},
 		{Event: "delivered", SGEventID: "e1", OutcryID: claimed[0].PublicID},

@@ -10,10 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/hookevent"
-	"github.com/outcry/outcry/internal/status"
-	"github.com/outcry/outcry/internal/webhook"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // Digests (issue 12, migration 050): one email to a target carrying many
@@ -155,7 +153,7 @@ type DigestLetter struct {
 // ClaimedDigest is a leased digest and its letters. Its Message has ID and
 // DigestID set to the digest's id.
 type ClaimedDigest struct {
-	delivery.Message
+	sendlog.Message
 	Letters []DigestLetter
 }
 
@@ -236,7 +234,7 @@ func scanDigests(rows *sql.Rows, r DigestRequest) ([]ClaimedDigest, error) {
 }
 
 func newClaimedDigest(r DigestRequest) ClaimedDigest {
-	return ClaimedDigest{Message: delivery.Message{Campaign: r.Campaign, TargetID: r.Target.ID,
+	return ClaimedDigest{Message: sendlog.Message{Campaign: r.Campaign, TargetID: r.Target.ID,
 		TargetName: r.Target.Name, TargetEmail: r.Target.Email}}
 }
 
@@ -315,7 +313,7 @@ func requeueDigests(ctx context.Context, tx *sql.Tx, now, leaseNow int64) (int64
 // digest's id): sent moves every letter still in it to sent with the
 // digest's provider id; failed fails them; queued leaves them in the digest,
 // due again at Next; cancelled (nothing left to send) closes it.
-func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) error {
+func (s *Store) FinishDigests(ctx context.Context, outcomes []sendlog.Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
 	}
@@ -343,7 +341,7 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) 
 				continue
 			}
 			switch o.Status {
-			case status.Sent:
+			case sendlog.Sent:
 				// A delivery event may have come before this outcome: the
 				// letter keeps the status it gave, and gets its send time.
 				_, err = tx.ExecContext(ctx, `UPDATE messages SET
@@ -352,7 +350,7 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []delivery.Outcome) 
 					WHERE digest_id = ? AND (status = 'sending'
 						OR (status IN ('deferred', 'delivered', 'bounced', 'dropped', 'spamreport') AND sent_at IS NULL))`,
 					o.ProviderID, now, now, o.ID)
-			case status.Failed:
+			case sendlog.Failed:
 				_, err = tx.ExecContext(ctx, `UPDATE messages SET status = 'failed', attempts = attempts + ?, last_error = ?, updated_at = ?
 					WHERE digest_id = ? AND status = 'sending'`, attempted, o.Error, now, o.ID)
 			}
@@ -377,7 +375,7 @@ const matchDigestSQL = `SELECT id, target_id, status FROM digests
 // applyDigestEvent records e when it is about a digest and moves every
 // letter in the digest as ApplyEvents moves a single message. It reports
 // whether e matched a digest.
-func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int64, res *EventResult) (bool, error) {
+func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, now int64, res *EventResult) (bool, error) {
 	var digest int64
 	var targetID, digestStatus string
 	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&digest, &targetID, &digestStatus)
@@ -400,15 +398,15 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int6
 	res.Stored++
 	// A digest formed and not yet handed to the provider: the event is
 	// recorded and changes nothing (as for a single message).
-	if !webhook.Handed(digestStatus) {
+	if !sendlog.Handed(sendlog.Status(digestStatus)) {
 		return true, nil
 	}
-	if next := status.Status(webhook.StatusFor(e)); next != "" {
+	if next := sendlog.StatusFor(e); next != "" {
 		// Only statuses ranked below next move; a letter cancelled
 		// (its writer erased) stays cancelled.
 		if lower := next.Below(); len(lower) > 0 {
 			u, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ?
-				WHERE digest_id = ? AND status IN (`+status.SQLList(lower...)+`)`, next, now, digest)
+				WHERE digest_id = ? AND status IN (`+sendlog.SQLList(lower...)+`)`, next, now, digest)
 			if err != nil {
 				return true, fmt.Errorf("move digest letters: %w", err)
 			}
@@ -416,7 +414,7 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int6
 			res.Moved += int(n)
 		}
 	}
-	if webhook.HardProblem(e) {
+	if sendlog.HardProblem(e) {
 		if err := flagTarget(ctx, tx, targetID, e, now); err != nil {
 			return true, err
 		}
@@ -425,7 +423,7 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e webhook.Event, now int6
 }
 
 // flagTarget marks a target as needing attention after e.
-func flagTarget(ctx context.Context, tx *sql.Tx, targetID string, e webhook.Event, now int64) error {
+func flagTarget(ctx context.Context, tx *sql.Tx, targetID string, e sendlog.Event, now int64) error {
 	note := e.Event
 	if e.Reason != "" {
 		note += ": " + e.Reason

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // Forming digests: one transaction takes the oldest due letters out of the
@@ -43,7 +43,7 @@ func TestDigestsFormFinishRetry(t *testing.T) {
 	if got, err := s.Claim(ctx, "me", 10, []ClaimTarget{{ID: "t1", Limit: 10}}); err != nil || len(got) != 0 {
 		t.Fatalf("letters in a digest claimed alone: %d (%v)", len(got), err)
 	}
-	if err := s.FinishDigests(ctx, []delivery.Outcome{
+	if err := s.FinishDigests(ctx, []sendlog.Outcome{
 		{ID: ds[0].ID, Digest: true, Status: "sent", Attempted: true, ProviderID: "p0"},
 		{ID: ds[1].ID, Digest: true, Status: "failed", Attempted: true, Error: "400"},
 		{ID: ds[2].ID, Digest: true, Status: "queued", Attempted: true, Next: time.Now().Add(time.Hour)},
@@ -77,11 +77,11 @@ func TestRecentSendsCountsADigestOnce(t *testing.T) {
 	if err != nil || len(ds) != 1 {
 		t.Fatal(len(ds), err)
 	}
-	if err := s.FinishDigests(ctx, []delivery.Outcome{{ID: ds[0].ID, Digest: true, Status: "sent", Attempted: true}}); err != nil {
+	if err := s.FinishDigests(ctx, []sendlog.Outcome{{ID: ds[0].ID, Digest: true, Status: "sent", Attempted: true}}); err != nil {
 		t.Fatal(err)
 	}
 	single := claimN(t, s, 1)
-	if err := s.Finish(ctx, []delivery.Outcome{{ID: single[0].ID, Status: "sent", Attempted: true}}); err != nil {
+	if err := s.Finish(ctx, []sendlog.Outcome{{ID: single[0].ID, Status: "sent", Attempted: true}}); err != nil {
 		t.Fatal(err)
 	}
 	recent, err := s.RecentSends(ctx, time.Now().Add(-time.Hour))

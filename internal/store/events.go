@@ -10,11 +10,11 @@ import (
 	"strconv"
 
 	"github.com/outcry/outcry/internal/hookevent"
-	"github.com/outcry/outcry/internal/webhook"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // matchEventSQL finds an event's message by our opaque id (?1) or by the
-// provider's id, which is one of webhook.MaxProviderIDs candidates (?2…?9;
+// provider's id, which is one of sendlog.MaxProviderIDs candidates (?2…?9;
 // unused ones empty): the prefixes of sg_message_id that may be the stored
 // X-Message-Id. Our id wins, then the longest provider id. Written so that
 // SQLite looks up both indexes rather than scanning.
@@ -23,10 +23,10 @@ const matchEventSQL = `SELECT id, status, target_id FROM messages
 	ORDER BY public_id = ?1 DESC, length(provider_message_id) DESC LIMIT 1`
 
 // matchEventArgs are matchEventSQL's arguments for e.
-func matchEventArgs(e webhook.Event) []any {
-	args := make([]any, 1+webhook.MaxProviderIDs)
+func matchEventArgs(e sendlog.Event) []any {
+	args := make([]any, 1+sendlog.MaxProviderIDs)
 	args[0] = e.OutcryID
-	for i := range webhook.MaxProviderIDs {
+	for i := range sendlog.MaxProviderIDs {
 		args[1+i] = ""
 	}
 	for i, id := range e.ProviderMessageIDs() {
@@ -46,17 +46,17 @@ type EventResult struct {
 // ApplyEvents records delivery events and moves their messages' status
 // forward: an event is matched by our opaque id, else by the provider's
 // message id; it is deduplicated by its event id; a late event never moves a
-// message backwards (webhook.Rank). A hard bounce, a spam report or a drop
-// of a suppressed address (webhook.HardProblem) marks the target as needing
+// message backwards (sendlog.Status.Rank). A hard bounce, a spam report or a drop
+// of a suppressed address (sendlog.HardProblem) marks the target as needing
 // attention, which stops further sends to it.
 //
 // An event for no message of ours is counted and dropped: kept, they would
 // let anyone who can post fill the disk. An event for a message not yet
-// handed to the provider (webhook.Handed) is recorded and changes nothing,
+// handed to the provider (sendlog.Handed) is recorded and changes nothing,
 // so that it never stops the message's sending. An event time outside
 // webhook's bounds, or more than a day ahead, is recorded as the time it
 // was received.
-func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventResult, error) {
+func (s *Store) ApplyEvents(ctx context.Context, events []sendlog.Event) (EventResult, error) {
 	var res EventResult
 	now := s.nowMs()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -92,25 +92,25 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 				continue
 			}
 			res.Stored++
-			if !webhook.Handed(status) {
+			if !sendlog.Handed(sendlog.Status(status)) {
 				continue
 			}
-			if next := webhook.StatusFor(e); next != "" && webhook.Rank(next) > webhook.Rank(status) {
+			if next := sendlog.StatusFor(e); next != "" && next.Rank() > sendlog.Status(status).Rank() {
 				if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ? WHERE id = ?`, next, now, msgID); err != nil {
 					return fmt.Errorf("move message: %w", err)
 				}
 				res.Moved++
 				switch next {
-				case "delivered":
-					err = hooks.append(ctx, tx, hookevent.MessageDelivered, msgID, next, "", now)
-				case "bounced", "dropped":
-					err = hooks.append(ctx, tx, hookevent.MessageFailed, msgID, next, e.Reason, now)
+				case sendlog.Delivered:
+					err = hooks.append(ctx, tx, hookevent.MessageDelivered, msgID, string(next), "", now)
+				case sendlog.Bounced, sendlog.Dropped:
+					err = hooks.append(ctx, tx, hookevent.MessageFailed, msgID, string(next), e.Reason, now)
 				}
 				if err != nil {
 					return err
 				}
 			}
-			if webhook.HardProblem(e) {
+			if sendlog.HardProblem(e) {
 				if err := flagTarget(ctx, tx, targetID, e, now); err != nil {
 					return err
 				}
@@ -128,7 +128,7 @@ func (s *Store) ApplyEvents(ctx context.Context, events []webhook.Event) (EventR
 // has none or claims to be more than a day ahead.
 func occurredAt(ts, nowMs int64) int64 {
 	const day = 24 * 60 * 60 * 1000
-	if ts <= 0 || ts > webhook.MaxTimestamp || ts*1000 > nowMs+day {
+	if ts <= 0 || ts > sendlog.MaxTimestamp || ts*1000 > nowMs+day {
 		return nowMs
 	}
 	return ts * 1000
@@ -136,7 +136,7 @@ func occurredAt(ts, nowMs int64) int64 {
 
 // eventID is SendGrid's event id, or a digest of the event when it has none,
 // so that a resent post is still recognized.
-func eventID(e webhook.Event) string {
+func eventID(e sendlog.Event) string {
 	if e.SGEventID != "" {
 		return e.SGEventID
 	}

@@ -5,13 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
-	"github.com/outcry/outcry/internal/webhook"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // sentMessage stores one letter to target t1 and records it sent.
-func sentMessage(t *testing.T, s *Store) delivery.Message {
+func sentMessage(t *testing.T, s *Store) sendlog.Message {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := s.CreateLetter(ctx, sup("a@x.org"), msgs("t1")); err != nil {
@@ -21,7 +19,7 @@ func sentMessage(t *testing.T, s *Store) delivery.Message {
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim: %v", err)
 	}
-	if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: status.Sent, Attempted: true, ProviderID: "PROV1"}}); err != nil {
+	if err := s.Finish(ctx, []sendlog.Outcome{{ID: got[0].ID, Status: sendlog.Sent, Attempted: true, ProviderID: "PROV1"}}); err != nil {
 		t.Fatal(err)
 	}
 	return got[0]
@@ -42,20 +40,20 @@ func TestApplyEventsOrderingAndDedupe(t *testing.T) {
 	m := sentMessage(t, s)
 	steps := []struct {
 		name  string
-		ev    webhook.Event
+		ev    sendlog.Event
 		want  string
 		moved int
 		dup   int
 	}{
-		{"deferred", webhook.Event{Event: "deferred", SGEventID: "e1", OutcryID: m.PublicID}, "deferred", 1, 0},
-		{"delivered, matched by provider id", webhook.Event{Event: "delivered", SGEventID: "e2", SGMessageID: "PROV1.filter0001"}, "delivered", 1, 0},
-		{"late deferred does not move back", webhook.Event{Event: "deferred", SGEventID: "e3", OutcryID: m.PublicID}, "delivered", 0, 0},
-		{"duplicate event ignored", webhook.Event{Event: "delivered", SGEventID: "e2", OutcryID: m.PublicID}, "delivered", 0, 1},
-		{"open changes nothing", webhook.Event{Event: "open", SGEventID: "e4", OutcryID: m.PublicID}, "delivered", 0, 0},
-		{"bounce after delivered is final", webhook.Event{Event: "bounce", Type: "bounce", SGEventID: "e5", OutcryID: m.PublicID, Reason: "550 no such user"}, "bounced", 1, 0},
+		{"deferred", sendlog.Event{Event: "deferred", SGEventID: "e1", OutcryID: m.PublicID}, "deferred", 1, 0},
+		{"delivered, matched by provider id", sendlog.Event{Event: "delivered", SGEventID: "e2", SGMessageID: "PROV1.filter0001"}, "delivered", 1, 0},
+		{"late deferred does not move back", sendlog.Event{Event: "deferred", SGEventID: "e3", OutcryID: m.PublicID}, "delivered", 0, 0},
+		{"duplicate event ignored", sendlog.Event{Event: "delivered", SGEventID: "e2", OutcryID: m.PublicID}, "delivered", 0, 1},
+		{"open changes nothing", sendlog.Event{Event: "open", SGEventID: "e4", OutcryID: m.PublicID}, "delivered", 0, 0},
+		{"bounce after delivered is final", sendlog.Event{Event: "bounce", Type: "bounce", SGEventID: "e5", OutcryID: m.PublicID, Reason: "550 no such user"}, "bounced", 1, 0},
 	}
 	for _, st := range steps {
-		res, err := s.ApplyEvents(ctx, []webhook.Event{st.ev})
+		res, err := s.ApplyEvents(ctx, []sendlog.Event{st.ev})
 		if err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
@@ -101,9 +99,9 @@ func TestSuppressedDropFlagsTarget(t *testing.T) {
 			s := openTest(t)
 			ctx := context.Background()
 			m := sentMessage(t, s)
-			ev := webhook.Event{Email: "hello@world.com", Event: "dropped", Reason: tt.reason, SGEventID: "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA",
+			ev := sendlog.Event{Email: "hello@world.com", Event: "dropped", Reason: tt.reason, SGEventID: "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA",
 				SGMessageID: "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0", Timestamp: 1600112492, OutcryID: m.PublicID}
-			if _, err := s.ApplyEvents(ctx, []webhook.Event{ev}); err != nil {
+			if _, err := s.ApplyEvents(ctx, []sendlog.Event{ev}); err != nil {
 				t.Fatal(err)
 			}
 			if got := statusOf(t, s, m.ID); got != "dropped" {
@@ -126,7 +124,7 @@ func TestSuppressedDropFlagsTarget(t *testing.T) {
 func TestBlockedBounceDoesNotFlagTarget(t *testing.T) {
 	s := openTest(t)
 	m := sentMessage(t, s)
-	if _, err := s.ApplyEvents(context.Background(), []webhook.Event{{Event: "bounce", Type: "blocked", SGEventID: "b1", OutcryID: m.PublicID}}); err != nil {
+	if _, err := s.ApplyEvents(context.Background(), []sendlog.Event{{Event: "bounce", Type: "blocked", SGEventID: "b1", OutcryID: m.PublicID}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := statusOf(t, s, m.ID); got != "bounced" {
@@ -143,10 +141,10 @@ func TestEventBeforeOutcomeKeepsBoth(t *testing.T) {
 	s.CreateLetter(ctx, sup("a@x.org"), msgs("t1"))
 	got := claimN(t, s, 1)
 	// The provider's delivered event arrives before the sender records its outcome.
-	if _, err := s.ApplyEvents(ctx, []webhook.Event{{Event: "delivered", SGEventID: "d1", OutcryID: got[0].PublicID}}); err != nil {
+	if _, err := s.ApplyEvents(ctx, []sendlog.Event{{Event: "delivered", SGEventID: "d1", OutcryID: got[0].PublicID}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: status.Sent, Attempted: true, ProviderID: "P9"}}); err != nil {
+	if err := s.Finish(ctx, []sendlog.Outcome{{ID: got[0].ID, Status: sendlog.Sent, Attempted: true, ProviderID: "P9"}}); err != nil {
 		t.Fatal(err)
 	}
 	var status, pid string
@@ -161,7 +159,7 @@ func TestEventBeforeOutcomeKeepsBoth(t *testing.T) {
 // so that posting them cannot fill the disk.
 func TestUnmatchedEventsAreDropped(t *testing.T) {
 	s := openTest(t)
-	res, err := s.ApplyEvents(context.Background(), []webhook.Event{{Event: "delivered", SGMessageID: "other.x", Timestamp: 1}, {Event: "delivered", SGEventID: "u2", OutcryID: "nobody"}})
+	res, err := s.ApplyEvents(context.Background(), []sendlog.Event{{Event: "delivered", SGMessageID: "other.x", Timestamp: 1}, {Event: "delivered", SGEventID: "u2", OutcryID: "nobody"}})
 	if err != nil || res.Stored != 0 || res.Unmatched != 2 {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -184,13 +182,13 @@ func TestEventForUnsentMessageDoesNotStopIt(t *testing.T) {
 	// A message gets its opaque id when first claimed: one that failed for
 	// a moment and waits in the queue again has one an event can name.
 	first := claimN(t, s, 1)
-	if err := s.Finish(ctx, []delivery.Outcome{{ID: first[0].ID, Status: status.Queued, Attempted: true, Error: "HTTP 500"}}); err != nil {
+	if err := s.Finish(ctx, []sendlog.Outcome{{ID: first[0].ID, Status: sendlog.Queued, Attempted: true, Error: "HTTP 500"}}); err != nil {
 		t.Fatal(err)
 	}
 	var id int64
 	var pub string
 	s.r.QueryRow("SELECT id, public_id FROM messages").Scan(&id, &pub)
-	res, err := s.ApplyEvents(ctx, []webhook.Event{
+	res, err := s.ApplyEvents(ctx, []sendlog.Event{
 		{Event: "delivered", SGEventID: "q1", OutcryID: pub, Timestamp: 920_000_000_000_000_000},
 		{Event: "bounce", Type: "bounce", SGEventID: "q2", OutcryID: pub, Timestamp: 1_700_000_000},
 	})
@@ -236,7 +234,7 @@ func TestEventMatchesProviderIDPrefix(t *testing.T) {
 		}
 		ids[email] = id
 	}
-	res, err := s.ApplyEvents(ctx, []webhook.Event{
+	res, err := s.ApplyEvents(ctx, []sendlog.Event{
 		{Event: "delivered", SGEventID: "hqFbp3HH9WxIM0R2-x2M1Q==", SGMessageID: "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0", Timestamp: 1519267261},
 		{Event: "deferred", SGEventID: "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA", SGMessageID: "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0", Timestamp: 1600112492},
 		{Event: "delivered", SGEventID: "unknown", SGMessageID: "14c5d75ce94.dfd.64b469.filter0001.16648.5515E0B88.0", Timestamp: 1519267261},
@@ -257,7 +255,7 @@ func TestEventMatchesProviderIDPrefix(t *testing.T) {
 func TestEventMatchUsesIndexes(t *testing.T) {
 	sqliteOnly(t) // SQLite's query plans and pragmas
 	s := openTest(t)
-	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+matchEventSQL, matchEventArgs(webhook.Event{OutcryID: "abc", SGMessageID: "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0"})...)
+	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+matchEventSQL, matchEventArgs(sendlog.Event{OutcryID: "abc", SGMessageID: "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0"})...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/hookevent"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // Supporter statuses.
@@ -393,13 +393,13 @@ func (s *Store) PurgeLetterText(ctx context.Context, cutoff time.Time) (int64, e
 // finalStatusList are the statuses after which a message's text is no
 // longer needed to send it, as an SQL list.
 var finalStatusList = func() string {
-	var final []status.Status
-	for _, s := range status.All {
+	var final []sendlog.Status
+	for _, s := range sendlog.All {
 		if s.Final() {
 			final = append(final, s)
 		}
 	}
-	return "(" + status.SQLList(final...) + ")"
+	return "(" + sendlog.SQLList(final...) + ")"
 }()
 
 // letterCreated is the letter.created event of a supporter just written.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // 50 concurrent submits from one address share group transactions: exactly
@@ -142,7 +142,7 @@ func TestPurgeLetterText(t *testing.T) {
 	s.CreateLetter(ctx, letterSup("a@example.org"), msgs("t1", "t2"))
 	s.CreateLetter(ctx, letterSup("b@example.org"), msgs("t1", "t2"))
 	got := claimN(t, s, 3) // a's two, b's first
-	s.Finish(ctx, []delivery.Outcome{
+	s.Finish(ctx, []sendlog.Outcome{
 		{ID: got[0].ID, Status: "sent", Attempted: true, ProviderID: "p1"},
 		{ID: got[1].ID, Status: "failed", Attempted: true, Error: "bad"},
 		{ID: got[2].ID, Status: "sent", Attempted: true, ProviderID: "p2"},

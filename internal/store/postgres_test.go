@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
-	"github.com/outcry/outcry/internal/webhook"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 func TestRewriteForPostgres(t *testing.T) {
@@ -214,13 +212,13 @@ func TestFinishLeasedIsTheOwnersOnly(t *testing.T) {
 	}
 	claim("new")
 	// The stalled sender wakes and gives its claim back.
-	if err := s.FinishLeased(ctx, "old", []delivery.Outcome{{ID: id, Status: status.Queued}}); err != nil {
+	if err := s.FinishLeased(ctx, "old", []sendlog.Outcome{{ID: id, Status: sendlog.Queued}}); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, _, _ := s.MessageState(ctx, id); st != StatusSending {
 		t.Fatalf("the old sender's outcome applied to the new sender's claim: %s", st)
 	}
-	if err := s.FinishLeased(ctx, "new", []delivery.Outcome{{ID: id, Status: status.Sent, Attempted: true, ProviderID: "p1"}}); err != nil {
+	if err := s.FinishLeased(ctx, "new", []sendlog.Outcome{{ID: id, Status: sendlog.Sent, Attempted: true, ProviderID: "p1"}}); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, _, _ := s.MessageState(ctx, id); st != StatusSent {
@@ -321,8 +319,8 @@ func TestEveryQueryRunsOnBothDatabases(t *testing.T) {
 		t.Fatalf("digest messages: %v %v", ids, err)
 	}
 
-	must(s.FinishDigests(ctx, []delivery.Outcome{{ID: ds[0].ID, Digest: true, Status: status.Sent, Attempted: true, ProviderID: "pd"}}))
-	if _, err := s.ApplyEvents(ctx, []webhook.Event{{Event: "delivered", SGEventID: "d1", OutcryID: ds[0].PublicID}}); err != nil {
+	must(s.FinishDigests(ctx, []sendlog.Outcome{{ID: ds[0].ID, Digest: true, Status: sendlog.Sent, Attempted: true, ProviderID: "pd"}}))
+	if _, err := s.ApplyEvents(ctx, []sendlog.Event{{Event: "delivered", SGEventID: "d1", OutcryID: ds[0].PublicID}}); err != nil {
 		t.Fatal(err)
 	}
 	if n := countRows(t, s, `SELECT COUNT(*) FROM messages WHERE status = 'delivered'`); n != 2 {

@@ -9,20 +9,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/hookevent"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // Message statuses as the store's SQL and callers spell them: the ones of
-// internal/status, the one set.
+// internal/sendlog, the one set.
 const (
-	StatusUnconfirmed = string(status.Unconfirmed)
-	StatusQueued      = string(status.Queued)
-	StatusSending     = string(status.Sending)
-	StatusSent        = string(status.Sent)
-	StatusFailed      = string(status.Failed)
-	StatusCancelled   = string(status.Cancelled)
+	StatusUnconfirmed = string(sendlog.Unconfirmed)
+	StatusQueued      = string(sendlog.Queued)
+	StatusSending     = string(sendlog.Sending)
+	StatusSent        = string(sendlog.Sent)
+	StatusFailed      = string(sendlog.Failed)
+	StatusCancelled   = string(sendlog.Cancelled)
 )
 
 // ClaimTarget is a target the sender may send to now: its details as its
@@ -58,7 +57,7 @@ type Copy struct {
 // Claimed is one claimed message: what the sender needs but its body, and
 // what the body is rendered from.
 type Claimed struct {
-	delivery.Message
+	sendlog.Message
 	Copy Copy
 }
 
@@ -219,10 +218,10 @@ func readClaimed(ctx context.Context, tx *sql.Tx, ids []int64) ([]Claimed, error
 // owner), and elects the sender that sends: owner, when it already is or
 // the last one's lease ran out. It also reads the organizer's pause, so
 // that a pause set on any instance reaches the one that sends.
-func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration) (delivery.Lease, error) {
-	var l delivery.Lease
+func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration) (sendlog.Lease, error) {
+	var l sendlog.Lease
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		l = delivery.Lease{}
+		l = sendlog.Lease{}
 		// Lease times are lnow's; due times stay this machine's, which
 		// claims compare them with.
 		now := s.nowMs()
@@ -270,7 +269,7 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 		return err
 	})
 	if err != nil {
-		return delivery.Lease{}, fmt.Errorf("store: renew lease: %w", err)
+		return sendlog.Lease{}, fmt.Errorf("store: renew lease: %w", err)
 	}
 	return l, nil
 }
@@ -311,7 +310,7 @@ func (s *Store) ReleaseLease(ctx context.Context, owner string) error {
 // message still leased ('sending'), so a message cancelled meanwhile stays
 // cancelled; a send whose delivery event came first gets its provider id
 // and time recorded.
-func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
+func (s *Store) Finish(ctx context.Context, outcomes []sendlog.Outcome) error {
 	return s.FinishLeased(ctx, "", outcomes)
 }
 
@@ -319,7 +318,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []delivery.Outcome) error {
 // a message owner still leases. A sender that stalled past its lease
 // (another instance took over and claimed the message again) cannot put
 // back in the queue, or mark sent, what the new sender is sending.
-func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []delivery.Outcome) error {
+func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []sendlog.Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
 	}
@@ -362,9 +361,9 @@ func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []deliv
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				switch o.Status {
-				case status.Sent:
+				case sendlog.Sent:
 					err = hooks.append(ctx, tx, hookevent.MessageSent, o.ID, string(o.Status), "", now)
-				case status.Failed:
+				case sendlog.Failed:
 					err = hooks.append(ctx, tx, hookevent.MessageFailed, o.ID, string(o.Status), o.Error, now)
 				}
 				if err != nil {

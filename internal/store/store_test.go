@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 func openTest(t *testing.T) *Store {
@@ -37,7 +36,7 @@ func letterSup(email string) NewSupporter {
 // claimN claims the n oldest due messages, skipping the given targets, as
 // the outbox does when every target has room: per target, with each
 // target's details as they are now.
-func claimN(t testing.TB, s *Store, n int, skip ...string) []delivery.Message {
+func claimN(t testing.TB, s *Store, n int, skip ...string) []sendlog.Message {
 	t.Helper()
 	rows, err := s.r.Query(`SELECT target_id FROM messages WHERE status = 'queued' AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id`, s.nowMs())
@@ -70,7 +69,7 @@ func claimN(t testing.TB, s *Store, n int, skip ...string) []delivery.Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make([]delivery.Message, len(got))
+	out := make([]sendlog.Message, len(got))
 	for i, c := range got {
 		out[i] = c.Message
 	}
@@ -194,9 +193,9 @@ func TestClaimFinishAndLease(t *testing.T) {
 	if len(retaken) != 2 {
 		t.Fatalf("retaken %d, want 2", len(retaken))
 	}
-	err := s.Finish(ctx, []delivery.Outcome{
-		{ID: retaken[0].ID, Status: status.Sent, Attempted: true, ProviderID: "pid-1"},
-		{ID: retaken[1].ID, Status: status.Queued, Attempted: true, Error: "HTTP 500", Next: now.Add(time.Hour)},
+	err := s.Finish(ctx, []sendlog.Outcome{
+		{ID: retaken[0].ID, Status: sendlog.Sent, Attempted: true, ProviderID: "pid-1"},
+		{ID: retaken[1].ID, Status: sendlog.Queued, Attempted: true, Error: "HTTP 500", Next: now.Add(time.Hour)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +229,7 @@ func TestFinishIgnoresMessagesNoLongerLeased(t *testing.T) {
 	if _, err := s.w.Exec("UPDATE messages SET status = 'cancelled'"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Finish(ctx, []delivery.Outcome{{ID: got[0].ID, Status: status.Sent, Attempted: true}}); err != nil {
+	if err := s.Finish(ctx, []sendlog.Outcome{{ID: got[0].ID, Status: sendlog.Sent, Attempted: true}}); err != nil {
 		t.Fatal(err)
 	}
 	if n := countRows(t, s, "SELECT COUNT(*) FROM messages WHERE status = 'cancelled'"); n != 1 {

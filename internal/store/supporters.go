@@ -376,8 +376,8 @@ func (s *Store) EraseSupporter(ctx context.Context, email, key string) (int, err
 // not complete.
 //
 // On PostgreSQL, VACUUM frees the space of the erased rows' old versions
-// for reuse; their bytes go when it is reused (README, "Running several
-// instances").
+// for reuse; their bytes go when it is reused (docs/instances.md, "Backups,
+// erasure and moving from SQLite").
 func (s *Store) checkpoint(ctx context.Context) error {
 	if s.pg {
 		if _, err := s.w.ExecContext(ctx, `VACUUM supporters, messages, message_events`); err != nil {

@@ -8,9 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
-	"github.com/outcry/outcry/internal/webhook"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 func TestErasedCheckUsesAnIndex(t *testing.T) {
@@ -68,14 +66,14 @@ func TestEraseLeavesNothingInTheFiles(t *testing.T) {
 	if err := s.r.QueryRow(`SELECT m.id, m.public_id FROM messages m JOIN supporters s ON s.id = m.supporter_id WHERE s.email = ?`, email).Scan(&id, &pub); err != nil {
 		t.Fatal(err)
 	}
-	var outcomes []delivery.Outcome
+	var outcomes []sendlog.Outcome
 	for _, m := range claimed {
-		outcomes = append(outcomes, delivery.Outcome{ID: m.ID, Status: status.Sent, Attempted: true, ProviderID: "P" + m.PublicID})
+		outcomes = append(outcomes, sendlog.Outcome{ID: m.ID, Status: sendlog.Sent, Attempted: true, ProviderID: "P" + m.PublicID})
 	}
 	if err := s.Finish(ctx, outcomes); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ApplyEvents(ctx, []webhook.Event{{Event: "bounce", Type: "blocked", SGEventID: "ev-marker", OutcryID: pub, Reason: reason}}); err != nil {
+	if _, err := s.ApplyEvents(ctx, []sendlog.Event{{Event: "bounce", Type: "blocked", SGEventID: "ev-marker", OutcryID: pub, Reason: reason}}); err != nil {
 		t.Fatal(err)
 	}
 	// Force the text into the main file too, as a checkpoint would.

@@ -230,7 +230,7 @@ func Load(path string) ([]Target, error) {
 // Marshal writes targets in the file format, with a header comment.
 func Marshal(targets []Target) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString("# Decision-makers who receive every letter. See README.md for the fields.\n")
+	buf.WriteString("# Decision-makers who receive every letter. See docs/running-a-campaign.md for the fields.\n")
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(File{Targets: targets}); err != nil {

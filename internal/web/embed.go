@@ -78,7 +78,7 @@ func (s *Server) embedPage(c echo.Context) error {
 
 // submitEmbed is POST /c/{slug}/embed.
 func (s *Server) submitEmbed(c echo.Context) error {
-	thanks := "/c/" + c.Param("slug") + "/embed/thanks"
+	thanks := "/embed/thanks"
 	if o := s.parentOrigin(c); o != "" {
 		thanks = addQuery(thanks, "origin", o)
 	}

@@ -97,12 +97,12 @@ func closedAnswer(camp *campaign.Campaign, now time.Time) (int, string) {
 // (autofill, a quick typist): it is shown again, everything kept, to check
 // and send, so that nobody is thanked for a letter that was dropped.
 func (s *Server) submitForm(c echo.Context) error {
-	return s.takeForm(c, "/c/"+c.Param("slug")+"/thanks")
+	return s.takeForm(c, "/thanks")
 }
 
 // takeForm takes a letter from the campaign's form or the embed's,
-// redirecting to thanks on success.
-func (s *Server) takeForm(c echo.Context, thanks string) error {
+// redirecting to the campaign's thanksPath on success.
+func (s *Server) takeForm(c echo.Context, thanksPath string) error {
 	camp, err := s.campaignFor(c)
 	if err != nil {
 		return err
@@ -121,6 +121,7 @@ func (s *Server) takeForm(c echo.Context, thanks string) error {
 		status, msg := closedAnswer(camp, s.now())
 		return s.reRender(c, camp, status, sub, nil, msg)
 	}
+	thanks := camp.Path() + thanksPath
 	if form.Get("website") != "" {
 		s.log.Info("form: honeypot filled in; nothing stored")
 		return c.Redirect(http.StatusSeeOther, thanks)
@@ -234,7 +235,7 @@ func (s *Server) thanksPage(c echo.Context) error {
 	}
 	p.Wrote = true
 	if tok := c.QueryParam("r"); tok != "" && s.d.Receipts.Valid(tok) {
-		path := "/c/" + camp.Slug + "/receipt/" + tok
+		path := camp.Path() + "/receipt/" + tok
 		p.ReceiptURL = s.d.BaseURL + path
 		if s.d.Receipts.CanEmail() {
 			p.EmailAction = path + "/email"
@@ -272,7 +273,7 @@ func (s *Server) apiSign(c echo.Context) error {
 	_, err = s.d.Letters.Sign(c.Request().Context(), camp, &sub)
 	var fe letter.FieldErrors
 	if errors.As(err, &fe) {
-		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": fe})
+		return c.JSON(http.StatusUnprocessableEntity, fieldErrorsAnswer{Errors: fe})
 	}
 	if err != nil {
 		return err
@@ -291,6 +292,42 @@ func jsonProblem(err error) string {
 	return "malformed JSON"
 }
 
+// The public API's answers. Their fields are in the order of their JSON
+// names, the order encoding/json gave the maps they replace, so that the
+// bytes did not change (testdata/answers holds them).
+type (
+	// fieldErrorsAnswer is 422: a message for each bad field.
+	fieldErrorsAnswer struct {
+		Errors letter.FieldErrors `json:"errors"`
+	}
+	// campaignAnswer is GET /api/v1/campaigns/{slug}.
+	campaignAnswer struct {
+		Body         string          `json:"body"`
+		CallToAction string          `json:"call_to_action"`
+		Count        int             `json:"count"`
+		Goal         int             `json:"goal"`
+		Image        campaign.Image  `json:"image"`
+		Slug         string          `json:"slug"`
+		Status       campaign.Status `json:"status"`
+		Story        []string        `json:"story"`
+		Subject      string          `json:"subject"`
+		Summary      string          `json:"summary"`
+		Title        string          `json:"title"`
+		URL          string          `json:"url"`
+	}
+	// campaignsAnswer is GET /api/v1/campaigns.
+	campaignsAnswer struct {
+		Campaigns []campaignListed `json:"campaigns"`
+	}
+	campaignListed struct {
+		Count  int             `json:"count"`
+		Slug   string          `json:"slug"`
+		Status campaign.Status `json:"status"`
+		Title  string          `json:"title"`
+		URL    string          `json:"url"`
+	}
+)
+
 // apiCampaign is GET /api/v1/campaigns/{slug}.
 func (s *Server) apiCampaign(c echo.Context) error {
 	camp, err := s.campaignFor(c)
@@ -301,32 +338,32 @@ func (s *Server) apiCampaign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"slug":           camp.Slug,
-		"title":          camp.Title,
-		"summary":        camp.Summary,
-		"call_to_action": camp.CallToAction,
-		"story":          camp.Paragraphs(),
-		"image":          camp.Image,
-		"goal":           camp.Goal,
-		"subject":        camp.Letter.Subject,
-		"body":           camp.Letter.Body,
-		"count":          count,
-		"url":            s.d.BaseURL + "/c/" + camp.Slug,
-		"status":         camp.State(s.now()),
+	return c.JSON(http.StatusOK, campaignAnswer{
+		Slug:         camp.Slug,
+		Title:        camp.Title,
+		Summary:      camp.Summary,
+		CallToAction: camp.CallToAction,
+		Story:        camp.Paragraphs(),
+		Image:        camp.Image,
+		Goal:         camp.Goal,
+		Subject:      camp.Letter.Subject,
+		Body:         camp.Letter.Body,
+		Count:        count,
+		URL:          s.d.BaseURL + camp.Path(),
+		Status:       camp.State(s.now()),
 	})
 }
 
 // apiCampaigns is GET /api/v1/campaigns: the campaigns taking letters.
 func (s *Server) apiCampaigns(c echo.Context) error {
-	out := []map[string]any{}
+	out := []campaignListed{}
 	for _, camp := range s.d.Campaigns.Listed() {
 		count, err := s.d.Store.SupporterCount(c.Request().Context(), camp.Slug)
 		if err != nil {
 			return err
 		}
-		out = append(out, map[string]any{"slug": camp.Slug, "title": camp.Title, "url": s.d.BaseURL + "/c/" + camp.Slug,
-			"count": count, "status": camp.State(s.now())})
+		out = append(out, campaignListed{Slug: camp.Slug, Title: camp.Title, URL: s.d.BaseURL + camp.Path(),
+			Count: count, Status: camp.State(s.now())})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"campaigns": out})
+	return c.JSON(http.StatusOK, campaignsAnswer{Campaigns: out})
 }

@@ -74,7 +74,7 @@ func (p *page) CampaignPath() string {
 	if p.Campaign.Slug == "" {
 		return "/"
 	}
-	return "/c/" + p.Campaign.Slug
+	return p.Campaign.Path()
 }
 
 // PrivacyPath is the privacy notice, as seen from this campaign.

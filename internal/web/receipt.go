@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/receipt"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // privatePage keeps a page that carries a receipt token out of caches and
@@ -40,7 +41,7 @@ func (s *Server) receiptPage(c echo.Context) error {
 	p.Receipt = &r
 	for _, m := range r.Messages {
 		since := m.UpdatedAt
-		if m.Status == "queued" || m.Status == "unconfirmed" {
+		if m.Status == string(sendlog.Queued) || m.Status == string(sendlog.Unconfirmed) {
 			since = m.QueuedAt
 		}
 		p.Copies = append(p.Copies, receiptCopy{TargetName: m.TargetName, Status: m.Status,
@@ -71,7 +72,7 @@ func (s *Server) emailReceipt(c echo.Context) error {
 	privatePage(c)
 	tok := c.Param("token")
 	err = s.d.Receipts.EmailCopy(c.Request().Context(), camp.Slug, tok)
-	back := "/c/" + camp.Slug + "/receipt/" + tok + "?emailed="
+	back := camp.Path() + "/receipt/" + tok + "?emailed="
 	switch {
 	case err == nil:
 		back += "1"

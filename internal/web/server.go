@@ -26,6 +26,7 @@ import (
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/preview"
 	"github.com/outcry/outcry/internal/receipt"
+	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -135,7 +136,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger,
 		webhookSlots: make(chan struct{}, webhookConcurrency)}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(d.Messages.Funcs()).ParseFS(d.Templates, "layout.html", name+".html")
+		t, err := template.New(name).Funcs(d.Messages.Funcs()).Funcs(pageFuncs).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s.html: %w", name, err)
 		}
@@ -394,3 +395,7 @@ func (s *Server) previewImage(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	return c.Blob(http.StatusOK, "image/png", png)
 }
+
+// pageFuncs are the pages' functions beside the catalog's: the send log's
+// status names, so a page tests a status without spelling it.
+var pageFuncs = template.FuncMap{"status": func() sendlog.Names { return sendlog.Name }}

@@ -19,6 +19,7 @@ import (
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/openapi/oatest"
+	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -28,7 +29,7 @@ type testApp struct {
 	srv    *Server
 	store  *store.Store
 	http   *httptest.Server
-	outbox *letter.Outbox // the sender's queue (tests claim from it)
+	outbox *outbox.Outbox // the sender's queue (tests claim from it)
 	dbPath string
 }
 
@@ -87,7 +88,7 @@ func newTestApp(t testing.TB, opts ...func(*Deps)) *testApp {
 	}
 	hs := httptest.NewServer(srv.Echo)
 	t.Cleanup(hs.Close)
-	return &testApp{srv: srv, store: st, http: hs, outbox: letter.NewOutbox(st, reg, r), dbPath: dbPath}
+	return &testApp{srv: srv, store: st, http: hs, outbox: outbox.NewOutbox(st, reg, r), dbPath: dbPath}
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // testKey returns a fresh P-256 key and its public half as SendGrid shows
@@ -104,7 +106,7 @@ func TestVerifySendGridFixture(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse(SendGrid fixture) = %v", err)
 	}
-	if len(events) != 1 || StatusFor(events[0]) != StatusDropped || events[0].ProviderMessageIDs()[0] != "LRzXl_NHStOGhQ4kofSm_A" {
+	if len(events) != 1 || sendlog.StatusFor(events[0]) != sendlog.Dropped || events[0].ProviderMessageIDs()[0] != "LRzXl_NHStOGhQ4kofSm_A" {
 		t.Errorf("events = %+v", events)
 	}
 	if err := Verify(sgFixtureKey, sgFixtureSignature, sgFixtureTimestamp, []byte(sgFixtureBody[:len(sgFixtureBody)-2]), now, time.Minute); !errors.Is(err, ErrBadSignature) {

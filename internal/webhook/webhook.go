@@ -12,6 +12,8 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // Limits on what Parse and ReadBody accept. SendGrid posts batches of at
@@ -21,55 +23,13 @@ const (
 	MaxEvents    = 5_000   // events in one post
 	MaxFieldLen  = 1_000   // bytes kept of each string field
 	MaxBodyBytes = 2 << 20 // bytes read from one post
-	// MaxTimestamp is the last Unix second an event may carry (the end of
-	// year 9999); a timestamp outside 1..MaxTimestamp reads as 0 (unknown),
-	// so that it never overflows once turned into milliseconds.
-	MaxTimestamp = 253_402_300_799
+	// MaxTimestamp is the last Unix second an event may carry
+	// (sendlog.MaxTimestamp).
+	MaxTimestamp = sendlog.MaxTimestamp
 )
 
 // ErrTooLarge is returned by ReadBody for a body over MaxBodyBytes.
 var ErrTooLarge = errors.New("webhook: body too large")
-
-// Event is one SendGrid event, limited to the fields outcry uses.
-type Event struct {
-	Email       string
-	Timestamp   int64 // Unix seconds, 1..MaxTimestamp; 0: absent or out of range
-	Event       string
-	SGEventID   string
-	SGMessageID string
-	// OutcryID is the custom arg "outcry_id" set at send time, which
-	// SendGrid copies to the top level of each event.
-	OutcryID string
-	Type     string // for "bounce": "bounce" or "blocked"
-	Reason   string
-	Status   string // SMTP status, e.g. "5.0.0"
-	Response string
-}
-
-// MaxProviderIDs is how many candidates ProviderMessageIDs returns at most.
-const MaxProviderIDs = 8
-
-// ProviderMessageIDs returns the ids the message may have been sent with,
-// shortest first. sg_message_id is the X-Message-Id SendGrid answered with,
-// then '.' and a filter suffix ("LRzXl_NHStOGhQ4kofSm_A.filterdrecv-…"); in
-// SendGrid's older form the X-Message-Id itself holds dots (its documented
-// sample "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0" has the
-// smtp-id <14c5d75ce93.dfd.64b469@ismtpd-555>). So the stored id is a prefix of sg_message_id
-// that ends before a '.', or the whole of it: each of those is a candidate,
-// at most MaxProviderIDs of them.
-func (e Event) ProviderMessageIDs() []string {
-	id := e.SGMessageID
-	var out []string
-	for i := 0; i < len(id) && len(out) < MaxProviderIDs; i++ {
-		if id[i] == '.' && i > 0 {
-			out = append(out, id[:i])
-		}
-	}
-	if id != "" && len(out) < MaxProviderIDs {
-		out = append(out, id)
-	}
-	return out
-}
 
 // ReadBody reads at most MaxBodyBytes from r, failing with ErrTooLarge
 // rather than truncating.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
+
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 const sample = `[
@@ -165,80 +167,6 @@ func TestProviderMessageIDs(t *testing.T) {
 	}
 }
 
-func TestStatusForAndHardProblem(t *testing.T) {
-	tests := []struct {
-		event, typ, reason string
-		status             string
-		hard               bool
-	}{
-		{"processed", "", "", "", false},
-		{"deferred", "", "", StatusDeferred, false},
-		{"delivered", "", "", StatusDelivered, false},
-		{"bounce", "bounce", "", StatusBounced, true},
-		{"bounce", "", "", StatusBounced, true},
-		{"bounce", "blocked", "", StatusBounced, false},
-		{"dropped", "", "", StatusDropped, false},
-		{"spamreport", "", "", StatusSpamReport, true},
-		{"open", "", "", "", false},
-		{"click", "", "", "", false},
-		{"unsubscribe", "", "", "", false},
-		{"group_unsubscribe", "", "", "", false},
-		{"", "", "", "", false},
-		{"Delivered", "", "", "", false},
-		// A drop because the address is suppressed or invalid: every further
-		// message to it would be dropped too.
-		{"dropped", "", "Bounced Address", StatusDropped, true},
-		{"dropped", "", "Spam Reporting Address", StatusDropped, true},
-		{"dropped", "", "Unsubscribed Address", StatusDropped, true},
-		{"dropped", "", "Invalid", StatusDropped, true},
-		{"dropped", "", " unsubscribed address ", StatusDropped, true},
-		// A drop for this message or the account says nothing of the address.
-		{"dropped", "", "Invalid SMTPAPI header", StatusDropped, false},
-		{"dropped", "", "Spam Content (if spam checker app enabled)", StatusDropped, false},
-		{"dropped", "", "Recipient List over Package Quota", StatusDropped, false},
-		{"bounce", "blocked", "Bounced Address", StatusBounced, false},
-	}
-	for _, tt := range tests {
-		e := Event{Event: tt.event, Type: tt.typ, Reason: tt.reason}
-		if got := StatusFor(e); got != tt.status {
-			t.Errorf("StatusFor(%s/%s) = %q, want %q", tt.event, tt.typ, got, tt.status)
-		}
-		if got := HardProblem(e); got != tt.hard {
-			t.Errorf("HardProblem(%s/%s/%q) = %v, want %v", tt.event, tt.typ, tt.reason, got, tt.hard)
-		}
-	}
-}
-
-func TestRank(t *testing.T) {
-	order := [][]string{
-		{"queued", "sending"},
-		{"sent"},
-		{StatusDeferred},
-		{StatusDelivered},
-		{StatusBounced, StatusDropped, StatusSpamReport},
-	}
-	for i, group := range order {
-		for _, s := range group {
-			if Rank(s) != Rank(group[0]) {
-				t.Errorf("Rank(%s) = %d, want equal to Rank(%s) = %d", s, Rank(s), group[0], Rank(group[0]))
-			}
-			if i > 0 && Rank(s) <= Rank(order[i-1][0]) {
-				t.Errorf("Rank(%s) = %d, want above Rank(%s) = %d", s, Rank(s), order[i-1][0], Rank(order[i-1][0]))
-			}
-		}
-	}
-	if Rank("failed") >= Rank("queued") || Rank("") >= Rank("queued") {
-		t.Error("unknown statuses should rank below queued")
-	}
-	// A late "deferred" must not undo "delivered"; a late bounce may.
-	if Rank(StatusFor(Event{Event: "deferred"})) > Rank("delivered") {
-		t.Error("deferred after delivered would move backwards")
-	}
-	if Rank(StatusFor(Event{Event: "bounce"})) <= Rank("delivered") {
-		t.Error("bounce after delivered must apply")
-	}
-}
-
 func TestReadBody(t *testing.T) {
 	small := []byte(sample)
 	if b, err := ReadBody(bytes.NewReader(small)); err != nil || !bytes.Equal(b, small) {
@@ -282,8 +210,8 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("invalid UTF-8 in %q", s)
 				}
 			}
-			_ = StatusFor(e)
-			_ = HardProblem(e)
+			_ = sendlog.StatusFor(e)
+			_ = sendlog.HardProblem(e)
 			_ = e.ProviderMessageIDs()
 		}
 	})
@@ -311,17 +239,6 @@ func TestParseTimestampBounds(t *testing.T) {
 		}
 		if got := events[0].Timestamp; got != tt.want {
 			t.Errorf("timestamp %s = %d, want %d", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestHanded(t *testing.T) {
-	for status, want := range map[string]bool{
-		"queued": false, "unconfirmed": false, "cancelled": false,
-		"sending": true, "sent": true, "failed": true, "deferred": true, "delivered": true, "bounced": true,
-	} {
-		if got := Handed(status); got != want {
-			t.Errorf("Handed(%s) = %v, want %v", status, got, want)
 		}
 	}
 }

@@ -1,8 +1,13 @@
-// Package status is the one set of send-log statuses: the store writes
+// Package sendlog is the send log's vocabulary, below everyone who shares it:
+// the statuses (their order and which are final), the message as the sender
+// sees it, an outcome, the sender's lease, a provider event and the rules of
+// which event moves a message where. It imports nothing of outcry's.
+//
+// The statuses are the one set of send-log statuses: the store writes
 // them, the sender reports them, the webhook moves messages between them
 // and the console filters and shows them. Use these constants rather than
 // string literals.
-package status
+package sendlog
 
 import "strings"
 
@@ -97,4 +102,18 @@ func SQLList(ss ...Status) string {
 		parts[i] = "'" + string(s) + "'"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Names holds every status as a plain string, for templates, which cannot
+// name Go constants: {{if eq .Status (status).Failed}},
+// {{index .Counts (status).Queued}}.
+type Names struct {
+	Unconfirmed, Queued, Sending, Sent, Deferred, Delivered, Bounced, Dropped, SpamReport, Failed, Cancelled string
+}
+
+// Name is Names filled in from the constants.
+var Name = Names{
+	Unconfirmed: string(Unconfirmed), Queued: string(Queued), Sending: string(Sending), Sent: string(Sent),
+	Deferred: string(Deferred), Delivered: string(Delivered), Bounced: string(Bounced), Dropped: string(Dropped),
+	SpamReport: string(SpamReport), Failed: string(Failed), Cancelled: string(Cancelled),
 }

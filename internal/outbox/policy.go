@@ -1,4 +1,4 @@
-package letter
+package outbox
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -305,7 +305,7 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 	for _, d := range claimed {
 		m := d.Message
 		if len(d.Letters) == 0 {
-			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: status.Cancelled})
+			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: sendlog.Cancelled})
 			continue
 		}
 		info, _ := p.Campaign(m.Campaign)
@@ -318,7 +318,7 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 		}
 		subject, body, err := p.Digests.Render(info, d)
 		if err != nil {
-			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: status.Queued, Error: err.Error(),
+			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: sendlog.Queued, Error: err.Error(),
 				Next: time.Now().Add(time.Minute)})
 			continue
 		}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package letter
+package outbox
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package letter
+package outbox
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -35,7 +36,7 @@ func NewDigestRenderer(fsys fs.FS) (*DigestRenderer, error) {
 type DigestData struct {
 	Count    int
 	Campaign struct{ Title, Organizer string }
-	Target   Recipient
+	Target   letter.Recipient
 	Edited   []DigestLetter
 	Default  struct{ Subject, Body string }
 	Kept     []DigestSigner
@@ -65,7 +66,7 @@ func (r *DigestRenderer) Render(c CampaignInfo, d store.ClaimedDigest) (subject,
 	data.Default.Subject, data.Default.Body = c.Subject, strings.TrimSpace(c.Body)
 	for i, l := range d.Letters {
 		if i == 0 {
-			data.Target = Recipient{Name: l.TargetName, Title: l.Title, Salutation: l.Salutation}
+			data.Target = letter.Recipient{Name: l.TargetName, Title: l.Title, Salutation: l.Salutation}
 		}
 		name := strings.TrimSpace(l.FirstName + " " + l.LastName)
 		text := l.Body

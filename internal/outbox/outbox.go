@@ -1,4 +1,4 @@
-package letter
+package outbox
 
 import (
 	"context"
@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/status"
+	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -32,7 +33,7 @@ type OutboxStore interface {
 type Outbox struct {
 	store    OutboxStore
 	targets  *target.Registry
-	renderer *Renderer
+	renderer *letter.Renderer
 	owner    string
 	machine  string        // the machine part of owner (leaseOwner)
 	next     atomic.Uint64 // the target the next claim starts with (fairness)
@@ -43,7 +44,7 @@ type Outbox struct {
 }
 
 // NewOutbox returns the outbox of one sender process.
-func NewOutbox(st OutboxStore, targets *target.Registry, r *Renderer) *Outbox {
+func NewOutbox(st OutboxStore, targets *target.Registry, r *letter.Renderer) *Outbox {
 	o := &Outbox{store: st, targets: targets, renderer: r}
 	o.NameMachine(hostName())
 	return o
@@ -99,7 +100,7 @@ func (o *Outbox) claimSingles(ctx context.Context, limit int, want []store.Claim
 		m := c.Message
 		body, err := o.renderer.Copy(c.Copy)
 		if err != nil { // a broken template: give the message back, retried later
-			failed = append(failed, delivery.Outcome{ID: m.ID, Status: status.Queued, Error: err.Error(),
+			failed = append(failed, delivery.Outcome{ID: m.ID, Status: sendlog.Queued, Error: err.Error(),
 				Next: time.Now().Add(time.Minute)})
 			continue
 		}
@@ -156,18 +157,4 @@ func (o *Outbox) Recent(ctx context.Context, since time.Time) (map[string][]time
 // Release ends this process's lease at shutdown.
 func (o *Outbox) Release(ctx context.Context) error {
 	return o.store.ReleaseLease(ctx, o.owner)
-}
-
-// Copy renders the text of one message from what it is made of: the kept
-// copy of a message queued before letters were stored once, else the
-// letter template over the supporter's letter and the recorded target.
-func (r *Renderer) Copy(c store.Copy) (string, error) {
-	if c.Rendered != "" {
-		return c.Rendered, nil
-	}
-	return r.Render(Data{
-		Target:    Recipient{Name: c.TargetName, Title: c.Title, Salutation: c.Salutation},
-		Supporter: Supporter{FirstName: c.FirstName, LastName: c.LastName, Postcode: c.Postcode},
-		Body:      c.Body,
-	})
 }

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package letter
+package outbox
 
 // processExists cannot tell here: every process is taken to be alive, and
 // a crashed sender's lease simply runs out.

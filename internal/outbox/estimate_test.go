@@ -1,4 +1,4 @@
-package letter
+package outbox
 
 import (
 	"testing"
@@ -61,5 +61,31 @@ func TestPlan(t *testing.T) {
 	}
 	if plan[1].Estimate.String() != "all letters delivered within about a minute, each as its own email" {
 		t.Fatalf("t2: %s", plan[1].Estimate)
+	}
+}
+
+func TestDrain(t *testing.T) {
+	cases := []struct {
+		name    string
+		queued  map[string]int
+		rate    float64
+		cap     int
+		want    time.Duration
+		limited bool
+	}{
+		{"empty", nil, 5, 30, 0, true},
+		{"rate bound", map[string]int{"a": 10, "b": 10}, 5, 0, 4 * time.Second, true},
+		{"cap bound", map[string]int{"a": 61, "b": 1}, 100, 30, 2 * time.Hour, true},
+		{"under the cap", map[string]int{"a": 2, "b": 8}, 5, 30, 2 * time.Second, true},
+		{"cap only", map[string]int{"a": 31}, 0, 30, time.Hour, true},
+		{"unlimited", map[string]int{"a": 10}, 0, 0, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := Drain(c.queued, c.rate, c.cap)
+			if got.Round(time.Second) != c.want || ok != c.limited {
+				t.Fatalf("got %v %v, want %v %v", got, ok, c.want, c.limited)
+			}
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package letter
+package outbox
 
 import (
 	"fmt"
@@ -57,20 +57,8 @@ func (p *Policy) Estimate(campaign string, n int, rate float64, now time.Time) E
 		return e
 	}
 	max := max(1, p.Max)
-	// slotsAfter is how long the k-th email (1-based) waits for a slot of
-	// the cap, the hour starting empty.
-	slotsAfter := func(k int) time.Duration {
-		if p.Cap <= 0 {
-			return 0
-		}
-		return time.Duration((k-1)/p.Cap) * time.Hour
-	}
-	byRate := func(k int) time.Duration {
-		if rate <= 0 {
-			return 0
-		}
-		return time.Duration(float64(k) / rate * float64(time.Second))
-	}
+	slotsAfter := func(k int) time.Duration { return capWait(k, p.Cap) }
+	byRate := func(k int) time.Duration { return rateWait(k, rate) }
 	switch mode {
 	case delivery.Digest:
 		e.Digests = (n + max - 1) / max
@@ -98,7 +86,7 @@ func (p *Policy) Estimate(campaign string, n int, rate float64, now time.Time) E
 		}
 	default:
 		e.Singles = n
-		e.Within = max64(slotsAfter(n), byRate(n))
+		e.Within, _ = drainTime(n, n, rate, p.Cap)
 		if drip && p.Cap > 0 {
 			e.Within = time.Duration(n-1) * p.DripGap()
 		}
@@ -106,11 +94,47 @@ func (p *Policy) Estimate(campaign string, n int, rate float64, now time.Time) E
 	return e
 }
 
-func max64(a, b time.Duration) time.Duration {
-	if a > b {
-		return a
+// capWait is how long the k-th email (1-based) to one target waits for a
+// slot of its hourly cap (0: no cap), the hour starting empty: a target
+// receives at most hourlyCap emails in any sliding hour, so k emails need
+// (k-1)/hourlyCap full hours of waiting.
+func capWait(k, hourlyCap int) time.Duration {
+	if hourlyCap <= 0 {
+		return 0
 	}
-	return b
+	return time.Duration((k-1)/hourlyCap) * time.Hour
+}
+
+// rateWait is how long k emails take at rate emails a second (0: no limit).
+func rateWait(k int, rate float64) time.Duration {
+	if rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(k) / rate * float64(time.Second))
+}
+
+// drainTime is how long total emails, fullest of them to one target, take
+// to leave one by one: the longer of all of them at the rate and the
+// fullest target's at its cap. ok is false when nothing limits the rate.
+func drainTime(total, fullest int, rate float64, hourlyCap int) (d time.Duration, ok bool) {
+	if total == 0 {
+		return 0, true
+	}
+	return max(rateWait(total, rate), capWait(fullest, hourlyCap)), rate > 0 || hourlyCap > 0
+}
+
+// Drain says how long the whole queue takes to empty, every letter as its
+// own email, at the process rate (emails a second, 0 = unlimited) and the
+// per-target hourly cap (0 = no cap): the console's drain estimate. ok is
+// false when nothing limits the rate. Estimate is the same reckoning for
+// one target under the campaign's delivery policy.
+func Drain(queuedPerTarget map[string]int, ratePerSec float64, hourlyCap int) (time.Duration, bool) {
+	total, fullest := 0, 0
+	for _, n := range queuedPerTarget {
+		total += n
+		fullest = max(fullest, n)
+	}
+	return drainTime(total, fullest, ratePerSec, hourlyCap)
 }
 
 // NextDigest says when the next digest of h's letters is due and how many
