@@ -68,13 +68,6 @@ func parseEvents(s string) []hookevent.Type {
 	return out
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 const endpointColumns = `id, url, events, campaign, personal_data, secret, description, created_at, failing_since, disabled_at, disabled_why`
 
 func scanEndpoint(row interface{ Scan(...any) error }) (WebhookEndpoint, error) {
@@ -97,7 +90,7 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, e WebhookEndpoint) (W
 	now := s.nowMs()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO webhook_endpoints (url, events, campaign, personal_data, secret, description, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, e.URL, eventsText(e.Events), e.Campaign, b2i(e.PersonalData), e.Secret, e.Description, now).Scan(&e.ID)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, e.URL, eventsText(e.Events), e.Campaign, intFlag(e.PersonalData), e.Secret, e.Description, now).Scan(&e.ID)
 	})
 	if err != nil {
 		return e, fmt.Errorf("store: create webhook endpoint: %w", err)
@@ -146,8 +139,8 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, e WebhookEndpoint, en
 			disabled_at = CASE WHEN ? = 1 THEN NULL ELSE COALESCE(disabled_at, ?) END,
 			disabled_why = CASE WHEN ? = 1 THEN '' WHEN disabled_at IS NULL THEN 'disabled by an organizer' ELSE disabled_why END,
 			failing_since = CASE WHEN ? = 1 AND disabled_at IS NOT NULL THEN NULL ELSE failing_since END
-			WHERE id = ?`, e.URL, eventsText(e.Events), e.Campaign, b2i(e.PersonalData), e.Description,
-			b2i(enabled), now, b2i(enabled), b2i(enabled), e.ID)
+			WHERE id = ?`, e.URL, eventsText(e.Events), e.Campaign, intFlag(e.PersonalData), e.Description,
+			intFlag(enabled), now, intFlag(enabled), intFlag(enabled), e.ID)
 		if err != nil {
 			return err
 		}
