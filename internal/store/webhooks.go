@@ -26,7 +26,8 @@ import (
 // by the sender, would keep personal data in a table for endpoints that
 // must not get it and add a second step that can fail between the two.
 
-// Delivery statuses.
+// A webhook delivery's statuses: its own words, not the send log's
+// (internal/sendlog), though "failed" is spelled alike.
 const (
 	HookPending   = "pending"
 	HookSucceeded = "succeeded"
@@ -352,8 +353,8 @@ func (s *Store) FinishWebhookAttempt(ctx context.Context, a WebhookAttempt) (dis
 				return err
 			}
 		default:
-			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1, last_code = ?, last_error = ?,
-				body = '', updated_at = ? WHERE id = ?`, a.Code, a.Error, at, a.DeliveryID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_code = ?, last_error = ?,
+				body = '', updated_at = ? WHERE id = ?`, HookFailed, a.Code, a.Error, at, a.DeliveryID); err != nil {
 				return err
 			}
 		}
