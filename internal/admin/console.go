@@ -32,6 +32,7 @@ type view struct {
 }
 
 var flashes = map[string]string{
+	"targeting":  "Targeting saved; it is in force now.",
 	"whtest":     "A test event is queued: it is sent within seconds, and its attempt shows below.",
 	"whenabled":  "The webhook endpoint is enabled: new events are delivered to it again.",
 	"whdisabled": "The webhook endpoint is disabled: it receives no new events.",

@@ -9,8 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/outcry/outcry/internal/campaign"
-	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/openapi"
 )
 
@@ -70,10 +68,10 @@ func (s *Server) embedPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Form = prefill(c.QueryParams(), letterDefaults(camp))
+	status := s.prepareForm(c, p, camp)
 	s.arm(c, p)
 	s.embedView(c, p)
-	return s.render(c, http.StatusOK, "embed", p)
+	return s.render(c, status, "embed", p)
 }
 
 // submitEmbed is POST /c/{slug}/embed.
@@ -146,10 +144,4 @@ func addQuery(path, k, v string) string {
 // staticFile reads a file of the static folder.
 func (s *Server) staticFile(name string) ([]byte, error) {
 	return fs.ReadFile(s.d.Static, name)
-}
-
-// letterDefaults is the form before the supporter types: the campaign's
-// letter.
-func letterDefaults(camp *campaign.Campaign) letter.Submission {
-	return letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body}
 }
