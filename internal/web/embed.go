@@ -51,7 +51,7 @@ func (s *Server) parentOrigin(c echo.Context) string {
 func (s *Server) embedView(c echo.Context, p *page) {
 	p.Embed = true
 	p.ParentOrigin = s.parentOrigin(c)
-	p.FormAction = "/c/" + p.Campaign.Slug + "/embed"
+	p.FormAction = p.Campaign.Path() + "/embed"
 	if p.ParentOrigin != "" {
 		p.FormAction = addQuery(p.FormAction, "origin", p.ParentOrigin)
 	}
@@ -95,7 +95,7 @@ func (s *Server) embedThanks(c echo.Context) error {
 	}
 	p.Wrote, p.ThanksStep = true, true
 	if tok := c.QueryParam("r"); tok != "" && s.d.Receipts.Valid(tok) {
-		p.ReceiptURL = s.d.BaseURL + "/c/" + camp.Slug + "/receipt/" + tok
+		p.ReceiptURL = s.d.BaseURL + camp.Path() + "/receipt/" + tok
 		privatePage(c)
 	}
 	s.embedView(c, p)
