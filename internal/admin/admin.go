@@ -23,6 +23,7 @@ import (
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/outbox"
+	"github.com/outcry/outcry/internal/outhook"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
@@ -86,6 +87,8 @@ type DigestLog interface {
 // Supporters are a campaign's supporters for export, and a data request's records and erasure (supporters page, API).
 type Supporters interface {
 	EachSupporter(ctx context.Context, campaign string, fn func(store.SupporterRow) error) error
+	Supporters(ctx context.Context, campaign string, after int64, limit int) ([]store.SupporterRow, error)
+	SourceCounts(ctx context.Context, campaign string) ([]store.SourceCount, error)
 	privacy.Store
 }
 
@@ -112,6 +115,7 @@ type Deps struct {
 	Metrics   *metrics.Metrics // nil: no /metrics
 	Privacy   *privacy.Service // nil: one on Store
 	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
+	Webhooks  *outhook.Service // outgoing webhooks' endpoints (nil: one on Store)
 	Templates fs.FS            // the templates folder; pages are read from admin/*.html
 	// Reading makes, revokes and reissues the targets' reading links (nil:
 	// none shown); Similar is OUTCRY_SIMILAR (issue 24).
@@ -151,7 +155,7 @@ type Console struct {
 }
 
 var pageNames = []string{"areas", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
-	"campaigns", "campaign", "digests"}
+	"campaigns", "campaign", "digests", "webhooks"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -178,6 +182,11 @@ func Register(e *echo.Echo, d Deps) (*Console, error) {
 	if len(d.SessionSecret) == 0 {
 		d.SessionSecret = []byte(rand.Text() + rand.Text())
 	}
+	if d.Webhooks == nil {
+		if ws, ok := d.Store.(outhook.Endpoints); ok {
+			d.Webhooks = &outhook.Service{Store: ws, Campaign: func(slug string) bool { _, ok := d.Campaigns.Get(slug); return ok }}
+		}
+	}
 	c := &Console{d: d, svc: &service{d: d}, log: d.Logger, pages: map[string]*template.Template{}}
 	c.auth = &auth{password: d.Password, hash: []byte(d.PasswordHash), secret: d.SessionSecret, secure: d.SecureCookies,
 		now: d.Now, limiter: newIPLimiter(d.LoginEvery, d.LoginBurst)}
@@ -197,11 +206,16 @@ func (c *Console) routes(e *echo.Echo) {
 	api := e.Group("/admin/api", c.requireToken)
 	api.GET("/messages", c.apiMessages)
 	api.GET("/stats", c.apiStats)
+	api.GET("/supporters", c.apiSupporters)
 	api.GET("/supporters/export", c.apiSupporterExport)
 	api.GET("/campaigns", c.apiCampaigns)
 	api.POST("/campaigns", c.apiCreateCampaign)
 	api.PATCH("/campaigns/:slug", c.apiPatchCampaign)
 	api.POST("/supporters/erase", c.apiSupporterErase)
+	api.GET("/webhooks", c.apiWebhooks)
+	api.POST("/webhooks", c.apiCreateWebhook)
+	api.PATCH("/webhooks/:id", c.apiPatchWebhook)
+	api.DELETE("/webhooks/:id", c.apiDeleteWebhook)
 
 	e.GET("/admin/login", c.loginPage, c.requireEnabled)
 	e.POST("/admin/login", c.login, c.requireEnabled)
@@ -235,6 +249,9 @@ func (c *Console) routes(e *echo.Echo) {
 	g.GET("/supporters", c.supportersPage)
 	g.POST("/supporters/export", c.supporterExport)
 	g.POST("/supporters/erase", c.supporterErase)
+	g.GET("/webhooks", c.webhooksPage)
+	g.POST("/webhooks", c.createWebhook)
+	g.POST("/webhooks/:id/:action", c.webhookAction)
 }
 
 var funcs = template.FuncMap{

@@ -60,6 +60,10 @@ var flashes = map[string]string{
 	"cpaused":       "The campaign is paused: it takes letters and queues them; nothing of it is sent until you open it again.",
 	"cclosed":       "The campaign is closed: its page shows the result and takes no more letters. Letters already queued are still sent.",
 	"reverted":      "The campaign's content comes from the campaign file again.",
+	"whtest":        "A test event is queued: it is sent within seconds, and its attempt shows below.",
+	"whenabled":     "The webhook endpoint is enabled: new events are delivered to it again.",
+	"whdisabled":    "The webhook endpoint is disabled: it receives no new events.",
+	"whdeleted":     "The webhook endpoint is deleted, with its deliveries.",
 }
 
 func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {

@@ -60,6 +60,9 @@ type Stats struct {
 	// writers' own words (similarity below OUTCRY_SIMILAR), of those
 	// measured; null when none was (issue 24).
 	PersonalShare *float64 `json:"personal_share"`
+	// Sources counts the campaign's supporters by the source code they
+	// came through, most first ("" for none): docs/source-codes.md.
+	Sources []store.SourceCount `json:"sources"`
 }
 
 func (s *service) similar() float64 {
@@ -127,6 +130,9 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 		return nil, err
 	}
 	st := &Stats{Totals: totals, Supporters: sup, SendRate: s.d.SendRate, HourlyCap: s.d.HourlyCap, Targets: ts}
+	if st.Sources, err = s.d.Store.SourceCounts(ctx, slug); err != nil {
+		return nil, err
+	}
 	for _, k := range statuses {
 		if _, ok := st.Totals[k]; !ok {
 			st.Totals[k] = 0

@@ -34,6 +34,7 @@ import (
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/outbox"
+	"github.com/outcry/outcry/internal/outhook"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/receipt"
@@ -57,6 +58,10 @@ type App struct {
 	Web       *web.Server
 	Console   *admin.Console
 	Reading   *reading.Links // the targets' reading page links (issue 24)
+	// Hooks sends the outgoing webhooks (issue 23) while this process is
+	// the elected sender; HookEndpoints manages their endpoints.
+	Hooks         *outhook.Sender
+	HookEndpoints *outhook.Service
 }
 
 // Build opens everything the service needs. Close the store when done
@@ -184,14 +189,20 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
+	hooks := outhook.NewSender(st, outhook.Options{Insecure: cfg.WebhooksInsecure, Leading: sender.Leading, Logger: log})
+	endpoints := &outhook.Service{Store: st, Insecure: cfg.WebhooksInsecure, Notify: hooks.Notify,
+		Campaign: func(slug string) bool { _, ok := campaigns.Get(slug); return ok }}
+	if cfg.WebhooksInsecure {
+		log.Warn("OUTCRY_WEBHOOKS_INSECURE is on: outgoing webhooks may use plain http and reach loopback and private addresses")
+	}
+	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return &App{Reading: readingLinks, Config: cfg, Log: log, Store: st, Targets: targets, Areas: areas, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
-		Web: srv, Console: console}, nil
+		Web: srv, Console: console, Hooks: hooks, HookEndpoints: endpoints}, nil
 }
 
 // deliveryPolicy is how letters become emails (issue 12): the process
@@ -374,6 +385,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go func() { senderDone <- a.Sender.Run(ctx) }()
 	mailsDone := make(chan error, 1)
 	go func() { mailsDone <- a.Mails.Run(ctx) }()
+	hooksDone := make(chan error, 1)
+	go func() { hooksDone <- a.Hooks.Run(ctx) }()
+	defer func() { cancel(); <-hooksDone }()
 	go a.maintain(ctx)
 	go a.follow(ctx)
 	if a.Confirm != nil {
@@ -494,6 +508,7 @@ func buildSafety(ctx context.Context, cfg config.Config, org campaign.Organizer,
 		SubmitRate:     cfg.SubmitRate,
 		TrustedProxies: cfg.TrustedProxies,
 		CORSOrigins:    cfg.CORSOrigins,
+		EmbedOrigins:   cfg.EmbedOrigins,
 		FormSecret:     secret,
 		FormMinTime:    cfg.FormMinTime,
 	}

@@ -155,6 +155,7 @@ type app struct {
 type appOptions struct {
 	console bool // the organizer console at /admin, password consolePassword
 	sender  bool // run the sender until the test ends
+	env     map[string]string
 	// congress runs the second example (examples/congress): letters go
 	// to the representative of the supporter's ZIP code.
 	congress bool
@@ -171,6 +172,16 @@ func withConsole(o *appOptions) { o.console = true }
 
 // withSender also runs the real delivery.Sender (dry-run mailer).
 func withSender(o *appOptions) { o.console, o.sender = true, true }
+
+// withEnv sets an OUTCRY_* variable of the app.
+func withEnv(k, v string) appOption {
+	return func(o *appOptions) {
+		if o.env == nil {
+			o.env = map[string]string{}
+		}
+		o.env[k] = v
+	}
+}
 
 const consolePassword = "browser test organizer password"
 
@@ -220,6 +231,9 @@ func newApp(t *testing.T, options ...appOption) *app {
 		env["OUTCRY_CAMPAIGN"] = filepath.Join(dir, "campaign.yaml")
 		env["OUTCRY_AREAS"] = filepath.Join(dir, "areas.csv")
 		slug = "fund-libraries"
+	}
+	for k, v := range o.env {
+		env[k] = v
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {

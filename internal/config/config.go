@@ -46,6 +46,10 @@ type Config struct {
 	SendTimeout      time.Duration // OUTCRY_SEND_TIMEOUT
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
 	WebhookUnsigned  bool          // OUTCRY_WEBHOOK_UNSIGNED: accept unsigned webhook posts (no key)
+	// WebhooksInsecure (OUTCRY_WEBHOOKS_INSECURE=on) lets outgoing
+	// webhooks use plain http and reach loopback and private addresses:
+	// for tests and a receiver on the same host (issue 23).
+	WebhooksInsecure bool
 
 	// Delivery modes (issue 12; see internal/outbox/policy.go).
 	Delivery    string        // OUTCRY_DELIVERY: individual, overflow or digest
@@ -146,6 +150,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.duration("OUTCRY_SEND_TIMEOUT", &c.SendTimeout)
 	p.str("SENDGRID_WEBHOOK_PUBLIC_KEY", &c.WebhookPublicKey)
 	p.bool("OUTCRY_WEBHOOK_UNSIGNED", &c.WebhookUnsigned)
+	p.bool("OUTCRY_WEBHOOKS_INSECURE", &c.WebhooksInsecure)
 	p.str("OUTCRY_DELIVERY", &c.Delivery)
 	p.duration("OUTCRY_DIGEST_AFTER", &c.DigestAfter)
 	p.schedule("OUTCRY_DIGEST_EVERY", &c.DigestEvery, &c.DigestAt)

@@ -43,6 +43,27 @@ type Submission struct {
 	// choose (issue 21, internal/targeting).
 	Area    string   `json:"area" form:"area" validate:"utf8,max=64,singleline"`
 	Targets []string `json:"targets" form:"targets" validate:"max=1000,dive,utf8,max=100,singleline"`
+	// Source is the source code the supporter came through (?source=, the
+	// form's hidden field, the embed): docs/source-codes.md.
+	Source string `json:"source" form:"source" validate:"source"`
+}
+
+// MaxSource bounds a source code.
+const MaxSource = 64
+
+// ValidSource reports whether s is a source code: at most 64 characters
+// of a-z, 0-9, '-' and '_' ("" is none).
+func ValidSource(s string) bool {
+	if len(s) > MaxSource {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // FieldErrors maps a field's JSON name to a message for the supporter.
@@ -75,6 +96,9 @@ func newValidator() *validator.Validate {
 	// the body keeps them, as a language may need them.
 	must(v.RegisterValidation("plain", func(fl validator.FieldLevel) bool {
 		return plainName(fl.Field().String())
+	}))
+	must(v.RegisterValidation("source", func(fl validator.FieldLevel) bool {
+		return ValidSource(fl.Field().String())
 	}))
 	// visible: a name or subject shows at least one letter, digit or symbol
 	// such as an emoji (one made only of Braille blanks U+2800, spaces or
@@ -147,6 +171,7 @@ func (s *Submission) Normalize() {
 	s.Email = NormalizeEmail(s.Email)
 	s.Postcode = strings.TrimSpace(s.Postcode)
 	s.Area = strings.TrimSpace(s.Area)
+	s.Source = strings.TrimSpace(s.Source)
 	s.Subject = strings.TrimSpace(s.Subject)
 	s.Body = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s.Body, "\r\n", "\n"), "\r", "\n"))
 }
@@ -186,7 +211,7 @@ func message(m *i18n.Catalog, e validator.FieldError) string {
 		return m.T("validation.required", "field", m.T("validation.fields."+e.Field()))
 	case "max":
 		return m.T("validation.max", "max", e.Param())
-	case "email", "singleline", "multiline", "utf8", "plain", "plainaddress", "visible", "marks":
+	case "email", "singleline", "multiline", "utf8", "plain", "plainaddress", "visible", "marks", "source":
 		return m.T("validation." + e.Tag())
 	}
 	return m.T("validation.invalid")
@@ -259,6 +284,7 @@ func FromForm(form url.Values) Submission {
 		AcceptPrivacy:  form.Get("accept_privacy") != "",
 		Area:           form.Get("area"),
 		Targets:        form["targets"],
+		Source:         form.Get("source"),
 	}
 }
 

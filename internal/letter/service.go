@@ -135,6 +135,7 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		Similarity:     &sim,
 		Area:           picked.Area.Code,
 		AreasVersion:   picked.Version,
+		Source:         sub.Source,
 	}, targets)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)

@@ -17,7 +17,7 @@ import (
 
 // copyFirst are the tables other tables refer to, in the order their rows
 // must arrive; the rest follow in the order of their names.
-var copyFirst = []string{"supporters", "digests", "messages", "message_events"}
+var copyFirst = []string{"supporters", "digests", "messages", "message_events", "webhook_endpoints", "webhook_deliveries"}
 
 // notCopied hold what running processes hold, not campaign data: the
 // migrations applied (each database has its own), and the sender's leases

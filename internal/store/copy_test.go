@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -37,6 +38,12 @@ func copySource(t *testing.T) (*Store, string) {
 	// 1,200 letters to two targets: 2,400 messages, more than one batch.
 	var wg sync.WaitGroup
 	errs := make(chan error, 1200)
+	// A webhook endpoint, so that the letters write deliveries (and one an attempt).
+	ep, err := src.CreateWebhookEndpoint(ctx, WebhookEndpoint{URL: "https://crm.example/hook", Events: []hookevent.Type{hookevent.LetterCreated},
+		PersonalData: true, Secret: "whsec_c2VjcmV0"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for w := range 8 {
 		wg.Add(1)
 		go func() {
@@ -57,6 +64,13 @@ func copySource(t *testing.T) (*Store, string) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
+		t.Fatal(err)
+	}
+	ds, err := src.ClaimWebhookDeliveries(ctx, 1, time.Minute)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("claim a webhook delivery: %v %v", ds, err)
+	}
+	if _, err := src.FinishWebhookAttempt(ctx, WebhookAttempt{DeliveryID: ds[0].ID, EndpointID: ep.ID, At: time.Now(), Code: 204, Duration: time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	sent := claimN(t, src, 20)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -502,7 +503,7 @@ func flagTarget(ctx context.Context, tx *sql.Tx, targetID string, e sendlog.Even
 		targetID, note, now); err != nil {
 		return fmt.Errorf("mark target: %w", err)
 	}
-	return nil
+	return appendHook(ctx, tx, hookevent.Event{Type: hookevent.TargetFlagged, Personal: hookevent.Target{ID: targetID, Reason: note}}, now)
 }
 
 // DigestRow is one digest as the console lists it.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -69,6 +70,10 @@ func (s *Store) ApplyEvents(ctx context.Context, events []sendlog.Event) (EventR
 	var res EventResult
 	now := s.nowMs()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		hooks, err := newMessageHooks(ctx, tx, hookevent.MessageDelivered, hookevent.MessageFailed)
+		if err != nil {
+			return err
+		}
 		for _, e := range events {
 			// The longest known id wins, whether a digest's or a single
 			// letter's (our own id before any provider id); on a tie, the
@@ -117,6 +122,15 @@ func (s *Store) ApplyEvents(ctx context.Context, events []sendlog.Event) (EventR
 					return fmt.Errorf("move message: %w", err)
 				}
 				res.Moved++
+				switch next {
+				case sendlog.Delivered:
+					err = hooks.append(ctx, tx, hookevent.MessageDelivered, msgID, string(next), "", now)
+				case sendlog.Bounced, sendlog.Dropped:
+					err = hooks.append(ctx, tx, hookevent.MessageFailed, msgID, string(next), e.Reason, now)
+				}
+				if err != nil {
+					return err
+				}
 			}
 			if sendlog.HardProblem(e) {
 				if err := flagTarget(ctx, tx, targetID, e, now); err != nil {

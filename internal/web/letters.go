@@ -6,7 +6,10 @@ import (
 	"hash/fnv"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,7 +37,17 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	if err != nil {
 		return err
 	}
-	p.Form = letter.Submission{Subject: s.subjectFor(c, camp), Body: camp.Letter.Body}
+	status := s.prepareForm(c, p, camp)
+	s.arm(c, p)
+	return s.render(c, status, "campaign", p)
+}
+
+// prepareForm fills the campaign's form as it is first shown, on the
+// campaign page and in the embed: the letter, the area step (issue 21),
+// and a prefilled link's values. Its status is 422 when the area step has
+// a problem to show.
+func (s *Server) prepareForm(c echo.Context, p *page, camp *campaign.Campaign) int {
+	p.Form = prefill(c.QueryParams(), letter.Submission{Subject: s.subjectFor(c, camp), Body: camp.Letter.Body})
 	status := http.StatusOK
 	if camp.Targeting.ByArea() {
 		// The postcode step without JavaScript: GET ?postcode=…[&area=…].
@@ -53,8 +66,30 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 			p.Form.Targets = p.Pick.Res.IDs() // all ticked when all may be
 		}
 	}
-	s.arm(c, p)
-	return s.render(c, status, "campaign", p)
+	return status
+}
+
+// prefill fills the form from a prefilled link (?first_name=&last_name=
+// &email=&postcode=&source=): it only fills, never sends. A value longer
+// than its field allows is left out, and so is a source that is not a
+// source code (docs/source-codes.md).
+func prefill(q url.Values, f letter.Submission) letter.Submission {
+	for _, p := range []struct {
+		key string
+		max int
+		dst *string
+	}{
+		{"first_name", letter.MaxName, &f.FirstName}, {"last_name", letter.MaxName, &f.LastName},
+		{"email", letter.MaxEmail, &f.Email}, {"postcode", letter.MaxPostcode, &f.Postcode},
+	} {
+		if v := strings.TrimSpace(q.Get(p.key)); utf8.RuneCountInString(v) <= p.max && utf8.ValidString(v) {
+			*p.dst = v
+		}
+	}
+	if v := strings.TrimSpace(q.Get("source")); letter.ValidSource(v) {
+		f.Source = v
+	}
+	return f
 }
 
 // homePage is GET /: the campaign itself when one takes letters, else the
@@ -105,6 +140,12 @@ func closedAnswer(camp *campaign.Campaign, now time.Time) (int, string) {
 // (autofill, a quick typist): it is shown again, everything kept, to check
 // and send, so that nobody is thanked for a letter that was dropped.
 func (s *Server) submitForm(c echo.Context) error {
+	return s.takeForm(c, "/thanks")
+}
+
+// takeForm takes a letter from the campaign's form or the embed's,
+// redirecting to the campaign's thanksPath on success.
+func (s *Server) takeForm(c echo.Context, thanksPath string) error {
 	camp, err := s.campaignFor(c)
 	if err != nil {
 		return err
@@ -114,11 +155,16 @@ func (s *Server) submitForm(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read. Please reload the page and try again.")
 	}
 	sub := letter.FromForm(form)
+	if !letter.ValidSource(strings.TrimSpace(sub.Source)) {
+		// A source is the page's hidden field, never typed: one that was
+		// tampered with is dropped, and never costs the letter.
+		sub.Source = ""
+	}
 	if !camp.TakesLetters(s.now()) {
 		status, msg := closedAnswer(camp, s.now())
 		return s.reRender(c, camp, status, sub, nil, msg)
 	}
-	thanks := camp.Path() + "/thanks"
+	thanks := camp.Path() + thanksPath
 	if form.Get("website") != "" {
 		s.log.Info("form: honeypot filled in; nothing stored")
 		return c.Redirect(http.StatusSeeOther, thanks)
@@ -150,14 +196,12 @@ func (s *Server) submitForm(c echo.Context) error {
 	}
 	// What the meter says of the letter, for a page seen without
 	// JavaScript (the same for a repeat: nobody learns who has written).
-	sep := "?"
 	if res.SupporterID != 0 {
 		// The writer's private receipt, carried to the thank-you page.
-		thanks += "?r=" + s.d.Receipts.Token(res.SupporterID)
-		sep = "&"
+		thanks = addQuery(thanks, "r", s.d.Receipts.Token(res.SupporterID))
 		s.markWriter(c, camp.Path(), res.SupporterID)
 	}
-	thanks += sep + "m=" + string(res.Level)
+	thanks = addQuery(thanks, "m", string(res.Level))
 	return c.Redirect(http.StatusSeeOther, thanks)
 }
 
@@ -170,12 +214,18 @@ func (s *Server) reRender(c echo.Context, camp *campaign.Campaign, status int, t
 	p.Form, p.Errors, p.Notice = typed, fe, notice
 	s.fillPick(p, camp, typed.Postcode, typed.Area)
 	s.arm(c, p)
+	if isEmbedRoute(c.Path()) {
+		s.embedView(c, p)
+		return s.render(c, status, "embed", p)
+	}
 	return s.render(c, status, "campaign", p)
 }
 
 // arm fills the form's CSRF token and signed render time.
 func (s *Server) arm(c echo.Context, p *page) {
-	p.CSRF = s.csrfToken(c)
+	if !isEmbedRoute(c.Path()) { // the embed's posts are guarded without a cookie (embed.go)
+		p.CSRF = s.csrfToken(c)
+	}
 	p.FormStamp = s.stamp(s.now())
 }
 

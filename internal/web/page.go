@@ -51,6 +51,13 @@ type page struct {
 
 	// A target's reading page (issue 24).
 	Reading *readingView
+	// The embeddable form (/c/{slug}/embed): the origin of the page
+	// framing it, when it is allowed ("": no height messages), and the
+	// embed's own paths.
+	Embed        bool
+	ParentOrigin string
+	FormAction   string
+	ThanksStep   bool
 
 	// Error pages.
 	Status  int
@@ -106,11 +113,24 @@ func (p *page) PreviewAlt() string {
 // ShareText is the text of a share link, unescaped: html/template escapes
 // it once for the URL it goes into. After writing, it is a ready-made
 // message asking a friend to write too.
-func (p *page) ShareText() string {
-	if p.Wrote && p.Messages != nil {
-		return p.Messages.T("share.message", "title", p.Campaign.Title, "url", p.CampaignURL())
+func (p *page) ShareText() string { return p.ShareTextFor("") }
+
+// ShareURL is the campaign's address as shared on a network: it carries
+// source=share-<network>, so that the supporters a share brings are
+// counted by source (docs/source-codes.md). network "": the bare address.
+func (p *page) ShareURL(network string) string {
+	if network == "" || p.Campaign.Slug == "" {
+		return p.CampaignURL()
 	}
-	return p.Campaign.Title + " " + p.CampaignURL()
+	return p.CampaignURL() + "?source=share-" + network
+}
+
+// ShareTextFor is ShareText with the address of ShareURL(network).
+func (p *page) ShareTextFor(network string) string {
+	if p.Wrote && p.Messages != nil {
+		return p.Messages.T("share.message", "title", p.Campaign.Title, "url", p.ShareURL(network))
+	}
+	return p.Campaign.Title + " " + p.ShareURL(network)
 }
 
 // receiptCopy is one row of the receipt's table.

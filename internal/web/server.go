@@ -108,7 +108,7 @@ type Server struct {
 	}
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "reading"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "reading", "embed"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -172,6 +172,10 @@ func (s *Server) routes() {
 	e.GET("/", s.homePage, csrf)
 	e.GET("/c/:slug", s.campaignPage, csrf)
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
+	e.GET("/embed.js", s.embedScript)
+	e.GET("/c/:slug/embed", s.embedPage)
+	e.POST("/c/:slug/embed", s.submitEmbed, slices.Concat(submit, []echo.MiddlewareFunc{s.sameOrigin})...)
+	e.GET("/c/:slug/embed/thanks", s.embedThanks)
 	s.linkActionRoutes("/c/:slug/confirm", s.confirmAction())
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/c/:slug/preview.png", s.previewImage)
@@ -185,6 +189,7 @@ func (s *Server) routes() {
 
 	e.POST("/webhooks/sendgrid", s.sendgridWebhook)
 
+	e.GET("/api/openapi.json", s.openAPI)
 	api := e.Group("/api/v1")
 	api.GET("/campaigns", s.apiCampaigns)
 	api.GET("/campaigns/:slug", s.apiCampaign)

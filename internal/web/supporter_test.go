@@ -44,6 +44,7 @@ func TestShareLinksCarryTheTextOnce(t *testing.T) {
 			if strings.HasSuffix(path, "/thanks") {
 				want = "I just wrote to the decision-makers: “Netflix is normalizing sexual exploitation of minors”. It takes two minutes. Will you write too? http://outcry.test/c/netflix-baby"
 			}
+			want += map[string]string{"wa.me/": "?source=share-whatsapp", "x.com/intent/post": "?source=share-x"}[host]
 			if param == "text" && got != want {
 				t.Errorf("%s: %s text = %q, want %q", path, host, got, want)
 			}
