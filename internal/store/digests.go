@@ -277,7 +277,8 @@ func newPublicID() string {
 // digestLetters reads the letters of a digest still to be sent in it (an
 // erased supporter's letter was cancelled meanwhile and is left out).
 func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLetter, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, '')
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, ''),
+			COALESCE(m.target_name, ''), COALESCE(m.target_title, ''), COALESCE(m.salutation, '')
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id
 		WHERE m.digest_id = ? AND m.status = 'sending' ORDER BY m.id`, digest)
 	if err != nil {
@@ -287,7 +288,8 @@ func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLette
 	var out []DigestLetter
 	for rows.Next() {
 		var l DigestLetter
-		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered); err != nil {
+		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered,
+			&l.TargetName, &l.Title, &l.Salutation); err != nil {
 			return nil, fmt.Errorf("digest %d letters: %w", digest, err)
 		}
 		out = append(out, l)
