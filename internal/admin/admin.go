@@ -56,6 +56,7 @@ type Figures interface {
 // TargetsState is the targets' sending state and their ids' history (targets pages).
 type TargetsState interface {
 	TargetStatusCounts(ctx context.Context) (map[string]map[string]int, error)
+	CampaignTargetStatusCounts(ctx context.Context, campaign string) (map[string]map[string]int, error)
 	TargetStates(ctx context.Context) (map[string]store.TargetState, error)
 	SetTargetPaused(ctx context.Context, targetID string, paused bool) error
 	ClearNeedsAttention(ctx context.Context, targetID string) error

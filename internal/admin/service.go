@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -69,6 +70,34 @@ func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
 	if err != nil {
 		return nil, err
 	}
+	all := s.d.Targets.Current().All
+	return s.figures(ctx, counts, all, all)
+}
+
+// campaignTargets is targets for one campaign: the targets it writes to
+// (its own choice, or every target in the file when it has none) and the
+// counts of its own messages only.
+func (s *service) campaignTargets(ctx context.Context, slug string) ([]TargetFigures, error) {
+	counts, err := s.d.Store.CampaignTargetStatusCounts(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	all := s.d.Targets.Current().All
+	if camp, ok := s.d.Campaigns.Get(slug); ok && len(camp.Targets) > 0 {
+		var mine []target.Target
+		for _, t := range all {
+			if slices.Contains(camp.Targets, t.ID) {
+				mine = append(mine, t)
+			}
+		}
+		all = mine
+	}
+	return s.figures(ctx, counts, all, s.d.Targets.Current().All)
+}
+
+// figures lists the targets given, then any other target with messages in
+// counts (named from the whole file when it is still there).
+func (s *service) figures(ctx context.Context, counts map[string]map[string]int, list, file []target.Target) ([]TargetFigures, error) {
 	states, err := s.d.Store.TargetStates(ctx)
 	if err != nil {
 		return nil, err
@@ -85,7 +114,7 @@ func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
 			AttentionNote: st.AttentionNote, Counts: c, InFile: inFile})
 		seen[t.ID] = true
 	}
-	for _, t := range s.d.Targets.Current().All {
+	for _, t := range list {
 		add(t, true)
 	}
 	var gone []string
@@ -96,6 +125,10 @@ func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
 	}
 	sort.Strings(gone)
 	for _, id := range gone {
+		if i := slices.IndexFunc(file, func(t target.Target) bool { return t.ID == id }); i >= 0 {
+			add(file[i], true)
+			continue
+		}
 		add(target.Target{ID: id, Name: id}, false)
 	}
 	return out, nil
@@ -110,7 +143,7 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := s.targets(ctx)
+	ts, err := s.campaignTargets(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
