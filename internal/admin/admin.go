@@ -194,6 +194,7 @@ func (c *Console) routes(e *echo.Echo) {
 	api.GET("/campaigns", c.apiCampaigns)
 	api.POST("/campaigns", c.apiCreateCampaign)
 	api.PATCH("/campaigns/:slug", c.apiPatchCampaign)
+	api.PUT("/campaigns/:slug/image", c.apiPutImage)
 	api.POST("/supporters/erase", c.apiSupporterErase)
 
 	e.GET("/admin/login", c.loginPage, c.requireEnabled)

@@ -196,19 +196,21 @@ func (c *Console) campaignPost(ctx echo.Context) error {
 
 // apiCampaign is one campaign in the admin API.
 type apiCampaign struct {
-	Slug         string          `json:"slug"`
-	Title        string          `json:"title"`
-	Summary      string          `json:"summary"`
-	Story        string          `json:"story"`
-	CallToAction string          `json:"call_to_action"`
-	Subject      string          `json:"subject"`
-	Body         string          `json:"body"`
-	Targets      []string        `json:"targets"`
-	Goal         int             `json:"goal"`
-	Status       campaign.Status `json:"status"`
-	Source       campaign.Source `json:"source"`
-	Count        int             `json:"count"`
-	URL          string          `json:"url"`
+	Slug         string             `json:"slug"`
+	Title        string             `json:"title"`
+	Summary      string             `json:"summary"`
+	Story        string             `json:"story"`
+	CallToAction string             `json:"call_to_action"`
+	Subject      string             `json:"subject"`
+	Body         string             `json:"body"`
+	Image        campaign.Image     `json:"image"`
+	Organizer    campaign.Organizer `json:"organizer"`
+	Targets      []string           `json:"targets"`
+	Goal         int                `json:"goal"`
+	Status       campaign.Status    `json:"status"`
+	Source       campaign.Source    `json:"source"`
+	Count        int                `json:"count"`
+	URL          string             `json:"url"`
 }
 
 func (c *Console) apiCampaignOf(ctx echo.Context, camp *campaign.Campaign) (apiCampaign, error) {
@@ -221,7 +223,7 @@ func (c *Console) apiCampaignOf(ctx echo.Context, camp *campaign.Campaign) (apiC
 		targets = []string{}
 	}
 	return apiCampaign{Slug: camp.Slug, Title: camp.Title, Summary: camp.Summary, Story: camp.Story, CallToAction: camp.CallToAction,
-		Subject: camp.Letter.Subject, Body: camp.Letter.Body, Targets: targets, Goal: camp.Goal, Status: camp.State(time.Now()),
+		Subject: camp.Letter.Subject, Body: camp.Letter.Body, Image: camp.Image, Organizer: camp.Organizer, Targets: targets, Goal: camp.Goal, Status: camp.State(time.Now()),
 		Source: camp.Source, Count: n, URL: c.d.BaseURL + camp.Path()}, nil
 }
 
@@ -271,11 +273,32 @@ func (c *Console) apiPatchCampaign(ctx echo.Context) error {
 	return c.apiCampaignAnswer(ctx, http.StatusOK, camp, err)
 }
 
+// apiPutImage is PUT /admin/api/campaigns/{slug}/image, the image as the
+// body (JPEG, PNG or WebP, at most 5 MB; its Content-Type must be what it
+// decodes to): 200 with the campaign, whose image.src serves it; 422 for
+// anything else; 413 over 5 MB. An optional ?alt= describes it.
+func (c *Console) apiPutImage(ctx echo.Context) error {
+	data, err := io.ReadAll(io.LimitReader(ctx.Request().Body, campaign.MaxImageBytes+1))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "the image could not be read: "+err.Error())
+	}
+	if len(data) > campaign.MaxImageBytes {
+		return ctx.JSON(http.StatusRequestEntityTooLarge, errorsAnswer{Errors: campaign.FieldErrors{"image": "is over 5 MB"}})
+	}
+	camp, err := c.d.Campaigns.SetImage(ctx.Request().Context(), ctx.Param("slug"), data,
+		ctx.Request().Header.Get("Content-Type"), ctx.QueryParam("alt"))
+	return c.apiCampaignAnswer(ctx, http.StatusOK, camp, err)
+}
+
 func (c *Console) apiCampaignAnswer(ctx echo.Context, status int, camp *campaign.Campaign, err error) error {
 	var fe campaign.FieldErrors
 	switch {
 	case errors.As(err, &fe):
 		return ctx.JSON(http.StatusUnprocessableEntity, errorsAnswer{Errors: fe})
+	case errors.As(err, new(*campaign.ImageError)):
+		var ie *campaign.ImageError
+		errors.As(err, &ie)
+		return ctx.JSON(http.StatusUnprocessableEntity, errorsAnswer{Errors: campaign.FieldErrors{"image": ie.Reason}})
 	case errors.Is(err, campaign.ErrExists):
 		return ctx.JSON(http.StatusConflict, map[string]string{"error": "a campaign with this slug exists"})
 	case errors.Is(err, campaign.ErrNotFound):

@@ -25,6 +25,9 @@ type Store interface {
 	// The versions of a campaign's file that have been in force, by hash.
 	CampaignFileApplied(ctx context.Context, slug, hash string) (bool, error)
 	RecordCampaignFile(ctx context.Context, slug, hash string) error
+	// A campaign's uploaded image (image.go).
+	SaveCampaignImage(ctx context.Context, img store.CampaignImage) error
+	CampaignImage(ctx context.Context, campaign string) (store.CampaignImage, bool, error)
 }
 
 // Errors the service returns.
@@ -337,6 +340,12 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	}
 	text("image_src", in.ImageSrc, &c.Image.Src, 500, false)
 	text("image_alt", in.ImageAlt, &c.Image.Alt, 500, false)
+	// The pages' CSP loads images from this site only (img-src 'self'): an
+	// address on another site would show as a broken image.
+	if in.ImageSrc != nil && c.Image.Src != "" && (!strings.HasPrefix(c.Image.Src, "/") || strings.HasPrefix(c.Image.Src, "//") ||
+		strings.Contains(c.Image.Src, "\\")) {
+		fe["image_src"] = "must be an image on this site (a path such as /static/campaign.svg); upload your own with PUT /admin/api/campaigns/{slug}/image or the console's image field"
+	}
 	// The image is optional: a campaign without one shows none (the link
 	// preview is drawn from its title either way).
 	if c.Image.Src != "" && c.Image.Alt == "" {
@@ -468,4 +477,10 @@ func (staticStore) CampaignFileApplied(context.Context, string, string) (bool, e
 }
 func (staticStore) RecordCampaignFile(context.Context, string, string) error {
 	return errors.New("campaign: static campaigns cannot change")
+}
+func (staticStore) SaveCampaignImage(context.Context, store.CampaignImage) error {
+	return errors.New("campaign: static campaigns cannot change")
+}
+func (staticStore) CampaignImage(context.Context, string) (store.CampaignImage, bool, error) {
+	return store.CampaignImage{}, false, nil
 }

@@ -3,11 +3,15 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -90,7 +94,7 @@ type Server struct {
 	// The campaigns' link-preview PNGs, each drawn on its first request
 	// and kept by the words drawn on it (an edit draws a new one).
 	previewMu sync.Mutex
-	previews  map[[2]string][]byte
+	previews  map[[3]string][]byte
 
 	counts       sync.Map      // campaign slug -> its last supporter count, shown while the database is out of reach
 	webhookSlots chan struct{} // webhook bodies being read (webhook.go)
@@ -169,6 +173,7 @@ func (s *Server) routes() {
 	e.GET("/c/:slug/confirm", s.confirmPage)
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/c/:slug/preview.png", s.previewImage)
+	e.GET("/c/:slug/image", s.campaignImage)
 	e.GET("/c/:slug/receipt/:token", s.receiptPage)
 	e.POST("/c/:slug/receipt/:token/email", s.emailReceipt, middleware.BodyLimit("1K"))
 	e.GET("/privacy", s.privacyPage)
@@ -372,23 +377,68 @@ func (s *Server) previewImage(c echo.Context) error {
 		return err
 	}
 	h, b := previewWords(camp)
-	key := [2]string{h, b}
+	// The campaign's own image, when it has one, is the background.
+	etag := ""
+	if strings.HasPrefix(camp.Image.Src, camp.Path()+"/image") {
+		if _, v, ok := strings.Cut(camp.Image.Src, "?v="); ok {
+			etag = v
+		}
+	}
+	key := [3]string{h, b, etag}
 	s.previewMu.Lock()
 	png, ok := s.previews[key]
 	s.previewMu.Unlock()
 	if !ok {
-		if png, err = preview.PNG(h, b); err != nil {
+		var photo image.Image
+		if etag != "" {
+			img, found, err := s.d.Campaigns.Image(c.Request().Context(), camp.Slug)
+			if err != nil {
+				return err
+			}
+			if found {
+				if photo, _, err = image.Decode(bytes.NewReader(img.Data)); err != nil {
+					return fmt.Errorf("web: decode the image of %s: %w", camp.Slug, err)
+				}
+			}
+		}
+		if png, err = preview.PNGOver(photo, h, b); err != nil {
 			return err
 		}
 		s.previewMu.Lock()
 		if s.previews == nil || len(s.previews) > 100 {
-			s.previews = map[[2]string][]byte{}
+			s.previews = map[[3]string][]byte{}
 		}
 		s.previews[key] = png
 		s.previewMu.Unlock()
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	return c.Blob(http.StatusOK, "image/png", png)
+}
+
+// campaignImage is GET /c/{slug}/image: the campaign's uploaded image,
+// cached for a year (its address changes with each upload: ?v=) and named
+// by an ETag.
+func (s *Server) campaignImage(c echo.Context) error {
+	camp, err := s.campaignFor(c)
+	if err != nil {
+		return err
+	}
+	img, ok, err := s.d.Campaigns.Image(c.Request().Context(), camp.Slug)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	etag := `"` + img.ETag + `"`
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if match := c.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, img.ContentType, img.Data)
 }
 
 // pageFuncs are the pages' functions beside the catalog's: the send log's
