@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -190,6 +191,45 @@ func (c *Console) campaignPost(ctx echo.Context) error {
 		return err
 	}
 	return c.redirect(ctx, back, "csaved")
+}
+
+// campaignImagePost is POST /admin/campaigns/{slug}/image: the image form
+// (a file and its description). The file is checked by decoding it, never
+// by its name or the type the browser guessed from the name.
+func (c *Console) campaignImagePost(ctx echo.Context) error {
+	camp, ok := c.d.Campaigns.Get(ctx.Param("slug"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such campaign.")
+	}
+	refuse := func(why string) error {
+		return c.renderCampaign(ctx, http.StatusUnprocessableEntity, camp, formOf(camp), campaign.FieldErrors{"image": why})
+	}
+	fh, err := ctx.FormFile("image")
+	if err != nil {
+		return refuse("choose a JPEG, PNG or WebP file of at most 5 MB")
+	}
+	if fh.Size > campaign.MaxImageBytes {
+		return refuse(fmt.Sprintf("the file is %.1f MB; the limit is 5 MB", float64(fh.Size)/(1<<20)))
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, campaign.MaxImageBytes+1))
+	if err != nil {
+		return err
+	}
+	_, err = c.d.Campaigns.SetImage(ctx.Request().Context(), camp.Slug, data, "", ctx.FormValue("image_alt"))
+	var ie *campaign.ImageError
+	if errors.As(err, &ie) {
+		return refuse("this file cannot be used: " + ie.Reason)
+	}
+	if err != nil {
+		return err
+	}
+	c.log.Info("admin: campaign image", "campaign", camp.Slug, "bytes", len(data))
+	return c.redirect(ctx, "/admin/campaigns/"+camp.Slug, "cimage")
 }
 
 // --- API --------------------------------------------------------------------

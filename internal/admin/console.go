@@ -53,6 +53,7 @@ var flashes = map[string]string{
 	"noneerased": "Nothing is held about this address: nothing was erased.",
 	"created":    "Campaign created: its page takes letters now.",
 	"csaved":     "Campaign saved; the change is in force now.",
+	"cimage":     "Image saved: the page and its link preview show it now.",
 	"copen":      "The campaign is open: it takes letters and sends them.",
 	"cpaused":    "The campaign is paused: it takes letters and queues them; nothing of it is sent until you open it again.",
 	"cclosed":    "The campaign is closed: its page shows the result and takes no more letters. Letters already queued are still sent.",
