@@ -18,6 +18,7 @@ import (
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/golive"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/outbox"
@@ -122,9 +123,10 @@ type Deps struct {
 	FromEmail     string // OUTCRY_FROM_EMAIL: shown in the letter preview
 	FromName      string // OUTCRY_FROM_NAME
 	Sandbox       bool   // OUTCRY_SANDBOX with live sending: SendGrid delivers nothing
-	// GoLive returns what stands in the way of live sending (see package
-	// golive), shown on every console page; nil: nothing to check.
-	GoLive func() []string
+	// Readiness says what stands in the way of live sending and whether it
+	// is held (package golive), shown on every console page and in
+	// GET /admin/api/stats; nil: nothing to check.
+	Readiness *golive.Readiness
 
 	// LoginEvery and LoginBurst limit login attempts per client address
 	// (default: a burst of 5, then one every 10 seconds).

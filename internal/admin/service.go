@@ -13,6 +13,7 @@ import (
 
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/golive"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/sendlog"
@@ -56,6 +57,10 @@ type Stats struct {
 	HourlyCap     int             `json:"target_hourly_cap"`
 	ActiveTargets int             `json:"active_targets"`
 	Targets       []TargetFigures `json:"targets"`
+	// Readiness are the open problems for live sending (package golive);
+	// SendingHeld is true while they hold it (OUTCRY_READINESS=hold).
+	Readiness   []golive.Problem `json:"readiness"`
+	SendingHeld bool             `json:"sending_held"`
 }
 
 // service holds the console's logic, independent of HTTP.
@@ -162,6 +167,11 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 	st.Accepted = st.Processed + st.QueueDepth
 	st.Paused, st.PauseReason = s.d.Sender.Paused()
 	st.Sending = s.d.Sender.Leading()
+	st.Readiness = []golive.Problem{}
+	if s.d.Readiness != nil {
+		st.Readiness = s.d.Readiness.Problems()
+		st.SendingHeld, _ = s.d.Readiness.Held()
+	}
 	perTarget := map[string]int{}
 	for _, t := range ts {
 		if t.Active {
@@ -171,7 +181,7 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 			perTarget[t.ID] = t.Counts[string(sendlog.Queued)] + t.Counts[string(sendlog.Sending)]
 		}
 	}
-	if d, ok := outbox.Drain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused {
+	if d, ok := outbox.Drain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused && !st.SendingHeld {
 		secs := d.Seconds()
 		st.DrainSeconds = &secs
 	}

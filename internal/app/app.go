@@ -111,7 +111,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	}
 	log.Info("delivery", "mode", cfg.Delivery, "digest_after", cfg.DigestAfter.String(), "digest_every", cfg.DigestEvery.String(),
 		"digest_at_utc", time.Time{}.Add(cfg.DigestAt).Format("15:04"), "digest_max", cfg.DigestMax, "drip", cfg.Drip)
+	ready := &golive.Readiness{Config: cfg, Targets: func() []target.Target { return targets.Current().All }, Hold: cfg.Readiness != "warn"}
 	sender := delivery.NewSender(queue, mailer, delivery.Options{
+		Held:        ready.Held,
 		Workers:     cfg.SendWorkers,
 		Rate:        cfg.SendRate,
 		HourlyCap:   cfg.TargetHourlyCap,
@@ -123,7 +125,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		RecordPause: func(ctx context.Context, why string) error { return st.SetCampaignPause(ctx, true, why) },
 	})
 	mails := outbox.NewMailDrain(st, mailer, outbox.MailOptions{Rate: cfg.MailRate, Logger: log,
-		Ready: func() bool { paused, _ := sender.Paused(); return sender.Leading() && !paused }})
+		Ready: func() bool {
+			paused, _ := sender.Paused()
+			held, _ := ready.Held()
+			return sender.Leading() && !paused && !held
+		}})
 	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
 		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
@@ -151,6 +157,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
 		WebhookUnsigned:  cfg.WebhookUnsigned,
+		SeeRequest:       ready.SeeRequest,
 		// Copies of a letter emailed to its writer, 1 a second at most.
 		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
 			Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},
@@ -160,7 +167,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
+		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Readiness: ready})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -255,7 +262,6 @@ func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *w
 	d.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
 	d.SendRate, d.HourlyCap, d.Logger = cfg.SendRate, cfg.TargetHourlyCap, log
 	d.FromEmail, d.FromName, d.Sandbox = cfg.FromEmail, cfg.FromName, cfg.Sandbox && !cfg.DryRun()
-	d.GoLive = func() []string { return golive.Check(cfg, d.Targets.Current().All) }
 	d.CampaignPath = cfg.Campaign
 	if _, err := os.Stat(cfg.Campaign); err != nil {
 		d.CampaignPath = "the bundled campaign.yaml"

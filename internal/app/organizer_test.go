@@ -12,6 +12,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/outcry/outcry/internal/sgfake"
+	"github.com/outcry/outcry/internal/target"
 )
 
 // The second campaign's dashboard figures are its own (issue 26: it showed
@@ -149,5 +153,88 @@ func TestCampaignImageUpload(t *testing.T) {
 	if r := call(t, "PATCH", api, "application/json", `{"image_src":"https://elsewhere.example/x.jpg"}`, true); r.status != http.StatusUnprocessableEntity ||
 		!strings.Contains(r.body, "image_src") {
 		t.Fatalf("an image on another site: %d %s, want 422", r.status, r.body)
+	}
+}
+
+type readinessStats struct {
+	Readiness []struct {
+		Code     string `json:"code"`
+		Message  string `json:"message"`
+		Blocking bool   `json:"blocking"`
+	} `json:"readiness"`
+	SendingHeld bool `json:"sending_held"`
+	QueueDepth  int  `json:"queue_depth"`
+}
+
+func readiness(t *testing.T, base string) readinessStats {
+	t.Helper()
+	var st readinessStats
+	r := call(t, "GET", base+"/admin/api/stats", "", "", true)
+	if err := json.Unmarshal([]byte(r.body), &st); err != nil {
+		t.Fatal(r.status, r.body)
+	}
+	return st
+}
+
+// With SENDGRID_API_KEY set, the example's placeholder targets hold live
+// sending (OUTCRY_READINESS=hold, the default): letters queue, nothing
+// reaches SendGrid, the stats say why; once the targets are real the
+// queued letters go. A request through a proxy not trusted is a warning.
+// (issue 26: 8 emails went to @example.com while the banner said NOT READY.)
+func TestPlaceholderTargetsHoldLiveSending(t *testing.T) {
+	fake := sgfake.New()
+	t.Cleanup(fake.Close)
+	a, base := start(t, map[string]string{"SENDGRID_API_KEY": "SG.test", "OUTCRY_SENDGRID_URL": fake.URL(),
+		"OUTCRY_FROM_EMAIL": "letters@campaign.org", "OUTCRY_BASE_URL": "https://write.campaign.org", "OUTCRY_SEND_RATE": "0"})
+	for i := range 2 {
+		if r := call(t, "POST", base+"/api/v1/campaigns/netflix-baby/letters", "application/json", letterJSON(fmt.Sprintf("h%d@campaign.org", i)), false); r.status != http.StatusAccepted {
+			t.Fatalf("letter: %d %s", r.status, r.body)
+		}
+	}
+	st := readiness(t, base)
+	if !st.SendingHeld || len(st.Readiness) == 0 || st.Readiness[0].Code != "placeholder_targets" || !st.Readiness[0].Blocking {
+		t.Fatalf("stats with placeholder targets: %+v", st)
+	}
+	codes := map[string]bool{}
+	for _, p := range st.Readiness {
+		codes[p.Code] = p.Blocking
+	}
+	if b, ok := codes["no_webhook_key"]; !ok || b {
+		t.Fatalf("no webhook key should be a warning: %+v", st.Readiness)
+	}
+	// The sender polls every 500 ms; several polls pass and nothing goes.
+	time.Sleep(1500 * time.Millisecond)
+	if n := fake.Count(); n != 0 {
+		t.Fatalf("%d emails reached SendGrid while sending was held", n)
+	}
+	if st := readiness(t, base); st.QueueDepth == 0 {
+		t.Fatal("the letters are not queued while sending is held")
+	}
+	// A request from a private address with X-Forwarded-For: a proxy
+	// outcry does not trust (loopback counts as private here).
+	req, _ := http.NewRequest("GET", base+"/c/netflix-baby", nil)
+	req.Header.Set("X-Forwarded-For", "198.51.100.7")
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+	}
+	found := false
+	for _, p := range readiness(t, base).Readiness {
+		found = found || (p.Code == "untrusted_proxy" && !p.Blocking)
+	}
+	if !found {
+		t.Fatal("a request through a proxy not trusted is not reported")
+	}
+
+	if err := a.Targets.Update(func(all []target.Target) ([]target.Target, error) {
+		for i := range all {
+			all[i].Email = strings.Replace(all[i].Email, "@example.com", "@netflix-test.org", 1)
+		}
+		return all, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the held letters to be sent", func() bool { return readiness(t, base).QueueDepth == 0 && fake.Count() > 0 })
+	if st := readiness(t, base); st.SendingHeld {
+		t.Fatalf("still held with real targets: %+v", st)
 	}
 }

@@ -61,12 +61,15 @@ type Deps struct {
 	Campaigns *campaign.Service
 	// Organizer runs the site: the privacy notice and pages outside any
 	// campaign name it.
-	Organizer     campaign.Organizer
-	Letters       *letter.Service
-	Store         Store
-	Targets       *target.Registry
-	Templates     fs.FS // page templates (layout.html, campaign.html…)
-	Static        fs.FS // served under /static/
+	Organizer campaign.Organizer
+	Letters   *letter.Service
+	Store     Store
+	Targets   *target.Registry
+	Templates fs.FS // page templates (layout.html, campaign.html…)
+	Static    fs.FS // served under /static/
+	// SeeRequest, when set, is shown every request before it is handled
+	// (golive.Readiness notes a proxy that OUTCRY_TRUSTED_PROXIES misses).
+	SeeRequest    func(*http.Request)
 	BaseURL       string
 	RetentionDays int
 	// WebhookPublicKey verifies SendGrid's signed Event Webhook. Without
@@ -154,6 +157,14 @@ func New(d Deps) (*Server, error) {
 	e.Pre(headAsGet)
 	e.Use(middleware.Recover())
 	e.Use(s.requestLog())
+	if d.SeeRequest != nil {
+		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				d.SeeRequest(c.Request())
+				return next(c)
+			}
+		})
+	}
 	e.Use(s.securityHeaders())
 	if cors := s.cors(); cors != nil {
 		e.Use(cors)
