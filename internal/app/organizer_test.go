@@ -238,3 +238,24 @@ func TestPlaceholderTargetsHoldLiveSending(t *testing.T) {
 		t.Fatalf("still held with real targets: %+v", st)
 	}
 }
+
+// Pages and CSS are compressed for a client that takes gzip, and static
+// files may be cached (issue 26: Lighthouse noted neither).
+func TestCompressionAndCacheHeaders(t *testing.T) {
+	_, base := start(t, nil)
+	for _, path := range []string{"/c/netflix-baby", "/static/style.css"} {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		res, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("%s: %d, Content-Encoding %q, want gzip", path, res.StatusCode, res.Header.Get("Content-Encoding"))
+		}
+		if strings.HasPrefix(path, "/static/") && !strings.Contains(res.Header.Get("Cache-Control"), "max-age=") {
+			t.Errorf("%s: Cache-Control %q", path, res.Header.Get("Cache-Control"))
+		}
+	}
+}

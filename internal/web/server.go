@@ -166,6 +166,7 @@ func New(d Deps) (*Server, error) {
 		})
 	}
 	e.Use(s.securityHeaders())
+	e.Use(compress())
 	if cors := s.cors(); cors != nil {
 		e.Use(cors)
 	}
@@ -189,7 +190,7 @@ func (s *Server) routes() {
 	e.POST("/c/:slug/receipt/:token/email", s.emailReceipt, middleware.BodyLimit("1K"))
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
-	e.StaticFS("/static", s.d.Static)
+	e.Group("/static", staticCache).StaticFS("/", s.d.Static)
 
 	e.POST("/webhooks/sendgrid", s.sendgridWebhook)
 
@@ -197,6 +198,27 @@ func (s *Server) routes() {
 	api.GET("/campaigns", s.apiCampaigns)
 	api.GET("/campaigns/:slug", s.apiCampaign)
 	api.POST("/campaigns/:slug/letters", s.apiSign, slices.Concat(submit, []echo.MiddlewareFunc{requireJSON})...)
+}
+
+// compress gzips answers of 1 KB and more (pages, CSS, JSON, CSV) with
+// echo's middleware; images, already compressed, go as they are.
+func compress() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024,
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			return strings.HasSuffix(p, "/image") || strings.HasSuffix(p, ".png") || strings.HasSuffix(p, ".jpg") ||
+				strings.HasSuffix(p, ".webp")
+		}})
+}
+
+// staticCache lets browsers and proxies keep /static/ files for a day: they
+// change only with a new binary (pages, which carry form tokens, are not
+// cached).
+func staticCache(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+		return next(c)
+	}
 }
 
 // chain drops the middlewares that are off (nil).
