@@ -201,12 +201,13 @@ func (s *Server) routes() {
 }
 
 // compress gzips answers of 1 KB and more (pages, CSS, JSON, CSV) with
-// echo's middleware; images, already compressed, go as they are.
+// echo's middleware; images, already compressed, go as they are, and
+// /metrics compresses itself (promhttp).
 func compress() echo.MiddlewareFunc {
 	return middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024,
 		Skipper: func(c echo.Context) bool {
 			p := c.Request().URL.Path
-			return strings.HasSuffix(p, "/image") || strings.HasSuffix(p, ".png") || strings.HasSuffix(p, ".jpg") ||
+			return p == "/metrics" || strings.HasSuffix(p, "/image") || strings.HasSuffix(p, ".png") || strings.HasSuffix(p, ".jpg") ||
 				strings.HasSuffix(p, ".webp")
 		}})
 }
