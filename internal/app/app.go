@@ -158,6 +158,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		WebhookPublicKey: cfg.WebhookPublicKey,
 		WebhookUnsigned:  cfg.WebhookUnsigned,
 		SeeRequest:       ready.SeeRequest,
+		DryRun:           cfg.DryRun(),
 		// Copies of a letter emailed to its writer, 1 a second at most.
 		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
 			Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},

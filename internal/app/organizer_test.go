@@ -191,6 +191,9 @@ func TestPlaceholderTargetsHoldLiveSending(t *testing.T) {
 			t.Fatalf("letter: %d %s", r.status, r.body)
 		}
 	}
+	if r := call(t, "GET", base+"/c/netflix-baby", "", "", false); strings.Contains(r.body, "Trial:") {
+		t.Fatal("a live campaign page says it is a trial")
+	}
 	st := readiness(t, base)
 	if !st.SendingHeld || len(st.Readiness) == 0 || st.Readiness[0].Code != "placeholder_targets" || !st.Readiness[0].Blocking {
 		t.Fatalf("stats with placeholder targets: %+v", st)
@@ -256,6 +259,17 @@ func TestCompressionAndCacheHeaders(t *testing.T) {
 		}
 		if strings.HasPrefix(path, "/static/") && !strings.Contains(res.Header.Get("Cache-Control"), "max-age=") {
 			t.Errorf("%s: Cache-Control %q", path, res.Header.Get("Cache-Control"))
+		}
+	}
+}
+
+// In dry run the public pages say that nothing is sent (issue 26: the
+// receipt said "Sent" and the thank-you page "We have emailed you a copy").
+func TestDryRunSaidOnPublicPages(t *testing.T) {
+	_, base := start(t, nil)
+	for _, path := range []string{"/", "/c/netflix-baby", "/c/netflix-baby/thanks", "/privacy"} {
+		if r := call(t, "GET", base+path, "", "", false); !strings.Contains(r.body, "Trial: no email leaves this server") {
+			t.Errorf("%s (%d) does not say it is a trial", path, r.status)
 		}
 	}
 }

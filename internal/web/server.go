@@ -69,7 +69,10 @@ type Deps struct {
 	Static    fs.FS // served under /static/
 	// SeeRequest, when set, is shown every request before it is handled
 	// (golive.Readiness notes a proxy that OUTCRY_TRUSTED_PROXIES misses).
-	SeeRequest    func(*http.Request)
+	SeeRequest func(*http.Request)
+	// DryRun: no SENDGRID_API_KEY, nothing leaves the machine; every public
+	// page and the receipt say so.
+	DryRun        bool
 	BaseURL       string
 	RetentionDays int
 	// WebhookPublicKey verifies SendGrid's signed Event Webhook. Without
@@ -306,6 +309,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		return nil, err
 	}
 	return &page{
+		DryRun:        s.d.DryRun,
 		Campaign:      camp,
 		Count:         count,
 		Targets:       letter.TargetsOf(camp, s.d.Targets.Current()),
@@ -387,7 +391,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if !m.Has(key + ".heading") {
 		key = "error.other"
 	}
-	p := &page{Campaign: s.pageCampaign(c), BaseURL: s.d.BaseURL, Status: status,
+	p := &page{Campaign: s.pageCampaign(c), BaseURL: s.d.BaseURL, Status: status, DryRun: s.d.DryRun,
 		Heading: m.T(key + ".heading"), Message: m.T(key + ".message")}
 	if rerr := s.render(c, status, "error", p); rerr != nil {
 		s.log.Error("render error page", "err", rerr)
