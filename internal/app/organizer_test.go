@@ -273,3 +273,27 @@ func TestDryRunSaidOnPublicPages(t *testing.T) {
 		}
 	}
 }
+
+// A closed campaign's page shows its result, and no form, no call to write
+// and no share buttons (issue 26: they stood above "This campaign has ended").
+func TestClosedCampaignPageHasNoCallToWrite(t *testing.T) {
+	_, base := start(t, nil)
+	open := call(t, "GET", base+"/c/netflix-baby", "", "", false).body
+	for _, s := range []string{`href="#act"`, `class="share"`, `class="cta"`, "<form"} {
+		if !strings.Contains(open, s) {
+			t.Fatalf("the open page lacks %s: the test looks for the wrong thing", s)
+		}
+	}
+	if r := call(t, "PATCH", base+"/admin/api/campaigns/netflix-baby", "application/json", `{"status":"closed"}`, true); r.status != 200 {
+		t.Fatalf("close: %d %s", r.status, r.body)
+	}
+	closed := call(t, "GET", base+"/c/netflix-baby", "", "", false).body
+	if !strings.Contains(closed, "This campaign has ended") {
+		t.Fatal("the closed page does not say it ended")
+	}
+	for _, s := range []string{`href="#act"`, `class="share"`, `class="cta"`, `<form method="post" action="/c/netflix-baby"`} {
+		if strings.Contains(closed, s) {
+			t.Errorf("the closed page still has %s", s)
+		}
+	}
+}
