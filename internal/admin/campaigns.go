@@ -65,22 +65,25 @@ type campaignForm struct {
 	Slug, Title, Summary, Story, CallToAction, Subject, Body string
 	Goal                                                     string
 	Targets                                                  []string
+	OrganizerName, OrganizerContact                          string
 }
 
 func (f campaignForm) HasTarget(id string) bool { return slices.Contains(f.Targets, id) }
 
 func formOf(c *campaign.Campaign) campaignForm {
 	return campaignForm{Slug: c.Slug, Title: c.Title, Summary: c.Summary, Story: c.Story, CallToAction: c.CallToAction,
-		Subject: c.Letter.Subject, Body: c.Letter.Body, Goal: strconv.Itoa(c.Goal), Targets: c.Targets}
+		Subject: c.Letter.Subject, Body: c.Letter.Body, Goal: strconv.Itoa(c.Goal), Targets: c.Targets,
+		OrganizerName: c.Organizer.Name, OrganizerContact: c.Organizer.Contact}
 }
 
 func readCampaignForm(ctx echo.Context) (campaignForm, campaign.Input, campaign.FieldErrors) {
 	form, _ := ctx.FormParams()
 	f := campaignForm{Slug: strings.TrimSpace(form.Get("slug")), Title: form.Get("title"), Summary: form.Get("summary"),
 		Story: form.Get("story"), CallToAction: form.Get("call_to_action"), Subject: form.Get("subject"),
-		Body: form.Get("body"), Goal: strings.TrimSpace(form.Get("goal")), Targets: form["targets"]}
+		Body: form.Get("body"), Goal: strings.TrimSpace(form.Get("goal")), Targets: form["targets"],
+		OrganizerName: form.Get("organizer_name"), OrganizerContact: form.Get("organizer_contact")}
 	in := campaign.Input{Slug: &f.Slug, Title: &f.Title, Summary: &f.Summary, Story: &f.Story, CallToAction: &f.CallToAction,
-		Subject: &f.Subject, Body: &f.Body, Targets: &f.Targets}
+		Subject: &f.Subject, Body: &f.Body, Targets: &f.Targets, OrganizerName: &f.OrganizerName, OrganizerContact: &f.OrganizerContact}
 	fe := campaign.FieldErrors{}
 	if f.Goal != "" {
 		n, err := strconv.Atoi(f.Goal)

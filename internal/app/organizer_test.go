@@ -297,3 +297,17 @@ func TestClosedCampaignPageHasNoCallToWrite(t *testing.T) {
 		}
 	}
 }
+
+// A campaign made through the API or the console names its own organizer
+// (issue 26: it took the example's, on the pages and in the digest).
+func TestCampaignOrganizer(t *testing.T) {
+	_, base := start(t, nil)
+	body := strings.Replace(secondCampaign, `"goal":500}`, `"goal":500,"organizer_name":"Friends of the Park","organizer_contact":"park@friends.org"}`, 1)
+	r := call(t, "POST", base+"/admin/api/campaigns", "application/json", body, true)
+	if r.status != http.StatusCreated || !strings.Contains(r.body, `"organizer":{"name":"Friends of the Park","contact":"park@friends.org"}`) {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	if page := call(t, "GET", base+"/c/save-the-park", "", "", false).body; !strings.Contains(page, "Friends of the Park") {
+		t.Fatal("the page does not name the campaign's organizer")
+	}
+}

@@ -236,6 +236,10 @@ type Input struct {
 	EndsAt       *time.Time `json:"ends_at"`
 	Delivery     *string    `json:"delivery"` // individual, overflow, digest or "" (the default)
 	Drip         *bool      `json:"drip"`
+	// The organizer the pages, the link preview and the digest's "Sent
+	// by" name ("" keeps the site's organizer, OUTCRY's campaign file).
+	OrganizerName    *string `json:"organizer_name"`
+	OrganizerContact *string `json:"organizer_contact"`
 }
 
 // Create validates and stores a new campaign, in force at once.
@@ -296,7 +300,8 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 func (in Input) contentChanged() bool {
 	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
-		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil
+		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil ||
+		in.OrganizerName != nil || in.OrganizerContact != nil
 }
 
 // Limits on what an organizer may enter, in characters.
@@ -340,6 +345,15 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	}
 	text("image_src", in.ImageSrc, &c.Image.Src, 500, false)
 	text("image_alt", in.ImageAlt, &c.Image.Alt, 500, false)
+	if in.OrganizerName != nil && strings.TrimSpace(*in.OrganizerName) != "" {
+		text("organizer_name", in.OrganizerName, &c.Organizer.Name, maxTitle, false)
+	}
+	if in.OrganizerContact != nil && strings.TrimSpace(*in.OrganizerContact) != "" {
+		text("organizer_contact", in.OrganizerContact, &c.Organizer.Contact, 500, false)
+	}
+	if strings.ContainsAny(c.Organizer.Name, "\r\n") {
+		fe["organizer_name"] = "must be one line"
+	}
 	// The pages' CSP loads images from this site only (img-src 'self'): an
 	// address on another site would show as a broken image.
 	if in.ImageSrc != nil && c.Image.Src != "" && (!strings.HasPrefix(c.Image.Src, "/") || strings.HasPrefix(c.Image.Src, "//") ||
