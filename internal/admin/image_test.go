@@ -57,3 +57,24 @@ func TestConsoleImageUpload(t *testing.T) {
 		t.Fatal("the campaign page does not show the uploaded image")
 	}
 }
+
+// With two campaigns the campaign switcher sits inside the header (axe
+// "region": it stood outside every landmark; issue 26).
+func TestSwitcherInALandmark(t *testing.T) {
+	e := newEnv(t)
+	body := `{"slug":"second","title":"Second","story":"S.","subject":"S","body":"B."}`
+	req, _ := http.NewRequest("POST", e.http.URL+"/admin/api/campaigns", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %v %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	e.login()
+	page := e.get("/admin").body
+	sw, head := strings.Index(page, `class="switcher"`), strings.Index(page, "</header>")
+	if sw < 0 || head < 0 || sw > head {
+		t.Fatalf("the switcher (at %d) is not inside the header (ends at %d)", sw, head)
+	}
+}
