@@ -246,14 +246,17 @@ type apiCampaign struct {
 	CallToAction string             `json:"call_to_action"`
 	Subject      string             `json:"subject"`
 	Body         string             `json:"body"`
-	Image        campaign.Image     `json:"image"`
-	Organizer    campaign.Organizer `json:"organizer"`
 	Targets      []string           `json:"targets"`
 	Goal         int                `json:"goal"`
 	Status       campaign.Status    `json:"status"`
 	Source       campaign.Source    `json:"source"`
 	Count        int                `json:"count"`
 	URL          string             `json:"url"`
+	Image        campaign.Image     `json:"image"`
+	Organizer    campaign.Organizer `json:"organizer"`
+	// Targeting and the letter versions (issue 21).
+	Targeting campaign.Targeting       `json:"targeting"`
+	Versions  []campaign.LetterVersion `json:"versions"`
 }
 
 func (c *Console) apiCampaignOf(ctx echo.Context, camp *campaign.Campaign) (apiCampaign, error) {
@@ -265,7 +268,11 @@ func (c *Console) apiCampaignOf(ctx echo.Context, camp *campaign.Campaign) (apiC
 	if targets == nil {
 		targets = []string{}
 	}
-	return apiCampaign{Slug: camp.Slug, Title: camp.Title, Summary: camp.Summary, Story: camp.Story, CallToAction: camp.CallToAction,
+	versions := camp.Letter.Versions
+	if versions == nil {
+		versions = []campaign.LetterVersion{}
+	}
+	return apiCampaign{Targeting: camp.Targeting, Versions: versions, Slug: camp.Slug, Title: camp.Title, Summary: camp.Summary, Story: camp.Story, CallToAction: camp.CallToAction,
 		Subject: camp.Letter.Subject, Body: camp.Letter.Body, Image: camp.Image, Organizer: camp.Organizer, Targets: targets, Goal: camp.Goal, Status: camp.State(time.Now()),
 		Source: camp.Source, Count: n, URL: c.d.BaseURL + camp.Path()}, nil
 }
