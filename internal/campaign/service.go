@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -233,6 +234,10 @@ type Input struct {
 	EndsAt       *time.Time `json:"ends_at"`
 	Delivery     *string    `json:"delivery"` // individual, overflow, digest or "" (the default)
 	Drip         *bool      `json:"drip"`
+	Timezone     *string    `json:"timezone"`      // IANA name, "" = UTC
+	SendingHours *string    `json:"sending_hours"` // "08:00-19:00", "" = all day
+	SendingDays  *[]string  `json:"sending_days"`  // ["mon", …], [] = every day
+	DigestEvery  *string    `json:"digest_every"`  // "24h@09:00" in the time zone, "" = OUTCRY_DIGEST_EVERY
 }
 
 // Create validates and stores a new campaign, in force at once.
@@ -293,7 +298,8 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 func (in Input) contentChanged() bool {
 	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
-		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil
+		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil ||
+		in.Timezone != nil || in.SendingHours != nil || in.SendingDays != nil || in.DigestEvery != nil
 }
 
 // Limits on what an organizer may enter, in characters.
@@ -386,6 +392,7 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	if in.Drip != nil {
 		c.Drip = in.Drip
 	}
+	applySending(c, in, fe)
 	c.Summary = strings.TrimSpace(c.Summary)
 	c.finish()
 	return fe
@@ -405,12 +412,17 @@ type doc struct {
 	Targets      []string  `json:"targets"`
 	Delivery     string    `json:"delivery,omitempty"`
 	Drip         *bool     `json:"drip,omitempty"`
+	Timezone     string    `json:"timezone,omitempty"`
+	SendingHours string    `json:"sending_hours,omitempty"`
+	SendingDays  []string  `json:"sending_days,omitempty"`
+	DigestEvery  string    `json:"digest_every,omitempty"`
 }
 
 func toRow(c *Campaign) store.CampaignRow {
 	b, _ := json.Marshal(doc{Title: c.Title, Summary: c.Summary, Image: c.Image, Story: c.Story, CallToAction: c.CallToAction,
 		Goal: c.Goal, Subject: c.Letter.Subject, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
-		Delivery: c.Delivery, Drip: c.Drip})
+		Delivery: c.Delivery, Drip: c.Drip, Timezone: c.Timezone, SendingHours: c.SendingHours, SendingDays: c.SendingDays,
+		DigestEvery: c.DigestEvery})
 	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
 }
@@ -438,7 +450,8 @@ func fromRow(r store.CampaignRow) (*Campaign, error) {
 	c := &Campaign{Slug: r.Slug, Title: d.Title, Summary: d.Summary, Image: d.Image, Story: d.Story, CallToAction: d.CallToAction,
 		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
 		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
-		Delivery: d.Delivery, Drip: d.Drip}
+		Delivery: d.Delivery, Drip: d.Drip, Timezone: d.Timezone, SendingHours: d.SendingHours, SendingDays: d.SendingDays,
+		DigestEvery: d.DigestEvery}
 	c.finish()
 	return c, nil
 }
@@ -468,4 +481,43 @@ func (staticStore) CampaignFileApplied(context.Context, string, string) (bool, e
 }
 func (staticStore) RecordCampaignFile(context.Context, string, string) error {
 	return errors.New("campaign: static campaigns cannot change")
+}
+
+// applySending puts the sending settings of in on c, each checked on its
+// own so that the form names the bad field and keeps the good ones.
+func applySending(c *Campaign, in Input, fe FieldErrors) {
+	if in.Timezone != nil {
+		tz := strings.TrimSpace(*in.Timezone)
+		if _, err := sendwindow.Location(tz); err != nil {
+			fe["timezone"] = "must be an IANA time zone name, such as Europe/London (or empty for UTC)"
+		} else {
+			c.Timezone = tz
+		}
+	}
+	if in.SendingHours != nil {
+		h := strings.TrimSpace(*in.SendingHours)
+		if _, err := sendwindow.Parse("", h, nil); err != nil {
+			fe["sending_hours"] = `must be two times of day, such as "08:00-19:00" (or empty for all day)`
+		} else {
+			c.SendingHours = h
+		}
+	}
+	if in.SendingDays != nil {
+		if _, err := sendwindow.Parse("", "", *in.SendingDays); err != nil {
+			fe["sending_days"] = "must be days among mon, tue, wed, thu, fri, sat, sun (or none for every day)"
+		} else {
+			c.SendingDays = slices.Clone(*in.SendingDays)
+			for i, d := range c.SendingDays {
+				c.SendingDays[i] = strings.ToLower(strings.TrimSpace(d))
+			}
+		}
+	}
+	if in.DigestEvery != nil {
+		v := strings.TrimSpace(*in.DigestEvery)
+		if _, _, _, err := sendwindow.ParseEvery(v); v != "" && err != nil {
+			fe["digest_every"] = `must be a duration of at least 1m, optionally with a time of day: "24h@09:00" (or empty for OUTCRY_DIGEST_EVERY)`
+		} else {
+			c.DigestEvery = v
+		}
+	}
 }
