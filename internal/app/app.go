@@ -33,6 +33,7 @@ import (
 	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/receipt"
+	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/web"
@@ -191,7 +192,13 @@ func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Serv
 			// OUTCRY_FROM_EMAIL), never to one of them.
 			info := outbox.CampaignInfo{Title: c.Title, Subject: c.Letter.Subject, Body: c.Letter.Body,
 				Organizer: c.Organizer.Name, ReplyTo: cfg.FromEmail,
-				Delivery: outbox.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}}
+				Delivery: outbox.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}, Window: c.Window()}
+			if every, at, hasAt, ok := c.DigestSchedule(); ok {
+				if !hasAt {
+					at = cfg.DigestAt
+				}
+				info.Digest = &sendwindow.Schedule{Every: every, At: at}
+			}
 			if a, err := mail.ParseAddress(c.Organizer.Contact); err == nil && a.Address == c.Organizer.Contact {
 				info.ReplyTo = a.Address
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/sendlog"
+	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -55,6 +56,13 @@ type CampaignInfo struct {
 	Organizer string // name shown as the digest's sender
 	ReplyTo   string // the digest's Reply-To: the campaign's address
 	Delivery  Delivery
+	// Window is when its letters may go to targets (issue 28); the zero
+	// Window is always open, in UTC.
+	Window sendwindow.Window
+	// Digest, when set, is the campaign's own digest schedule (its
+	// digest_every); nil takes Every and At. Either way the time of day is
+	// in Window's zone.
+	Digest *sendwindow.Schedule
 }
 
 // Policy is how letters become emails: the process defaults and each
@@ -116,6 +124,33 @@ func (p *Policy) For(slug string) (mode delivery.Mode, drip bool) {
 	return mode, drip
 }
 
+// Window is when a campaign's letters may go to targets.
+func (p *Policy) Window(slug string) sendwindow.Window {
+	if p.Campaign == nil {
+		return sendwindow.Window{}
+	}
+	c, _ := p.Campaign(slug)
+	return c.Window
+}
+
+// Schedule is a campaign's digest schedule: its own digest_every, else
+// OUTCRY_DIGEST_EVERY, the time of day in the campaign's time zone.
+func (p *Policy) Schedule(slug string) sendwindow.Schedule {
+	s := sendwindow.Schedule{Every: p.every(), At: p.At}
+	if p.Campaign == nil {
+		return s
+	}
+	c, _ := p.Campaign(slug)
+	if c.Digest != nil {
+		s = *c.Digest
+		if s.Every <= 0 {
+			s.Every = p.every()
+		}
+	}
+	s.Loc = c.Window.Location()
+	return s
+}
+
 func (p *Policy) every() time.Duration {
 	if p.Every <= 0 {
 		return 24 * time.Hour
@@ -159,7 +194,7 @@ func (p *Policy) digestDue(h store.QueueHead, now time.Time) bool {
 	case delivery.Overflow:
 		return now.Sub(h.QueuedAt) >= p.After
 	case delivery.Digest:
-		return !h.QueuedAt.After(LastDigestTime(now, p.every(), p.At))
+		return !h.QueuedAt.After(p.Schedule(h.Campaign).Last(now))
 	}
 	return false
 }
@@ -182,13 +217,27 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	now := rooms[ids[0]].Now // the sender's clock
+	if now.IsZero() {
+		now = time.Now()
+	}
 	heads, err := o.store.QueueHeads(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
+	// A campaign outside its sending hours sends nothing to targets:
+	// its letters (and digests) wait, and are planned when it opens.
+	open := map[string]bool{}
 	perTarget := map[string][]store.QueueHead{}
 	for _, h := range heads {
-		perTarget[h.TargetID] = append(perTarget[h.TargetID], h)
+		ok, seen := open[h.Campaign]
+		if !seen {
+			ok = p.Window(h.Campaign).Open(now)
+			open[h.Campaign] = ok
+		}
+		if ok {
+			perTarget[h.TargetID] = append(perTarget[h.TargetID], h)
+		}
 	}
 	var digests []store.DigestRequest
 	var singles []store.ClaimTarget
