@@ -1,0 +1,108 @@
+package delivery_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/outbox"
+	"github.com/outcry/outcry/internal/sendwindow"
+)
+
+// Sending like a considerate correspondent (issue 28), on the simulated
+// clock with the real store.
+
+func londonTZ(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	return loc
+}
+
+// withWindow gives the sim's campaign a sending window and, when set, its
+// own digest schedule.
+func (s *sim) withWindow(w sendwindow.Window, digest *sendwindow.Schedule) {
+	base := s.policy.Campaign
+	s.policy.Campaign = func(slug string) (outbox.CampaignInfo, bool) {
+		c, ok := base(slug)
+		c.Window, c.Digest = w, digest
+		return c, ok
+	}
+}
+
+// Letters written on a Friday evening: what the hour before 19:00 allows
+// goes on Friday, nothing at the weekend (which ends with the change of
+// hour), the rest from 08:00 London time on Monday, which is 08:00 UTC
+// after the change (07:00 UTC before it).
+func TestOfficeHoursAcrossAWeekendAndTheChangeOfHour(t *testing.T) {
+	loc := londonTZ(t)
+	w, err := sendwindow.Parse("Europe/London", "08:00-19:00", []string{"mon", "tue", "wed", "thu", "fri"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2025, 10, 24, 18, 30, 0, 0, loc) // Friday, summer time
+	s := newSim(t, start, 30, outbox.Policy{Mode: delivery.Individual})
+	s.withWindow(w, nil)
+	s.write(40, "t1")
+	s.runUntil(time.Date(2025, 10, 27, 10, 0, 0, 0, loc), 5*time.Minute)
+	s.check(40, []string{"t1"}, 30)
+	var friday, monday int
+	for _, ml := range s.mail.mails {
+		if !w.Open(ml.at) {
+			t.Fatalf("an email left at %s, outside the sending hours", ml.at.In(loc))
+		}
+		switch ml.at.In(loc).Weekday() {
+		case time.Friday:
+			friday++
+		case time.Monday:
+			monday++
+			if ml.at.Before(time.Date(2025, 10, 27, 8, 0, 0, 0, time.UTC)) {
+				t.Fatalf("sent at %s UTC, before 08:00 London", ml.at.UTC())
+			}
+		}
+	}
+	if friday != 30 || monday != 10 {
+		t.Fatalf("%d emails on Friday, %d on Monday; want 30 (the cap) and 10", friday, monday)
+	}
+	if first := s.mail.mails[30].at; !first.Equal(time.Date(2025, 10, 27, 8, 0, 0, 0, loc)) {
+		t.Fatalf("Monday's first email at %s, want 08:00 London", first.In(loc))
+	}
+}
+
+// The daily digest at 09:00 in the campaign's zone keeps to 09:00 on the
+// days the clocks change: 25 hours apart in October, 23 in March.
+func TestDailyDigestInTheCampaignsZone(t *testing.T) {
+	loc := londonTZ(t)
+	for _, c := range []struct {
+		name  string
+		day   time.Time // 06:00 on the day before the change
+		hours float64
+	}{
+		{"autumn", time.Date(2025, 10, 25, 6, 0, 0, 0, loc), 25},
+		{"spring", time.Date(2025, 3, 29, 6, 0, 0, 0, loc), 23},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSim(t, c.day, 30, outbox.Policy{Mode: delivery.Digest, Every: 24 * time.Hour, At: 0})
+			w, _ := sendwindow.Parse("Europe/London", "", nil)
+			s.withWindow(w, &sendwindow.Schedule{Every: 24 * time.Hour, At: 9 * time.Hour})
+			s.write(3, "t1")
+			s.runUntil(c.day.Add(6*time.Hour), 5*time.Minute) // past the first 09:00
+			s.write(6, "t1") // the first three are the same supporters: 3 new letters
+			s.runUntil(c.day.Add(28*time.Hour), 5*time.Minute)
+			if len(s.mail.mails) != 2 {
+				t.Fatalf("%d emails, want 2 digests", len(s.mail.mails))
+			}
+			d1, d2 := s.mail.mails[0].at, s.mail.mails[1].at
+			for _, d := range []time.Time{d1, d2} {
+				if h, m, _ := d.In(loc).Clock(); h != 9 || m != 0 {
+					t.Fatalf("digest at %s, want 09:00 London", d.In(loc))
+				}
+			}
+			if got := d2.Sub(d1).Hours(); got != c.hours {
+				t.Fatalf("%v hours between the digests, want %v", got, c.hours)
+			}
+		})
+	}
+}
