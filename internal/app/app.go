@@ -116,6 +116,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Workers:     cfg.SendWorkers,
 		Rate:        cfg.SendRate,
 		HourlyCap:   cfg.TargetHourlyCap,
+		NoSpread:    !cfg.Spread,
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      log,
 		Observer:    meter.ObserveSend,

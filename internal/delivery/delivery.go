@@ -113,6 +113,20 @@ type Room struct {
 	LastSingle time.Time
 	// Now is the sender's clock.
 	Now time.Time
+	// Pace, when above zero, is how many emails the target may be given
+	// at this moment: its hourly allowance is spread across the hour
+	// (OUTCRY_SPREAD), so a target whose turn it is gets one, and one
+	// whose turn has not come has no Slots. Zero: no such limit.
+	Pace int
+}
+
+// Limit is how many emails the target may be given now: Slots, and no
+// more than Pace when the allowance is spread.
+func (r Room) Limit() int {
+	if r.Pace > 0 {
+		return min(r.Slots, r.Pace)
+	}
+	return r.Slots
 }
 
 // Mode is how a campaign's letters are delivered.

@@ -66,6 +66,7 @@ type sim struct {
 	mail   *recorder
 	policy *outbox.Policy
 	sender *delivery.Sender
+	spread bool // OUTCRY_SPREAD=on (set before newSender)
 }
 
 func newSim(t *testing.T, start time.Time, cap int, p outbox.Policy) *sim {
@@ -98,7 +99,9 @@ func newSim(t *testing.T, start time.Time, cap int, p outbox.Policy) *sim {
 func (s *sim) newSender(m delivery.Mailer) *delivery.Sender {
 	ob := newOutbox(s.t, s.st)
 	ob.Delivery = s.policy
-	snd := delivery.NewSender(ob, m, delivery.Options{HourlyCap: s.policy.Cap,
+	// These tests count on capped emails leaving as soon as the cap
+	// allows (OUTCRY_SPREAD=off) unless they turn the spread on.
+	snd := delivery.NewSender(ob, m, delivery.Options{HourlyCap: s.policy.Cap, NoSpread: !s.spread,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	delivery.SetClock(snd, s.clock.now)
 	return snd

@@ -20,6 +20,9 @@ type Options struct {
 	Workers      int           // concurrent sends (8)
 	Rate         float64       // messages per second across the process; 0 = no limit
 	HourlyCap    int           // most messages per target in a sliding hour; 0 = no cap
+	// NoSpread sends a target's allowance as soon as the cap allows
+	// (OUTCRY_SPREAD=off); by default it is spread across the hour (spread.go).
+	NoSpread bool
 	MaxAttempts  int           // attempts before a temporary failure becomes final (8)
 	BatchSize    int           // most messages claimed at once (256)
 	Lease        time.Duration // how long this sender's lease lasts unless renewed; renewed every fifth of it (10s)
@@ -86,6 +89,7 @@ type Sender struct {
 	window    map[string][]time.Time
 	claimed   map[string]int       // per target: claimed and not yet finished
 	single    map[string]time.Time // per target: when a single letter was last claimed (drip)
+	turn      map[string]time.Time // per target: when its next email may be claimed (spread)
 	renewedAt time.Time            // when the last renewal that succeeded was asked for
 	leading   bool                 // this sender is the one that sends (Lease.Leader at the last renewal)
 
@@ -115,6 +119,7 @@ func NewSender(q Queue, m Mailer, opt Options) *Sender {
 		window:  map[string][]time.Time{},
 		claimed: map[string]int{},
 		single:  map[string]time.Time{},
+		turn:    map[string]time.Time{},
 	}
 	return s
 }
@@ -211,9 +216,7 @@ func (s *Sender) Run(ctx context.Context) error {
 					o = s.send(sendCtx, j)
 				}
 				o.Digest = j.m.DigestID != 0
-				s.mu.Lock()
-				s.claimed[j.m.TargetID]--
-				s.mu.Unlock()
+				s.finished(j.m.TargetID)
 				results <- o
 			}
 		}()
@@ -280,11 +283,12 @@ func (s *Sender) renew(ctx context.Context) {
 			return
 		}
 		s.mu.Lock()
-		s.window, s.single = map[string][]time.Time{}, map[string]time.Time{}
+		s.window, s.single, s.turn = map[string][]time.Time{}, map[string]time.Time{}, map[string]time.Time{}
 		for id, ts := range recent {
 			s.window[id] = ts
 			if len(ts) > 0 {
 				s.single[id] = ts[len(ts)-1]
+				s.turn[id] = ts[len(ts)-1].Add(s.minGap())
 			}
 		}
 		s.mu.Unlock()
@@ -404,6 +408,23 @@ func (s *Sender) noteClaimed(msgs []Message) {
 		if m.DigestID == 0 {
 			s.single[m.TargetID] = now
 		}
+		if s.spreading() {
+			s.turn[m.TargetID] = now.Add(s.gap())
+		}
+	}
+}
+
+// finished counts a claimed message as no longer in flight. With the
+// allowance spread, the target's next turn is counted from here too, so
+// that a send delayed by the rate limiter does not come close to the next.
+func (s *Sender) finished(target string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.claimed[target]--
+	if s.spreading() {
+		if next := s.now().Add(s.minGap()); next.After(s.turn[target]) {
+			s.turn[target] = next
+		}
 	}
 }
 
@@ -424,6 +445,13 @@ func (s *Sender) targetRoom(target string) Room {
 		w := prune(s.window[target], now)
 		s.window[target] = w
 		r.Slots = s.opt.HourlyCap - len(w) - s.claimed[target]
+	}
+	if s.spreading() {
+		// One email at a time, and none before the target's turn.
+		r.Pace = 1
+		if now.Before(s.turn[target]) || s.claimed[target] > 0 {
+			r.Slots = 0
+		}
 	}
 	return r
 }

@@ -208,7 +208,7 @@ func TestHourlyCapDelaysOnlyThatTarget(t *testing.T) {
 	queueAs(t, st, "a", 3, "capped", "free")
 	queueAs(t, st, "b", 4, "capped")
 	m := &scripted{fn: func(int, delivery.Message) (string, error) { return "pid", nil }}
-	s := delivery.NewSender(newOutbox(t, st), m, delivery.Options{HourlyCap: 3, PollInterval: 5 * time.Millisecond})
+	s := delivery.NewSender(newOutbox(t, st), m, delivery.Options{HourlyCap: 3, NoSpread: true, PollInterval: 5 * time.Millisecond})
 	stop := run(t, s)
 	waitFor(t, "3 to each target", func() bool { return counts(t, st)["sent"] == 6 })
 	time.Sleep(50 * time.Millisecond)

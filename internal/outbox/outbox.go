@@ -78,7 +78,7 @@ func (o *Outbox) Claim(ctx context.Context, limit int, room func(targetID string
 	var want []store.ClaimTarget
 	for i := range all {
 		t := all[(start+i)%len(all)]
-		if n := room(t.ID).Slots; n > 0 {
+		if n := room(t.ID).Limit(); n > 0 {
 			want = append(want, store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation, Limit: n})
 		}
 	}

@@ -249,16 +249,26 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 		r, t := rooms[id], byID[id]
 		ct := store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation}
 		slots := min(r.Slots, budget)
+		// pace is how many emails the target may be given at this moment
+		// (its allowance spread across the hour), apart from its slots.
+		pace := math.MaxInt32
+		if r.Pace > 0 {
+			pace = r.Pace
+		}
 		// Digests first: a target with a digest due gets no single
 		// letter until every due digest has gone.
 		due := false
 		for _, h := range perTarget[id] {
-			if slots <= 0 || !p.digestDue(h, r.Now) {
+			if !p.digestDue(h, r.Now) {
 				continue
 			}
 			due = true
+			if slots <= 0 || pace <= 0 {
+				continue
+			}
 			n := h.Digests + int(math.Ceil(float64(h.Queued)/float64(max(1, p.Max))))
-			n = min(max(n, 1), slots)
+			n = min(max(n, 1), slots, pace)
+			pace -= n
 			c := ct
 			c.Limit = n
 			digests = append(digests, store.DigestRequest{Target: c, Campaign: h.Campaign, Max: p.Max})
@@ -308,16 +318,17 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 			reserve = 0
 		}
 		slots -= reserve
-		if len(drip) > 0 && slots > 0 && (r.LastSingle.IsZero() || r.Now.Sub(r.LastSingle) >= p.DripGap()) {
+		if len(drip) > 0 && slots > 0 && pace > 0 && (r.LastSingle.IsZero() || r.Now.Sub(r.LastSingle) >= p.DripGap()) {
 			c := ct
 			c.Limit, c.Campaigns = 1, drip
 			singles = append(singles, c)
 			slots--
+			pace--
 			budget--
 		}
-		if len(plain) > 0 && slots > 0 {
+		if len(plain) > 0 && slots > 0 && pace > 0 {
 			c := ct
-			c.Limit, c.Campaigns = min(slots, budget), plain
+			c.Limit, c.Campaigns = min(slots, budget, pace), plain
 			singles = append(singles, c)
 			budget -= c.Limit
 		}
