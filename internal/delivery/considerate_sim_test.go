@@ -106,3 +106,63 @@ func TestDailyDigestInTheCampaignsZone(t *testing.T) {
 		})
 	}
 }
+
+// most is the largest number of emails to one target in any window of d.
+func (s *sim) most(d time.Duration) (n int, at time.Time) {
+	per := map[string][]time.Time{}
+	for _, ml := range s.mail.mails {
+		per[ml.m.TargetID] = append(per[ml.m.TargetID], ml.at)
+	}
+	for _, ts := range per {
+		for i := range ts {
+			j := i
+			for j < len(ts) && ts[j].Sub(ts[i]) < d {
+				j++
+			}
+			if j-i > n {
+				n, at = j-i, ts[i]
+			}
+		}
+	}
+	return n, at
+}
+
+// With the allowance spread (the default), a target's 30 emails of an
+// hour leave across the hour, never more than 5 in any 5 minutes; the
+// sliding-hour cap stays exact, digests counted.
+func TestSpreadAcrossTheHour(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mode delivery.Mode
+	}{{"individual", delivery.Individual}, {"overflow", delivery.Overflow}} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSim(t, simStart, 30, outbox.Policy{Mode: c.mode, After: time.Hour, Max: 50})
+			s.spread = true
+			s.sender = s.newSender(s.mail)
+			s.write(200, "t1", "t2")
+			end := simStart.Add(3 * time.Hour)
+			if c.mode == delivery.Individual {
+				end = simStart.Add(7 * time.Hour)
+			}
+			s.runUntil(end, 10*time.Second)
+			s.check(200, []string{"t1", "t2"}, 30) // every letter once, no hour over 30
+			if n, at := s.most(5 * time.Minute); n > 5 {
+				t.Fatalf("%d emails to one target in the 5 minutes from %s", n, at.Format(time.TimeOnly))
+			}
+			// Not a burst: the first hour's emails to a target span most
+			// of it.
+			var first, last time.Time
+			for _, ml := range s.mail.mails {
+				if ml.m.TargetID == "t1" && ml.at.Before(simStart.Add(time.Hour)) {
+					if first.IsZero() {
+						first = ml.at
+					}
+					last = ml.at
+				}
+			}
+			if span := last.Sub(first); span < 40*time.Minute {
+				t.Fatalf("the first hour's emails to t1 span %s, want them spread over most of the hour", span)
+			}
+		})
+	}
+}
