@@ -76,6 +76,7 @@ func TestTwoCampaignsSideBySide(t *testing.T) {
 	// individual: every slot of the cap goes to a single letter (overflow,
 	// the default, keeps a slot per campaign for its digest).
 	a, base := start(t, map[string]string{"OUTCRY_TARGET_HOURLY_CAP": fmt.Sprint(capPerHour), "OUTCRY_SEND_RATE": "0",
+		"OUTCRY_SPREAD":   "off", // the capped emails are counted within seconds
 		"OUTCRY_DELIVERY": "individual"})
 	if r := call(t, "POST", base+"/admin/api/campaigns", "application/json", secondCampaign, true); r.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.status, r.body)

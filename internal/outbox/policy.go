@@ -327,10 +327,12 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 			budget--
 		}
 		if len(plain) > 0 && slots > 0 && pace > 0 {
+			// The claim shares what is left of the budget out among
+			// targets and campaigns in turns (store.Claim), so no target
+			// takes it all.
 			c := ct
-			c.Limit, c.Campaigns = min(slots, budget, pace), plain
+			c.Limit, c.Campaigns = min(slots, pace), plain
 			singles = append(singles, c)
-			budget -= c.Limit
 		}
 	}
 	var out []delivery.Message
