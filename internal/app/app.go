@@ -113,10 +113,18 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	log.Info("delivery", "mode", cfg.Delivery, "digest_after", cfg.DigestAfter.String(), "digest_every", cfg.DigestEvery.String(),
 		"digest_at_utc", time.Time{}.Add(cfg.DigestAt).Format("15:04"), "digest_max", cfg.DigestMax, "drip", cfg.Drip)
 	sender := delivery.NewSender(queue, mailer, delivery.Options{
-		Workers:     cfg.SendWorkers,
-		Rate:        cfg.SendRate,
-		HourlyCap:   cfg.TargetHourlyCap,
-		NoSpread:    !cfg.Spread,
+		Workers:   cfg.SendWorkers,
+		Rate:      cfg.SendRate,
+		HourlyCap: cfg.TargetHourlyCap,
+		NoSpread:  !cfg.Spread,
+		DomainCap: cfg.DomainHourlyCap,
+		DomainOf: func(id string) string {
+			t, ok := targets.Current().ByID(id)
+			if !ok {
+				return ""
+			}
+			return delivery.Domain(t.Email)
+		},
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      log,
 		Observer:    meter.ObserveSend,

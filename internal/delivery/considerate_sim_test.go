@@ -1,12 +1,16 @@
 package delivery_test
 
 import (
+	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/sendwindow"
+	"github.com/outcry/outcry/internal/store"
 )
 
 // Sending like a considerate correspondent (issue 28), on the simulated
@@ -89,7 +93,7 @@ func TestDailyDigestInTheCampaignsZone(t *testing.T) {
 			s.withWindow(w, &sendwindow.Schedule{Every: 24 * time.Hour, At: 9 * time.Hour})
 			s.write(3, "t1")
 			s.runUntil(c.day.Add(6*time.Hour), 5*time.Minute) // past the first 09:00
-			s.write(6, "t1") // the first three are the same supporters: 3 new letters
+			s.write(6, "t1")                                  // the first three are the same supporters: 3 new letters
 			s.runUntil(c.day.Add(28*time.Hour), 5*time.Minute)
 			if len(s.mail.mails) != 2 {
 				t.Fatalf("%d emails, want 2 digests", len(s.mail.mails))
@@ -164,5 +168,71 @@ func TestSpreadAcrossTheHour(t *testing.T) {
 				t.Fatalf("the first hour's emails to t1 span %s, want them spread over most of the hour", span)
 			}
 		})
+	}
+}
+
+// The domain cap is exact across two campaigns and 20 targets at one
+// domain, digests counted: no sliding hour holds more than the cap, and
+// the letters it holds back are gathered into digests rather than delayed
+// without bound.
+func TestDomainCapExactAcrossCampaigns(t *testing.T) {
+	const domainCap = 50
+	s := newSim(t, simStart, 30, outbox.Policy{Mode: delivery.Overflow, After: time.Hour, Max: 500})
+	s.domainCap = domainCap
+	s.sender = s.newSender(s.mail)
+	var targets []string
+	for i := range 20 {
+		targets = append(targets, fmt.Sprintf("p%d", i+1))
+	}
+	ctx := context.Background()
+	for _, camp := range []string{"c", "d"} {
+		for i := range 10 {
+			if _, err := s.st.CreateLetter(ctx, store.NewSupporter{Campaign: camp, Email: fmt.Sprintf("%s%d@example.org", camp, i),
+				FirstName: "W", LastName: fmt.Sprint(i), Subject: simSubject, Body: simBody}, targets); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s.runUntil(simStart.Add(3*time.Hour), time.Minute)
+	var at []time.Time
+	for _, ml := range s.mail.mails {
+		if delivery.Domain(ml.m.TargetEmail) != "parliament.example" {
+			t.Fatalf("email to %q", ml.m.TargetEmail)
+		}
+		at = append(at, ml.at)
+	}
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	for i := range at {
+		j := i
+		for j < len(at) && at[j].Sub(at[i]) < time.Hour {
+			j++
+		}
+		if j-i > domainCap {
+			t.Fatalf("%d emails to parliament.example in the hour from %s (cap %d)", j-i, at[i].Format(time.TimeOnly), domainCap)
+		}
+	}
+	if n, _ := s.most(time.Hour); n > 30 {
+		t.Fatalf("%d emails to one target in an hour (cap 30)", n)
+	}
+	var last time.Time
+	for _, camp := range []string{"c", "d"} {
+		c, err := s.st.StatusCounts(ctx, camp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c["sent"] != 200 {
+			t.Fatalf("campaign %s: %v, want 200 sent", camp, c)
+		}
+	}
+	last = at[len(at)-1]
+	digests := 0
+	for _, ml := range s.mail.mails {
+		if ml.m.DigestID != 0 {
+			digests++
+		}
+	}
+	t.Logf("400 letters, 20 targets at one domain, cap 50/h: %d emails (%d digests), the last after %s", len(at), digests, last.Sub(simStart))
+	if last.Sub(simStart) > time.Hour+10*time.Minute {
+		t.Fatalf("the last letter left after %s: held letters must go in digests after OUTCRY_DIGEST_AFTER", last.Sub(simStart))
 	}
 }

@@ -118,6 +118,13 @@ type Room struct {
 	// (OUTCRY_SPREAD), so a target whose turn it is gets one, and one
 	// whose turn has not come has no Slots. Zero: no such limit.
 	Pace int
+	// Domain is the target's receiving domain when a per-domain cap
+	// applies (OUTCRY_DOMAIN_HOURLY_CAP), and DomainSlots how many more
+	// emails all its targets together may be given now; Slots is never
+	// more. A claim that gives several targets of one domain emails keeps
+	// their sum within DomainSlots.
+	Domain      string
+	DomainSlots int
 }
 
 // Limit is how many emails the target may be given now: Slots, and no

@@ -52,6 +52,11 @@ var testTargets = func() *target.Registry {
 	for _, id := range []string{"t1", "t2", "t3", "t4", "capped", "free"} {
 		ts = append(ts, target.Target{ID: id, Name: "Name " + id, Title: "Title", Email: id + "@example.com", Salutation: "Dear " + id, Active: true})
 	}
+	// 20 targets at one receiving domain (the domain cap's tests).
+	for i := range 20 {
+		id := fmt.Sprintf("p%d", i+1)
+		ts = append(ts, target.Target{ID: id, Name: "Name " + id, Title: "Title", Email: id + "@Parliament.Example", Salutation: "Dear " + id, Active: true})
+	}
 	return target.NewStatic(ts)
 }()
 

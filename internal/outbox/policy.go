@@ -242,98 +242,119 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 	var digests []store.DigestRequest
 	var singles []store.ClaimTarget
 	budget := limit
+	// The domain cap: what the targets of one domain are given in this
+	// claim stays within its room, counted as each target is planned.
+	domains := domainBudget{}
+	given := func(r delivery.Room, from, fromS int) {
+		n := 0
+		for _, d := range digests[from:] {
+			n += d.Target.Limit
+		}
+		for _, c := range singles[fromS:] {
+			n += c.Limit
+		}
+		domains.use(r, n)
+	}
 	for _, id := range ids {
 		if budget <= 0 {
 			break
 		}
 		r, t := rooms[id], byID[id]
+		fromD, fromS := len(digests), len(singles)
 		ct := store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation}
-		slots := min(r.Slots, budget)
-		// pace is how many emails the target may be given at this moment
-		// (its allowance spread across the hour), apart from its slots.
-		pace := math.MaxInt32
-		if r.Pace > 0 {
-			pace = r.Pace
-		}
-		// Digests first: a target with a digest due gets no single
-		// letter until every due digest has gone.
-		due := false
-		for _, h := range perTarget[id] {
-			if !p.digestDue(h, r.Now) {
-				continue
-			}
-			due = true
-			if slots <= 0 || pace <= 0 {
-				continue
-			}
-			n := h.Digests + int(math.Ceil(float64(h.Queued)/float64(max(1, p.Max))))
-			n = min(max(n, 1), slots, pace)
-			pace -= n
-			c := ct
-			c.Limit = n
-			digests = append(digests, store.DigestRequest{Target: c, Campaign: h.Campaign, Max: p.Max})
-			slots -= n
-			budget -= n
-		}
-		if due {
+		slots := min(r.Slots, budget, domains.left(r))
+		if slots <= 0 {
 			continue
 		}
-		// Single letters, from the campaigns that send them.
-		var plain, drip []string
-		reserve, needed, waiting := 0, 0, 0
-		var nextDue time.Time
-		for _, h := range perTarget[id] {
-			mode, d := p.For(h.Campaign)
-			switch {
-			case mode == delivery.Digest || h.Queued == 0:
-				continue
-			case mode == delivery.Overflow:
-				waiting += h.Queued
-				reserve = p.Reserve()
-				needed += (h.Queued + max(1, p.Max) - 1) / max(1, p.Max)
-				if due := h.QueuedAt.Add(p.After); !h.QueuedAt.IsZero() && (nextDue.IsZero() || due.Before(nextDue)) {
-					nextDue = due
+		planned := r
+		func() {
+			defer func() { given(planned, fromD, fromS) }()
+			// pace is how many emails the target may be given at this moment
+			// (its allowance spread across the hour), apart from its slots.
+			pace := math.MaxInt32
+			if r.Pace > 0 {
+				pace = r.Pace
+			}
+			// Digests first: a target with a digest due gets no single
+			// letter until every due digest has gone.
+			due := false
+			for _, h := range perTarget[id] {
+				if !p.digestDue(h, r.Now) {
+					continue
+				}
+				due = true
+				if slots <= 0 || pace <= 0 {
+					continue
+				}
+				n := h.Digests + int(math.Ceil(float64(h.Queued)/float64(max(1, p.Max))))
+				n = min(max(n, 1), slots, pace)
+				pace -= n
+				c := ct
+				c.Limit = n
+				digests = append(digests, store.DigestRequest{Target: c, Campaign: h.Campaign, Max: p.Max})
+				slots -= n
+				budget -= n
+			}
+			if due {
+				return
+			}
+			// Single letters, from the campaigns that send them.
+			var plain, drip []string
+			reserve, needed, waiting := 0, 0, 0
+			var nextDue time.Time
+			for _, h := range perTarget[id] {
+				mode, d := p.For(h.Campaign)
+				switch {
+				case mode == delivery.Digest || h.Queued == 0:
+					continue
+				case mode == delivery.Overflow:
+					waiting += h.Queued
+					reserve = p.Reserve()
+					needed += (h.Queued + max(1, p.Max) - 1) / max(1, p.Max)
+					if due := h.QueuedAt.Add(p.After); !h.QueuedAt.IsZero() && (nextDue.IsZero() || due.Before(nextDue)) {
+						nextDue = due
+					}
+				}
+				if d && p.Cap > 0 {
+					drip = append(drip, h.Campaign)
+				} else {
+					plain = append(plain, h.Campaign)
 				}
 			}
-			if d && p.Cap > 0 {
-				drip = append(drip, h.Campaign)
-			} else {
-				plain = append(plain, h.Campaign)
+			// A single letter sent now holds its slot for an hour. If that
+			// hour reaches past the time the next digests fall due, keep
+			// the slots those digests will need (one per Max letters
+			// waiting), so that they do not wait for the singles to age out.
+			if reserve > 0 && !nextDue.IsZero() && r.Now.Add(time.Hour).After(nextDue) {
+				reserve = max(reserve, min(needed, p.Cap-1))
 			}
-		}
-		// A single letter sent now holds its slot for an hour. If that
-		// hour reaches past the time the next digests fall due, keep
-		// the slots those digests will need (one per Max letters
-		// waiting), so that they do not wait for the singles to age out.
-		if reserve > 0 && !nextDue.IsZero() && r.Now.Add(time.Hour).After(nextDue) {
-			reserve = max(reserve, min(needed, p.Cap-1))
-		}
-		// No backlog: every letter waiting fits in the slots free now,
-		// so none will need a digest — if a letter written later falls
-		// due after the singles sent now have left the hour, that is, if
-		// After is an hour or more. With a shorter After the reserve
-		// stays, or letters arriving one by one fill the hour and the
-		// next ones wait for it instead of going in a digest.
-		if waiting <= slots-len(drip) && len(drip) == 0 && p.After >= time.Hour {
-			reserve = 0
-		}
-		slots -= reserve
-		if len(drip) > 0 && slots > 0 && pace > 0 && (r.LastSingle.IsZero() || r.Now.Sub(r.LastSingle) >= p.DripGap()) {
-			c := ct
-			c.Limit, c.Campaigns = 1, drip
-			singles = append(singles, c)
-			slots--
-			pace--
-			budget--
-		}
-		if len(plain) > 0 && slots > 0 && pace > 0 {
-			// The claim shares what is left of the budget out among
-			// targets and campaigns in turns (store.Claim), so no target
-			// takes it all.
-			c := ct
-			c.Limit, c.Campaigns = min(slots, pace), plain
-			singles = append(singles, c)
-		}
+			// No backlog: every letter waiting fits in the slots free now,
+			// so none will need a digest — if a letter written later falls
+			// due after the singles sent now have left the hour, that is, if
+			// After is an hour or more. With a shorter After the reserve
+			// stays, or letters arriving one by one fill the hour and the
+			// next ones wait for it instead of going in a digest.
+			if waiting <= slots-len(drip) && len(drip) == 0 && p.After >= time.Hour {
+				reserve = 0
+			}
+			slots -= reserve
+			if len(drip) > 0 && slots > 0 && pace > 0 && (r.LastSingle.IsZero() || r.Now.Sub(r.LastSingle) >= p.DripGap()) {
+				c := ct
+				c.Limit, c.Campaigns = 1, drip
+				singles = append(singles, c)
+				slots--
+				pace--
+				budget--
+			}
+			if len(plain) > 0 && slots > 0 && pace > 0 {
+				// The claim shares what is left of the budget out among
+				// targets and campaigns in turns (store.Claim), so no target
+				// takes it all.
+				c := ct
+				c.Limit, c.Campaigns = min(slots, pace), plain
+				singles = append(singles, c)
+			}
+		}()
 	}
 	var out []delivery.Message
 	if len(digests) > 0 {
@@ -394,4 +415,28 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 		}
 	}
 	return out, nil
+}
+
+// domainBudget is what is left, within one claim, of each receiving
+// domain's room (delivery.Room.DomainSlots) as its targets are given
+// emails.
+type domainBudget map[string]int
+
+// left is how many more emails the target's domain may be given in this
+// claim (no limit when no domain cap applies).
+func (b domainBudget) left(r delivery.Room) int {
+	if r.Domain == "" {
+		return math.MaxInt32
+	}
+	if n, ok := b[r.Domain]; ok {
+		return n
+	}
+	return r.DomainSlots
+}
+
+// use counts n emails given to the target.
+func (b domainBudget) use(r delivery.Room, n int) {
+	if r.Domain != "" {
+		b[r.Domain] = b.left(r) - n
+	}
 }
