@@ -169,6 +169,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
+	meter.WatchDomains(func() map[string]int {
+		out := map[string]int{}
+		for _, u := range sender.DomainUses() {
+			out[u.Domain] = u.Sent
+		}
+		return out
+	}, sender.DomainCap())
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
 	if err != nil {

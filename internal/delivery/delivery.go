@@ -120,9 +120,9 @@ type Room struct {
 	Pace int
 	// Domain is the target's receiving domain when a per-domain cap
 	// applies (OUTCRY_DOMAIN_HOURLY_CAP), and DomainSlots how many more
-	// emails all its targets together may be given now; Slots is never
-	// more. A claim that gives several targets of one domain emails keeps
-	// their sum within DomainSlots.
+	// emails all its targets together may be given now. A claim that
+	// gives several targets of one domain emails keeps their sum within
+	// DomainSlots (Slots is the target's own room).
 	Domain      string
 	DomainSlots int
 }

@@ -60,12 +60,12 @@ const (
 )
 
 type sim struct {
-	t      *testing.T
-	clock  *simClock
-	st     *store.Store
-	mail   *recorder
-	policy *outbox.Policy
-	sender *delivery.Sender
+	t         *testing.T
+	clock     *simClock
+	st        *store.Store
+	mail      *recorder
+	policy    *outbox.Policy
+	sender    *delivery.Sender
 	spread    bool // OUTCRY_SPREAD=on (set before newSender)
 	domainCap int  // OUTCRY_DOMAIN_HOURLY_CAP (set before newSender; 0 = none)
 }

@@ -61,3 +61,11 @@ func (s *Sender) DomainUses() []DomainUse {
 	})
 	return out
 }
+
+// DomainCap is OUTCRY_DOMAIN_HOURLY_CAP as the sender applies it (0: off).
+func (s *Sender) DomainCap() int {
+	if s.opt.DomainOf == nil {
+		return 0
+	}
+	return s.opt.DomainCap
+}

@@ -475,7 +475,6 @@ func (s *Sender) targetRoom(target string) Room {
 		w := prune(s.domains[d], now)
 		s.domains[d] = w
 		r.Domain, r.DomainSlots = d, s.opt.DomainCap-len(w)-s.dclaimed[d]
-		r.Slots = min(r.Slots, r.DomainSlots)
 	}
 	if s.spreading() {
 		// One email at a time, and none before the target's turn.

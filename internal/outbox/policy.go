@@ -262,8 +262,8 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 		r, t := rooms[id], byID[id]
 		fromD, fromS := len(digests), len(singles)
 		ct := store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation}
-		slots := min(r.Slots, budget, domains.left(r))
-		if slots <= 0 {
+		slots := min(r.Slots, budget)
+		if slots <= 0 || domains.left(r) <= 0 {
 			continue
 		}
 		planned := r
@@ -271,9 +271,11 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 			defer func() { given(planned, fromD, fromS) }()
 			// pace is how many emails the target may be given at this moment
 			// (its allowance spread across the hour), apart from its slots.
-			pace := math.MaxInt32
+			// The domain's room in this claim limits it the same way: the
+			// overflow reserve is kept from the target's own cap.
+			pace := domains.left(r)
 			if r.Pace > 0 {
-				pace = r.Pace
+				pace = min(pace, r.Pace)
 			}
 			// Digests first: a target with a digest due gets no single
 			// letter until every due digest has gone.
