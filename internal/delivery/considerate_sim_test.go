@@ -187,7 +187,7 @@ func TestDomainCapExactAcrossCampaigns(t *testing.T) {
 	ctx := context.Background()
 	for _, camp := range []string{"c", "d"} {
 		for i := range 10 {
-			if _, err := s.st.CreateLetter(ctx, store.NewSupporter{Campaign: camp, Email: fmt.Sprintf("%s%d@example.org", camp, i),
+			if _, _, err := s.st.WriteLetter(ctx, store.NewSupporter{Campaign: camp, Email: fmt.Sprintf("%s%d@example.org", camp, i),
 				FirstName: "W", LastName: fmt.Sprint(i), Subject: simSubject, Body: simBody}, targets); err != nil {
 				t.Fatal(err)
 			}
