@@ -32,25 +32,20 @@ func (e Estimate) String() string {
 		return "no letters waiting"
 	}
 	within := "about " + roundDuration(e.Within)
+	opens := ""
+	if e.Hours != "" {
+		within += fmt.Sprintf(" of sending hours (%s)", e.Hours)
+	}
+	if e.Opens != "" {
+		opens = "; next sending window opens " + e.Opens
+	}
 	switch {
 	case e.Digests == 0:
-		return fmt.Sprintf("all letters delivered within %s%s, each as its own email", within, e.hours())
+		return fmt.Sprintf("all letters delivered within %s, each as its own email", within) + opens
 	case e.Singles == 0:
-		return fmt.Sprintf("all letters delivered within %s%s, in %d digests", within, e.hours(), e.Digests)
+		return fmt.Sprintf("all letters delivered within %s, in %d digests", within, e.Digests) + opens
 	}
-	return fmt.Sprintf("all letters delivered within %s: %d individually, the rest in %d digests", within, e.Singles, e.Digests) + e.hours()
-}
-
-// hours is what the sending window adds to the estimate: within counts
-// sending hours only, and when the window is closed, when it opens.
-func (e Estimate) hours() string {
-	switch {
-	case e.Hours == "":
-		return ""
-	case e.Opens != "":
-		return fmt.Sprintf(" of sending hours (%s); next sending window opens %s", e.Hours, e.Opens)
-	}
-	return fmt.Sprintf(" of sending hours (%s)", e.Hours)
+	return fmt.Sprintf("all letters delivered within %s: %d individually, the rest in %d digests", within, e.Singles, e.Digests) + opens
 }
 
 func roundDuration(d time.Duration) string {
