@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/receipt"
 )
 
@@ -154,5 +156,28 @@ func TestReceiptEmailCopy(t *testing.T) {
 	}
 	if status, _, _ := a.do(t, "POST", "/c/netflix-baby/receipt/1.forged/email", "", ""); status != http.StatusNotFound || len(box.Sent()) != 1 {
 		t.Fatalf("a forged link emails: %d", status)
+	}
+}
+
+// Outside the campaign's sending hours the receipt says when the waiting
+// copies will go; inside them it says nothing of it.
+func TestReceiptSaysWhenTheSendingWindowOpens(t *testing.T) {
+	a := newTestApp(t)
+	_, path := a.write(t, "win@example.org", "My letter.")
+	if path == "" {
+		t.Fatal("no receipt link")
+	}
+	if _, _, page := a.do(t, "GET", path, "", ""); strings.Contains(page, `id="receipt-window"`) {
+		t.Fatal("a campaign that sends at any time shows a sending window")
+	}
+	tomorrow := time.Now().UTC().Add(48 * time.Hour) // the day after: closed now even across midnight
+	days := []string{strings.ToLower(tomorrow.Weekday().String()[:3])}
+	if _, err := a.srv.d.Campaigns.Update(context.Background(), "netflix-baby", campaign.Input{SendingDays: &days}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, page := a.do(t, "GET", path, "", "")
+	want := "the next sending window opens " + tomorrow.Weekday().String() + " 00:00 UTC."
+	if !strings.Contains(page, want) {
+		t.Fatalf("the receipt does not say %q", want)
 	}
 }
