@@ -39,9 +39,10 @@ func supporterEmail(raw string) (string, error) {
 	case strings.ContainsAny(email, "\r\n"):
 		return "", errEmail("An email address is one line.")
 	}
-	// The same check as the public form, so that every address a supporter
-	// could write with can be found, exported and erased here.
-	if !letter.ValidEmail(email) {
+	// The form's check without its newer refusals (quoted local parts,
+	// issue 27), so that every address a supporter could write with, then
+	// or now, can be found, exported and erased here.
+	if !letter.ValidStoredEmail(email) {
 		return "", errEmail("This is not an email address.")
 	}
 	return email, nil

@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -138,7 +140,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Observer:    meter.ObserveSend,
 		// A pause the sender decides (the provider refused our key) is
 		// stored, so that every instance shows it and any can lift it.
-		RecordPause: func(ctx context.Context, why string) error { return st.SetCampaignPause(ctx, true, why) },
+		// With the refused key's fingerprint: a restart with another key
+		// lifts it (buildAdmin).
+		RecordPause: func(ctx context.Context, why string) error {
+			return st.SetProviderPause(ctx, why, keyFingerprint(cfg.SendGridAPIKey))
+		},
 	})
 	mails := outbox.NewMailDrain(st, mailer, outbox.MailOptions{Rate: cfg.MailRate, Logger: log,
 		Ready: func() bool { paused, _ := sender.Paused(); return sender.Leading() && !paused }})
@@ -170,8 +176,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
 		WebhookUnsigned:  cfg.WebhookUnsigned,
-		// Copies of a letter emailed to its writer, 1 a second at most.
-		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
+		// Copies of a letter emailed to its writer, only to an address that
+		// proved itself; 1 a second at most here and receipt.CopiesPerMinute
+		// a minute for the whole site, apart from the confirmations' own
+		// limiter, so that copies never hold a confirmation back.
+		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer, ConfirmOn: cfg.Confirm,
 			Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},
 	})
 	if err != nil {
@@ -264,16 +273,39 @@ func buildCampaigns(ctx context.Context, st *store.Store, targets *target.Regist
 	return campaigns, nil
 }
 
-// buildAdmin restores a campaign pause saved by the console and registers
-// the organizer console.
+// keyFingerprint names an API key without holding it: the first 16 hex
+// digits of its SHA-256.
+func keyFingerprint(key string) string {
+	h := sha256.Sum256([]byte("outcry api key\x00" + key))
+	return hex.EncodeToString(h[:8])
+}
+
+// buildAdmin restores a stored pause and registers the organizer console.
+// A pause the provider's refusal of the key caused (401/403) is lifted when
+// this process starts with a different key; the log says which pause it is.
 func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *web.Server, st *store.Store, d admin.Deps) (*admin.Console, error) {
 	paused, why, err := st.CampaignPause(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if paused {
-		d.Sender.Pause(why)
-		log.Warn("sending is paused (set from the console); resume it there", "reason", why)
+		refused, byProvider, err := st.PauseKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case byProvider && refused != keyFingerprint(cfg.SendGridAPIKey):
+			if err := st.SetCampaignPause(ctx, false, ""); err != nil {
+				return nil, err
+			}
+			log.Warn("sending resumes: it was paused because SendGrid refused the API key (401/403), and this process starts with a different SENDGRID_API_KEY", "reason", why)
+		case byProvider:
+			d.Sender.Pause(why)
+			log.Warn("sending is paused: SendGrid refused this API key (401/403); set a working SENDGRID_API_KEY and restart, or resume from the console", "reason", why)
+		default:
+			d.Sender.Pause(why)
+			log.Warn("sending is paused (set from the console); resume it there", "reason", why)
+		}
 	}
 	d.Password, d.PasswordHash, d.Token = cfg.AdminPassword, cfg.AdminPasswordHash, cfg.AdminToken
 	d.SessionSecret = []byte(cfg.SessionSecret)

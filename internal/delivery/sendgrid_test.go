@@ -148,22 +148,52 @@ func TestSendGridCleansHeaders(t *testing.T) {
 	}
 }
 
-func TestSendGridQuotesNamesWithCommas(t *testing.T) {
+// Issue 27 item 8: names SendGrid receives lose ',' ';' '<' '>' '"' (its
+// limitations; a supporter named "Ann <ceo@netflix.com>" posed as an
+// address in from.name), and the from name is ASCII, as SendGrid requires.
+func TestSendGridSafeNames(t *testing.T) {
 	fake := sgfake.New()
 	defer fake.Close()
 	sg := newTestSendGrid(t, fake, nil)
 	m := testMessage()
 	m.TargetName = `Bloggs, Jo "the MP"`
-	m.SupporterName = "Other; Ann"
+	m.SupporterName = "Ann <ceo@netflix.com> Lee; Other"
 	if _, err := sg.Send(context.Background(), m); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	got := onlyMail(t, fake).Mail
-	if want := `"Bloggs, Jo the MP"`; got.Personalizations[0].To[0].Name != want {
+	if want := `Bloggs Jo the MP`; got.Personalizations[0].To[0].Name != want {
 		t.Errorf("to name = %q, want %q", got.Personalizations[0].To[0].Name, want)
 	}
-	if want := `"Other; Ann via Outcry"`; got.From.Name != want {
+	if want := `Ann ceo@netflix.com Lee Other via Outcry`; got.From.Name != want {
 		t.Errorf("from name = %q, want %q", got.From.Name, want)
+	}
+	if want := `Ann ceo@netflix.com Lee Other`; got.ReplyTo.Name != want {
+		t.Errorf("reply_to name = %q, want %q", got.ReplyTo.Name, want)
+	}
+	for name, want := range map[string]string{
+		"Zoë Noël": "Zoe Noel via Outcry",
+		"Łukasz 李": "=?utf-8?q?=C5=81ukasz_=E6=9D=8E_via_Outcry?=",
+		"José Ｌee": "Jose Lee via Outcry",
+	} {
+		m.SupporterName = name
+		if _, err := sg.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		reqs := fake.Requests()
+		from := reqs[len(reqs)-1].Mail.From.Name
+		if from != want {
+			t.Errorf("from name of %q = %q, want %q", name, from, want)
+		}
+		for _, r := range from {
+			if r > 0x7e {
+				t.Errorf("from name %q is not ASCII", from)
+				break
+			}
+		}
+		if to := reqs[len(reqs)-1].Mail.ReplyTo.Name; to != name {
+			t.Errorf("reply_to name %q, want %q as typed", to, name)
+		}
 	}
 }
 

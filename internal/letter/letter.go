@@ -30,11 +30,11 @@ const (
 
 // Submission is one supporter's letter as received from the form or the API.
 type Submission struct {
-	FirstName      string `json:"first_name" form:"first_name" validate:"required,utf8,max=100,singleline,plain"`
-	LastName       string `json:"last_name" form:"last_name" validate:"required,utf8,max=100,singleline,plain"`
+	FirstName      string `json:"first_name" form:"first_name" validate:"required,utf8,max=100,singleline,plain,visible,marks"`
+	LastName       string `json:"last_name" form:"last_name" validate:"required,utf8,max=100,singleline,plain,visible,marks"`
 	Email          string `json:"email" form:"email" validate:"required,utf8,max=254,singleline,plainaddress,email"`
-	Postcode       string `json:"postcode" form:"postcode" validate:"utf8,max=20,singleline,plain"`
-	Subject        string `json:"subject" form:"subject" validate:"required,utf8,max=200,singleline,plain"`
+	Postcode       string `json:"postcode" form:"postcode" validate:"utf8,max=20,singleline,plain,marks"`
+	Subject        string `json:"subject" form:"subject" validate:"required,utf8,max=200,singleline,plain,visible,marks"`
 	Body           string `json:"body" form:"body" validate:"required,utf8,max=5000,multiline"`
 	ConsentUpdates bool   `json:"consent_updates" form:"consent_updates"`
 	AcceptPrivacy  bool   `json:"accept_privacy" form:"accept_privacy" validate:"required"`
@@ -76,6 +76,18 @@ func newValidator() *validator.Validate {
 	must(v.RegisterValidation("plain", func(fl validator.FieldLevel) bool {
 		return plainName(fl.Field().String())
 	}))
+	// visible: a name or subject shows at least one letter, digit or symbol
+	// such as an emoji (one made only of Braille blanks U+2800, spaces or
+	// punctuation is refused); marks: no more than MaxMarks combining marks
+	// on one character.
+	must(v.RegisterValidation("visible", func(fl validator.FieldLevel) bool {
+		return strings.ContainsFunc(fl.Field().String(), func(r rune) bool {
+			return r != '\u2800' && (unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsSymbol(r))
+		})
+	}))
+	must(v.RegisterValidation("marks", func(fl validator.FieldLevel) bool {
+		return !stackedMarks(fl.Field().String())
+	}))
 	must(v.RegisterValidation("plainaddress", func(fl validator.FieldLevel) bool {
 		return plainAddress(fl.Field().String())
 	}))
@@ -88,6 +100,26 @@ func newValidator() *validator.Validate {
 		return utf8.ValidString(s) && !strings.ContainsFunc(s, isMultiLineControl)
 	}))
 	return v
+}
+
+// MaxMarks is the most combining marks one character of a name or subject
+// may carry (Vietnamese needs two; "Zalgo" text stacks dozens).
+const MaxMarks = 3
+
+// stackedMarks reports a character carrying more than MaxMarks combining
+// marks (or marks with no character under them beyond that).
+func stackedMarks(s string) bool {
+	run := 0
+	for _, r := range s {
+		if unicode.In(r, unicode.Mn, unicode.Me) {
+			if run++; run > MaxMarks {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 func must(err error) {
@@ -154,7 +186,7 @@ func message(m *i18n.Catalog, e validator.FieldError) string {
 		return m.T("validation.required", "field", m.T("validation.fields."+e.Field()))
 	case "max":
 		return m.T("validation.max", "max", e.Param())
-	case "email", "singleline", "multiline", "utf8", "plain", "plainaddress":
+	case "email", "singleline", "multiline", "utf8", "plain", "plainaddress", "visible", "marks":
 		return m.T("validation." + e.Tag())
 	}
 	return m.T("validation.invalid")
@@ -234,6 +266,14 @@ func FromForm(form url.Values) Submission {
 // the email field of a letter.
 func ValidEmail(email string) bool {
 	return validate.Var(email, "required,utf8,max=254,singleline,plainaddress,email") == nil
+}
+
+// ValidStoredEmail reports whether a normalized address is one the form may
+// have stored: ValidEmail's checks but for plainaddress, whose refusals
+// (quoted local parts, mixed scripts) came after some rows were stored.
+// The console looks supporters up with it.
+func ValidStoredEmail(email string) bool {
+	return validate.Var(email, "required,utf8,max=254,singleline,email") == nil
 }
 
 // Copy renders the text of one message from what it is made of: the kept

@@ -53,6 +53,22 @@ type DigestSigner struct {
 	Name, Postcode string
 }
 
+// quoteLines puts "> " before every line of a letter's text (">" before an
+// empty one), so that the digest's own structure — its separators, "From"
+// headings, "Signed by" lists and footer, all outside the quoted text — can
+// never be reproduced by what a supporter writes (issue 27 item 9).
+func quoteLines(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if l = strings.TrimRight(l, " \t"); l == "" {
+			lines[i] = ">"
+		} else {
+			lines[i] = "> " + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // sameText reports whether a letter kept the campaign's text: equal but
 // for spaces and line breaks.
 func sameText(a, b string) bool {
@@ -63,7 +79,7 @@ func sameText(a, b string) bool {
 func (r *DigestRenderer) Render(c CampaignInfo, d store.ClaimedDigest) (subject, body string, err error) {
 	data := DigestData{Count: len(d.Letters)}
 	data.Campaign.Title, data.Campaign.Organizer = c.Title, c.Organizer
-	data.Default.Subject, data.Default.Body = c.Subject, strings.TrimSpace(c.Body)
+	data.Default.Subject, data.Default.Body = c.Subject, quoteLines(strings.TrimSpace(c.Body))
 	for i, l := range d.Letters {
 		if i == 0 {
 			data.Target = letter.Recipient{Name: l.TargetName, Title: l.Title, Salutation: l.Salutation}
@@ -81,7 +97,7 @@ func (r *DigestRenderer) Render(c CampaignInfo, d store.ClaimedDigest) (subject,
 		if sameText(subj, c.Subject) {
 			subj = ""
 		}
-		data.Edited = append(data.Edited, DigestLetter{Name: name, Postcode: l.Postcode, Subject: subj, Body: strings.TrimSpace(text)})
+		data.Edited = append(data.Edited, DigestLetter{Name: name, Postcode: l.Postcode, Subject: subj, Body: quoteLines(strings.TrimSpace(text))})
 	}
 	if data.Target.Salutation == "" {
 		data.Target.Salutation = d.TargetName

@@ -89,6 +89,9 @@ type Server struct {
 	script []Response
 	def    Response
 	perSec map[int64]int
+	// maxBytes: a request body over it is refused 413, as SendGrid refuses
+	// one over 30 MB (0: no bound).
+	maxBytes int
 }
 
 // New starts a fake on a loopback port. Recording is on; call Close when done.
@@ -134,6 +137,15 @@ func (s *Server) Script(responses ...Response) {
 func (s *Server) SetDefault(r Response) {
 	s.mu.Lock()
 	s.def = r
+	s.mu.Unlock()
+}
+
+// SetMaxBytes makes the fake refuse, with 413 like SendGrid's 30 MB limit, a
+// request body over n bytes (0: no bound). A refused request does not use
+// up a scripted answer.
+func (s *Server) SetMaxBytes(n int) {
+	s.mu.Lock()
+	s.maxBytes = n
 	s.mu.Unlock()
 }
 
@@ -186,6 +198,10 @@ func (s *Server) mailSend(w http.ResponseWriter, r *http.Request) {
 
 	recording := s.record.Load()
 	s.mu.Lock()
+	if !refused && s.maxBytes > 0 && len(body) > s.maxBytes {
+		refused = true
+		resp = Response{Status: http.StatusRequestEntityTooLarge, Body: ErrorBody("Payload Too Large", "")}
+	}
 	s.perSec[now.Unix()]++
 	if recording {
 		s.reqs = append(s.reqs, Recorded{Header: r.Header.Clone(), Body: body, Mail: m, At: now})

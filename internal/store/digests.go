@@ -352,6 +352,10 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []sendlog.Outcome) e
 			case sendlog.Failed:
 				_, err = tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlFailed+`, attempts = attempts + ?, last_error = ?, updated_at = ?
 					WHERE digest_id = ? AND status = `+sqlSending, attempted, o.Error, now, o.ID)
+			case sendlog.Queued:
+				if o.Split {
+					err = splitDigest(ctx, tx, o.ID, now)
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("digest %d letters: %w", o.ID, err)
@@ -365,40 +369,83 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []sendlog.Outcome) e
 	return nil
 }
 
+// splitDigest moves the second half of a digest's letters (by id) into a
+// new digest of the same target and campaign; both are queued, due at now.
+// A digest of one letter is left as it is.
+func splitDigest(ctx context.Context, tx *sql.Tx, digest, now int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE digest_id = ? AND status = `+sqlSending+` ORDER BY id`, digest)
+	if err != nil {
+		return fmt.Errorf("split: %w", err)
+	}
+	ids, err := scanIDs(rows)
+	if err != nil || len(ids) < 2 {
+		return err
+	}
+	keep, move := ids[:len(ids)/2], ids[len(ids)/2:]
+	var half int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO digests (campaign, target_id, public_id, status, letters, next_attempt_at, created_at, updated_at)
+		SELECT campaign, target_id, ?, `+sqlQueued+`, ?, ?, ?, ? FROM digests WHERE id = ? RETURNING id`,
+		newPublicID(), len(move), now, now, now, digest).Scan(&half); err != nil {
+		return fmt.Errorf("split: record the second half: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET digest_id = ?, updated_at = ? WHERE id IN (?`+strings.Repeat(",?", len(move)-1)+`)`,
+		append([]any{half, now}, anys(move)...)...); err != nil {
+		return fmt.Errorf("split: move letters: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE digests SET letters = ? WHERE id = ?`, len(keep), digest); err != nil {
+		return fmt.Errorf("split: %w", err)
+	}
+	return nil
+}
+
 // matchDigestSQL finds an event's digest by our opaque id (?1) or the
 // provider's id (?2…?9), as matchEventSQL does for a message.
-const matchDigestSQL = `SELECT id, target_id, status FROM digests
+const matchDigestSQL = `SELECT id, target_id, status, public_id = ?1, length(provider_message_id), COALESCE(sent_at, created_at) FROM digests
 	WHERE public_id = ?1 OR (provider_message_id IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) AND provider_message_id <> '')
 	ORDER BY public_id = ?1 DESC, length(provider_message_id) DESC LIMIT 1`
 
-// applyDigestEvent records e when it is about a digest and moves every
-// letter in the digest as ApplyEvents moves a single message. It reports
-// whether e matched a digest.
-func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, now int64, res *EventResult) (bool, error) {
-	var digest int64
-	var targetID, digestStatus string
-	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&digest, &targetID, &digestStatus)
+// digestMatch is the digest an event names, and how well (matchScore).
+type digestMatch struct {
+	id             int64
+	target, status string
+	score          int64
+	since          int64 // when it was sent (or formed, not yet recorded as sent)
+}
+
+func matchDigest(ctx context.Context, tx *sql.Tx, e sendlog.Event) (digestMatch, bool, error) {
+	var d digestMatch
+	var ours sql.NullBool
+	var idLen sql.NullInt64
+	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&d.id, &d.target, &d.status, &ours, &idLen, &d.since)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return d, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("match digest event: %w", err)
+		return d, false, fmt.Errorf("match digest event: %w", err)
 	}
+	d.score = matchScore(ours, idLen)
+	return d, true, nil
+}
+
+// applyDigestEvent records e, which matched digest d, and moves every
+// letter in the digest as ApplyEvents moves a single message.
+func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, d digestMatch, now int64, res *EventResult) error {
+	digest, targetID, digestStatus := d.id, d.target, d.status
 	r, err := tx.ExecContext(ctx, `INSERT INTO message_events (digest_id, event_id, event, type, reason, occurred_at, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-		digest, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now), now)
+		digest, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now, d.since), now)
 	if err != nil {
-		return true, fmt.Errorf("insert digest event: %w", err)
+		return fmt.Errorf("insert digest event: %w", err)
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
 		res.Duplicates++
-		return true, nil
+		return nil
 	}
 	res.Stored++
 	// A digest formed and not yet handed to the provider: the event is
 	// recorded and changes nothing (as for a single message).
 	if !sendlog.Handed(sendlog.Status(digestStatus)) {
-		return true, nil
+		return nil
 	}
 	if next := sendlog.StatusFor(e); next != "" {
 		// Only statuses ranked below next move; a letter cancelled
@@ -407,7 +454,7 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, now int6
 			u, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ?
 				WHERE digest_id = ? AND status IN (`+sendlog.SQLList(lower...)+`)`, next, now, digest)
 			if err != nil {
-				return true, fmt.Errorf("move digest letters: %w", err)
+				return fmt.Errorf("move digest letters: %w", err)
 			}
 			n, _ := u.RowsAffected()
 			res.Moved += int(n)
@@ -415,10 +462,10 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, now int6
 	}
 	if sendlog.HardProblem(e) {
 		if err := flagTarget(ctx, tx, targetID, e, now); err != nil {
-			return true, err
+			return err
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // flagTarget marks a target as needing attention after e.

@@ -133,6 +133,7 @@ func (s *Server) submitForm(c echo.Context) error {
 	if res.SupporterID != 0 {
 		// The writer's private receipt, carried to the thank-you page.
 		thanks += "?r=" + s.d.Receipts.Token(res.SupporterID)
+		s.markWriter(c, camp.Path(), res.SupporterID)
 	}
 	return c.Redirect(http.StatusSeeOther, thanks)
 }
@@ -167,16 +168,59 @@ func (s *Server) csrfFailed(err error, c echo.Context) error {
 		"This form has expired, please reload: we kept your letter below, check it and send it again.")
 }
 
-// confirmPage is GET /c/{slug}/confirm?t=… from the confirmation email.
-func (s *Server) confirmPage(c echo.Context) error {
+// confirmAction is the confirmation link, /c/{slug}/confirm?t=… from the
+// confirmation email: its GET shows a button, and only the button's POST
+// confirms (linkAction), so a mail gateway that opens the link confirms nothing.
+func (s *Server) confirmAction() linkAction {
+	return linkAction{Name: "confirm", TokenField: "t",
+		Show: func(c echo.Context, tok string, b actionButton) error {
+			camp, err := s.confirmable(c)
+			if err != nil {
+				return err
+			}
+			if err := confirmError(s.d.Confirm.Check(tok)); err != nil {
+				return err
+			}
+			p, err := s.newPage(c.Request().Context(), camp)
+			if err != nil {
+				return err
+			}
+			p.Button = &b
+			return s.render(c, http.StatusOK, "confirm", p)
+		},
+		Act: func(c echo.Context, tok string) error {
+			camp, err := s.confirmable(c)
+			if err != nil {
+				return err
+			}
+			outcome, err := s.d.Confirm.Confirm(c.Request().Context(), camp.Slug, tok)
+			if err := confirmError(err); err != nil {
+				return err
+			}
+			p, err := s.newPage(c.Request().Context(), camp)
+			if err != nil {
+				return err
+			}
+			p.Confirmed = outcome == confirm.Confirmed
+			return s.render(c, http.StatusOK, "confirm", p)
+		},
+	}
+}
+
+// confirmable is the campaign of a confirmation link, when confirmation is on.
+func (s *Server) confirmable(c echo.Context) (*campaign.Campaign, error) {
 	camp, err := s.campaignFor(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if s.d.Confirm == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "There is nothing to confirm here.")
+		return nil, echo.NewHTTPError(http.StatusNotFound, "There is nothing to confirm here.")
 	}
-	outcome, err := s.d.Confirm.Confirm(c.Request().Context(), camp.Slug, c.QueryParam("t"))
+	return camp, nil
+}
+
+// confirmError is the page for a link that is not valid or has expired.
+func confirmError(err error) error {
 	switch {
 	case errors.Is(err, confirm.ErrInvalid):
 		return echo.NewHTTPError(http.StatusBadRequest,
@@ -184,15 +228,8 @@ func (s *Server) confirmPage(c echo.Context) error {
 	case errors.Is(err, confirm.ErrExpired):
 		return echo.NewHTTPError(http.StatusGone,
 			"This confirmation link has expired and the letter was not sent. You are welcome to write again.")
-	case err != nil:
-		return err
 	}
-	p, err := s.newPage(c.Request().Context(), camp)
-	if err != nil {
-		return err
-	}
-	p.Confirmed = outcome == confirm.Confirmed
-	return s.render(c, http.StatusOK, "confirm", p)
+	return err
 }
 
 // thanksPage is GET /c/{slug}/thanks[?r=<receipt token>]: thanks, a

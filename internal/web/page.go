@@ -32,8 +32,9 @@ type page struct {
 	// targets matched, the choice.
 	Pick *pick
 
-	// The confirmation page.
+	// The confirmation page: the button (GET) or what it did (POST).
 	Confirmed bool
+	Button    *actionButton
 
 	// The thank-you page: the writer's private receipt link ("" for a
 	// repeat or a bot), and the share text says "I just wrote".

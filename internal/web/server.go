@@ -94,9 +94,9 @@ type Server struct {
 	previewMu sync.Mutex
 	previews  map[[2]string][]byte
 
-	counts       sync.Map      // campaign slug -> its last supporter count, shown while the database is out of reach
-	webhookSlots chan struct{} // webhook bodies being read (webhook.go)
-	probe        struct {      // the last write probe of /healthz
+	counts       sync.Map     // campaign slug -> its last supporter count, shown while the database is out of reach
+	webhookReads webhookReads // webhook bodies being read (webhook_read.go)
+	probe        struct {     // the last write probe of /healthz
 		mu  sync.Mutex
 		at  time.Time
 		err error
@@ -135,8 +135,7 @@ func New(d Deps) (*Server, error) {
 			return id
 		}
 	}
-	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger,
-		webhookSlots: make(chan struct{}, webhookConcurrency)}
+	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(d.Messages.Funcs()).Funcs(pageFuncs).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
@@ -168,7 +167,7 @@ func (s *Server) routes() {
 	e.GET("/", s.homePage, csrf)
 	e.GET("/c/:slug", s.campaignPage, csrf)
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
-	e.GET("/c/:slug/confirm", s.confirmPage)
+	s.linkActionRoutes("/c/:slug/confirm", s.confirmAction())
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/c/:slug/preview.png", s.previewImage)
 	e.GET("/c/:slug/receipt/:token", s.receiptPage)
