@@ -96,7 +96,7 @@ func TestDailyDigestInTheCampaignsZone(t *testing.T) {
 			s.withWindow(w, &sendwindow.Schedule{Every: 24 * time.Hour, At: 9 * time.Hour})
 			s.write(3, "t1")
 			s.runUntil(c.day.Add(6*time.Hour), 15*time.Minute) // past the first 09:00
-			s.write(6, "t1")                                  // the first three are the same supporters: 3 new letters
+			s.write(6, "t1")                                   // the first three are the same supporters: 3 new letters
 			s.runUntil(c.day.Add(28*time.Hour), 15*time.Minute)
 			if len(s.mail.mails) != 2 {
 				t.Fatalf("%d emails, want 2 digests", len(s.mail.mails))
