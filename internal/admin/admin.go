@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"github.com/outcry/outcry/internal/area"
+	"github.com/outcry/outcry/internal/reading"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -37,6 +38,7 @@ type Store interface {
 	DigestLog
 	Supporters
 	SendingPause
+	Reading
 }
 
 // Sessions records console logins server-side, so that logging out ends one (login, every page).
@@ -111,6 +113,10 @@ type Deps struct {
 	Privacy   *privacy.Service // nil: one on Store
 	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
 	Templates fs.FS            // the templates folder; pages are read from admin/*.html
+	// Reading makes, revokes and reissues the targets' reading links (nil:
+	// none shown); Similar is OUTCRY_SIMILAR (issue 24).
+	Reading *reading.Links
+	Similar float64
 
 	Password      string // OUTCRY_ADMIN_PASSWORD
 	PasswordHash  string // OUTCRY_ADMIN_PASSWORD_HASH (bcrypt)
@@ -206,6 +212,8 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/pause", c.pause)
 	g.POST("/resume", c.resume)
 	g.GET("/digests", c.digestsPage)
+	g.GET("/reading", c.readingPage)
+	g.POST("/reading/:id/:action", c.readingAction)
 	g.GET("/campaigns", c.campaignsPage)
 	g.POST("/campaigns", c.createCampaign)
 	g.GET("/campaigns/:slug", c.campaignPage)
@@ -248,6 +256,7 @@ var funcs = template.FuncMap{
 	"statuses":    func() []string { return statuses },
 	"status":      func() sendlog.Names { return sendlog.Name },
 	"args":        func(v ...any) []any { return v },
+	"mul100":      func(f float64) float64 { return f * 100 },
 	"statusLabel": statusLabel,
 	"dryRunID":    dryRunID,
 	"duration": func(secs *float64) string {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/outcry/outcry/internal/similar"
 	"net/mail"
 	"sort"
 	"strings"
@@ -55,6 +56,17 @@ type Stats struct {
 	HourlyCap     int             `json:"target_hourly_cap"`
 	ActiveTargets int             `json:"active_targets"`
 	Targets       []TargetFigures `json:"targets"`
+	// PersonalShare is the share of the campaign's letters in their
+	// writers' own words (similarity below OUTCRY_SIMILAR), of those
+	// measured; null when none was (issue 24).
+	PersonalShare *float64 `json:"personal_share"`
+}
+
+func (s *service) similar() float64 {
+	if s.d.Similar > 0 {
+		return s.d.Similar
+	}
+	return similar.DefaultThreshold
 }
 
 // service holds the console's logic, independent of HTTP.
@@ -127,6 +139,11 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 		}
 	}
 	st.Accepted = st.Processed + st.QueueDepth
+	shares, err := s.d.Store.LetterShares(ctx, slug, s.similar())
+	if err != nil {
+		return nil, err
+	}
+	st.PersonalShare = personalShare(shares)
 	st.Paused, st.PauseReason = s.d.Sender.Paused()
 	st.Sending = s.d.Sender.Leading()
 	perTarget := map[string]int{}

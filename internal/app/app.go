@@ -35,6 +35,7 @@ import (
 	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
@@ -56,6 +57,7 @@ type App struct {
 	Confirm   *confirm.Service  // nil unless OUTCRY_CONFIRM=on
 	Web       *web.Server
 	Console   *admin.Console
+	Reading   *reading.Links // the targets' reading page links (issue 24)
 }
 
 // Build opens everything the service needs. Close the store when done
@@ -149,7 +151,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	mails := outbox.NewMailDrain(st, mailer, outbox.MailOptions{Rate: cfg.MailRate, Logger: log,
 		Ready: func() bool { paused, _ := sender.Paused(); return sender.Leading() && !paused }})
 	letters := &letter.Service{Store: st, Targets: targets, Areas: areas, Renderer: renderer, Queued: sender.Notify,
-		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
+		Messages: messages, Logger: log, Observe: meter.ObserveLetter, Similar: cfg.Similar}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
 	if err != nil {
 		st.Close()
@@ -159,7 +161,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		conf.Templates = templates
 		letters.Confirm = conf
 	}
+	// Each target's private reading page (issue 24); digests link to it.
+	readingLinks := &reading.Links{Store: st, Key: security.FormSecret, BaseURL: cfg.BaseURL}
+	queue.Delivery.ReadingURL = readingLinks.URL
 	srv, err := web.New(web.Deps{
+		Reading:          readingLinks,
+		ReadingStore:     st,
 		Campaigns:        campaigns,
 		Organizer:        camp.Organizer,
 		Letters:          letters,
@@ -194,13 +201,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		}
 		return out
 	}, sender.DomainCap())
-	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
+	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Areas: areas, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
+	return &App{Reading: readingLinks, Config: cfg, Log: log, Store: st, Targets: targets, Areas: areas, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
 		Web: srv, Console: console}, nil
 }
 
@@ -212,6 +219,7 @@ func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Serv
 	if err != nil {
 		return nil, err
 	}
+	digests.Similar, digests.MaxBytes = cfg.Similar, cfg.DigestMaxBytes
 	return &outbox.Policy{
 		Cap: cfg.TargetHourlyCap, Mode: delivery.Mode(cfg.Delivery), Drip: cfg.Drip,
 		After: cfg.DigestAfter, Every: cfg.DigestEvery, At: cfg.DigestAt, Max: cfg.DigestMax,

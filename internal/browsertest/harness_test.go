@@ -25,6 +25,7 @@ import (
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -143,6 +144,7 @@ type app struct {
 	TargetsPath string
 	Campaign    *campaign.Campaign
 	Letters     *letter.Service
+	Reading     *reading.Links
 	// Sender is the real sender with the dry-run mailer, set with
 	// withConsole (it runs only with withSender).
 	Sender *delivery.Sender
@@ -229,7 +231,7 @@ func newApp(t *testing.T, options ...appOption) *app {
 	}
 	t.Cleanup(func() { built.Store.Close() })
 	camp, _ := built.Campaigns.Get(slug)
-	a := &app{Store: built.Store, DBPath: env["OUTCRY_DB"], TargetsPath: tpath, Campaign: camp, Letters: built.Letters}
+	a := &app{Store: built.Store, DBPath: env["OUTCRY_DB"], TargetsPath: tpath, Campaign: camp, Letters: built.Letters, Reading: built.Reading}
 	if o.console {
 		a.Sender = built.Sender
 		a.DryRun, _ = built.Sender.Mailer().(*delivery.DryRun)

@@ -28,6 +28,10 @@ type SendGridConfig struct {
 	Timeout   time.Duration
 }
 
+// MaxRequestBytes is SendGrid's limit on one mail/send request (30 MB),
+// counted as the JSON sent.
+const MaxRequestBytes = 30_000_000
+
 // SendGrid sends messages through the SendGrid v3 mail API. It is safe for
 // concurrent use: each Send builds its own request and all share one
 // HTTP client (and its connection pool).
@@ -68,6 +72,13 @@ func (s *SendGrid) Send(ctx context.Context, m Message) (string, error) {
 	body, err := json.Marshal(s.buildMail(m))
 	if err != nil {
 		return "", &SendError{Kind: Permanent, Msg: "sendgrid: encode mail: " + err.Error()}
+	}
+	// SendGrid refuses a message over 30 MB. A digest is bounded below
+	// that when it is rendered (OUTCRY_DIGEST_MAX_BYTES); this is the last
+	// guard, so that no request over the limit is ever made.
+	if len(body) > MaxRequestBytes {
+		return "", &SendError{Kind: Permanent, Status: http.StatusRequestEntityTooLarge,
+			Msg: fmt.Sprintf("sendgrid: request of %d bytes is over SendGrid's limit of %d; not sent", len(body), MaxRequestBytes)}
 	}
 	// A fresh request each time: rest.Request carries the body, so a shared
 	// one (as in sendgrid.Client) would race between workers. The library's

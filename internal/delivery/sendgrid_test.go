@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -385,5 +386,27 @@ func TestCleanNameDropsFormatCharacters(t *testing.T) {
 		if got := sgCleanName(in); got != want {
 			t.Errorf("sgCleanName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// No request over SendGrid's 30 MB is ever made (issue 27 item 4): the
+// mailer refuses it before sending, as a last guard behind the digest's
+// own bound.
+func TestSendGridNeverSendsOverThirtyMB(t *testing.T) {
+	fake := sgfake.New()
+	defer fake.Close()
+	sg := newTestSendGrid(t, fake, nil)
+	m := Message{ID: 1, TargetEmail: "t@example.org", Subject: "s", Body: strings.Repeat("<", MaxRequestBytes/6+1)}
+	_, err := sg.Send(context.Background(), m)
+	var se *SendError
+	if !errors.As(err, &se) || se.Kind != Permanent || se.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("err = %v, want a permanent 413", err)
+	}
+	if fake.Count() != 0 {
+		t.Fatalf("the fake received %d requests", fake.Count())
+	}
+	m.Body = strings.Repeat("<", 1<<20) // 6 MB of JSON: well under the limit
+	if _, err := sg.Send(context.Background(), m); err != nil {
+		t.Fatalf("a request under the limit: %v", err)
 	}
 }

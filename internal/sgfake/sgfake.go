@@ -56,6 +56,10 @@ type Mail struct {
 	} `json:"mail_settings"`
 }
 
+// MaxRequestBytes is SendGrid's limit on one message (30 MB); the fake
+// answers 413 to a request over it.
+const MaxRequestBytes = 30_000_000
+
 // Recorded is one request the fake received.
 type Recorded struct {
 	Header http.Header
@@ -190,6 +194,9 @@ func (s *Server) mailSend(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !ok || strings.TrimSpace(key) == "":
 		resp = Response{Status: http.StatusUnauthorized, Body: ErrorBody("The provided authorization grant is invalid, expired, or revoked", "")}
+	case len(body) > MaxRequestBytes:
+		// SendGrid's limit on a message: 30 MB.
+		resp = Response{Status: http.StatusRequestEntityTooLarge, Body: ErrorBody("The total message size exceeds the 30MB limit", "")}
 	case jsonErr != nil:
 		resp = Response{Status: http.StatusBadRequest, Body: ErrorBody("Bad Request", "")}
 	default:

@@ -44,6 +44,10 @@ func copySource(t *testing.T) (*Store, string) {
 			for i := w; i < 1200; i += 8 {
 				sup := letterSup(fmt.Sprintf("a%d@example.com", i))
 				sup.Body = fmt.Sprintf("Letter %d: «stop» — it's \"wrong\"\n\tsigned", i)
+				if i%3 != 0 { // some letters carry no similarity (written before migration 130)
+					sim := float64(i%10) / 9
+					sup.Similarity = &sim
+				}
 				if _, _, err := src.WriteLetter(ctx, sup, msgs("t1", "t2")); err != nil {
 					errs <- err
 				}
@@ -80,6 +84,12 @@ func copySource(t *testing.T) (*Store, string) {
 		t.Fatal(err)
 	}
 	if err := src.RecordCampaignFile(ctx, "c", "hash"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.ReissueReadingLink(ctx, "c", "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.RevokeReadingLink(ctx, "c", "t2"); err != nil {
 		t.Fatal(err)
 	}
 	if err := src.setSetting(ctx, "pause", "1"); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,14 +55,21 @@ func (s *Store) QueueHeads(ctx context.Context, targets []string) ([]QueueHead, 
 	if err != nil {
 		return nil, fmt.Errorf("store: queue heads: %w", err)
 	}
+	// The digests due, for every target at once: a few rows, read in
+	// one query whatever the number of targets (one query per target
+	// cost a claim about 0.1 s with 654 targets).
+	allDigests, err := queuedDigests(ctx, s.r, s.d, now)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue heads: %w", err)
+	}
 	var out []QueueHead
 	for _, t := range targets {
 		if held[t] {
 			continue
 		}
-		digests, err := queuedDigests(ctx, s.r, s.d, t, now)
-		if err != nil {
-			return nil, fmt.Errorf("store: queue heads: %w", err)
+		digests := allDigests[t]
+		if digests == nil {
+			digests = map[string]int{}
 		}
 		for _, q := range queued[t] {
 			h := QueueHead{TargetID: t, Campaign: q.campaign, Queued: q.n, Digests: digests[q.campaign]}
@@ -112,25 +120,28 @@ func queuedCounts(ctx context.Context, q queryer) (map[string][]campaignCount, e
 	return out, rows.Err()
 }
 
-// queuedDigests counts, per campaign, the digests to target due to be
+// queuedDigests counts, per target and campaign, the digests due to be
 // (re)sent now.
-func queuedDigests(ctx context.Context, q queryer, d dialect, target string, now int64) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT campaign, COUNT(*) FROM `+d.indexedBy("digests", "digests_queue")+`
-		WHERE status = `+sqlQueued+` AND target_id = ? AND next_attempt_at <= ?
+func queuedDigests(ctx context.Context, q queryer, d dialect, now int64) (map[string]map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT target_id, campaign, COUNT(*) FROM `+d.indexedBy("digests", "digests_queue")+`
+		WHERE status = `+sqlQueued+` AND next_attempt_at <= ?
 		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
-		GROUP BY campaign`, target, now)
+		GROUP BY target_id, campaign`, now)
 	if err != nil {
 		return nil, fmt.Errorf("queued digests: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[string]map[string]int{}
 	for rows.Next() {
-		var c string
+		var t, c string
 		var n int
-		if err := rows.Scan(&c, &n); err != nil {
+		if err := rows.Scan(&t, &c, &n); err != nil {
 			return nil, fmt.Errorf("queued digests: %w", err)
 		}
-		out[c] = n
+		if out[t] == nil {
+			out[t] = map[string]int{}
+		}
+		out[t][c] = n
 	}
 	return out, rows.Err()
 }
@@ -147,6 +158,9 @@ type DigestRequest struct {
 type DigestLetter struct {
 	MessageID int64
 	Copy
+	// Similarity is the letter's similarity to the campaign's, measured
+	// when it was written (nil: written before migration 130).
+	Similarity *float64
 }
 
 // ClaimedDigest is a leased digest and its letters. Its Message has ID and
@@ -258,12 +272,16 @@ func formDigest(ctx context.Context, tx *sql.Tx, dl dialect, owner string, r Dig
 		return ClaimedDigest{}, false, fmt.Errorf("record digest: %w", err)
 	}
 	d.DigestID = d.ID
-	args := append([]any{d.ID, r.Target.Email, r.Target.Name, r.Target.Title, r.Target.Salutation, now}, anys(ids)...)
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlSending+`, digest_id = ?, lease_owner = NULL,
-			public_id = COALESCE(public_id, `+dl.randomID()+`),
-			target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
-		WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...); err != nil {
-		return ClaimedDigest{}, false, fmt.Errorf("put letters in digest: %w", err)
+	// In slices: a digest may stand for more letters than a statement
+	// may have parameters (SQLite: 32,766; PostgreSQL: 65,535).
+	for chunk := range slices.Chunk(ids, 5000) {
+		args := append([]any{d.ID, r.Target.Email, r.Target.Name, r.Target.Title, r.Target.Salutation, now}, anys(chunk)...)
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlSending+`, digest_id = ?, lease_owner = NULL,
+				public_id = COALESCE(public_id, `+dl.randomID()+`),
+				target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
+			WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...); err != nil {
+			return ClaimedDigest{}, false, fmt.Errorf("put letters in digest: %w", err)
+		}
 	}
 	return d, true, nil
 }
@@ -277,7 +295,7 @@ func newPublicID() string {
 // digestLetters reads the letters of a digest still to be sent in it (an
 // erased supporter's letter was cancelled meanwhile and is left out).
 func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLetter, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, '')
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, ''), s.similarity
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id
 		WHERE m.digest_id = ? AND m.status = `+sqlSending+` ORDER BY m.id`, digest)
 	if err != nil {
@@ -287,8 +305,12 @@ func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLette
 	var out []DigestLetter
 	for rows.Next() {
 		var l DigestLetter
-		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered); err != nil {
+		var sim sql.NullFloat64
+		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered, &sim); err != nil {
 			return nil, fmt.Errorf("digest %d letters: %w", digest, err)
+		}
+		if sim.Valid {
+			l.Similarity = &sim.Float64
 		}
 		out = append(out, l)
 	}

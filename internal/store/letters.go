@@ -39,6 +39,9 @@ type NewSupporter struct {
 	// when it is sent.
 	Subject string
 	Body    string
+	// Similarity is how much of Body is the campaign's letter, 0 to 1
+	// (internal/similar); nil when not measured.
+	Similarity *float64
 	// Area is the area that area matching addressed every message of the
 	// letter in, and AreasVersion the areas file's version that decided
 	// it (issue 21); both "" when the campaign writes to all its targets.
@@ -230,8 +233,8 @@ func prepareLetterStmts(ctx context.Context, db *sql.DB) (*letterStmts, error) {
 	}{
 		{&st.supporter, `INSERT INTO supporters
 			(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at,
-			 subject, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 subject, body, similarity)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (campaign, email_key) DO NOTHING
 			RETURNING id`},
 		{&st.message, `INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at, area, areas_version)
@@ -318,7 +321,7 @@ func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter,
 	id, err = func() (int64, error) {
 		var id int64
 		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.EmailKey, sup.FirstName, sup.LastName, sup.Postcode,
-			intFlag(sup.ConsentUpdates), sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now, sup.Subject, sup.Body).Scan(&id)
+			intFlag(sup.ConsentUpdates), sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now, sup.Subject, sup.Body, sup.Similarity).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, nil // already written: a repeat creates nothing
 		}

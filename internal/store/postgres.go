@@ -230,6 +230,7 @@ func pgStorageFailure(err error) bool {
 func (s *Store) writeGroupBulk(ctx context.Context, tx *sql.Tx, batch []*letterJob, order []int, results []letterResult, now int64) error {
 	var campaign, email, key, first, last, postcode, consentVersion, privacyVersion, status, subject, body []string
 	var consent []int64
+	var similarity []*float64
 	for _, i := range order {
 		sup := batch[i].sup
 		campaign = append(campaign, sup.Campaign)
@@ -239,18 +240,19 @@ func (s *Store) writeGroupBulk(ctx context.Context, tx *sql.Tx, batch []*letterJ
 		consent = append(consent, intFlag(sup.ConsentUpdates))
 		consentVersion, privacyVersion = append(consentVersion, sup.ConsentVersion), append(privacyVersion, sup.PrivacyVersion)
 		status, subject, body = append(status, sup.Status), append(subject, sup.Subject), append(body, sup.Body)
+		similarity = append(similarity, sup.Similarity)
 	}
 	rows, err := tx.QueryContext(ctx, `INSERT INTO supporters
-			(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at, subject, body)
+			(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at, subject, body, similarity)
 		SELECT u.campaign, u.email, u.email_key, u.first_name, u.last_name, u.postcode, u.consent_updates, u.consent_version,
-			u.privacy_version, u.status, ?::bigint, u.subject, u.body
-		FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+			u.privacy_version, u.status, ?::bigint, u.subject, u.body, u.similarity
+		FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[])
 			WITH ORDINALITY AS u(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version,
-				privacy_version, status, subject, body, n)
+				privacy_version, status, subject, body, similarity, n)
 		ORDER BY u.n
 		ON CONFLICT (campaign, email_key) DO NOTHING
 		RETURNING id, campaign, email_key`,
-		now, campaign, email, key, first, last, postcode, consent, consentVersion, privacyVersion, status, subject, body)
+		now, campaign, email, key, first, last, postcode, consent, consentVersion, privacyVersion, status, subject, body, similarity)
 	if err != nil {
 		return fmt.Errorf("insert supporters: %w", err)
 	}

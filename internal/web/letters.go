@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/targeting"
 )
@@ -32,7 +34,7 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	if err != nil {
 		return err
 	}
-	p.Form = letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body}
+	p.Form = letter.Submission{Subject: s.subjectFor(c, camp), Body: camp.Letter.Body}
 	status := http.StatusOK
 	if camp.Targeting.ByArea() {
 		// The postcode step without JavaScript: GET ?postcode=…[&area=…].
@@ -44,6 +46,9 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	if p.Pick.Resolved() {
 		l := targeting.Letter(camp, p.Pick.Res.Matched)
 		p.Form.Subject, p.Form.Body = l.Subject, l.Body
+		if l.Subject == camp.Letter.Subject {
+			p.Form.Subject = s.subjectFor(c, camp) // the campaign's letter: one of its subject lines (issue 24)
+		}
 		if camp.Targeting.Choose && len(p.Pick.Res.Matched) <= p.Pick.Hi {
 			p.Form.Targets = p.Pick.Res.IDs() // all ticked when all may be
 		}
@@ -68,6 +73,19 @@ func (s *Server) homePage(c echo.Context) error {
 		p.Campaigns = append(p.Campaigns, campaignItem{Campaign: camp, Count: n})
 	}
 	return s.render(c, http.StatusOK, "home", p)
+}
+
+// subjectFor draws the subject line a supporter's form starts with: one of
+// the campaign's variants, at random but the same for the whole session
+// (the form's CSRF cookie names the session).
+func (s *Server) subjectFor(c echo.Context, camp *campaign.Campaign) string {
+	v := camp.Letter.Variants()
+	if len(v) == 1 {
+		return v[0]
+	}
+	h := fnv.New32a()
+	h.Write([]byte(camp.Slug + "\x00" + s.csrfToken(c)))
+	return v[h.Sum32()%uint32(len(v))]
 }
 
 // closedAnswer is the answer to a letter for a campaign that takes none:
@@ -130,11 +148,16 @@ func (s *Server) submitForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// What the meter says of the letter, for a page seen without
+	// JavaScript (the same for a repeat: nobody learns who has written).
+	sep := "?"
 	if res.SupporterID != 0 {
 		// The writer's private receipt, carried to the thank-you page.
 		thanks += "?r=" + s.d.Receipts.Token(res.SupporterID)
+		sep = "&"
 		s.markWriter(c, camp.Path(), res.SupporterID)
 	}
+	thanks += sep + "m=" + string(res.Level)
 	return c.Redirect(http.StatusSeeOther, thanks)
 }
 
@@ -245,6 +268,10 @@ func (s *Server) thanksPage(c echo.Context) error {
 		return err
 	}
 	p.Wrote = true
+	switch m := similar.Level(c.QueryParam("m")); m {
+	case similar.Mostly, similar.Partly, similar.Own:
+		p.Meter = string(m)
+	}
 	if tok := c.QueryParam("r"); tok != "" && s.d.Receipts.Valid(tok) {
 		path := camp.Path() + "/receipt/" + tok
 		p.ReceiptURL = s.d.BaseURL + path
@@ -326,6 +353,7 @@ type (
 		Status       campaign.Status `json:"status"`
 		Story        []string        `json:"story"`
 		Subject      string          `json:"subject"`
+		Subjects     []string        `json:"subjects"` // the subject lines a form may start with (issue 24); subject is the first
 		Summary      string          `json:"summary"`
 		// Targeting is how the campaign picks each letter's targets (issue 21).
 		Targeting campaign.Targeting `json:"targeting"`
@@ -364,6 +392,7 @@ func (s *Server) apiCampaign(c echo.Context) error {
 		Image:        camp.Image,
 		Goal:         camp.Goal,
 		Subject:      camp.Letter.Subject,
+		Subjects:     camp.Letter.Variants(),
 		Body:         camp.Letter.Body,
 		Count:        count,
 		URL:          s.d.BaseURL + camp.Path(),

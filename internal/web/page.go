@@ -30,7 +30,8 @@ type page struct {
 	Notice    string // a message above the form (expired form, check again)
 	// Pick is who the letter goes to (issue 21): the postcode step, the
 	// targets matched, the choice.
-	Pick *pick
+	Pick    *pick
+	Similar float64 // OUTCRY_SIMILAR, for the meter
 
 	// The confirmation page: the button (GET) or what it did (POST).
 	Confirmed bool
@@ -40,6 +41,7 @@ type page struct {
 	// repeat or a bot), and the share text says "I just wrote".
 	ReceiptURL string
 	Wrote      bool
+	Meter      string // what the uniqueness meter said of the letter: mostly, partly or own ("": unknown)
 
 	// The receipt page.
 	Receipt       *store.Receipt
@@ -47,6 +49,9 @@ type page struct {
 	ReceiptNotice string
 	ReceiptWindow string // when letters waiting outside sending hours will go ("": not waiting for it)
 	EmailAction   string // where "Email me a copy" posts ("": not offered)
+
+	// A target's reading page (issue 24).
+	Reading *readingView
 
 	// Error pages.
 	Status  int

@@ -26,6 +26,7 @@ import (
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/preview"
+	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
@@ -81,6 +82,10 @@ type Deps struct {
 	// Receipts makes the private receipt links (nil: one without email,
 	// signed with Security.FormSecret).
 	Receipts *receipt.Service
+	// Reading checks the links of the targets' reading pages and
+	// ReadingStore reads them (issue 24); nil: no reading pages.
+	Reading      *reading.Links
+	ReadingStore ReadingPages
 }
 
 // Server is the HTTP server's routes and templates.
@@ -103,7 +108,7 @@ type Server struct {
 	}
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "reading"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -171,6 +176,8 @@ func (s *Server) routes() {
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/c/:slug/preview.png", s.previewImage)
 	e.GET("/c/:slug/receipt/:token", s.receiptPage)
+	e.GET("/c/:slug/for/:token", s.readingPage)
+	e.GET("/c/:slug/for/:token/letters.csv", s.readingCSV)
 	e.POST("/c/:slug/receipt/:token/email", s.emailReceipt, middleware.BodyLimit("1K"))
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
@@ -277,6 +284,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		RetentionDays: s.d.RetentionDays,
 		ConfirmOn:     s.d.Confirm != nil,
 		Messages:      s.d.Messages,
+		Similar:       s.d.Letters.Threshold(),
 	}, nil
 }
 

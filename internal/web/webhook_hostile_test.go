@@ -103,6 +103,7 @@ func TestWebhookConcurrencyBounded(t *testing.T) {
 	a := newTestApp(t, func(d *Deps) { d.WebhookUnsigned = true })
 	from := func(ip string) map[string]string { return map[string]string{"X-Test-Remote": ip} }
 	a.srv.Echo.IPExtractor = func(r *http.Request) string { return r.Header.Get("X-Test-Remote") }
+	a.srv.webhookReads.readTime = time.Minute // 8 MB through pipes under -race on a loaded machine
 	var writers []*io.PipeWriter
 	var wg sync.WaitGroup
 	n := webhookBufferBytes / (webhook.MaxBodyBytes + 1)

@@ -38,6 +38,8 @@ type webhookReads struct {
 	mu      sync.Mutex
 	bytes   int64
 	clients map[string]bool
+	// readTime overrides webhookReadTime (tests that feed bodies slowly on a loaded machine).
+	readTime time.Duration
 }
 
 func (w *webhookReads) enter(client string) bool {
@@ -84,12 +86,16 @@ func (w *webhookReads) read(client string, rw http.ResponseWriter, r io.Reader) 
 	}
 	var held int64
 	defer func() { w.leave(client, held) }()
+	limit := webhookReadTime
+	if w.readTime > 0 {
+		limit = w.readTime
+	}
 	rc := http.NewResponseController(rw)
-	if err := rc.SetReadDeadline(time.Now().Add(webhookReadTime)); err == nil {
+	if err := rc.SetReadDeadline(time.Now().Add(limit)); err == nil {
 		defer rc.SetReadDeadline(time.Time{})
 	}
 	var body []byte
-	deadline := time.Now().Add(webhookReadTime)
+	deadline := time.Now().Add(limit)
 	for {
 		room := min(webhookChunk, webhook.MaxBodyBytes+1-len(body))
 		if !w.reserve(int64(room)) {
