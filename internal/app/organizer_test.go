@@ -185,7 +185,7 @@ func TestPlaceholderTargetsHoldLiveSending(t *testing.T) {
 	fake := sgfake.New()
 	t.Cleanup(fake.Close)
 	a, base := start(t, map[string]string{"SENDGRID_API_KEY": "SG.test", "OUTCRY_SENDGRID_URL": fake.URL(),
-		"OUTCRY_FROM_EMAIL": "letters@campaign.org", "OUTCRY_BASE_URL": "https://write.campaign.org", "OUTCRY_SEND_RATE": "0"})
+		"OUTCRY_FROM_EMAIL": "letters@campaign.org", "OUTCRY_BASE_URL": "https://write.campaign.org", "OUTCRY_SEND_RATE": "0", "OUTCRY_SPREAD": "off"})
 	for i := range 2 {
 		if r := call(t, "POST", base+"/api/v1/campaigns/netflix-baby/letters", "application/json", letterJSON(fmt.Sprintf("h%d@campaign.org", i)), false); r.status != http.StatusAccepted {
 			t.Fatalf("letter: %d %s", r.status, r.body)
