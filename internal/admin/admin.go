@@ -105,6 +105,7 @@ type Deps struct {
 	Targets   *target.Registry
 	Renderer  *letter.Renderer
 	Sender    *delivery.Sender
+	Gate      *letter.Gate     // the sign path's bound (OUTCRY_MAX_PENDING); nil: none shown
 	Metrics   *metrics.Metrics // nil: no /metrics
 	Privacy   *privacy.Service // nil: one on Store
 	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)

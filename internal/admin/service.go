@@ -55,6 +55,11 @@ type Stats struct {
 	HourlyCap     int             `json:"target_hourly_cap"`
 	ActiveTargets int             `json:"active_targets"`
 	Targets       []TargetFigures `json:"targets"`
+	// The sign path's bound (OUTCRY_MAX_PENDING): letters in it now, the
+	// bound, and letters refused with 503 since this instance started.
+	LettersPending int   `json:"letters_pending"`
+	MaxPending     int   `json:"max_pending"`
+	LettersShed    int64 `json:"letters_shed"`
 }
 
 // service holds the console's logic, independent of HTTP.
@@ -129,6 +134,9 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 	st.Accepted = st.Processed + st.QueueDepth
 	st.Paused, st.PauseReason = s.d.Sender.Paused()
 	st.Sending = s.d.Sender.Leading()
+	if g := s.d.Gate; g != nil {
+		st.LettersPending, st.MaxPending, st.LettersShed = g.Pending(), g.Max(), g.Shed()
+	}
 	perTarget := map[string]int{}
 	for _, t := range ts {
 		if t.Active {

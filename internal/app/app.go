@@ -111,7 +111,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	}
 	log.Info("delivery", "mode", cfg.Delivery, "digest_after", cfg.DigestAfter.String(), "digest_every", cfg.DigestEvery.String(),
 		"digest_at_utc", time.Time{}.Add(cfg.DigestAt).Format("15:04"), "digest_max", cfg.DigestMax, "drip", cfg.Drip)
+	// The sign path's bound (OUTCRY_MAX_PENDING): letters past it get 503;
+	// while letters are in it, the sender yields (delivery.Options.SignBusy).
+	gate := letter.NewGate(cfg.MaxPending)
+	meter.SignPath(gate.Pending, gate.Max(), gate.Shed)
 	sender := delivery.NewSender(queue, mailer, delivery.Options{
+		SignBusy:    func() bool { return gate.Pending() > 0 },
 		Workers:     cfg.SendWorkers,
 		Rate:        cfg.SendRate,
 		HourlyCap:   cfg.TargetHourlyCap,
@@ -125,7 +130,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	mails := outbox.NewMailDrain(st, mailer, outbox.MailOptions{Rate: cfg.MailRate, Logger: log,
 		Ready: func() bool { paused, _ := sender.Paused(); return sender.Leading() && !paused }})
 	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
-		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
+		Messages: messages, Logger: log, Observe: meter.ObserveLetter, Gate: gate}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
 	if err != nil {
 		st.Close()
@@ -151,6 +156,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
 		WebhookUnsigned:  cfg.WebhookUnsigned,
+		// Requests of every kind being handled at once: the letters'
+		// bound and as many again for pages, the API's reads and the
+		// console, so that a crowd cannot hold more memory than that.
+		MaxRequests: 2*cfg.MaxPending + 256,
 		// Copies of a letter emailed to its writer, 1 a second at most.
 		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
 			Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},
@@ -160,7 +169,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
+		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
 	if err != nil {
 		st.Close()
 		return nil, err
