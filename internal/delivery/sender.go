@@ -38,7 +38,7 @@ type Options struct {
 	// and a resume on any of them lifts it.
 	RecordPause func(ctx context.Context, reason string) error
 	// SignBusy, when set, reports whether letters are in the sign path now
-	// (supporters waiting for an answer): the sender then yields (yieldBatch).
+	// (supporters waiting for an answer): the sender then yields (YieldBatch).
 	SignBusy func() bool
 }
 
@@ -369,7 +369,7 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 		yielding := s.opt.SignBusy != nil && s.opt.SignBusy()
 		limit := batch
 		if yielding {
-			limit = min(batch, yieldBatch)
+			limit = min(batch, YieldBatch)
 		}
 		room := int64(limit) - s.inflight.Load()
 		if room < int64(max(1, limit/4)) {
@@ -408,9 +408,9 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 // write of outcomes is a transaction that the letters' group commit waits
 // behind, and every send is CPU the sign path does not get. So while letters
 // are in the sign path (Options.SignBusy: supporters are waiting for an
-// answer), the sender yields: it keeps at most yieldBatch messages claimed
+// answer), the sender yields: it keeps at most YieldBatch messages claimed
 // and unfinished, and waits yieldGap after each claim, which holds it to
-// about yieldBatch/yieldGap = 1,280 messages/s in short transactions. As
+// about YieldBatch/yieldGap = 1,280 messages/s in short transactions. As
 // soon as no letter is in the sign path it claims full batches again with
 // no gap (the drain, ≥ 5,000 messages/s measured), so a backlog built up
 // while letters arrive drains after them: it cannot fall behind for good
@@ -418,7 +418,7 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 // the backlog grows. SignBusy is read before each claim, so it follows a
 // crowd within one claim.
 const (
-	yieldBatch = 32
+	YieldBatch = 32 // exported for the tests
 	yieldGap   = 25 * time.Millisecond
 )
 
