@@ -33,7 +33,7 @@ type Store struct {
 	health  writeHealth   // storage failures of writes (health.go)
 	erased  erasedCache   // campaigns nobody was erased from (supporters.go)
 
-	letterStmts *letterStmts // the sign path's statements, prepared once (letters.go)
+	letterStmts *letterStmts  // the sign path's statements, prepared once (letters.go)
 	cp          *checkpointer // WAL checkpoints off the writer's path (checkpoint.go); nil on PostgreSQL
 }
 
