@@ -79,6 +79,7 @@ type openConfig struct {
 	window      time.Duration // report per window of this length
 	maxInFlight int           // hard cap on requests in flight
 	timeout     time.Duration // client timeout of each request
+	sample      time.Duration // outcry only: sample the server this often (0: never)
 }
 
 // runOpen offers unique letters to url at cfg.rate for cfg.duration and
