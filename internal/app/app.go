@@ -115,6 +115,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	// while letters are in it, the sender yields (delivery.Options.SignBusy).
 	gate := letter.NewGate(cfg.MaxPending)
 	meter.SignPath(gate.Pending, gate.Max(), gate.Shed)
+	meter.WAL(st.WALBytes)
 	sender := delivery.NewSender(queue, mailer, delivery.Options{
 		SignBusy:    func() bool { return gate.Pending() > 0 },
 		Workers:     cfg.SendWorkers,

@@ -77,6 +77,14 @@ func (m *Metrics) SignPath(pending func() int, max int, shed func() int64) {
 	)
 }
 
+// WAL registers the size of SQLite's write-ahead log (bytes; 0 on
+// PostgreSQL), kept short by checkpoints off the writer's path.
+func (m *Metrics) WAL(bytes func() int64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "outcry_sqlite_wal_bytes", Help: "Size of the SQLite write-ahead log file at the last look (every quarter second); 0 on PostgreSQL.",
+	}, func() float64 { return float64(bytes()) }))
+}
+
 // ObserveLetter counts an accepted letter (hook for letter.Service.Observe).
 func (m *Metrics) ObserveLetter(created bool) {
 	if created {
