@@ -40,25 +40,37 @@ type overloadResult struct {
 	CapacityConns int     `json:"closed_loop_connections"`
 	CapacityLoad  float64 `json:"closed_loop_load_average_1m"`
 
-	Rate        float64 `json:"offered_per_s"`
-	Seconds     float64 `json:"seconds"`
-	LoadAvg     float64 `json:"load_average_1m"`
-	Offered     int     `json:"offered"`
-	Accepted    int     `json:"accepted_202"`
-	Shed        int     `json:"shed_503_retry_after"`
-	Other       int     `json:"other_answers"` // neither 202 nor 503 with Retry-After
-	Timeouts    int     `json:"timeouts"`
-	Errors      int     `json:"transport_errors"`
-	Capped      int     `json:"not_sent_in_flight_cap"`
-	Late        int     `json:"answered_after_2s"`
-	P50ms       float64 `json:"p50_ms"`
-	P99ms       float64 `json:"p99_ms"`
-	MaxMs       float64 `json:"max_ms"`
-	AcceptedPS  float64 `json:"accepted_per_s"`
-	OfCapacity  float64 `json:"accepted_over_capacity"`
-	PeakRSSMiB  float64 `json:"peak_rss_mib"`
-	Missing     int     `json:"accepted_missing_from_db"`
-	MaxInFlight int     `json:"max_in_flight"`
+	Rate        float64          `json:"offered_per_s"`
+	Seconds     float64          `json:"seconds"`
+	LoadAvg     float64          `json:"load_average_1m"`
+	Offered     int              `json:"offered"`
+	Accepted    int              `json:"accepted_202"`
+	Shed        int              `json:"shed_503_retry_after"`
+	Other       int              `json:"other_answers"` // neither 202 nor 503 with Retry-After
+	Timeouts    int              `json:"timeouts"`
+	Errors      int              `json:"transport_errors"`
+	Capped      int              `json:"not_sent_in_flight_cap"`
+	Late        int              `json:"answered_after_2s"`
+	P50ms       float64          `json:"p50_ms"`
+	P99ms       float64          `json:"p99_ms"`
+	MaxMs       float64          `json:"max_ms"`
+	AcceptedPS  float64          `json:"accepted_per_s"`
+	OfCapacity  float64          `json:"accepted_over_capacity"`
+	PeakRSSMiB  float64          `json:"peak_rss_mib"`
+	Missing     int              `json:"accepted_missing_from_db"`
+	MaxInFlight int              `json:"max_in_flight"`
+	Windows     []overloadWindow `json:"windows"`
+}
+
+// overloadWindow is one window of the overload run, by arrival time.
+type overloadWindow struct {
+	FromS    float64 `json:"from_s"`
+	Offered  int     `json:"offered"`
+	Accepted int     `json:"accepted_202"`
+	Shed     int     `json:"shed_503"`
+	P50ms    float64 `json:"p50_ms"`
+	P99ms    float64 `json:"p99_ms"`
+	MaxMs    float64 `json:"max_ms"`
 }
 
 // Goals of issue 29 for the overload run.
@@ -144,7 +156,23 @@ func runOverloadBench(ctx context.Context, o options, logw io.Writer) (*overload
 		return nil, err
 	}
 	var lat []time.Duration
+	window := max(time.Second, o.overload/10)
+	var winLat [][]time.Duration
 	for _, a := range arrivals {
+		k := int(a.due / window)
+		for len(res.Windows) <= k {
+			res.Windows = append(res.Windows, overloadWindow{FromS: (time.Duration(len(res.Windows)) * window).Seconds()})
+			winLat = append(winLat, nil)
+		}
+		res.Windows[k].Offered++
+		if a.out != outCapped {
+			winLat[k] = append(winLat[k], a.lat)
+		}
+		if a.status == http.StatusAccepted {
+			res.Windows[k].Accepted++
+		} else if a.status == http.StatusServiceUnavailable {
+			res.Windows[k].Shed++
+		}
 		res.Offered++
 		switch a.out {
 		case outCapped:
@@ -173,6 +201,9 @@ func runOverloadBench(ctx context.Context, o options, logw io.Writer) (*overload
 		lat = append(lat, a.lat)
 	}
 	res.P50ms, res.P99ms, res.MaxMs = percentiles(lat)
+	for k := range res.Windows {
+		res.Windows[k].P50ms, res.Windows[k].P99ms, res.Windows[k].MaxMs = percentiles(winLat[k])
+	}
 	res.AcceptedPS = float64(res.Accepted) / o.overload.Seconds()
 	res.OfCapacity = ratio(res.AcceptedPS, res.CapacityRPS)
 	return res, nil
@@ -180,6 +211,7 @@ func runOverloadBench(ctx context.Context, o options, logw io.Writer) (*overload
 
 // overloadArrival is one letter of the overload run.
 type overloadArrival struct {
+	due        time.Duration
 	email      string
 	lat        time.Duration
 	out        outcome
@@ -222,6 +254,7 @@ func offerOverload(ctx context.Context, url string, rate float64, dur time.Durat
 			break
 		}
 		sent = i + 1
+		out[i].due = due
 		out[i].email = fmt.Sprintf("bench-%d-%d-%d@example.org", run, 0, i) // letterBody's address
 		select {
 		case sem <- struct{}{}:
@@ -311,4 +344,8 @@ func printOverload(w io.Writer, r *overloadResult) {
 		fmt.Sprintf("%.0f/s = %.0f %%", r.AcceptedPS, 100*r.OfCapacity), mark(r.OfCapacity >= overloadOfCapacity))
 	fmt.Fprintf(w, "%-60s %-22s %s\n", "peak RSS <= 256 MB (VmHWM)", fmt.Sprintf("%.1f MiB", r.PeakRSSMiB), mark(r.PeakRSSMiB <= overloadRSSMiB))
 	fmt.Fprintf(w, "%-60s %-22s %s\n", "every 202 letter in the database afterwards", fmt.Sprintf("%d missing", r.Missing), mark(r.Missing == 0))
+	fmt.Fprintf(w, "\nper window of arrivals:\n%8s %8s %8s %8s %9s %9s %9s\n", "from s", "offered", "202", "503", "p50 ms", "p99 ms", "max ms")
+	for _, x := range r.Windows {
+		fmt.Fprintf(w, "%8.0f %8d %8d %8d %9.1f %9.1f %9.1f\n", x.FromS, x.Offered, x.Accepted, x.Shed, x.P50ms, x.P99ms, x.MaxMs)
+	}
 }
