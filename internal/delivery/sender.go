@@ -410,7 +410,7 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 // are in the sign path (Options.SignBusy: supporters are waiting for an
 // answer), the sender yields: it keeps at most YieldBatch messages claimed
 // and unfinished, and waits yieldGap after each claim, which holds it to
-// about YieldBatch/yieldGap = 1,280 messages/s in short transactions. As
+// about YieldBatch/yieldGap = 640 messages/s in short transactions. As
 // soon as no letter is in the sign path it claims full batches again with
 // no gap (the drain, ≥ 5,000 messages/s measured), so a backlog built up
 // while letters arrive drains after them: it cannot fall behind for good
@@ -419,7 +419,7 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 // crowd within one claim.
 const (
 	YieldBatch = 32 // exported for the tests
-	yieldGap   = 25 * time.Millisecond
+	yieldGap   = 50 * time.Millisecond
 )
 
 // noteClaimed counts claimed messages against their targets' room until
