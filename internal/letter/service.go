@@ -2,6 +2,7 @@ package letter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -125,6 +126,13 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		Subject:        sub.Subject,
 		Body:           sub.Body,
 	}, targets)
+	if errors.Is(err, store.ErrQueueWait) {
+		// Past capacity: refused like a letter past OUTCRY_MAX_PENDING.
+		if s.Gate != nil {
+			s.Gate.shed.Add(1)
+		}
+		return Result{}, ErrOverloaded
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
