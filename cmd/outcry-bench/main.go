@@ -62,6 +62,7 @@ type options struct {
 	overload     time.Duration
 	overloadRate float64
 
+	areas      bool
 	pg         string
 	dbOpenRate float64
 	dbOnly     bool
@@ -86,6 +87,7 @@ func main() {
 	flag.Float64Var(&o.viralRate, "viral-rate", 1000, "letters/s of the -viral run")
 	flag.DurationVar(&o.overload, "overload", 0, "run only the overload run: the baseline at 1,000/s, outcry's closed-loop capacity, then -overload-rate letters/s for this long (30s; -short: capacity 2 s)")
 	flag.Float64Var(&o.overloadRate, "overload-rate", 5000, "letters/s offered by the -overload run")
+	flag.BoolVar(&o.areas, "areas", false, "run only area targeting (issue 21): the all-targets run and the area run (650 targets, an areas file of the UK's shape) at -viral-rate for -open-duration")
 	flag.BoolVar(&o.openOnly, "open-only", false, "run only the open loop (skip the closed loop, the drain and the rate run)")
 	flag.StringVar(&o.pg, "pg", os.Getenv("OUTCRY_TEST_PG"), "PostgreSQL server for the sign path by database (a postgres:// URL; default $OUTCRY_TEST_PG; none: that section is skipped). The benchmark creates its own databases there (outcry_bench_…) and drops them")
 	flag.Float64Var(&o.dbOpenRate, "db-open-rate", goalRate, "sign path by database: open-loop arrival rate in letters/s; 0 = closed loop only (-short: 200)")
@@ -150,6 +152,14 @@ func main() {
 		}
 		printOverload(os.Stdout, r)
 		res = r
+	} else if o.areas {
+		runs, err := runAreas(ctx, o, os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "outcry-bench:", err)
+			os.Exit(1)
+		}
+		printAreas(os.Stdout, runs, o)
+		res = runs
 	} else if o.viral > 0 {
 		v, err := runViral(ctx, o, os.Stderr)
 		if err != nil {

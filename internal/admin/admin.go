@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/outcry/outcry/internal/area"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -103,6 +104,7 @@ type Deps struct {
 	Delivery  *outbox.Policy
 	Store     Store
 	Targets   *target.Registry
+	Areas     *area.Registry // OUTCRY_AREAS (nil or Current nil: none)
 	Renderer  *letter.Renderer
 	Sender    *delivery.Sender
 	Gate      *letter.Gate     // the sign path's bound (OUTCRY_MAX_PENDING); nil: none shown
@@ -143,7 +145,7 @@ type Console struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
+var pageNames = []string{"areas", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
 	"campaigns", "campaign", "digests"}
 
 // Register adds the console's routes to e. Without a password the console
@@ -209,6 +211,8 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/campaigns", c.createCampaign)
 	g.GET("/campaigns/:slug", c.campaignPage)
 	g.POST("/campaigns/:slug", c.campaignPost)
+	g.GET("/areas", c.areasPage)
+	g.POST("/areas", c.areasPost)
 	g.GET("/targets", c.targetsPage)
 	g.POST("/targets", c.addTarget)
 	g.GET("/targets/:id", c.targetPage)

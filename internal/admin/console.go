@@ -32,6 +32,7 @@ type view struct {
 }
 
 var flashes = map[string]string{
+	"targeting":  "Targeting saved; it is in force now.",
 	"paused":     "Sending is paused. Letters are still accepted and wait in the queue.",
 	"resumed":    "Sending has resumed.",
 	"saved":      "Targets saved; the change is in force now on this instance, and within seconds on any other.",

@@ -9,9 +9,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +50,8 @@ type Campaign struct {
 	// internal/outbox/policy.go.
 	Delivery string `yaml:"delivery" json:"delivery,omitempty"`
 	Drip     *bool  `yaml:"drip" json:"drip,omitempty"`
+	// Targeting is how each letter's targets are picked (targeting.go).
+	Targeting Targeting `yaml:"targeting" json:"targeting"`
 
 	// Status is what the organizer set (open, paused, closed); State says
 	// what is in force at a time, with the start and end.
@@ -118,6 +122,9 @@ type Image struct {
 type Letter struct {
 	Subject string `yaml:"subject"`
 	Body    string `yaml:"body"`
+	// Versions are other default letters, each for the targets whose
+	// fields match its when (targeting.go).
+	Versions []LetterVersion `yaml:"versions"`
 }
 
 // Organizer is who runs the campaign (shown on the privacy notice).
@@ -253,6 +260,12 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	if !validDelivery(c.Delivery) {
 		problems = append(problems, fmt.Errorf("%s: delivery must be individual, overflow or digest (or left out for OUTCRY_DELIVERY)", name))
 	}
+	c.Targeting.normalize()
+	for _, fe := range []FieldErrors{c.Targeting.check(nil), checkVersions(c.Letter.Versions)} {
+		for _, k := range slices.Sorted(maps.Keys(fe)) {
+			problems = append(problems, fmt.Errorf("%s: %s %s", name, strings.Replace(k, "versions", "letter.versions", 1), fe[k]))
+		}
+	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
@@ -266,6 +279,11 @@ func (c *Campaign) finish() {
 	c.paragraphs = splitParagraphs(c.Story)
 	c.Letter.Body = Flow(c.Letter.Body)
 	c.Letter.Subject = strings.TrimSpace(c.Letter.Subject)
+	for i := range c.Letter.Versions {
+		c.Letter.Versions[i].Body = Flow(c.Letter.Versions[i].Body)
+		c.Letter.Versions[i].Subject = strings.TrimSpace(c.Letter.Versions[i].Subject)
+	}
+	c.Targeting.normalize()
 	if c.Summary == "" {
 		if ps := c.Paragraphs(); len(ps) > 0 {
 			c.Summary = ps[0]

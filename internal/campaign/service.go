@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -233,6 +234,10 @@ type Input struct {
 	EndsAt       *time.Time `json:"ends_at"`
 	Delivery     *string    `json:"delivery"` // individual, overflow, digest or "" (the default)
 	Drip         *bool      `json:"drip"`
+	// Targeting replaces the whole object (issue 21); Versions the
+	// letter versions.
+	Targeting *Targeting       `json:"targeting"`
+	Versions  *[]LetterVersion `json:"versions"`
 }
 
 // Create validates and stores a new campaign, in force at once.
@@ -270,6 +275,7 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 	}
 	c := *cur
 	c.Targets = slices.Clone(cur.Targets)
+	c.Letter.Versions = slices.Clone(cur.Letter.Versions)
 	if in.Slug != nil && *in.Slug != slug {
 		return nil, FieldErrors{"slug": "cannot be changed: letters and links use it"}
 	}
@@ -293,7 +299,7 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 func (in Input) contentChanged() bool {
 	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
-		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil
+		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil || in.Targeting != nil || in.Versions != nil
 }
 
 // Limits on what an organizer may enter, in characters.
@@ -386,6 +392,16 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	if in.Drip != nil {
 		c.Drip = in.Drip
 	}
+	if in.Targeting != nil {
+		c.Targeting = *in.Targeting
+		c.Targeting.Fallback = slices.Clone(c.Targeting.Fallback)
+	}
+	c.Targeting.normalize()
+	maps.Copy(fe, c.Targeting.check(s.KnownTarget))
+	if in.Versions != nil {
+		c.Letter.Versions = slices.Clone(*in.Versions)
+	}
+	maps.Copy(fe, checkVersions(c.Letter.Versions))
 	c.Summary = strings.TrimSpace(c.Summary)
 	c.finish()
 	return fe
@@ -393,26 +409,37 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 
 // doc is the stored content of a campaign (store.CampaignRow.Doc).
 type doc struct {
-	Title        string    `json:"title"`
-	Summary      string    `json:"summary"`
-	Image        Image     `json:"image"`
-	Story        string    `json:"story"`
-	CallToAction string    `json:"call_to_action"`
-	Goal         int       `json:"goal"`
-	Subject      string    `json:"subject"`
-	Body         string    `json:"body"`
-	Organizer    Organizer `json:"organizer"`
-	Targets      []string  `json:"targets"`
-	Delivery     string    `json:"delivery,omitempty"`
-	Drip         *bool     `json:"drip,omitempty"`
+	Title        string          `json:"title"`
+	Summary      string          `json:"summary"`
+	Image        Image           `json:"image"`
+	Story        string          `json:"story"`
+	CallToAction string          `json:"call_to_action"`
+	Goal         int             `json:"goal"`
+	Subject      string          `json:"subject"`
+	Body         string          `json:"body"`
+	Organizer    Organizer       `json:"organizer"`
+	Targets      []string        `json:"targets"`
+	Delivery     string          `json:"delivery,omitempty"`
+	Drip         *bool           `json:"drip,omitempty"`
+	Targeting    *Targeting      `json:"targeting,omitempty"`
+	Versions     []LetterVersion `json:"versions,omitempty"`
 }
 
 func toRow(c *Campaign) store.CampaignRow {
 	b, _ := json.Marshal(doc{Title: c.Title, Summary: c.Summary, Image: c.Image, Story: c.Story, CallToAction: c.CallToAction,
 		Goal: c.Goal, Subject: c.Letter.Subject, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
-		Delivery: c.Delivery, Drip: c.Drip})
+		Delivery: c.Delivery, Drip: c.Drip, Targeting: storedTargeting(c.Targeting), Versions: c.Letter.Versions})
 	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
+}
+
+// storedTargeting leaves today's behaviour out of the stored document, so
+// that a campaign stored before targeting existed keeps its hash.
+func storedTargeting(t Targeting) *Targeting {
+	if t.Match == MatchAll && !t.Choose && t.Min <= 1 && t.Max == 0 && t.Sample == 0 && len(t.Fallback) == 0 {
+		return nil
+	}
+	return &t
 }
 
 // fileHash identifies a version of a campaign file by what it puts in
@@ -439,6 +466,10 @@ func fromRow(r store.CampaignRow) (*Campaign, error) {
 		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
 		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
 		Delivery: d.Delivery, Drip: d.Drip}
+	c.Letter.Versions = d.Versions
+	if d.Targeting != nil {
+		c.Targeting = *d.Targeting
+	}
 	c.finish()
 	return c, nil
 }
