@@ -2,7 +2,6 @@ package letter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -139,13 +138,6 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		Area:           picked.Area.Code,
 		AreasVersion:   picked.Version,
 	}, targets)
-	if errors.Is(err, store.ErrQueueWait) {
-		// Past capacity: refused like a letter past OUTCRY_MAX_PENDING.
-		if s.Gate != nil {
-			s.Gate.shed.Add(1)
-		}
-		return Result{}, ErrOverloaded
-	}
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}

@@ -92,19 +92,7 @@ const maxGroup = 128
 // context of the caller who happens to lead it.
 const groupTimeout = 30 * time.Second
 
-// maxQueueWait is the longest a letter waits for its group transaction to
-// begin: one that waited longer is answered ErrQueueWait and nothing of it
-// is written, so that past capacity a supporter gets a quick refusal
-// ("press Send again") rather than an answer after their browser gave up.
-// At 1,000 letters/s a letter waits a few milliseconds.
-const maxQueueWait = time.Second
-
-// ErrQueueWait says a letter waited longer than maxQueueWait for its group
-// transaction and was not written (the sign path is past its capacity).
-var ErrQueueWait = errors.New("store: the letter waited too long for its transaction; nothing written")
-
 type letterJob struct {
-	queued  time.Time
 	sup     NewSupporter
 	targets []string          // target ids, one message each
 	done    chan letterResult // buffered, 1
@@ -127,7 +115,7 @@ func (s *Store) writeLetter(ctx context.Context, sup NewSupporter, targets []str
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	j := &letterJob{queued: s.now(), sup: sup, targets: targets, done: make(chan letterResult, 1)}
+	j := &letterJob{sup: sup, targets: targets, done: make(chan letterResult, 1)}
 	lw := &s.letters
 	lw.mu.Lock()
 	lw.queue = append(lw.queue, j)
@@ -152,20 +140,11 @@ func (s *Store) leadGroups(ctx context.Context) {
 			lw.mu.Unlock()
 			return
 		}
-		batch := make([]*letterJob, 0, n)
-		stale := s.now().Add(-maxQueueWait)
-		for _, j := range lw.queue[:n] {
-			if j.queued.Before(stale) {
-				j.done <- letterResult{err: ErrQueueWait}
-				continue
-			}
-			batch = append(batch, j)
-		}
+		batch := make([]*letterJob, n)
+		copy(batch, lw.queue)
 		lw.queue = append(lw.queue[:0], lw.queue[n:]...)
 		lw.mu.Unlock()
-		if len(batch) > 0 {
-			s.writeGroup(context.WithoutCancel(ctx), batch)
-		}
+		s.writeGroup(context.WithoutCancel(ctx), batch)
 	}
 }
 

@@ -122,9 +122,6 @@ func (s *Server) submitForm(c echo.Context) error {
 	if errors.As(err, &fe) {
 		return s.reRender(c, camp, http.StatusUnprocessableEntity, typed, fe, "")
 	}
-	if isOverloaded(err) {
-		return s.shedForm(c, camp, typed)
-	}
 	if store.Unavailable(err) {
 		s.log.Error("form: letter not stored: the database is out of reach", "err", err)
 		c.Response().Header().Set("Retry-After", "60")
@@ -251,9 +248,6 @@ func (s *Server) apiSign(c echo.Context) error {
 	var fe letter.FieldErrors
 	if errors.As(err, &fe) {
 		return c.JSON(http.StatusUnprocessableEntity, fieldErrorsAnswer{Errors: fe})
-	}
-	if isOverloaded(err) {
-		return s.shed(c)
 	}
 	if err != nil {
 		return err

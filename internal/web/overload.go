@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/letter"
 )
 
@@ -19,10 +18,8 @@ import (
 //
 //   - the sign path (admitLetter): at most OUTCRY_MAX_PENDING letters are
 //     being checked or waiting for their group commit; one more gets 503
-//     with Retry-After at once, nothing stored. A letter that waited more
-//     than a second for its group transaction to begin is refused the same
-//     way (store.ErrQueueWait). A 202 is only ever given after the letter's
-//     transaction has committed.
+//     with Retry-After at once, nothing stored. A 202 is only ever given
+//     after the letter's transaction has committed.
 //   - every request (limitRequests): at most Deps.MaxRequests in the
 //     handlers at once, so that pages and letters together cannot hold
 //     more memory than that many requests do.
@@ -49,15 +46,9 @@ func (s *Server) admitLetter(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) shed(c echo.Context) error {
 	c.Response().Header().Set("Retry-After", retryAfter())
 	if camp, sub, ok := s.typedForm(c); ok {
-		return s.shedForm(c, camp, sub)
+		return s.reRender(c, camp, http.StatusServiceUnavailable, sub, nil, s.d.Messages.T("form.overloaded"))
 	}
 	return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": overloadedAPI, "status": "overloaded"})
-}
-
-// shedForm shows the form again as typed, 503 with Retry-After.
-func (s *Server) shedForm(c echo.Context, camp *campaign.Campaign, typed letter.Submission) error {
-	c.Response().Header().Set("Retry-After", retryAfter())
-	return s.reRender(c, camp, http.StatusServiceUnavailable, typed, nil, s.d.Messages.T("form.overloaded"))
 }
 
 // overloadedAPI is the API's error for a shed letter.
