@@ -2,6 +2,7 @@ package letter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
