@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/outcry/outcry/internal/similar"
 	"net/mail"
 	"sort"
 	"strings"
@@ -60,6 +61,20 @@ type Stats struct {
 	LettersPending int   `json:"letters_pending"`
 	MaxPending     int   `json:"max_pending"`
 	LettersShed    int64 `json:"letters_shed"`
+	// PersonalShare is the share of the campaign's letters in their
+	// writers' own words (similarity below OUTCRY_SIMILAR), of those
+	// measured; null when none was (issue 24).
+	PersonalShare *float64 `json:"personal_share"`
+	// Sources counts the campaign's supporters by the source code they
+	// came through, most first ("" for none): docs/source-codes.md.
+	Sources []store.SourceCount `json:"sources"`
+}
+
+func (s *service) similar() float64 {
+	if s.d.Similar > 0 {
+		return s.d.Similar
+	}
+	return similar.DefaultThreshold
 }
 
 // service holds the console's logic, independent of HTTP.
@@ -120,6 +135,9 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 		return nil, err
 	}
 	st := &Stats{Totals: totals, Supporters: sup, SendRate: s.d.SendRate, HourlyCap: s.d.HourlyCap, Targets: ts}
+	if st.Sources, err = s.d.Store.SourceCounts(ctx, slug); err != nil {
+		return nil, err
+	}
 	for _, k := range statuses {
 		if _, ok := st.Totals[k]; !ok {
 			st.Totals[k] = 0
@@ -132,6 +150,11 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 		}
 	}
 	st.Accepted = st.Processed + st.QueueDepth
+	shares, err := s.d.Store.LetterShares(ctx, slug, s.similar())
+	if err != nil {
+		return nil, err
+	}
+	st.PersonalShare = personalShare(shares)
 	st.Paused, st.PauseReason = s.d.Sender.Paused()
 	st.Sending = s.d.Sender.Leading()
 	if g := s.d.Gate; g != nil {

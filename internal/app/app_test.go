@@ -15,6 +15,7 @@ import (
 
 	"github.com/outcry/outcry/internal/app"
 	"github.com/outcry/outcry/internal/app/apptest"
+	"github.com/outcry/outcry/internal/openapi/oatest"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -49,7 +50,9 @@ func call(t *testing.T, method, url, ctype, body string, bearer bool) answer {
 	if bearer {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	// Every answer of /api/v1 and /admin/api is checked against the
+	// OpenAPI document.
+	resp, err := oatest.Client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

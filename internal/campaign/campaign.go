@@ -122,6 +122,10 @@ type Image struct {
 type Letter struct {
 	Subject string `yaml:"subject"`
 	Body    string `yaml:"body"`
+	// Subjects, in place of Subject, are several subject lines: each
+	// supporter's form is prefilled with one, drawn at random and kept for
+	// their session (issue 24). Subject is then the first.
+	Subjects []string `yaml:"subjects"`
 	// Versions are other default letters, each for the targets whose
 	// fields match its when (targeting.go).
 	Versions []LetterVersion `yaml:"versions"`
@@ -131,6 +135,42 @@ type Letter struct {
 type Organizer struct {
 	Name    string `yaml:"name" json:"name"`
 	Contact string `yaml:"contact" json:"contact"`
+}
+
+// MaxSubjects bounds the subject variants of a campaign.
+const MaxSubjects = 20
+
+// Variants returns the subject lines a form may be prefilled with: the
+// variants, or the one subject.
+func (l Letter) Variants() []string {
+	if len(l.Subjects) > 0 {
+		return l.Subjects
+	}
+	return []string{l.Subject}
+}
+
+// cleanSubjects trims the variants and drops empty ones; it says what is
+// wrong with them, if anything.
+func cleanSubjects(in []string) ([]string, string) {
+	var out []string
+	for _, v := range in {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if strings.ContainsAny(v, "\r\n") {
+			return nil, "each subject must be one line"
+		}
+		if utf8.RuneCountInString(v) > maxSubject {
+			return nil, fmt.Sprintf("each subject must be at most %d characters", maxSubject)
+		}
+		out = append(out, v)
+	}
+	if len(out) > MaxSubjects {
+		return nil, fmt.Sprintf("at most %d subjects", MaxSubjects)
+	}
+	return out, ""
+
 }
 
 var blankLine = regexp.MustCompile(`\n\s*\n`)
@@ -254,7 +294,20 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	need(strings.TrimSpace(c.Story) != "", "story")
 	need(strings.TrimSpace(c.Image.Src) != "", "image.src")
 	need(strings.TrimSpace(c.Image.Alt) != "", "image.alt (alt text for the image)")
-	need(strings.TrimSpace(c.Letter.Subject) != "", "letter.subject")
+	if len(c.Letter.Subjects) > 0 {
+		if strings.TrimSpace(c.Letter.Subject) != "" {
+			problems = append(problems, fmt.Errorf("%s: give letter.subject or letter.subjects, not both", name))
+		}
+		subjects, why := cleanSubjects(c.Letter.Subjects)
+		if why != "" {
+			problems = append(problems, fmt.Errorf("%s: letter.subjects: %s", name, why))
+		}
+		c.Letter.Subjects = subjects
+		if len(subjects) > 0 {
+			c.Letter.Subject = subjects[0]
+		}
+	}
+	need(strings.TrimSpace(c.Letter.Subject) != "", "letter.subject (or letter.subjects)")
 	need(strings.TrimSpace(c.Letter.Body) != "", "letter.body")
 	need(c.Goal >= 0, "goal (zero or more)")
 	if !validDelivery(c.Delivery) {
@@ -279,6 +332,9 @@ func (c *Campaign) finish() {
 	c.paragraphs = splitParagraphs(c.Story)
 	c.Letter.Body = Flow(c.Letter.Body)
 	c.Letter.Subject = strings.TrimSpace(c.Letter.Subject)
+	if subjects, why := cleanSubjects(c.Letter.Subjects); why == "" {
+		c.Letter.Subjects = subjects
+	}
 	for i := range c.Letter.Versions {
 		c.Letter.Versions[i].Body = Flow(c.Letter.Versions[i].Body)
 		c.Letter.Versions[i].Subject = strings.TrimSpace(c.Letter.Versions[i].Subject)

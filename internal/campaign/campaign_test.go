@@ -143,6 +143,43 @@ func TestDeliverySetting(t *testing.T) {
 	}
 }
 
+// Subject variants (issue 24): letter.subjects in the file, kept through
+// the database, changed through the service in place of subject.
+func TestSubjectVariants(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("slug: a\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\nletter:\n  subjects: [' One ', Two, '', Three]\n  body: b\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Letter.Variants(); len(got) != 3 || got[0] != "One" || got[2] != "Three" || c.Letter.Subject != "One" {
+		t.Fatalf("variants %q, subject %q", got, c.Letter.Subject)
+	}
+	back, err := fromRow(toRow(c))
+	if err != nil || len(back.Letter.Subjects) != 3 {
+		t.Fatalf("after the database: %q %v", back.Letter.Subjects, err)
+	}
+	for name, y := range map[string]string{
+		"both":      "letter: {subject: s, subjects: [a, b], body: b}",
+		"multiline": "letter: {subjects: [\"a\\nb\"], body: b}",
+		"none":      "letter: {subjects: [], body: b}",
+	} {
+		if _, err := Parse("c.yaml", []byte("slug: a\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\n"+y+"\n")); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	s := &Service{KnownTarget: func(string) bool { return true }}
+	vs := []string{"Uno", "Dos"}
+	if fe := s.apply(back, Input{Subjects: &vs}, false); len(fe) > 0 || back.Letter.Subject != "Uno" || len(back.Letter.Subjects) != 2 {
+		t.Fatalf("subjects through the service: %v %q %q", fe, back.Letter.Subject, back.Letter.Subjects)
+	}
+	one := "Only"
+	if fe := s.apply(back, Input{Subject: &one}, false); len(fe) > 0 || len(back.Letter.Variants()) != 1 || back.Letter.Subject != "Only" {
+		t.Fatalf("one subject in place of the variants: %v %q", fe, back.Letter.Variants())
+	}
+	if fe := s.apply(back, Input{Subject: &one, Subjects: &vs}, false); fe["subjects"] == "" {
+		t.Fatal("subject and subjects together accepted")
+	}
+}
+
 func TestTargetingInTheCampaignFile(t *testing.T) {
 	base := "slug: s\ntitle: T\nstory: S\nimage: {src: /x.svg, alt: x}\nletter: {subject: S, body: B}\n"
 	c, err := Parse("c.yaml", []byte(base))

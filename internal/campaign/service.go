@@ -224,6 +224,7 @@ type Input struct {
 	Story        *string    `json:"story"`
 	CallToAction *string    `json:"call_to_action"`
 	Subject      *string    `json:"subject"`
+	Subjects     *[]string  `json:"subjects"` // in place of subject: several subject lines (issue 24)
 	Body         *string    `json:"body"`
 	Targets      *[]string  `json:"targets"`
 	Goal         *int       `json:"goal"`
@@ -297,7 +298,7 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 }
 
 func (in Input) contentChanged() bool {
-	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil ||
+	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil || in.Subjects != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
 		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil || in.Targeting != nil || in.Versions != nil
 }
@@ -336,7 +337,25 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	text("summary", in.Summary, &c.Summary, maxSummary, false)
 	text("story", in.Story, &c.Story, maxStory, true)
 	text("call_to_action", in.CallToAction, &c.CallToAction, maxSummary, false)
-	text("subject", in.Subject, &c.Letter.Subject, maxSubject, true)
+	switch {
+	case in.Subjects == nil:
+		if in.Subject != nil {
+			c.Letter.Subjects = nil // one subject in place of the variants
+		}
+		text("subject", in.Subject, &c.Letter.Subject, maxSubject, true)
+	case in.Subject != nil:
+		fe["subjects"] = "give subject or subjects, not both"
+	default:
+		subjects, why := cleanSubjects(*in.Subjects)
+		switch {
+		case why != "":
+			fe["subjects"] = why
+		case len(subjects) == 0:
+			fe["subjects"] = "is required (at least one subject line)"
+		default:
+			c.Letter.Subjects, c.Letter.Subject = subjects, subjects[0]
+		}
+	}
 	text("body", in.Body, &c.Letter.Body, maxBody, true)
 	if strings.ContainsAny(c.Letter.Subject, "\r\n") || strings.ContainsAny(c.Title, "\r\n") {
 		fe["subject"] = "must be one line"
@@ -416,6 +435,7 @@ type doc struct {
 	CallToAction string          `json:"call_to_action"`
 	Goal         int             `json:"goal"`
 	Subject      string          `json:"subject"`
+	Subjects     []string        `json:"subjects,omitempty"`
 	Body         string          `json:"body"`
 	Organizer    Organizer       `json:"organizer"`
 	Targets      []string        `json:"targets"`
@@ -427,7 +447,7 @@ type doc struct {
 
 func toRow(c *Campaign) store.CampaignRow {
 	b, _ := json.Marshal(doc{Title: c.Title, Summary: c.Summary, Image: c.Image, Story: c.Story, CallToAction: c.CallToAction,
-		Goal: c.Goal, Subject: c.Letter.Subject, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
+		Goal: c.Goal, Subject: c.Letter.Subject, Subjects: c.Letter.Subjects, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
 		Delivery: c.Delivery, Drip: c.Drip, Targeting: storedTargeting(c.Targeting), Versions: c.Letter.Versions})
 	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
@@ -463,7 +483,7 @@ func fromRow(r store.CampaignRow) (*Campaign, error) {
 		return nil, err
 	}
 	c := &Campaign{Slug: r.Slug, Title: d.Title, Summary: d.Summary, Image: d.Image, Story: d.Story, CallToAction: d.CallToAction,
-		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
+		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Subjects: d.Subjects, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
 		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
 		Delivery: d.Delivery, Drip: d.Drip}
 	c.Letter.Versions = d.Versions

@@ -47,6 +47,10 @@ type Config struct {
 	MaxPending       int           // OUTCRY_MAX_PENDING: letters in the sign path at once; past it 503 (issue 29)
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
 	WebhookUnsigned  bool          // OUTCRY_WEBHOOK_UNSIGNED: accept unsigned webhook posts (no key)
+	// WebhooksInsecure (OUTCRY_WEBHOOKS_INSECURE=on) lets outgoing
+	// webhooks use plain http and reach loopback and private addresses:
+	// for tests and a receiver on the same host (issue 23).
+	WebhooksInsecure bool
 
 	// Delivery modes (issue 12; see internal/outbox/policy.go).
 	Delivery    string        // OUTCRY_DELIVERY: individual, overflow or digest
@@ -54,7 +58,15 @@ type Config struct {
 	DigestEvery time.Duration // OUTCRY_DIGEST_EVERY: digest mode: time between digests…
 	DigestAt    time.Duration // …from this time of day, UTC (OUTCRY_DIGEST_EVERY=24h@09:00)
 	DigestMax   int           // OUTCRY_DIGEST_MAX: most letters in one digest
-	Drip        bool          // OUTCRY_DRIP: space single letters 1h/cap apart
+	// DigestMaxBytes bounds a digest's request to the provider, counted as
+	// the JSON sent (OUTCRY_DIGEST_MAX_BYTES; issue 24). Past it, the digest
+	// links to the target's reading page for the rest.
+	DigestMaxBytes int
+	// Similar is the similarity to the campaign's letter at and above which
+	// a letter counts, in a digest, among those who sent that letter
+	// (OUTCRY_SIMILAR; internal/similar).
+	Similar float64
+	Drip    bool // OUTCRY_DRIP: space single letters 1h/cap apart
 
 	// Trust and safety (see safety.go).
 	Safety
@@ -92,6 +104,8 @@ func Default() Config {
 		DigestEvery:     24 * time.Hour,
 		DigestAt:        9 * time.Hour,
 		DigestMax:       500,
+		DigestMaxBytes:  1_000_000,
+		Similar:         0.9,
 		Safety:          defaultSafety(),
 	}
 }
@@ -99,6 +113,14 @@ func Default() Config {
 // letterMaxPending is OUTCRY_MAX_PENDING's default, letter.DefaultMaxPending
 // (derived there and in docs/scaling.md; config does not import letter).
 const letterMaxPending = 1000
+
+// Bounds of OUTCRY_DIGEST_MAX_BYTES: room for a digest's heading, one
+// letter and the link to the rest; and SendGrid's 30 MB per request less
+// room for the envelope (addresses, ids) around the text.
+const (
+	MinDigestBytes = 100_000
+	MaxDigestBytes = 29_000_000
+)
 
 // DryRun reports whether no SendGrid key is configured.
 func (c Config) DryRun() bool { return c.SendGridAPIKey == "" }
@@ -135,10 +157,13 @@ func Load(getenv func(string) string) (Config, error) {
 	p.int("OUTCRY_MAX_PENDING", &c.MaxPending)
 	p.str("SENDGRID_WEBHOOK_PUBLIC_KEY", &c.WebhookPublicKey)
 	p.bool("OUTCRY_WEBHOOK_UNSIGNED", &c.WebhookUnsigned)
+	p.bool("OUTCRY_WEBHOOKS_INSECURE", &c.WebhooksInsecure)
 	p.str("OUTCRY_DELIVERY", &c.Delivery)
 	p.duration("OUTCRY_DIGEST_AFTER", &c.DigestAfter)
 	p.schedule("OUTCRY_DIGEST_EVERY", &c.DigestEvery, &c.DigestAt)
 	p.int("OUTCRY_DIGEST_MAX", &c.DigestMax)
+	p.int("OUTCRY_DIGEST_MAX_BYTES", &c.DigestMaxBytes)
+	p.float("OUTCRY_SIMILAR", &c.Similar)
 	p.bool("OUTCRY_DRIP", &c.Drip)
 	p.str("OUTCRY_ADMIN_PASSWORD", &c.AdminPassword)
 	p.str("OUTCRY_ADMIN_PASSWORD_HASH", &c.AdminPasswordHash)
@@ -166,7 +191,10 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_DELIVERY", oneOf(c.Delivery, "individual", "overflow", "digest"), "must be individual, overflow or digest")
 	p.check("OUTCRY_DIGEST_AFTER", c.DigestAfter >= 10*time.Second, "must be a duration of at least 10s, such as 1h")
 	p.check("OUTCRY_DIGEST_EVERY", c.DigestEvery >= time.Minute, "must be a duration of at least 1m, optionally with a time of day (UTC): 24h@09:00")
-	p.check("OUTCRY_DIGEST_MAX", c.DigestMax >= 1 && c.DigestMax <= 10_000, "must be between 1 and 10000")
+	p.check("OUTCRY_DIGEST_MAX", c.DigestMax >= 1 && c.DigestMax <= 1_000_000, "must be between 1 and 1000000 (OUTCRY_DIGEST_MAX_BYTES bounds a digest's size)")
+	p.check("OUTCRY_DIGEST_MAX_BYTES", c.DigestMaxBytes >= MinDigestBytes && c.DigestMaxBytes <= MaxDigestBytes,
+		fmt.Sprintf("must be between %d and %d bytes (SendGrid refuses a request over 30 MB)", MinDigestBytes, MaxDigestBytes))
+	p.check("OUTCRY_SIMILAR", c.Similar > 0 && c.Similar <= 1, "must be a number above 0 and at most 1, such as 0.9")
 	if c.Delivery == "overflow" && c.TargetHourlyCap == 1 {
 		p.fail("OUTCRY_TARGET_HOURLY_CAP", p.getenv("OUTCRY_TARGET_HOURLY_CAP"),
 			"must be 0 (no cap) or at least 2 with OUTCRY_DELIVERY=overflow: one email an hour leaves no room for single letters beside the digests (set 2 or more, or OUTCRY_DELIVERY=digest)")

@@ -57,6 +57,10 @@ type SendError struct {
 	Status  int       // HTTP status, 0 when no response
 	RetryAt time.Time // for RateLimited: when the provider allows sending again (zero: unknown)
 	Msg     string
+	// TooLarge: the provider refused the request for its size (413, or a
+	// 400 about the size that names no field). A digest so refused is
+	// split in two and each half tried again; a single letter fails.
+	TooLarge bool
 }
 
 func (e *SendError) Error() string {

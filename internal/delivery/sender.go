@@ -540,6 +540,12 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	attempts := m.Attempts + 1
 	switch se.Kind {
 	case Permanent:
+		if se.TooLarge && m.DigestID != 0 && m.Letters > 1 {
+			// Refused for its size: split in two, each half sent again at
+			// once, down to single letters (issue 27 item 5).
+			s.log.Warn("sender: digest refused for its size, split in two", "digest", m.DigestID, "letters", m.Letters, "err", se.Msg)
+			return Outcome{ID: m.ID, Status: sendlog.Queued, Attempted: true, Error: se.Error(), Split: true}
+		}
 		s.failed.Add(1)
 		s.log.Warn("sender: message refused by provider", "message", m.ID, "target", m.TargetID, "err", se.Msg)
 		return Outcome{ID: m.ID, Status: sendlog.Failed, Attempted: true, Error: se.Error()}

@@ -71,6 +71,9 @@ type Policy struct {
 	// Campaign returns a campaign's setting and content.
 	Campaign func(slug string) (CampaignInfo, bool)
 	Digests  *DigestRenderer
+	// ReadingURL, when set, gives a target's reading page for a campaign
+	// ("" when its link is revoked): every digest links to it (issue 24).
+	ReadingURL func(ctx context.Context, campaign, targetID string) (string, error)
 }
 
 // Reserve is how many slots of a target's hour single letters leave free
@@ -316,7 +319,17 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 		if replyTo == "" {
 			replyTo = p.ReplyTo
 		}
-		subject, body, err := p.Digests.Render(info, d)
+		readURL := ""
+		if p.ReadingURL != nil {
+			u, err := p.ReadingURL(ctx, m.Campaign, m.TargetID)
+			if err != nil {
+				back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: sendlog.Queued, Error: err.Error(),
+					Next: time.Now().Add(time.Minute)})
+				continue
+			}
+			readURL = u
+		}
+		subject, body, err := p.Digests.RenderFor(info, d, readURL)
 		if err != nil {
 			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: sendlog.Queued, Error: err.Error(),
 				Next: time.Now().Add(time.Minute)})

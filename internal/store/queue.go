@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -324,6 +325,10 @@ func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []sendl
 			return err
 		}
 		defer stmt.Close()
+		hooks, err := newMessageHooks(ctx, tx, hookevent.MessageSent, hookevent.MessageFailed)
+		if err != nil {
+			return err
+		}
 		for _, o := range outcomes {
 			attempted := 0
 			if o.Attempted {
@@ -333,9 +338,21 @@ func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []sendl
 			if !o.Next.IsZero() {
 				next = o.Next.UnixMilli()
 			}
-			if _, err := stmt.ExecContext(ctx, o.Status, attempted, o.ProviderID, o.ProviderID, o.Error, next,
-				o.Status, now, now, o.ID, owner, owner, o.Status); err != nil {
+			res, err := stmt.ExecContext(ctx, o.Status, attempted, o.ProviderID, o.ProviderID, o.Error, next,
+				o.Status, now, now, o.ID, owner, owner, o.Status)
+			if err != nil {
 				return fmt.Errorf("message %d: %w", o.ID, err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				switch o.Status {
+				case sendlog.Sent:
+					err = hooks.append(ctx, tx, hookevent.MessageSent, o.ID, string(o.Status), "", now)
+				case sendlog.Failed:
+					err = hooks.append(ctx, tx, hookevent.MessageFailed, o.ID, string(o.Status), o.Error, now)
+				}
+				if err != nil {
+					return err
+				}
 			}
 		}
 		return nil

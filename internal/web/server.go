@@ -26,6 +26,7 @@ import (
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/preview"
+	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
@@ -84,6 +85,10 @@ type Deps struct {
 	// MaxRequests bounds the requests being handled at once; one more is
 	// refused at once with 503 (overload.go). 0: no bound.
 	MaxRequests int
+	// Reading checks the links of the targets' reading pages and
+	// ReadingStore reads them (issue 24); nil: no reading pages.
+	Reading      *reading.Links
+	ReadingStore ReadingPages
 }
 
 // Server is the HTTP server's routes and templates.
@@ -97,16 +102,16 @@ type Server struct {
 	previewMu sync.Mutex
 	previews  map[[2]string][]byte
 
-	counts       sync.Map      // campaign slug -> its last supporter count, shown while the database is out of reach
-	webhookSlots chan struct{} // webhook bodies being read (webhook.go)
-	probe        struct {      // the last write probe of /healthz
+	counts       sync.Map     // campaign slug -> its last supporter count, shown while the database is out of reach
+	webhookReads webhookReads // webhook bodies being read (webhook_read.go)
+	probe        struct {     // the last write probe of /healthz
 		mu  sync.Mutex
 		at  time.Time
 		err error
 	}
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "reading", "embed"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -138,8 +143,7 @@ func New(d Deps) (*Server, error) {
 			return id
 		}
 	}
-	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger,
-		webhookSlots: make(chan struct{}, webhookConcurrency)}
+	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(d.Messages.Funcs()).Funcs(pageFuncs).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
@@ -176,10 +180,16 @@ func (s *Server) routes() {
 	e.GET("/", s.homePage, csrf)
 	e.GET("/c/:slug", s.campaignPage, csrf)
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
-	e.GET("/c/:slug/confirm", s.confirmPage)
+	e.GET("/embed.js", s.embedScript)
+	e.GET("/c/:slug/embed", s.embedPage)
+	e.POST("/c/:slug/embed", s.submitEmbed, slices.Concat(submit, []echo.MiddlewareFunc{s.sameOrigin})...)
+	e.GET("/c/:slug/embed/thanks", s.embedThanks)
+	s.linkActionRoutes("/c/:slug/confirm", s.confirmAction())
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/c/:slug/preview.png", s.previewImage)
 	e.GET("/c/:slug/receipt/:token", s.receiptPage)
+	e.GET("/c/:slug/for/:token", s.readingPage)
+	e.GET("/c/:slug/for/:token/letters.csv", s.readingCSV)
 	e.POST("/c/:slug/receipt/:token/email", s.emailReceipt, middleware.BodyLimit("1K"))
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
@@ -187,6 +197,7 @@ func (s *Server) routes() {
 
 	e.POST("/webhooks/sendgrid", s.sendgridWebhook)
 
+	e.GET("/api/openapi.json", s.openAPI)
 	api := e.Group("/api/v1")
 	api.GET("/campaigns", s.apiCampaigns)
 	api.GET("/campaigns/:slug", s.apiCampaign)
@@ -286,6 +297,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		RetentionDays: s.d.RetentionDays,
 		ConfirmOn:     s.d.Confirm != nil,
 		Messages:      s.d.Messages,
+		Similar:       s.d.Letters.Threshold(),
 	}, nil
 }
 
