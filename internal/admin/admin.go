@@ -20,6 +20,7 @@ import (
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/golive"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/outbox"
@@ -60,6 +61,7 @@ type Figures interface {
 // TargetsState is the targets' sending state and their ids' history (targets pages).
 type TargetsState interface {
 	TargetStatusCounts(ctx context.Context) (map[string]map[string]int, error)
+	CampaignTargetStatusCounts(ctx context.Context, campaign string) (map[string]map[string]int, error)
 	TargetStates(ctx context.Context) (map[string]store.TargetState, error)
 	SetTargetPaused(ctx context.Context, targetID string, paused bool) error
 	ClearNeedsAttention(ctx context.Context, targetID string) error
@@ -134,9 +136,10 @@ type Deps struct {
 	FromEmail     string // OUTCRY_FROM_EMAIL: shown in the letter preview
 	FromName      string // OUTCRY_FROM_NAME
 	Sandbox       bool   // OUTCRY_SANDBOX with live sending: SendGrid delivers nothing
-	// GoLive returns what stands in the way of live sending (see package
-	// golive), shown on every console page; nil: nothing to check.
-	GoLive func() []string
+	// Readiness says what stands in the way of live sending and whether it
+	// is held (package golive), shown on every console page and in
+	// GET /admin/api/stats; nil: nothing to check.
+	Readiness *golive.Readiness
 
 	// LoginEvery and LoginBurst limit login attempts per client address
 	// (default: a burst of 5, then one every 10 seconds).
@@ -212,6 +215,7 @@ func (c *Console) routes(e *echo.Echo) {
 	api.GET("/campaigns", c.apiCampaigns)
 	api.POST("/campaigns", c.apiCreateCampaign)
 	api.PATCH("/campaigns/:slug", c.apiPatchCampaign)
+	api.PUT("/campaigns/:slug/image", c.apiPutImage)
 	api.POST("/supporters/erase", c.apiSupporterErase)
 	api.GET("/webhooks", c.apiWebhooks)
 	api.POST("/webhooks", c.apiCreateWebhook)
@@ -233,6 +237,7 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/campaigns", c.createCampaign)
 	g.GET("/campaigns/:slug", c.campaignPage)
 	g.POST("/campaigns/:slug", c.campaignPost)
+	g.POST("/campaigns/:slug/image", c.campaignImagePost)
 	g.GET("/areas", c.areasPage)
 	g.POST("/areas", c.areasPost)
 	g.GET("/targets", c.targetsPage)

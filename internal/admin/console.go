@@ -64,6 +64,7 @@ var flashes = map[string]string{
 	"whenabled":     "The webhook endpoint is enabled: new events are delivered to it again.",
 	"whdisabled":    "The webhook endpoint is disabled: it receives no new events.",
 	"whdeleted":     "The webhook endpoint is deleted, with its deliveries.",
+	"cimage":        "Image saved: the page and its link preview show it now.",
 }
 
 func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {

@@ -5,17 +5,19 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/outcry/outcry/internal/similar"
 	"net/mail"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/golive"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/sendlog"
+	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -68,6 +70,10 @@ type Stats struct {
 	// Sources counts the campaign's supporters by the source code they
 	// came through, most first ("" for none): docs/source-codes.md.
 	Sources []store.SourceCount `json:"sources"`
+	// Readiness are the open problems for live sending (package golive);
+	// SendingHeld is true while they hold it (OUTCRY_READINESS=hold).
+	Readiness   []golive.Problem `json:"readiness"`
+	SendingHeld bool             `json:"sending_held"`
 }
 
 func (s *service) similar() float64 {
@@ -89,6 +95,34 @@ func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
 	if err != nil {
 		return nil, err
 	}
+	all := s.d.Targets.Current().All
+	return s.figures(ctx, counts, all, all)
+}
+
+// campaignTargets is targets for one campaign: the targets it writes to
+// (its own choice, or every target in the file when it has none) and the
+// counts of its own messages only.
+func (s *service) campaignTargets(ctx context.Context, slug string) ([]TargetFigures, error) {
+	counts, err := s.d.Store.CampaignTargetStatusCounts(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	all := s.d.Targets.Current().All
+	if camp, ok := s.d.Campaigns.Get(slug); ok && len(camp.Targets) > 0 {
+		var mine []target.Target
+		for _, t := range all {
+			if slices.Contains(camp.Targets, t.ID) {
+				mine = append(mine, t)
+			}
+		}
+		all = mine
+	}
+	return s.figures(ctx, counts, all, s.d.Targets.Current().All)
+}
+
+// figures lists the targets given, then any other target with messages in
+// counts (named from the whole file when it is still there).
+func (s *service) figures(ctx context.Context, counts map[string]map[string]int, list, file []target.Target) ([]TargetFigures, error) {
 	states, err := s.d.Store.TargetStates(ctx)
 	if err != nil {
 		return nil, err
@@ -105,7 +139,7 @@ func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
 			AttentionNote: st.AttentionNote, Counts: c, InFile: inFile})
 		seen[t.ID] = true
 	}
-	for _, t := range s.d.Targets.Current().All {
+	for _, t := range list {
 		add(t, true)
 	}
 	var gone []string
@@ -116,6 +150,10 @@ func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
 	}
 	sort.Strings(gone)
 	for _, id := range gone {
+		if i := slices.IndexFunc(file, func(t target.Target) bool { return t.ID == id }); i >= 0 {
+			add(file[i], true)
+			continue
+		}
 		add(target.Target{ID: id, Name: id}, false)
 	}
 	return out, nil
@@ -130,7 +168,7 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := s.targets(ctx)
+	ts, err := s.campaignTargets(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +198,11 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 	if g := s.d.Gate; g != nil {
 		st.LettersPending, st.MaxPending, st.LettersShed = g.Pending(), g.Max(), g.Shed()
 	}
+	st.Readiness = []golive.Problem{}
+	if s.d.Readiness != nil {
+		st.Readiness = s.d.Readiness.Problems()
+		st.SendingHeld, _ = s.d.Readiness.Held()
+	}
 	perTarget := map[string]int{}
 	for _, t := range ts {
 		if t.Active {
@@ -169,7 +212,7 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 			perTarget[t.ID] = t.Counts[string(sendlog.Queued)] + t.Counts[string(sendlog.Sending)]
 		}
 	}
-	if d, ok := outbox.Drain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused {
+	if d, ok := outbox.Drain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused && !st.SendingHeld {
 		secs := d.Seconds()
 		st.DrainSeconds = &secs
 	}

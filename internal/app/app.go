@@ -133,8 +133,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	gate := letter.NewGate(cfg.MaxPending)
 	meter.SignPath(gate.Pending, gate.Max(), gate.Shed)
 	meter.WAL(st.WALBytes)
+	ready := &golive.Readiness{Config: cfg, Targets: func() []target.Target { return targets.Current().All }, Hold: cfg.Readiness != "warn"}
 	sender := delivery.NewSender(queue, mailer, delivery.Options{
 		SignBusy:    func() bool { return gate.Pending() > 0 },
+		Held:        ready.Held,
 		Workers:     cfg.SendWorkers,
 		Rate:        cfg.SendRate,
 		HourlyCap:   cfg.TargetHourlyCap,
@@ -150,7 +152,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		},
 	})
 	mails := outbox.NewMailDrain(st, mailer, outbox.MailOptions{Rate: cfg.MailRate, Logger: log,
-		Ready: func() bool { paused, _ := sender.Paused(); return sender.Leading() && !paused }})
+		Ready: func() bool {
+			paused, _ := sender.Paused()
+			held, _ := ready.Held()
+			return sender.Leading() && !paused && !held
+		}})
 	letters := &letter.Service{Store: st, Targets: targets, Areas: areas, Renderer: renderer, Queued: sender.Notify,
 		Messages: messages, Logger: log, Observe: meter.ObserveLetter, Similar: cfg.Similar, Gate: gate}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
@@ -188,6 +194,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		// bound and as many again for pages, the API's reads and the
 		// console, so that a crowd cannot hold more memory than that.
 		MaxRequests: 2*cfg.MaxPending + 256,
+		SeeRequest:  ready.SeeRequest,
+		DryRun:      cfg.DryRun(),
 		// Copies of a letter emailed to its writer, only to an address that
 		// proved itself; 1 a second at most here and receipt.CopiesPerMinute
 		// a minute for the whole site, apart from the confirmations' own
@@ -206,7 +214,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		log.Warn("OUTCRY_WEBHOOKS_INSECURE is on: outgoing webhooks may use plain http and reach loopback and private addresses")
 	}
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
+		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Readiness: ready})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -325,7 +333,6 @@ func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *w
 	d.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
 	d.SendRate, d.HourlyCap, d.Logger = cfg.SendRate, cfg.TargetHourlyCap, log
 	d.FromEmail, d.FromName, d.Sandbox = cfg.FromEmail, cfg.FromName, cfg.Sandbox && !cfg.DryRun()
-	d.GoLive = func() []string { return golive.Check(cfg, d.Targets.Current().All) }
 	d.CampaignPath = cfg.Campaign
 	if _, err := os.Stat(cfg.Campaign); err != nil {
 		d.CampaignPath = "the bundled campaign.yaml"

@@ -48,7 +48,7 @@ func TestProviderPauseLiftedByANewKey(t *testing.T) {
 		t.Helper()
 		env := map[string]string{"OUTCRY_DB": db, "OUTCRY_TARGETS": filepath.Join(dir, "targets.yaml"),
 			"OUTCRY_CAMPAIGN": filepath.Join(dir, "campaign.yaml"), "OUTCRY_SUBMIT_RATE": "0", "OUTCRY_ADMIN_TOKEN": token,
-			"SENDGRID_API_KEY": key, "OUTCRY_SENDGRID_URL": fake.URL(), "OUTCRY_FROM_EMAIL": "campaign@outcry.example"}
+			"SENDGRID_API_KEY": key, "OUTCRY_SENDGRID_URL": fake.URL(), "OUTCRY_FROM_EMAIL": "campaign@outcry.example", "OUTCRY_READINESS": "warn"}
 		cfg, err := config.Load(func(k string) string { return env[k] })
 		if err != nil {
 			t.Fatal(err)

@@ -26,6 +26,9 @@ type Store interface {
 	// The versions of a campaign's file that have been in force, by hash.
 	CampaignFileApplied(ctx context.Context, slug, hash string) (bool, error)
 	RecordCampaignFile(ctx context.Context, slug, hash string) error
+	// A campaign's uploaded image (image.go).
+	SaveCampaignImage(ctx context.Context, img store.CampaignImage) error
+	CampaignImage(ctx context.Context, campaign string) (store.CampaignImage, bool, error)
 }
 
 // Errors the service returns.
@@ -235,6 +238,10 @@ type Input struct {
 	EndsAt       *time.Time `json:"ends_at"`
 	Delivery     *string    `json:"delivery"` // individual, overflow, digest or "" (the default)
 	Drip         *bool      `json:"drip"`
+	// The organizer the pages, the link preview and the digest's "Sent
+	// by" name ("" keeps the site's organizer, OUTCRY's campaign file).
+	OrganizerName    *string `json:"organizer_name"`
+	OrganizerContact *string `json:"organizer_contact"`
 	// Targeting replaces the whole object (issue 21); Versions the
 	// letter versions.
 	Targeting *Targeting       `json:"targeting"`
@@ -300,7 +307,8 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 func (in Input) contentChanged() bool {
 	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil || in.Subjects != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
-		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil || in.Targeting != nil || in.Versions != nil
+		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil || in.Targeting != nil || in.Versions != nil ||
+		in.OrganizerName != nil || in.OrganizerContact != nil
 }
 
 // Limits on what an organizer may enter, in characters.
@@ -362,6 +370,21 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	}
 	text("image_src", in.ImageSrc, &c.Image.Src, 500, false)
 	text("image_alt", in.ImageAlt, &c.Image.Alt, 500, false)
+	if in.OrganizerName != nil && strings.TrimSpace(*in.OrganizerName) != "" {
+		text("organizer_name", in.OrganizerName, &c.Organizer.Name, maxTitle, false)
+	}
+	if in.OrganizerContact != nil && strings.TrimSpace(*in.OrganizerContact) != "" {
+		text("organizer_contact", in.OrganizerContact, &c.Organizer.Contact, 500, false)
+	}
+	if strings.ContainsAny(c.Organizer.Name, "\r\n") {
+		fe["organizer_name"] = "must be one line"
+	}
+	// The pages' CSP loads images from this site only (img-src 'self'): an
+	// address on another site would show as a broken image.
+	if in.ImageSrc != nil && c.Image.Src != "" && (!strings.HasPrefix(c.Image.Src, "/") || strings.HasPrefix(c.Image.Src, "//") ||
+		strings.Contains(c.Image.Src, "\\")) {
+		fe["image_src"] = "must be an image on this site (a path such as /static/campaign.svg); upload your own with PUT /admin/api/campaigns/{slug}/image or the console's image field"
+	}
 	// The image is optional: a campaign without one shows none (the link
 	// preview is drawn from its title either way).
 	if c.Image.Src != "" && c.Image.Alt == "" {
@@ -519,4 +542,10 @@ func (staticStore) CampaignFileApplied(context.Context, string, string) (bool, e
 }
 func (staticStore) RecordCampaignFile(context.Context, string, string) error {
 	return errors.New("campaign: static campaigns cannot change")
+}
+func (staticStore) SaveCampaignImage(context.Context, store.CampaignImage) error {
+	return errors.New("campaign: static campaigns cannot change")
+}
+func (staticStore) CampaignImage(context.Context, string) (store.CampaignImage, bool, error) {
+	return store.CampaignImage{}, false, nil
 }

@@ -53,7 +53,10 @@ type Config struct {
 	WebhooksInsecure bool
 
 	// Delivery modes (issue 12; see internal/outbox/policy.go).
-	Delivery    string        // OUTCRY_DELIVERY: individual, overflow or digest
+	Delivery string // OUTCRY_DELIVERY: individual, overflow or digest
+	// Readiness is what a problem of package golive does to live sending:
+	// "hold" (default: a blocking problem holds it) or "warn" (only shown).
+	Readiness   string        // OUTCRY_READINESS
 	DigestAfter time.Duration // OUTCRY_DIGEST_AFTER: overflow: wait before a letter goes in a digest
 	DigestEvery time.Duration // OUTCRY_DIGEST_EVERY: digest mode: time between digests…
 	DigestAt    time.Duration // …from this time of day, UTC (OUTCRY_DIGEST_EVERY=24h@09:00)
@@ -100,6 +103,7 @@ func Default() Config {
 		SendTimeout:     10 * time.Second,
 		MaxPending:      letterMaxPending,
 		Delivery:        "overflow",
+		Readiness:       "hold",
 		DigestAfter:     time.Hour,
 		DigestEvery:     24 * time.Hour,
 		DigestAt:        9 * time.Hour,
@@ -159,6 +163,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.bool("OUTCRY_WEBHOOK_UNSIGNED", &c.WebhookUnsigned)
 	p.bool("OUTCRY_WEBHOOKS_INSECURE", &c.WebhooksInsecure)
 	p.str("OUTCRY_DELIVERY", &c.Delivery)
+	p.str("OUTCRY_READINESS", &c.Readiness)
 	p.duration("OUTCRY_DIGEST_AFTER", &c.DigestAfter)
 	p.schedule("OUTCRY_DIGEST_EVERY", &c.DigestEvery, &c.DigestAt)
 	p.int("OUTCRY_DIGEST_MAX", &c.DigestMax)
@@ -188,6 +193,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_MAX_ATTEMPTS", c.MaxAttempts >= 1, "must be at least 1")
 	p.check("OUTCRY_SEND_TIMEOUT", c.SendTimeout > 0, "must be a positive duration such as 10s")
 	p.check("OUTCRY_MAX_PENDING", c.MaxPending >= 1 && c.MaxPending <= 100_000, "must be a whole number of letters between 1 and 100000")
+	p.check("OUTCRY_READINESS", oneOf(c.Readiness, "hold", "warn"), "must be hold (problems that make live sending go wrong hold it) or warn (they are only shown)")
 	p.check("OUTCRY_DELIVERY", oneOf(c.Delivery, "individual", "overflow", "digest"), "must be individual, overflow or digest")
 	p.check("OUTCRY_DIGEST_AFTER", c.DigestAfter >= 10*time.Second, "must be a duration of at least 10s, such as 1h")
 	p.check("OUTCRY_DIGEST_EVERY", c.DigestEvery >= time.Minute, "must be a duration of at least 1m, optionally with a time of day (UTC): 24h@09:00")

@@ -40,6 +40,9 @@ type Options struct {
 	// SignBusy, when set, reports whether letters are in the sign path now
 	// (supporters waiting for an answer): the sender then yields (YieldBatch).
 	SignBusy func() bool
+	// Held, when set, holds sending while it reports true (live sending
+	// that is not ready: package golive). Messages stay queued meanwhile.
+	Held func() (bool, string)
 }
 
 func (o *Options) defaults() {
@@ -161,6 +164,23 @@ func (s *Sender) Paused() (bool, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.paused, s.pauseWhy
+}
+
+// held reports whether Options.Held holds sending now.
+func (s *Sender) held() bool {
+	if s.opt.Held == nil {
+		return false
+	}
+	h, _ := s.opt.Held()
+	return h
+}
+
+// Held reports whether sending is held (Options.Held), and why.
+func (s *Sender) Held() (bool, string) {
+	if s.opt.Held == nil {
+		return false, ""
+	}
+	return s.opt.Held()
 }
 
 // Stats are the sender's counters since start.
@@ -360,6 +380,10 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 			}
 			continue
 		}
+		if s.held() {
+			s.wait(ctx, s.opt.PollInterval)
+			continue
+		}
 		if !s.leaseHeld() {
 			// Another instance sends, or the lease is not renewed:
 			// stand by until a renewal says otherwise.
@@ -499,7 +523,7 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	// slot is ours, immediately before the request: a 401 or a 429 may have
 	// come back to another worker while this one waited for the slot.
 	for {
-		if paused, _ := s.Paused(); paused {
+		if paused, _ := s.Paused(); paused || s.held() {
 			s.unreserve(m.TargetID)
 			return back
 		}

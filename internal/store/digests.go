@@ -296,7 +296,8 @@ func newPublicID() string {
 // digestLetters reads the letters of a digest still to be sent in it (an
 // erased supporter's letter was cancelled meanwhile and is left out).
 func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLetter, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, ''), s.similarity
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, ''), s.similarity,
+			COALESCE(m.target_name, ''), COALESCE(m.target_title, ''), COALESCE(m.salutation, '')
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id
 		WHERE m.digest_id = ? AND m.status = `+sqlSending+` ORDER BY m.id`, digest)
 	if err != nil {
@@ -307,7 +308,8 @@ func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLette
 	for rows.Next() {
 		var l DigestLetter
 		var sim sql.NullFloat64
-		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered, &sim); err != nil {
+		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered, &sim,
+			&l.TargetName, &l.Title, &l.Salutation); err != nil {
 			return nil, fmt.Errorf("digest %d letters: %w", digest, err)
 		}
 		if sim.Valid {

@@ -99,7 +99,7 @@ func (s *Server) homePage(c echo.Context) error {
 	if len(listed) == 1 {
 		return s.showCampaign(c, listed[0])
 	}
-	p := &page{Campaign: s.site(), BaseURL: s.d.BaseURL}
+	p := &page{Campaign: s.site(), BaseURL: s.d.BaseURL, DryRun: s.d.DryRun}
 	for _, camp := range listed {
 		n, err := s.d.Store.SupporterCount(c.Request().Context(), camp.Slug)
 		if err != nil {
@@ -335,7 +335,7 @@ func (s *Server) thanksPage(c echo.Context) error {
 
 func (s *Server) privacyPage(c echo.Context) error {
 	camp := s.pageCampaign(c)
-	p := &page{Campaign: camp, BaseURL: s.d.BaseURL, RetentionDays: s.d.RetentionDays, ConfirmOn: s.d.Confirm != nil}
+	p := &page{Campaign: camp, BaseURL: s.d.BaseURL, RetentionDays: s.d.RetentionDays, ConfirmOn: s.d.Confirm != nil, DryRun: s.d.DryRun}
 	return s.render(c, http.StatusOK, "privacy", p)
 }
 

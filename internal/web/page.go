@@ -12,6 +12,7 @@ import (
 
 // page is what every page template sees.
 type page struct {
+	DryRun        bool // no email leaves the server: a trial
 	Campaign      *campaign.Campaign
 	Count         int
 	Targets       []target.Target

@@ -57,6 +57,9 @@ func (s *Server) receiptPage(c echo.Context) error {
 	switch c.QueryParam("emailed") {
 	case "1":
 		p.ReceiptNotice = s.d.Messages.T("receipt.emailed")
+		if s.d.DryRun {
+			p.ReceiptNotice = s.d.Messages.T("layout.trial")
+		}
 	case "soon":
 		p.ReceiptNotice = s.d.Messages.T("receipt.too_soon")
 	case "failed":
