@@ -77,7 +77,7 @@ func buildBinary(t *testing.T) string {
 // sandbox mode, with no per-target cap, and more.
 func fakeSendGrid(fake *sgfake.Server, more ...string) []string {
 	return append([]string{"SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL=" + fake.URL(), "OUTCRY_SANDBOX=on", "OUTCRY_READINESS=warn",
-		"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_TARGET_HOURLY_CAP=0"}, more...)
+		"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_TARGET_HOURLY_CAP=0", "OUTCRY_DOMAIN_HOURLY_CAP=0"}, more...)
 }
 
 func postLetter(t *testing.T, base, email string) int {

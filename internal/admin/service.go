@@ -200,7 +200,9 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 	}
 	st.Readiness = []golive.Problem{}
 	if s.d.Readiness != nil {
-		st.Readiness = s.d.Readiness.Problems()
+		if ps := s.d.Readiness.Problems(); ps != nil {
+			st.Readiness = ps // an empty list stays [] in JSON, as documented
+		}
 		st.SendingHeld, _ = s.d.Readiness.Held()
 	}
 	perTarget := map[string]int{}

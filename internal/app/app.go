@@ -38,6 +38,7 @@ import (
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/receipt"
+	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/web"
@@ -135,11 +136,20 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	meter.WAL(st.WALBytes)
 	ready := &golive.Readiness{Config: cfg, Targets: func() []target.Target { return targets.Current().All }, Hold: cfg.Readiness != "warn"}
 	sender := delivery.NewSender(queue, mailer, delivery.Options{
-		SignBusy:    func() bool { return gate.Pending() > 0 },
-		Held:        ready.Held,
-		Workers:     cfg.SendWorkers,
-		Rate:        cfg.SendRate,
-		HourlyCap:   cfg.TargetHourlyCap,
+		SignBusy:  func() bool { return gate.Pending() > 0 },
+		Held:      ready.Held,
+		Workers:   cfg.SendWorkers,
+		Rate:      cfg.SendRate,
+		HourlyCap: cfg.TargetHourlyCap,
+		NoSpread:  !cfg.Spread,
+		DomainCap: cfg.DomainHourlyCap,
+		DomainOf: func(id string) string {
+			t, ok := targets.Current().ByID(id)
+			if !ok {
+				return ""
+			}
+			return delivery.Domain(t.Email)
+		},
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      log,
 		Observer:    meter.ObserveSend,
@@ -213,6 +223,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	if cfg.WebhooksInsecure {
 		log.Warn("OUTCRY_WEBHOOKS_INSECURE is on: outgoing webhooks may use plain http and reach loopback and private addresses")
 	}
+	meter.WatchDomains(func() map[string]int {
+		out := map[string]int{}
+		for _, u := range sender.DomainUses() {
+			out[u.Domain] = u.Sent
+		}
+		return out
+	}, sender.DomainCap())
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Readiness: ready})
 	if err != nil {
@@ -246,7 +263,13 @@ func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Serv
 			// OUTCRY_FROM_EMAIL), never to one of them.
 			info := outbox.CampaignInfo{Title: c.Title, Subject: c.Letter.Subject, Body: c.Letter.Body,
 				Organizer: c.Organizer.Name, ReplyTo: cfg.FromEmail,
-				Delivery: outbox.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}}
+				Delivery: outbox.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}, Window: c.Window()}
+			if every, at, hasAt, ok := c.DigestSchedule(); ok {
+				if !hasAt {
+					at = cfg.DigestAt
+				}
+				info.Digest = &sendwindow.Schedule{Every: every, At: at}
+			}
 			if a, err := mail.ParseAddress(c.Organizer.Contact); err == nil && a.Address == c.Organizer.Contact {
 				info.ReplyTo = a.Address
 			}

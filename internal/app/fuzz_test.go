@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -209,7 +210,13 @@ func FuzzAPI(f *testing.F) {
 		}
 		var body io.Reader
 		ctype := ""
-		if rb := o.op.RequestBody; rb != nil {
+		if rb := o.op.RequestBody; rb != nil && rb.Value.Content.Get("application/json") == nil {
+			// A body that is not JSON (the campaign's image): the fuzzer's
+			// bytes under one of the document's types for it.
+			types := slices.Sorted(maps.Keys(rb.Value.Content))
+			ctype = types[g.pick(len(types))]
+			body = bytes.NewReader(g.b)
+		} else if rb != nil {
 			ctype = "application/json"
 			switch g.pick(8) {
 			case 0: // the fuzzer's bytes

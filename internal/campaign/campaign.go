@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/outcry/outcry/internal/sendwindow"
 )
 
 // Path is a campaign's page from the site's root, "/c/<slug>" with the slug
@@ -50,6 +52,15 @@ type Campaign struct {
 	// internal/outbox/policy.go.
 	Delivery string `yaml:"delivery" json:"delivery,omitempty"`
 	Drip     *bool  `yaml:"drip" json:"drip,omitempty"`
+	// When its letters may go to targets (issue 28): an IANA time zone
+	// ("" = UTC), office hours "08:00-19:00" ("" = all day) and days
+	// [mon, tue, …] (none = every day); the daily digest's time,
+	// "24h@09:00", in that zone ("" = OUTCRY_DIGEST_EVERY). Mail to
+	// supporters is not held by them. See internal/sendwindow.
+	Timezone     string   `yaml:"timezone" json:"timezone,omitempty"`
+	SendingHours string   `yaml:"sending_hours" json:"sending_hours,omitempty"`
+	SendingDays  []string `yaml:"sending_days" json:"sending_days,omitempty"`
+	DigestEvery  string   `yaml:"digest_every" json:"digest_every,omitempty"`
 	// Targeting is how each letter's targets are picked (targeting.go).
 	Targeting Targeting `yaml:"targeting" json:"targeting"`
 
@@ -313,6 +324,9 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	if !validDelivery(c.Delivery) {
 		problems = append(problems, fmt.Errorf("%s: delivery must be individual, overflow or digest (or left out for OUTCRY_DELIVERY)", name))
 	}
+	if err := c.checkSending(); err != nil {
+		problems = append(problems, fmt.Errorf("%s: %w", name, err))
+	}
 	c.Targeting.normalize()
 	for _, fe := range []FieldErrors{c.Targeting.check(nil), checkVersions(c.Letter.Versions)} {
 		for _, k := range slices.Sorted(maps.Keys(fe)) {
@@ -354,4 +368,33 @@ func Load(path string) (*Campaign, error) {
 		return nil, fmt.Errorf("campaign: %w", err)
 	}
 	return Parse(path, data)
+}
+
+// checkSending validates the time zone, sending hours and days and the
+// digest time, naming each bad setting.
+func (c *Campaign) checkSending() error {
+	_, err := sendwindow.Parse(c.Timezone, c.SendingHours, c.SendingDays)
+	if c.DigestEvery != "" {
+		if _, _, _, e := sendwindow.ParseEvery(c.DigestEvery); e != nil {
+			err = errors.Join(err, e)
+		}
+	}
+	return err
+}
+
+// Window is when the campaign's letters may go to targets (always, when
+// its settings are unset).
+func (c *Campaign) Window() sendwindow.Window {
+	w, _ := sendwindow.Parse(c.Timezone, c.SendingHours, c.SendingDays) // validated when set
+	return w
+}
+
+// DigestSchedule is the campaign's own digest schedule in its time zone;
+// ok is false when it has none (OUTCRY_DIGEST_EVERY applies, in its zone).
+func (c *Campaign) DigestSchedule() (every, at time.Duration, hasAt, ok bool) {
+	if c.DigestEvery == "" {
+		return 0, 0, false, false
+	}
+	every, at, hasAt, err := sendwindow.ParseEvery(c.DigestEvery)
+	return every, at, hasAt, err == nil
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -240,8 +241,12 @@ type Input struct {
 	Drip         *bool      `json:"drip"`
 	// The organizer the pages, the link preview and the digest's "Sent
 	// by" name ("" keeps the site's organizer, OUTCRY's campaign file).
-	OrganizerName    *string `json:"organizer_name"`
-	OrganizerContact *string `json:"organizer_contact"`
+	OrganizerName    *string   `json:"organizer_name"`
+	OrganizerContact *string   `json:"organizer_contact"`
+	Timezone         *string   `json:"timezone"`      // IANA name, "" = UTC
+	SendingHours     *string   `json:"sending_hours"` // "08:00-19:00", "" = all day
+	SendingDays      *[]string `json:"sending_days"`  // ["mon", …], [] = every day
+	DigestEvery      *string   `json:"digest_every"`  // "24h@09:00" in the time zone, "" = OUTCRY_DIGEST_EVERY
 	// Targeting replaces the whole object (issue 21); Versions the
 	// letter versions.
 	Targeting *Targeting       `json:"targeting"`
@@ -308,7 +313,8 @@ func (in Input) contentChanged() bool {
 	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil || in.Subjects != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
 		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil || in.Targeting != nil || in.Versions != nil ||
-		in.OrganizerName != nil || in.OrganizerContact != nil
+		in.OrganizerName != nil || in.OrganizerContact != nil ||
+		in.Timezone != nil || in.SendingHours != nil || in.SendingDays != nil || in.DigestEvery != nil
 }
 
 // Limits on what an organizer may enter, in characters.
@@ -444,6 +450,7 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 		c.Letter.Versions = slices.Clone(*in.Versions)
 	}
 	maps.Copy(fe, checkVersions(c.Letter.Versions))
+	applySending(c, in, fe)
 	c.Summary = strings.TrimSpace(c.Summary)
 	c.finish()
 	return fe
@@ -466,12 +473,17 @@ type doc struct {
 	Drip         *bool           `json:"drip,omitempty"`
 	Targeting    *Targeting      `json:"targeting,omitempty"`
 	Versions     []LetterVersion `json:"versions,omitempty"`
+	Timezone     string          `json:"timezone,omitempty"`
+	SendingHours string          `json:"sending_hours,omitempty"`
+	SendingDays  []string        `json:"sending_days,omitempty"`
+	DigestEvery  string          `json:"digest_every,omitempty"`
 }
 
 func toRow(c *Campaign) store.CampaignRow {
 	b, _ := json.Marshal(doc{Title: c.Title, Summary: c.Summary, Image: c.Image, Story: c.Story, CallToAction: c.CallToAction,
 		Goal: c.Goal, Subject: c.Letter.Subject, Subjects: c.Letter.Subjects, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
-		Delivery: c.Delivery, Drip: c.Drip, Targeting: storedTargeting(c.Targeting), Versions: c.Letter.Versions})
+		Delivery: c.Delivery, Drip: c.Drip, Targeting: storedTargeting(c.Targeting), Versions: c.Letter.Versions,
+		Timezone: c.Timezone, SendingHours: c.SendingHours, SendingDays: c.SendingDays, DigestEvery: c.DigestEvery})
 	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
 }
@@ -508,7 +520,8 @@ func fromRow(r store.CampaignRow) (*Campaign, error) {
 	c := &Campaign{Slug: r.Slug, Title: d.Title, Summary: d.Summary, Image: d.Image, Story: d.Story, CallToAction: d.CallToAction,
 		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Subjects: d.Subjects, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
 		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
-		Delivery: d.Delivery, Drip: d.Drip}
+		Delivery: d.Delivery, Drip: d.Drip, Timezone: d.Timezone, SendingHours: d.SendingHours, SendingDays: d.SendingDays,
+		DigestEvery: d.DigestEvery}
 	c.Letter.Versions = d.Versions
 	if d.Targeting != nil {
 		c.Targeting = *d.Targeting
@@ -548,4 +561,43 @@ func (staticStore) SaveCampaignImage(context.Context, store.CampaignImage) error
 }
 func (staticStore) CampaignImage(context.Context, string) (store.CampaignImage, bool, error) {
 	return store.CampaignImage{}, false, nil
+}
+
+// applySending puts the sending settings of in on c, each checked on its
+// own so that the form names the bad field and keeps the good ones.
+func applySending(c *Campaign, in Input, fe FieldErrors) {
+	if in.Timezone != nil {
+		tz := strings.TrimSpace(*in.Timezone)
+		if _, err := sendwindow.Location(tz); err != nil {
+			fe["timezone"] = "must be an IANA time zone name, such as Europe/London (or empty for UTC)"
+		} else {
+			c.Timezone = tz
+		}
+	}
+	if in.SendingHours != nil {
+		h := strings.TrimSpace(*in.SendingHours)
+		if _, err := sendwindow.Parse("", h, nil); err != nil {
+			fe["sending_hours"] = `must be two times of day, such as "08:00-19:00" (or empty for all day)`
+		} else {
+			c.SendingHours = h
+		}
+	}
+	if in.SendingDays != nil {
+		if _, err := sendwindow.Parse("", "", *in.SendingDays); err != nil {
+			fe["sending_days"] = "must be days among mon, tue, wed, thu, fri, sat, sun (or none for every day)"
+		} else {
+			c.SendingDays = slices.Clone(*in.SendingDays)
+			for i, d := range c.SendingDays {
+				c.SendingDays[i] = strings.ToLower(strings.TrimSpace(d))
+			}
+		}
+	}
+	if in.DigestEvery != nil {
+		v := strings.TrimSpace(*in.DigestEvery)
+		if _, _, _, err := sendwindow.ParseEvery(v); v != "" && err != nil {
+			fe["digest_every"] = `must be a duration of at least 1m, optionally with a time of day: "24h@09:00" (or empty for OUTCRY_DIGEST_EVERY)`
+		} else {
+			c.DigestEvery = v
+		}
+	}
 }

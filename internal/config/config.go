@@ -40,6 +40,8 @@ type Config struct {
 	SendRate         float64       // OUTCRY_SEND_RATE: messages/second, 0 = no limit
 	MailRate         float64       // OUTCRY_MAIL_RATE: supporter mails/second, its own budget beside OUTCRY_SEND_RATE
 	TargetHourlyCap  int           // OUTCRY_TARGET_HOURLY_CAP: 0 = no cap
+	Spread           bool          // OUTCRY_SPREAD: spread a target's hourly allowance across the hour (on) or send as soon as caps allow (off)
+	DomainHourlyCap  int           // OUTCRY_DOMAIN_HOURLY_CAP: most emails an hour to all targets at one domain; 0 = no cap
 	Sandbox          bool          // OUTCRY_SANDBOX
 	SendWorkers      int           // OUTCRY_SEND_WORKERS
 	MaxAttempts      int           // OUTCRY_MAX_ATTEMPTS
@@ -98,6 +100,8 @@ func Default() Config {
 		SendRate:        5,
 		MailRate:        5,
 		TargetHourlyCap: 30,
+		Spread:          true,
+		DomainHourlyCap: 300,
 		SendWorkers:     8,
 		MaxAttempts:     8,
 		SendTimeout:     10 * time.Second,
@@ -154,6 +158,8 @@ func Load(getenv func(string) string) (Config, error) {
 	p.float("OUTCRY_SEND_RATE", &c.SendRate)
 	p.float("OUTCRY_MAIL_RATE", &c.MailRate)
 	p.int("OUTCRY_TARGET_HOURLY_CAP", &c.TargetHourlyCap)
+	p.bool("OUTCRY_SPREAD", &c.Spread)
+	p.int("OUTCRY_DOMAIN_HOURLY_CAP", &c.DomainHourlyCap)
 	p.bool("OUTCRY_SANDBOX", &c.Sandbox)
 	p.int("OUTCRY_SEND_WORKERS", &c.SendWorkers)
 	p.int("OUTCRY_MAX_ATTEMPTS", &c.MaxAttempts)
@@ -189,6 +195,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_SEND_RATE", c.SendRate >= 0, "must be 0 (no limit) or a positive number")
 	p.check("OUTCRY_MAIL_RATE", c.MailRate > 0 && c.MailRate <= 1000, "must be a positive number of mails a second, at most 1000")
 	p.check("OUTCRY_TARGET_HOURLY_CAP", c.TargetHourlyCap >= 0, "must be 0 (no cap) or a positive whole number")
+	p.check("OUTCRY_DOMAIN_HOURLY_CAP", c.DomainHourlyCap >= 0, "must be 0 (no cap) or a positive whole number")
 	p.check("OUTCRY_SEND_WORKERS", c.SendWorkers >= 1 && c.SendWorkers <= 256, "must be between 1 and 256")
 	p.check("OUTCRY_MAX_ATTEMPTS", c.MaxAttempts >= 1, "must be at least 1")
 	p.check("OUTCRY_SEND_TIMEOUT", c.SendTimeout > 0, "must be a positive duration such as 10s")

@@ -63,12 +63,14 @@ const (
 )
 
 type sim struct {
-	t      *testing.T
-	clock  *simClock
-	st     *store.Store
-	mail   *recorder
-	policy *outbox.Policy
-	sender *delivery.Sender
+	t         *testing.T
+	clock     *simClock
+	st        *store.Store
+	mail      *recorder
+	policy    *outbox.Policy
+	sender    *delivery.Sender
+	spread    bool // OUTCRY_SPREAD=on (set before newSender)
+	domainCap int  // OUTCRY_DOMAIN_HOURLY_CAP (set before newSender; 0 = none)
 }
 
 func newSim(t *testing.T, start time.Time, cap int, p outbox.Policy) *sim {
@@ -101,7 +103,13 @@ func newSim(t *testing.T, start time.Time, cap int, p outbox.Policy) *sim {
 func (s *sim) newSender(m delivery.Mailer) *delivery.Sender {
 	ob := newOutbox(s.t, s.st)
 	ob.Delivery = s.policy
-	snd := delivery.NewSender(ob, m, delivery.Options{HourlyCap: s.policy.Cap,
+	// These tests count on capped emails leaving as soon as the cap
+	// allows (OUTCRY_SPREAD=off) unless they turn the spread on.
+	snd := delivery.NewSender(ob, m, delivery.Options{HourlyCap: s.policy.Cap, NoSpread: !s.spread,
+		DomainCap: s.domainCap, DomainOf: func(id string) string {
+			t, _ := testTargets.Current().ByID(id)
+			return delivery.Domain(t.Email)
+		},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	delivery.SetClock(snd, s.clock.now)
 	return snd

@@ -24,9 +24,7 @@ func Step(ctx context.Context, s *Sender) (int, error) {
 	for _, m := range msgs {
 		o := s.send(ctx, job{m: m})
 		o.Digest = m.DigestID != 0
-		s.mu.Lock()
-		s.claimed[m.TargetID]--
-		s.mu.Unlock()
+		s.finished(m.TargetID)
 		outs = append(outs, o)
 	}
 	return len(msgs), s.q.Finish(ctx, outs)

@@ -48,6 +48,7 @@ type page struct {
 	Receipt       *store.Receipt
 	Copies        []receiptCopy
 	ReceiptNotice string
+	ReceiptWindow string // when letters waiting outside sending hours will go ("": not waiting for it)
 	EmailAction   string // where "Email me a copy" posts ("": not offered)
 
 	// A target's reading page (issue 24).

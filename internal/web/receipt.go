@@ -51,6 +51,15 @@ func (s *Server) receiptPage(c echo.Context) error {
 		p.Copies = append(p.Copies, receiptCopy{TargetName: m.TargetName, Status: m.Status,
 			Words: receipt.StatusWords(s.d.Messages, m.Status), Since: since})
 	}
+	// Outside the campaign's sending hours, say when waiting copies go.
+	if w := camp.Window(); !w.Open(time.Now()) {
+		for _, m := range r.Messages {
+			if m.Status == string(sendlog.Queued) {
+				p.ReceiptWindow = s.d.Messages.T("receipt.window", "when", w.Describe(time.Now()))
+				break
+			}
+		}
+	}
 	if s.d.Receipts.CanEmail() {
 		p.EmailAction = c.Request().URL.Path + "/email"
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/receipt"
 )
 
@@ -219,5 +220,28 @@ func TestReceiptCopyBombSendsNothing(t *testing.T) {
 	a.doWith(t, "POST", paths[0]+"/email", "", "", withCookies(marks[0]))
 	if sent := box.Sent(); len(sent) != 0 {
 		t.Fatalf("%d copies went to addresses nobody proved, first to %s", len(sent), sent[0].TargetEmail)
+	}
+}
+
+// Outside the campaign's sending hours the receipt says when the waiting
+// copies will go; inside them it says nothing of it.
+func TestReceiptSaysWhenTheSendingWindowOpens(t *testing.T) {
+	a := newTestApp(t)
+	_, path := a.write(t, "win@example.org", "My letter.")
+	if path == "" {
+		t.Fatal("no receipt link")
+	}
+	if _, _, page := a.do(t, "GET", path, "", ""); strings.Contains(page, `id="receipt-window"`) {
+		t.Fatal("a campaign that sends at any time shows a sending window")
+	}
+	tomorrow := time.Now().UTC().Add(48 * time.Hour) // the day after: closed now even across midnight
+	days := []string{strings.ToLower(tomorrow.Weekday().String()[:3])}
+	if _, err := a.srv.d.Campaigns.Update(context.Background(), "netflix-baby", campaign.Input{SendingDays: &days}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, page := a.do(t, "GET", path, "", "")
+	want := "the next sending window opens " + tomorrow.Weekday().String() + " 00:00 UTC."
+	if !strings.Contains(page, want) {
+		t.Fatalf("the receipt does not say %q", want)
 	}
 }
