@@ -5,6 +5,8 @@
 //	go run ./cmd/outcry-bench -short     a few seconds (CI: it must not rot)
 //	go run ./cmd/outcry-bench -viral 60s only the viral minute (issue 17)
 //	go run ./cmd/outcry-bench -db-only   only the sign path by database (issue 14)
+//	go run ./cmd/outcry-bench -overload 30s  only the overload run (issue 29)
+//	go run ./cmd/outcry-bench -open-only -open-rates 1000   the three sender settings at 1,000/s
 //
 // The sign path by database needs a PostgreSQL server: -pg, default
 // OUTCRY_TEST_PG (eval "$(.ci/pg start)" starts a throwaway one); without
@@ -57,6 +59,8 @@ type options struct {
 	viral        time.Duration
 	viralRate    float64
 	openOnly     bool
+	overload     time.Duration
+	overloadRate float64
 
 	areas      bool
 	pg         string
@@ -81,6 +85,8 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "open loop: client timeout of each request")
 	flag.DurationVar(&o.viral, "viral", 0, "run only the viral minute: outcry on its defaults at -viral-rate for this long (60s; 10m reports each minute)")
 	flag.Float64Var(&o.viralRate, "viral-rate", 1000, "letters/s of the -viral run")
+	flag.DurationVar(&o.overload, "overload", 0, "run only the overload run: the baseline at 1,000/s, outcry's closed-loop capacity, then -overload-rate letters/s for this long (30s; -short: capacity 2 s)")
+	flag.Float64Var(&o.overloadRate, "overload-rate", 5000, "letters/s offered by the -overload run")
 	flag.BoolVar(&o.areas, "areas", false, "run only area targeting (issue 21): the all-targets run and the area run (650 targets, an areas file of the UK's shape) at -viral-rate for -open-duration")
 	flag.BoolVar(&o.openOnly, "open-only", false, "run only the open loop (skip the closed loop, the drain and the rate run)")
 	flag.StringVar(&o.pg, "pg", os.Getenv("OUTCRY_TEST_PG"), "PostgreSQL server for the sign path by database (a postgres:// URL; default $OUTCRY_TEST_PG; none: that section is skipped). The benchmark creates its own databases there (outcry_bench_…) and drops them")
@@ -125,9 +131,9 @@ func main() {
 		}
 		o.openRates = append(o.openRates, v)
 	}
-	if o.openFor <= 0 || o.openFor > 10*time.Minute || o.viral < 0 || o.viral > time.Hour || o.viralRate <= 0 || o.viralRate > 100_000 ||
+	if o.openFor <= 0 || o.openFor > 10*time.Minute || o.viral < 0 || o.viral > time.Hour || o.overload < 0 || o.overload > 10*time.Minute || o.overloadRate <= 0 || o.overloadRate > 100_000 || o.viralRate <= 0 || o.viralRate > 100_000 ||
 		o.maxInFlight < 1 || o.maxInFlight > 15_000 || o.timeout <= 0 || o.timeout > time.Minute || o.dbOpenRate < 0 || o.dbOpenRate > 100_000 {
-		fmt.Fprintln(os.Stderr, "outcry-bench: -open-duration up to 10m, -viral up to 1h, -viral-rate 0..100000, -max-in-flight 1..15000, -timeout up to 1m, -db-open-rate 0..100000")
+		fmt.Fprintln(os.Stderr, "outcry-bench: -open-duration up to 10m, -viral up to 1h, -overload up to 10m, -overload-rate 0..100000, -viral-rate 0..100000, -max-in-flight 1..15000, -timeout up to 1m, -db-open-rate 0..100000")
 		os.Exit(2)
 	}
 	if o.conns < 1 || o.conns > 1024 || o.duration <= 0 || o.duration > 10*time.Minute || o.letters < 1 || o.letters > 1_000_000 ||
@@ -138,7 +144,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var res any
-	if o.areas {
+	if o.overload > 0 {
+		r, err := runOverloadBench(ctx, o, os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "outcry-bench:", err)
+			os.Exit(1)
+		}
+		printOverload(os.Stdout, r)
+		res = r
+	} else if o.areas {
 		runs, err := runAreas(ctx, o, os.Stderr)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "outcry-bench:", err)

@@ -79,6 +79,7 @@ type openConfig struct {
 	window      time.Duration // report per window of this length
 	maxInFlight int           // hard cap on requests in flight
 	timeout     time.Duration // client timeout of each request
+	sample      time.Duration // outcry only: sample the server this often (0: never)
 	// postcode, when set, gives arrival i's postcode (area targeting);
 	// else every letter has the same one.
 	postcode func(i int) string

@@ -48,6 +48,9 @@ type openRun struct {
 	// figure that depends much less on the machine's other load than the
 	// latencies do.
 	CPUPerLetterMs float64 `json:"server_cpu_ms_per_letter"`
+	// Samples are the server's state at the end of each window (-viral):
+	// RSS, database and WAL size, messages waiting.
+	Samples []sample `json:"samples,omitempty"`
 }
 
 // loadAvg is the 1-minute load average from /proc/loadavg (0 if unknown).
@@ -155,7 +158,17 @@ func openOutcry(ctx context.Context, dir, bin, name string, s senderSetting, cfg
 		return openRun{}, err
 	}
 	defer c.stop()
+	var samples <-chan []sample
+	stopSampling := func() {}
+	if cfg.sample > 0 {
+		sctx, cancel := context.WithCancel(ctx)
+		samples, stopSampling = sampleEvery(sctx, c, db, cfg.sample), cancel
+	}
 	r, err := openOn(ctx, c, c.url+"/api/v1/campaigns/"+slug+"/letters", cfg)
+	stopSampling()
+	if samples != nil {
+		r.Samples = <-samples
+	}
 	if err != nil {
 		return openRun{}, err
 	}
@@ -191,7 +204,7 @@ func measureViral(ctx context.Context, o options, dir, bin string, logf func(str
 	if o.viral > 2*time.Minute {
 		window = time.Minute
 	}
-	cfg := openConfig{rate: o.viralRate, duration: o.viral, window: window, maxInFlight: o.maxInFlight, timeout: o.timeout}
+	cfg := openConfig{rate: o.viralRate, duration: o.viral, window: window, maxInFlight: o.maxInFlight, timeout: o.timeout, sample: window}
 	s := senderSettings()[0]
 	logf("viral run: %g letters/s for %s, outcry %s", o.viralRate, o.viral, s.Name)
 	r, err := openOutcry(ctx, dir, bin, "viral-outcry", s, cfg)
@@ -275,4 +288,14 @@ func printViral(w io.Writer, r openRun, timeout time.Duration) {
 	}
 	fmt.Fprintf(w, "goal (every letter accepted, p99 <= %d ms, none over %d ms): %s\n", goalP99ms, goalMaxMs, mark)
 	printWindows(w, "viral run", r)
+	if len(r.Samples) > 0 {
+		fmt.Fprintf(w, "\nthe server at the end of each window (RSS now, not peak; queued: messages waiting to be sent):\n")
+		fmt.Fprintf(w, "%8s %9s %9s %9s %9s %6s\n", "seconds", "RSS MiB", "DB MiB", "WAL MiB", "queued", "load")
+		walMost := 0.0
+		for _, x := range r.Samples {
+			fmt.Fprintf(w, "%8.0f %9.1f %9.1f %9.1f %9d %6.1f\n", x.AtS, x.RSSMiB, x.DBMiB, x.WALMiB, x.Queued, x.LoadAvg1m)
+			walMost = max(walMost, x.WALMiB)
+		}
+		fmt.Fprintf(w, "largest WAL seen: %.1f MiB\n", walMost)
+	}
 }

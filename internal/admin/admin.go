@@ -114,6 +114,7 @@ type Deps struct {
 	Areas     *area.Registry // OUTCRY_AREAS (nil or Current nil: none)
 	Renderer  *letter.Renderer
 	Sender    *delivery.Sender
+	Gate      *letter.Gate     // the sign path's bound (OUTCRY_MAX_PENDING); nil: none shown
 	Metrics   *metrics.Metrics // nil: no /metrics
 	Privacy   *privacy.Service // nil: one on Store
 	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)

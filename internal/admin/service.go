@@ -58,6 +58,11 @@ type Stats struct {
 	HourlyCap     int             `json:"target_hourly_cap"`
 	ActiveTargets int             `json:"active_targets"`
 	Targets       []TargetFigures `json:"targets"`
+	// The sign path's bound (OUTCRY_MAX_PENDING): letters in it now, the
+	// bound, and letters refused with 503 since this instance started.
+	LettersPending int   `json:"letters_pending"`
+	MaxPending     int   `json:"max_pending"`
+	LettersShed    int64 `json:"letters_shed"`
 	// PersonalShare is the share of the campaign's letters in their
 	// writers' own words (similarity below OUTCRY_SIMILAR), of those
 	// measured; null when none was (issue 24).
@@ -190,6 +195,9 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 	st.PersonalShare = personalShare(shares)
 	st.Paused, st.PauseReason = s.d.Sender.Paused()
 	st.Sending = s.d.Sender.Leading()
+	if g := s.d.Gate; g != nil {
+		st.LettersPending, st.MaxPending, st.LettersShed = g.Pending(), g.Max(), g.Shed()
+	}
 	st.Readiness = []golive.Problem{}
 	if s.d.Readiness != nil {
 		if ps := s.d.Readiness.Problems(); ps != nil {

@@ -129,8 +129,14 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	}
 	log.Info("delivery", "mode", cfg.Delivery, "digest_after", cfg.DigestAfter.String(), "digest_every", cfg.DigestEvery.String(),
 		"digest_at_utc", time.Time{}.Add(cfg.DigestAt).Format("15:04"), "digest_max", cfg.DigestMax, "drip", cfg.Drip)
+	// The sign path's bound (OUTCRY_MAX_PENDING): letters past it get 503;
+	// while letters are in it, the sender yields (delivery.Options.SignBusy).
+	gate := letter.NewGate(cfg.MaxPending)
+	meter.SignPath(gate.Pending, gate.Max(), gate.Shed)
+	meter.WAL(st.WALBytes)
 	ready := &golive.Readiness{Config: cfg, Targets: func() []target.Target { return targets.Current().All }, Hold: cfg.Readiness != "warn"}
 	sender := delivery.NewSender(queue, mailer, delivery.Options{
+		SignBusy:  func() bool { return gate.Pending() > 0 },
 		Held:      ready.Held,
 		Workers:   cfg.SendWorkers,
 		Rate:      cfg.SendRate,
@@ -162,7 +168,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 			return sender.Leading() && !paused && !held
 		}})
 	letters := &letter.Service{Store: st, Targets: targets, Areas: areas, Renderer: renderer, Queued: sender.Notify,
-		Messages: messages, Logger: log, Observe: meter.ObserveLetter, Similar: cfg.Similar}
+		Messages: messages, Logger: log, Observe: meter.ObserveLetter, Similar: cfg.Similar, Gate: gate}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
 	if err != nil {
 		st.Close()
@@ -194,8 +200,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
 		WebhookUnsigned:  cfg.WebhookUnsigned,
-		SeeRequest:       ready.SeeRequest,
-		DryRun:           cfg.DryRun(),
+		// Requests of every kind being handled at once: the letters'
+		// bound and as many again for pages, the API's reads and the
+		// console, so that a crowd cannot hold more memory than that.
+		MaxRequests: 2*cfg.MaxPending + 256,
+		SeeRequest:  ready.SeeRequest,
+		DryRun:      cfg.DryRun(),
 		// Copies of a letter emailed to its writer, only to an address that
 		// proved itself; 1 a second at most here and receipt.CopiesPerMinute
 		// a minute for the whole site, apart from the confirmations' own
@@ -221,7 +231,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return out
 	}, sender.DomainCap())
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Readiness: ready})
+		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Readiness: ready})
 	if err != nil {
 		st.Close()
 		return nil, err

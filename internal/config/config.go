@@ -46,6 +46,7 @@ type Config struct {
 	SendWorkers      int           // OUTCRY_SEND_WORKERS
 	MaxAttempts      int           // OUTCRY_MAX_ATTEMPTS
 	SendTimeout      time.Duration // OUTCRY_SEND_TIMEOUT
+	MaxPending       int           // OUTCRY_MAX_PENDING: letters in the sign path at once; past it 503 (issue 29)
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
 	WebhookUnsigned  bool          // OUTCRY_WEBHOOK_UNSIGNED: accept unsigned webhook posts (no key)
 	// WebhooksInsecure (OUTCRY_WEBHOOKS_INSECURE=on) lets outgoing
@@ -104,6 +105,7 @@ func Default() Config {
 		SendWorkers:     8,
 		MaxAttempts:     8,
 		SendTimeout:     10 * time.Second,
+		MaxPending:      letterMaxPending,
 		Delivery:        "overflow",
 		Readiness:       "hold",
 		DigestAfter:     time.Hour,
@@ -115,6 +117,10 @@ func Default() Config {
 		Safety:          defaultSafety(),
 	}
 }
+
+// letterMaxPending is OUTCRY_MAX_PENDING's default, letter.DefaultMaxPending
+// (derived there and in docs/scaling.md; config does not import letter).
+const letterMaxPending = 1000
 
 // Bounds of OUTCRY_DIGEST_MAX_BYTES: room for a digest's heading, one
 // letter and the link to the rest; and SendGrid's 30 MB per request less
@@ -158,6 +164,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.int("OUTCRY_SEND_WORKERS", &c.SendWorkers)
 	p.int("OUTCRY_MAX_ATTEMPTS", &c.MaxAttempts)
 	p.duration("OUTCRY_SEND_TIMEOUT", &c.SendTimeout)
+	p.int("OUTCRY_MAX_PENDING", &c.MaxPending)
 	p.str("SENDGRID_WEBHOOK_PUBLIC_KEY", &c.WebhookPublicKey)
 	p.bool("OUTCRY_WEBHOOK_UNSIGNED", &c.WebhookUnsigned)
 	p.bool("OUTCRY_WEBHOOKS_INSECURE", &c.WebhooksInsecure)
@@ -192,6 +199,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_SEND_WORKERS", c.SendWorkers >= 1 && c.SendWorkers <= 256, "must be between 1 and 256")
 	p.check("OUTCRY_MAX_ATTEMPTS", c.MaxAttempts >= 1, "must be at least 1")
 	p.check("OUTCRY_SEND_TIMEOUT", c.SendTimeout > 0, "must be a positive duration such as 10s")
+	p.check("OUTCRY_MAX_PENDING", c.MaxPending >= 1 && c.MaxPending <= 100_000, "must be a whole number of letters between 1 and 100000")
 	p.check("OUTCRY_READINESS", oneOf(c.Readiness, "hold", "warn"), "must be hold (problems that make live sending go wrong hold it) or warn (they are only shown)")
 	p.check("OUTCRY_DELIVERY", oneOf(c.Delivery, "individual", "overflow", "digest"), "must be individual, overflow or digest")
 	p.check("OUTCRY_DIGEST_AFTER", c.DigestAfter >= 10*time.Second, "must be a duration of at least 10s, such as 1h")

@@ -47,6 +47,9 @@ type Options struct {
 	// provider refused our credentials), so that every instance sees it
 	// and a resume on any of them lifts it.
 	RecordPause func(ctx context.Context, reason string) error
+	// SignBusy, when set, reports whether letters are in the sign path now
+	// (supporters waiting for an answer): the sender then yields (YieldBatch).
+	SignBusy func() bool
 	// Held, when set, holds sending while it reports true (live sending
 	// that is not ready: package golive). Messages stay queued meanwhile.
 	Held func() (bool, string)
@@ -410,8 +413,13 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 			s.wait(ctx, s.opt.PollInterval)
 			continue
 		}
-		room := int64(batch) - s.inflight.Load()
-		if room < int64(max(1, batch/4)) {
+		yielding := s.opt.SignBusy != nil && s.opt.SignBusy()
+		limit := batch
+		if yielding {
+			limit = min(batch, YieldBatch)
+		}
+		room := int64(limit) - s.inflight.Load()
+		if room < int64(max(1, limit/4)) {
 			s.wait(ctx, s.opt.FlushEvery)
 			continue
 		}
@@ -436,8 +444,30 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 		for _, m := range msgs {
 			jobs <- job{m: m}
 		}
+		if yielding {
+			s.sleep(ctx, yieldGap) // not s.wait: a new letter must not cut the gap short
+		}
 	}
 }
+
+// The sign path comes first (issue 29). The sender and the sign path share
+// the CPU and, on SQLite, the one writer connection: every claim and every
+// write of outcomes is a transaction that the letters' group commit waits
+// behind, and every send is CPU the sign path does not get. So while letters
+// are in the sign path (Options.SignBusy: supporters are waiting for an
+// answer), the sender yields: it keeps at most YieldBatch messages claimed
+// and unfinished, and waits yieldGap after each claim, which holds it to
+// about YieldBatch/yieldGap = 640 messages/s in short transactions. As
+// soon as no letter is in the sign path it claims full batches again with
+// no gap (the drain, ≥ 5,000 messages/s measured), so a backlog built up
+// while letters arrive drains after them: it cannot fall behind for good
+// unless letters keep the sign path busy without a break for as long as
+// the backlog grows. SignBusy is read before each claim, so it follows a
+// crowd within one claim.
+const (
+	YieldBatch = 32 // exported for the tests
+	yieldGap   = 50 * time.Millisecond
+)
 
 // noteClaimed counts claimed messages against their targets' room until
 // they are finished, and remembers when each target was given a single

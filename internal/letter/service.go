@@ -50,10 +50,32 @@ type Service struct {
 	// Observe, when set, is told of each accepted letter: created is false
 	// for a repeat from the same address (metrics).
 	Observe func(created bool)
+	// Gate bounds the letters in the sign path (OUTCRY_MAX_PENDING); nil:
+	// no bound. The caller takes a slot with Admit before it reads the
+	// letter, and calls the release it returns once the letter is answered.
+	Gate *Gate
 	// Similar is OUTCRY_SIMILAR: a letter at least this similar to the
 	// campaign's is "mostly the campaign's words" (0: 0.9).
 	Similar float64
 }
+
+// Admit takes a place in the sign path for one letter, before it is read:
+// ErrOverloaded when OUTCRY_MAX_PENDING letters are already in it (the
+// letter is shed, counted, and nothing is stored). Call release once the
+// letter has been answered.
+func (s *Service) Admit() (release func(), err error) {
+	if s.Gate == nil {
+		return func() {}, nil
+	}
+	if !s.Gate.Enter() {
+		return nil, ErrOverloaded
+	}
+	return s.Gate.Leave, nil
+}
+
+// Busy reports whether letters are in the sign path now (the sender then
+// yields: delivery.Options.SignBusy).
+func (s *Service) Busy() bool { return s.Gate != nil && s.Gate.Pending() > 0 }
 
 // Confirmer sends confirmation emails (internal/confirm).
 type Confirmer interface {

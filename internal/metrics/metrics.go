@@ -60,6 +60,31 @@ func New(st Store, campaigns func() []string) *Metrics {
 	return m
 }
 
+// SignPath registers the sign path's bound (OUTCRY_MAX_PENDING): the
+// letters in it now and the letters shed (refused with 503) since start.
+func (m *Metrics) SignPath(pending func() int, max int, shed func() int64) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "outcry_letters_shed_total",
+			Help: "Letters refused with 503 because OUTCRY_MAX_PENDING letters were already in the sign path (nothing stored; the writer was asked to send again).",
+		}, func() float64 { return float64(shed()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "outcry_letters_pending", Help: "Letters in the sign path now (being checked or waiting for their group commit).",
+		}, func() float64 { return float64(pending()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "outcry_letters_pending_max", Help: "OUTCRY_MAX_PENDING: the most letters in the sign path at once.",
+		}, func() float64 { return float64(max) }),
+	)
+}
+
+// WAL registers the size of SQLite's write-ahead log (bytes; 0 on
+// PostgreSQL), kept short by checkpoints off the writer's path.
+func (m *Metrics) WAL(bytes func() int64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "outcry_sqlite_wal_bytes", Help: "Size of the SQLite write-ahead log file at the last look (every quarter second); 0 on PostgreSQL.",
+	}, func() float64 { return float64(bytes()) }))
+}
+
 // ObserveLetter counts an accepted letter (hook for letter.Service.Observe).
 func (m *Metrics) ObserveLetter(created bool) {
 	if created {

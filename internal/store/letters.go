@@ -204,6 +204,9 @@ func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 			return ins.count(ctx, batch, results)
 		})
 	}
+	if s.cp != nil {
+		s.cp.groups.Add(1) // letters are arriving: no idle TRUNCATE now
+	}
 	for i, j := range batch {
 		r := results[i]
 		if err != nil { // the transaction failed: nothing of the batch was written

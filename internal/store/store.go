@@ -33,7 +33,8 @@ type Store struct {
 	health  writeHealth   // storage failures of writes (health.go)
 	erased  erasedCache   // campaigns nobody was erased from (supporters.go)
 
-	letterStmts *letterStmts // the sign path's statements, prepared once (letters.go)
+	letterStmts *letterStmts  // the sign path's statements, prepared once (letters.go)
+	cp          *checkpointer // WAL checkpoints off the writer's path (checkpoint.go); nil on PostgreSQL
 }
 
 // Open opens (creating if needed) the database at path and migrates it:
@@ -42,7 +43,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if IsPostgres(path) {
 		return openPostgresStore(ctx, path)
 	}
-	w, err := sql.Open("sqlite", dsn(path, false))
+	// The writer never checkpoints: checkpoint.go does, on its own connection.
+	w, err := sql.Open("sqlite", dsn(path, false, "wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -71,6 +73,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("store: ping %s: %w", path, err)
 	}
+	if err := s.startCheckpoints(path); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -78,7 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // temporary storage in memory, and secure_delete: deleted and overwritten
 // content is zeroed in the file, so that an erased supporter is gone from
 // the bytes on disk too, not only from the tables (see EraseSupporter).
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, more ...string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -89,6 +95,9 @@ func dsn(path string, readOnly bool) string {
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	}
+	for _, p := range more {
+		q.Add("_pragma", p)
+	}
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }
@@ -96,6 +105,9 @@ func dsn(path string, readOnly bool) string {
 // Close closes both pools.
 func (s *Store) Close() error {
 	var errs []error
+	if s.cp != nil {
+		s.cp.close()
+	}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}

@@ -92,6 +92,9 @@ type Deps struct {
 	// Receipts makes the private receipt links (nil: one without email,
 	// signed with Security.FormSecret).
 	Receipts *receipt.Service
+	// MaxRequests bounds the requests being handled at once; one more is
+	// refused at once with 503 (overload.go). 0: no bound.
+	MaxRequests int
 	// Reading checks the links of the targets' reading pages and
 	// ReadingStore reads them (issue 24); nil: no reading pages.
 	Reading      *reading.Links
@@ -164,6 +167,9 @@ func New(d Deps) (*Server, error) {
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Security.TrustedProxies)
 	e.Pre(headAsGet)
+	if limit := limitRequests(d.MaxRequests); limit != nil {
+		e.Pre(limit)
+	}
 	e.Use(middleware.Recover())
 	e.Use(s.requestLog())
 	if d.SeeRequest != nil {
@@ -187,7 +193,9 @@ func New(d Deps) (*Server, error) {
 func (s *Server) routes() {
 	e := s.Echo
 	csrf := s.csrf()
-	submit := chain(s.submitLimit(), middleware.BodyLimit(bodyLimit))
+	// A letter is admitted to the sign path (OUTCRY_MAX_PENDING) before
+	// anything else is done with it, its body included (overload.go).
+	submit := chain(s.admitLetter, s.submitLimit(), middleware.BodyLimit(bodyLimit))
 	e.GET("/", s.homePage, csrf)
 	e.GET("/c/:slug", s.campaignPage, csrf)
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
@@ -385,6 +393,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if store.Unavailable(err) {
 		status, msg = http.StatusServiceUnavailable, "The letters database is not answering: nothing was stored. Please try again in a minute."
 		c.Response().Header().Set("Retry-After", "60")
+	} else if isOverloaded(err) {
+		status, msg = http.StatusServiceUnavailable, overloadedAPI
+		c.Response().Header().Set("Retry-After", retryAfter())
 	} else if errors.As(err, &he) {
 		status = he.Code
 		if m, ok := he.Message.(string); ok {

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// WAL checkpoints, off the writer's path (issue 29).
+//
+// SQLite's automatic checkpoint runs inside the COMMIT that takes the WAL
+// past 1,000 pages: the writer connection (and so every letter waiting for
+// its group commit) waits while pages are copied into the database file and
+// synced. The writer therefore has wal_autocheckpoint off (dsn), and this
+// loop checkpoints on a connection of its own:
+//
+//   - PASSIVE whenever the WAL has grown past checkpointAt: it copies what
+//     no reader still needs and never waits for the writer or the readers,
+//     so letters keep being committed meanwhile; the next writer then starts
+//     the WAL again from its beginning;
+//   - TRUNCATE once letters have stopped arriving for checkpointIdle: the WAL
+//     file goes back to zero bytes (it briefly waits for the writer, which
+//     is idle then);
+//   - TRUNCATE also when the WAL passes walLimit although PASSIVE ran (a
+//     long reader kept it from finishing): the file's size stays bounded at
+//     the cost of one short wait of the writer.
+const (
+	checkpointEvery = 250 * time.Millisecond
+	checkpointAt    = 4 << 20   // bytes of WAL before a PASSIVE checkpoint
+	walLimit        = 256 << 20 // bytes of WAL before a TRUNCATE even under load
+	checkpointIdle  = 5 * time.Second
+)
+
+// checkpointer runs the checkpoints of a SQLite store.
+type checkpointer struct {
+	wal    string // path of the -wal file
+	db     *sql.DB
+	stop   context.CancelFunc
+	done   chan struct{}
+	groups atomic.Int64 // group commits made (letters.go); letters arriving
+	size   atomic.Int64 // the WAL's size at the last look, bytes
+	runs   atomic.Int64 // checkpoints made
+}
+
+func (s *Store) startCheckpoints(path string) error {
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return fmt.Errorf("store: open %s for checkpoints: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	ctx, stop := context.WithCancel(context.Background())
+	cp := &checkpointer{wal: path + "-wal", db: db, stop: stop, done: make(chan struct{})}
+	s.cp = cp
+	go cp.run(ctx)
+	return nil
+}
+
+func (cp *checkpointer) close() {
+	cp.stop()
+	<-cp.done
+	cp.db.Close()
+}
+
+func (cp *checkpointer) run(ctx context.Context) {
+	defer close(cp.done)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	lastGroups, quietSince, truncated := int64(-1), time.Now(), true
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fi, err := os.Stat(cp.wal)
+		if err != nil {
+			continue // no WAL yet
+		}
+		size := fi.Size()
+		cp.size.Store(size)
+		now := time.Now()
+		if g := cp.groups.Load(); g != lastGroups {
+			lastGroups, quietSince, truncated = g, now, false
+		}
+		mode := ""
+		switch {
+		case size >= walLimit:
+			mode = "TRUNCATE"
+		case !truncated && now.Sub(quietSince) >= checkpointIdle && size > 0:
+			mode = "TRUNCATE"
+		case size >= checkpointAt:
+			mode = "PASSIVE"
+		}
+		if mode == "" {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		var busy, logPages, done int
+		err = cp.db.QueryRowContext(cctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logPages, &done)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				slog.Warn("store: WAL checkpoint", "mode", mode, "err", err)
+			}
+			continue
+		}
+		cp.runs.Add(1)
+		if mode == "TRUNCATE" && busy == 0 {
+			truncated = true
+		}
+	}
+}
+
+// WALBytes is the size of the SQLite WAL file at the checkpointer's last
+// look (every quarter second); 0 on PostgreSQL.
+func (s *Store) WALBytes() int64 {
+	if s.cp == nil {
+		return 0
+	}
+	return s.cp.size.Load()
+}
