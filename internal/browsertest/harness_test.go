@@ -213,6 +213,7 @@ func newApp(t *testing.T, options ...appOption) *app {
 		"OUTCRY_SUBMIT_RATE":   "0", // the tests post from one address
 		"OUTCRY_FORM_MIN_TIME": "0", // a browser fills the form at once
 		"OUTCRY_SEND_RATE":     "0",
+		"OUTCRY_SPREAD":        "off", // the tests watch capped targets' emails go within seconds
 	}
 	if o.console {
 		env["OUTCRY_ADMIN_PASSWORD"] = consolePassword
