@@ -233,6 +233,10 @@ type Input struct {
 	EndsAt       *time.Time `json:"ends_at"`
 	Delivery     *string    `json:"delivery"` // individual, overflow, digest or "" (the default)
 	Drip         *bool      `json:"drip"`
+	// What comes back (issue 22).
+	Replies       *string `json:"replies"` // direct, relay or "" (direct)
+	Followup      *bool   `json:"followup"`
+	ShowResponses *bool   `json:"show_responses"`
 }
 
 // Create validates and stores a new campaign, in force at once.
@@ -293,7 +297,8 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 func (in Input) contentChanged() bool {
 	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
-		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil
+		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil ||
+		in.Replies != nil || in.Followup != nil || in.ShowResponses != nil
 }
 
 // Limits on what an organizer may enter, in characters.
@@ -386,6 +391,19 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	if in.Drip != nil {
 		c.Drip = in.Drip
 	}
+	if in.Replies != nil {
+		if r := strings.TrimSpace(*in.Replies); r == "" || r == RepliesDirect || r == RepliesRelay {
+			c.Replies = r
+		} else {
+			fe["replies"] = `must be "direct" or "relay"`
+		}
+	}
+	if in.Followup != nil {
+		c.Followup = *in.Followup
+	}
+	if in.ShowResponses != nil {
+		c.ShowResponses = *in.ShowResponses
+	}
 	c.Summary = strings.TrimSpace(c.Summary)
 	c.finish()
 	return fe
@@ -393,24 +411,27 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 
 // doc is the stored content of a campaign (store.CampaignRow.Doc).
 type doc struct {
-	Title        string    `json:"title"`
-	Summary      string    `json:"summary"`
-	Image        Image     `json:"image"`
-	Story        string    `json:"story"`
-	CallToAction string    `json:"call_to_action"`
-	Goal         int       `json:"goal"`
-	Subject      string    `json:"subject"`
-	Body         string    `json:"body"`
-	Organizer    Organizer `json:"organizer"`
-	Targets      []string  `json:"targets"`
-	Delivery     string    `json:"delivery,omitempty"`
-	Drip         *bool     `json:"drip,omitempty"`
+	Title         string    `json:"title"`
+	Summary       string    `json:"summary"`
+	Image         Image     `json:"image"`
+	Story         string    `json:"story"`
+	CallToAction  string    `json:"call_to_action"`
+	Goal          int       `json:"goal"`
+	Subject       string    `json:"subject"`
+	Body          string    `json:"body"`
+	Organizer     Organizer `json:"organizer"`
+	Targets       []string  `json:"targets"`
+	Delivery      string    `json:"delivery,omitempty"`
+	Drip          *bool     `json:"drip,omitempty"`
+	Replies       string    `json:"replies,omitempty"`
+	Followup      bool      `json:"followup,omitempty"`
+	ShowResponses bool      `json:"show_responses,omitempty"`
 }
 
 func toRow(c *Campaign) store.CampaignRow {
 	b, _ := json.Marshal(doc{Title: c.Title, Summary: c.Summary, Image: c.Image, Story: c.Story, CallToAction: c.CallToAction,
 		Goal: c.Goal, Subject: c.Letter.Subject, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
-		Delivery: c.Delivery, Drip: c.Drip})
+		Delivery: c.Delivery, Drip: c.Drip, Replies: c.Replies, Followup: c.Followup, ShowResponses: c.ShowResponses})
 	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
 }
@@ -438,7 +459,7 @@ func fromRow(r store.CampaignRow) (*Campaign, error) {
 	c := &Campaign{Slug: r.Slug, Title: d.Title, Summary: d.Summary, Image: d.Image, Story: d.Story, CallToAction: d.CallToAction,
 		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
 		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
-		Delivery: d.Delivery, Drip: d.Drip}
+		Delivery: d.Delivery, Drip: d.Drip, Replies: d.Replies, Followup: d.Followup, ShowResponses: d.ShowResponses}
 	c.finish()
 	return c, nil
 }
