@@ -36,6 +36,21 @@ type Store interface {
 	DigestLog
 	Supporters
 	SendingPause
+	Responses
+}
+
+// Responses are what came back (issue 22): replies listed on the Replies
+// page, response figures per target (dashboard, stats API).
+type Responses interface {
+	Replies(ctx context.Context, f store.ReplyFilter) ([]store.Reply, error)
+	ResponseStats(ctx context.Context, campaign string) (map[string]*store.Responses, error)
+}
+
+// ReplyDesk is the organizer's actions on replies (internal/reply).
+type ReplyDesk interface {
+	Accept(ctx context.Context, id int64) (bool, error)
+	Drop(ctx context.Context, id int64) (bool, error)
+	Publish(ctx context.Context, id int64) (bool, error)
 }
 
 // Sessions records console logins server-side, so that logging out ends one (login, every page).
@@ -109,6 +124,7 @@ type Deps struct {
 	Privacy   *privacy.Service // nil: one on Store
 	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
 	Templates fs.FS            // the templates folder; pages are read from admin/*.html
+	Replies   ReplyDesk        // nil: the Replies page lists, but offers no action
 
 	Password      string // OUTCRY_ADMIN_PASSWORD
 	PasswordHash  string // OUTCRY_ADMIN_PASSWORD_HASH (bcrypt)
@@ -142,7 +158,7 @@ type Console struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
+var pageNames = []string{"replies", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
 	"campaigns", "campaign", "digests"}
 
 // Register adds the console's routes to e. Without a password the console
@@ -204,6 +220,8 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/pause", c.pause)
 	g.POST("/resume", c.resume)
 	g.GET("/digests", c.digestsPage)
+	g.GET("/replies", c.repliesPage)
+	g.POST("/replies/:id/:action", c.replyAction)
 	g.GET("/campaigns", c.campaignsPage)
 	g.POST("/campaigns", c.createCampaign)
 	g.GET("/campaigns/:slug", c.campaignPage)

@@ -33,6 +33,7 @@ import (
 	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/receipt"
+	"github.com/outcry/outcry/internal/reply"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/web"
@@ -51,6 +52,8 @@ type App struct {
 	Confirm   *confirm.Service  // nil unless OUTCRY_CONFIRM=on
 	Web       *web.Server
 	Console   *admin.Console
+	Replies   *reply.Service   // inbound replies (issue 22)
+	Followups *reply.Followups // the follow-up (issue 22)
 }
 
 // Build opens everything the service needs. Close the store when done
@@ -135,6 +138,14 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		conf.Templates = templates
 		letters.Confirm = conf
 	}
+	receipts := &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
+		Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log}
+	replies, followups, err := buildReplies(cfg, st, campaigns, templates, receipts, security.FormSecret, sender, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	queue.Relay = replies
 	srv, err := web.New(web.Deps{
 		Campaigns:        campaigns,
 		Organizer:        camp.Organizer,
@@ -152,21 +163,53 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		WebhookPublicKey: cfg.WebhookPublicKey,
 		WebhookUnsigned:  cfg.WebhookUnsigned,
 		// Copies of a letter emailed to its writer, 1 a second at most.
-		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
-			Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},
+		Receipts:      receipts,
+		InboundSecret: cfg.InboundSecret,
+		Replies:       replies,
+		Followups:     followups,
+		Responses:     st,
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}})
+		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Replies: replies})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
-		Web: srv, Console: console}, nil
+		Web: srv, Console: console, Replies: replies, Followups: followups}, nil
+}
+
+// buildReplies builds what comes back (issue 22): the reply relay and its
+// inbound endpoint's service, and the follow-up. The follow-up's links are
+// signed with the form secret under their own purpose.
+func buildReplies(cfg config.Config, st *store.Store, campaigns *campaign.Service, templates fs.FS, receipts *receipt.Service,
+	secret []byte, sender *delivery.Sender, log *slog.Logger) (*reply.Service, *reply.Followups, error) {
+	replies := &reply.Service{Store: st, Domain: cfg.ReplyDomain, Campaign: campaigns.Get, Templates: templates,
+		ReceiptLink: receipts.Link, Logger: log}
+	if err := replies.Check(); err != nil {
+		return nil, nil, err
+	}
+	followups := &reply.Followups{Store: st, After: cfg.FollowupAfter, Campaigns: campaigns.All, Templates: templates,
+		BaseURL: cfg.BaseURL, Secret: secret, ReceiptLink: receipts.Link, Logger: log,
+		Ready: func() bool { return sender.Leading() }}
+	if err := followups.Check(); err != nil {
+		return nil, nil, err
+	}
+	relay := false
+	for _, c := range campaigns.All() {
+		relay = relay || c.Relay()
+	}
+	switch {
+	case relay && cfg.ReplyDomain == "":
+		log.Warn("a campaign has replies: relay but OUTCRY_REPLY_DOMAIN is not set: its emails keep the direct Reply-To until it is")
+	case cfg.ReplyDomain != "" && cfg.InboundSecret == "":
+		log.Warn("OUTCRY_REPLY_DOMAIN is set but OUTCRY_INBOUND_SECRET is not: /webhooks/sendgrid/inbound/… is off (404) and replies to relay addresses are lost")
+	}
+	return replies, followups, nil
 }
 
 // deliveryPolicy is how letters become emails (issue 12): the process
@@ -316,6 +359,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go func() { mailsDone <- a.Mails.Run(ctx) }()
 	go a.maintain(ctx)
 	go a.follow(ctx)
+	go a.Followups.Run(ctx, followupEvery(a.Config.FollowupAfter))
 	if a.Confirm != nil {
 		go a.sendConfirmations(ctx)
 	}
@@ -479,6 +523,12 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 		}
 		fn()
 	}
+}
+
+// followupEvery is how often due follow-ups are looked for: a tenth of
+// OUTCRY_FOLLOWUP_AFTER, between 1 second and 10 minutes.
+func followupEvery(after time.Duration) time.Duration {
+	return min(max(after/10, time.Second), 10*time.Minute)
 }
 
 // followEvery is how often an instance reads what the console may have

@@ -435,4 +435,3 @@ func (s *Service) parse() error {
 
 // Check parses the templates (call at start-up).
 func (s *Service) Check() error { return s.parse() }
-

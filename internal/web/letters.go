@@ -32,6 +32,7 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 		return err
 	}
 	p.Form = letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body}
+	s.campaignResponses(c.Request().Context(), p)
 	s.arm(c, p)
 	return s.render(c, http.StatusOK, "campaign", p)
 }

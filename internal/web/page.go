@@ -42,6 +42,13 @@ type page struct {
 	Copies        []receiptCopy
 	ReceiptNotice string
 	EmailAction   string // where "Email me a copy" posts ("": not offered)
+	Replies       []receiptReply
+
+	// The follow-up answer page.
+	Followup *followupQuestion
+
+	// The campaign page with show_responses.
+	Responses []targetResponse
 
 	// Error pages.
 	Status  int
@@ -106,7 +113,9 @@ func (p *page) ShareText() string {
 
 // receiptCopy is one row of the receipt's table.
 type receiptCopy struct {
+	TargetID   string
 	TargetName string
+	Answer     string // the writer's follow-up answer about this target ("" none)
 	Status     string // the send log's status (a CSS class)
 	Words      string // the status in the supporter's words
 	Since      time.Time

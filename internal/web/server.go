@@ -26,6 +26,7 @@ import (
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/preview"
 	"github.com/outcry/outcry/internal/receipt"
+	"github.com/outcry/outcry/internal/reply"
 	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -79,6 +80,15 @@ type Deps struct {
 	// Receipts makes the private receipt links (nil: one without email,
 	// signed with Security.FormSecret).
 	Receipts *receipt.Service
+
+	// What comes back (issue 22). InboundSecret is OUTCRY_INBOUND_SECRET
+	// ("" = /webhooks/sendgrid/inbound/… is off); Replies takes inbound
+	// email; Followups checks and records follow-up answers; Responses
+	// reads replies and answers for the receipt and the campaign page.
+	InboundSecret string
+	Replies       *reply.Service
+	Followups     *reply.Followups
+	Responses     Responses
 }
 
 // Server is the HTTP server's routes and templates.
@@ -94,6 +104,7 @@ type Server struct {
 
 	counts       sync.Map      // campaign slug -> its last supporter count, shown while the database is out of reach
 	webhookSlots chan struct{} // webhook bodies being read (webhook.go)
+	inboundSlots chan struct{} // Inbound Parse posts being read (replies.go)
 	probe        struct {      // the last write probe of /healthz
 		mu  sync.Mutex
 		at  time.Time
@@ -101,7 +112,7 @@ type Server struct {
 	}
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "followup"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -134,7 +145,7 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger,
-		webhookSlots: make(chan struct{}, webhookConcurrency)}
+		webhookSlots: make(chan struct{}, webhookConcurrency), inboundSlots: make(chan struct{}, inboundConcurrency)}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(d.Messages.Funcs()).Funcs(pageFuncs).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
@@ -176,6 +187,10 @@ func (s *Server) routes() {
 	e.StaticFS("/static", s.d.Static)
 
 	e.POST("/webhooks/sendgrid", s.sendgridWebhook)
+	e.POST("/webhooks/sendgrid/inbound/:secret", s.inboundMail)
+	if s.d.Followups != nil {
+		s.linkActionRoutes("/c/:slug/followup", s.followupAction())
+	}
 
 	api := e.Group("/api/v1")
 	api.GET("/campaigns", s.apiCampaigns)
