@@ -89,7 +89,7 @@ var (
 	queueDesc     = prometheus.NewDesc("outcry_queue_depth", "Messages waiting to be sent (queued or being sent), all campaigns.", nil, nil)
 	supDesc       = prometheus.NewDesc("outcry_supporters", "Supporters who have written, by campaign.", []string{"campaign"}, nil)
 	repliesDesc = prometheus.NewDesc("outcry_replies_total",
-		"Replies from decision-makers captured through the reply relay, by campaign (written by a person; see outcry_acknowledgements_total for automatic answers).", []string{"campaign"}, nil)
+		"Replies written by a person received through the reply relay, by campaign, held ones included (automatic answers: outcry_acknowledgements_total).", []string{"campaign"}, nil)
 	acksDesc = prometheus.NewDesc("outcry_acknowledgements_total",
 		"Automatic answers (out-of-office, acknowledgements) captured through the reply relay, by campaign.", []string{"campaign"}, nil)
 	answersDesc = prometheus.NewDesc("outcry_followup_answers_total",

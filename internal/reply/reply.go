@@ -274,7 +274,7 @@ func (s *Service) Accept(ctx context.Context, id int64) (bool, error) {
 
 // Drop keeps a held reply without forwarding it.
 func (s *Service) Drop(ctx context.Context, id int64) (bool, error) {
-	return s.Store.DecideReply(ctx, id, store.StateHeld, store.StateRecorded, nil)
+	return s.Store.DecideReply(ctx, id, store.StateHeld, store.StateDropped, nil)
 }
 
 // Publish shows a digest's reply on the receipt of every supporter whose

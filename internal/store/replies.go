@@ -44,8 +44,11 @@ const (
 	// supporter whose letter the digest carried.
 	StatePublished ReplyState = "published"
 	// StateRecorded: kept, nothing sent (acknowledgements, unmatched mail,
-	// a reply whose writer was erased, a held reply the organizer dropped).
+	// a reply whose writer was erased).
 	StateRecorded ReplyState = "recorded"
+	// StateDropped: a held reply the organizer chose not to let through:
+	// kept, sent nowhere, not counted as the target's reply.
+	StateDropped ReplyState = "dropped"
 )
 
 // Reply directions: from the decision-maker, or a supporter answering the
@@ -599,8 +602,8 @@ func (s *Store) ResponseStats(ctx context.Context, campaign string) (map[string]
 	}
 	rows.Close()
 	rows, err = s.r.QueryContext(ctx, `SELECT target_id, kind, COUNT(*) FROM replies
-		WHERE campaign = ? AND direction = ? AND kind IN (?, ?) AND state <> ? GROUP BY target_id, kind`,
-		campaign, FromTarget, KindReply, KindAck, StateHeld)
+		WHERE campaign = ? AND direction = ? AND kind IN (?, ?) AND state NOT IN (?, ?) GROUP BY target_id, kind`,
+		campaign, FromTarget, KindReply, KindAck, StateHeld, StateDropped)
 	if err != nil {
 		return nil, fmt.Errorf("store: response stats: %w", err)
 	}
