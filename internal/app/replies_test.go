@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/app"
+	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/sgfake"
 	"github.com/outcry/outcry/internal/store"
 )
@@ -342,4 +343,157 @@ func (c *console) get(path string) string {
 	var b bytes.Buffer
 	b.ReadFrom(resp.Body)
 	return b.String()
+}
+
+// TestFollowupOnceAcrossRestartAndAnswer: the follow-up goes once to each
+// supporter, not once per target, and not again after a restart; a mail
+// scanner's GET of an answer link records nothing; the POST of the page's
+// button records the answer, which the receipt then shows.
+func TestFollowupOnceAcrossRestartAndAnswer(t *testing.T) {
+	fake := sgfake.New()
+	defer fake.Close()
+	db := t.TempDir() + "/outcry.db"
+	vars := replyVars(fake, map[string]string{"OUTCRY_DELIVERY": "individual", "OUTCRY_DB": db})
+	isFollowup := func(m sgfake.Mail) bool { return strings.HasPrefix(m.Subject, "Did they reply?") }
+	var link string
+	t.Run("first run", func(t *testing.T) {
+		a, base := start(t, vars)
+		camp := strings.Replace(relayCampaign("save-the-park", "individual"), `["ted-sarandos"]`, `["ted-sarandos","greg-peters"]`, 1)
+		if r := call(t, "POST", base+"/admin/api/campaigns", "application/json", camp, true); r.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		if r := call(t, "POST", base+"/api/v1/campaigns/save-the-park/letters", "application/json", letterJSON("ann@example.org"), false); r.status != 202 {
+			t.Fatalf("letter: %d %s", r.status, r.body)
+		}
+		f := waitMails(t, fake, 1, isFollowup)[0]
+		if to(f) != "ann@example.org" || !strings.Contains(body(f), "Did you get a reply from Ted Sarandos?") ||
+			!strings.Contains(body(f), "Did you get a reply from Greg Peters?") {
+			t.Fatalf("follow-up to %s:\n%s", to(f), body(f))
+		}
+		link = regexp.MustCompile(`http://\S+/followup\?a=yes&t=\d+\.ted-sarandos\.\S+`).FindString(body(f))
+		if !strings.Contains(link, "a=yes") {
+			t.Fatalf("no answer link in:\n%s", body(f))
+		}
+		if n, err := a.Followups.Tick(context.Background()); err != nil || n != 0 {
+			t.Fatalf("a second tick queued %d (%v)", n, err)
+		}
+	})
+	t.Run("after a restart", func(t *testing.T) {
+		a, base := start(t, vars)
+		if n, err := a.Followups.Tick(context.Background()); err != nil || n != 0 {
+			t.Fatalf("after a restart a tick queued %d (%v)", n, err)
+		}
+		// A scanner opens the link: a page with a button, nothing recorded.
+		u := local(base, link)
+		r := call(t, "GET", u, "", "", false)
+		if r.status != 200 || !strings.Contains(r.body, `value="yes" checked`) || !strings.Contains(r.body, "Record my answer") {
+			t.Fatalf("GET %s: %d\n%s", u, r.status, r.body)
+		}
+		call(t, "HEAD", u, "", "", false)
+		pu, _ := url.Parse(u)
+		tok := pu.Query().Get("t")
+		sid := supporterOf(t, a, "save-the-park")
+		if got, _ := a.Store.FollowupAnswers(context.Background(), sid); len(got) != 0 {
+			t.Fatalf("a GET recorded %v", got)
+		}
+		// The button: the form's own fields, posted back.
+		stamp := regexp.MustCompile(`name="stamp" value="([^"]+)"`).FindStringSubmatch(r.body)
+		if stamp == nil {
+			t.Fatal("no stamp on the page")
+		}
+		form := url.Values{"t": {tok}, "stamp": {stamp[1]}, "answer": {"yes"}}
+		if r := call(t, "POST", base+pu.Path, "application/x-www-form-urlencoded", form.Encode(), false); r.status != 200 ||
+			!strings.Contains(r.body, "your answer is recorded") {
+			t.Fatalf("POST: %d %s", r.status, r.body)
+		}
+		got, _ := a.Store.FollowupAnswers(context.Background(), sid)
+		if got["ted-sarandos"] != store.AnswerYes || len(got) != 1 {
+			t.Fatalf("answers %v", got)
+		}
+		// Without the page's stamp nothing is recorded either.
+		form = url.Values{"t": {a.Followups.Token(sid, "greg-peters")}, "answer": {"no"}}
+		call(t, "POST", base+pu.Path, "application/x-www-form-urlencoded", form.Encode(), false)
+		if got, _ := a.Store.FollowupAnswers(context.Background(), sid); len(got) != 1 {
+			t.Fatalf("a POST without the page's stamp recorded: %v", got)
+		}
+		receipt := local(base, a.Followups.ReceiptLink("save-the-park", sid))
+		if r := call(t, "GET", receipt, "", "", false); !strings.Contains(r.body, "They replied") {
+			t.Fatalf("the receipt does not show the answer")
+		}
+		// The campaign page (show_responses) counts it.
+		if r := call(t, "GET", base+"/c/save-the-park", "", "", false); !strings.Contains(r.body, "Ted Sarandos replied to 1 of 1 supporters who told us") {
+			t.Fatalf("the campaign page does not show the response figure")
+		}
+	})
+	time.Sleep(6 * time.Second) // the drain's idle wait: anything queued twice would be sent by now
+	if n := len(waitMails(t, fake, 1, isFollowup)); n != 1 {
+		t.Fatalf("%d follow-ups sent, want 1", n)
+	}
+}
+
+// supporterOf is the id of ann@example.org in a campaign.
+func supporterOf(t *testing.T, a *app.App, slug string) int64 {
+	t.Helper()
+	id, ok, err := a.Store.SupporterID(context.Background(), slug, "ann@example.org")
+	if err != nil || !ok {
+		t.Fatalf("supporter of %s: %v %v", slug, ok, err)
+	}
+	return id
+}
+
+// TestFollowupOnceAcrossInstancesPostgres: two instances share one
+// PostgreSQL database and both look for due follow-ups as fast as they
+// can, at the same time as the elected sender's own loop: the supporter
+// gets one follow-up.
+func TestFollowupOnceAcrossInstancesPostgres(t *testing.T) {
+	fake := sgfake.New()
+	defer fake.Close()
+	vars := replyVars(fake, map[string]string{"OUTCRY_DELIVERY": "individual", "OUTCRY_DB": pgtest.URL(t)})
+	a, aURL := start(t, vars)
+	b, _ := start(t, vars)
+	if r := call(t, "POST", aURL+"/admin/api/campaigns", "application/json", relayCampaign("save-the-park", "individual"), true); r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	if r := call(t, "POST", aURL+"/api/v1/campaigns/save-the-park/letters", "application/json", letterJSON("ann@example.org"), false); r.status != 202 {
+		t.Fatalf("letter: %d %s", r.status, r.body)
+	}
+	waitMails(t, fake, 1, func(m sgfake.Mail) bool { return to(m) == "ted.sarandos@example.com" })
+	// b follows the campaign created on a within seconds.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if _, ok := b.Campaigns.Get("save-the-park"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("b does not know the campaign")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var queued [2]int
+	done := make(chan struct{})
+	stop := time.Now().Add(20 * time.Second)
+	for i, x := range []*app.App{a, b} {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for time.Now().Before(stop) {
+				n, err := x.Followups.Tick(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				queued[i] += n
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	<-done
+	<-done
+	if queued[0]+queued[1] > 1 {
+		t.Fatalf("the instances queued %d follow-ups between them", queued[0]+queued[1])
+	}
+	isFollowup := func(m sgfake.Mail) bool { return strings.HasPrefix(m.Subject, "Did they reply?") }
+	waitMails(t, fake, 1, isFollowup)
+	time.Sleep(6 * time.Second)
+	if n := len(waitMails(t, fake, 1, isFollowup)); n != 1 {
+		t.Fatalf("%d follow-ups sent, want 1", n)
+	}
 }

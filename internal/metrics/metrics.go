@@ -85,10 +85,10 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 var (
-	messagesDesc  = prometheus.NewDesc("outcry_messages", "Messages in the send log by campaign and status.", []string{"campaign", "status"}, nil)
-	queueDesc     = prometheus.NewDesc("outcry_queue_depth", "Messages waiting to be sent (queued or being sent), all campaigns.", nil, nil)
-	supDesc       = prometheus.NewDesc("outcry_supporters", "Supporters who have written, by campaign.", []string{"campaign"}, nil)
-	repliesDesc = prometheus.NewDesc("outcry_replies_total",
+	messagesDesc = prometheus.NewDesc("outcry_messages", "Messages in the send log by campaign and status.", []string{"campaign", "status"}, nil)
+	queueDesc    = prometheus.NewDesc("outcry_queue_depth", "Messages waiting to be sent (queued or being sent), all campaigns.", nil, nil)
+	supDesc      = prometheus.NewDesc("outcry_supporters", "Supporters who have written, by campaign.", []string{"campaign"}, nil)
+	repliesDesc  = prometheus.NewDesc("outcry_replies_total",
 		"Replies written by a person received through the reply relay, by campaign, held ones included (automatic answers: outcry_acknowledgements_total).", []string{"campaign"}, nil)
 	acksDesc = prometheus.NewDesc("outcry_acknowledgements_total",
 		"Automatic answers (out-of-office, acknowledgements) captured through the reply relay, by campaign.", []string{"campaign"}, nil)
