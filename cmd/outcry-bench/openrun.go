@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/outcry/outcry/internal/sendlog"
 	"io"
 	"os"
 	"strconv"
@@ -176,7 +177,7 @@ func countQueued(ctx context.Context, db string) (int, error) {
 	}
 	defer conn.Close()
 	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE status = 'queued'`).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE status = '`+string(sendlog.Queued)+`'`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count queued in %s: %w", db, err)
 	}
 	return n, nil

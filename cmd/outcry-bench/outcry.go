@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/outcry/outcry/internal/sendlog"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -169,7 +170,7 @@ func measureDrain(ctx context.Context, o options, dir, bin string, logf func(str
 	var sent int
 	var last sql.NullInt64
 	for {
-		if err := reader.QueryRowContext(ctx, `SELECT COUNT(*), MAX(sent_at) FROM messages WHERE status = 'sent'`).Scan(&sent, &last); err != nil {
+		if err := reader.QueryRowContext(ctx, `SELECT COUNT(*), MAX(sent_at) FROM messages WHERE status = '`+string(sendlog.Sent)+`'`).Scan(&sent, &last); err != nil {
 			c.stop()
 			return drainResult{}, fmt.Errorf("poll drain: %w", err)
 		}

@@ -165,15 +165,15 @@ func TestPeriodicPurge(t *testing.T) {
 	past := time.Now().Add(-31 * 24 * time.Hour)
 	a.Store.SetClock(func() time.Time { return past })
 	one := []string{"t1"}
-	a.Store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "old@example.org", FirstName: "A", LastName: "B",
+	a.Store.WriteLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "old@example.org", FirstName: "A", LastName: "B",
 		Subject: "old subject", Body: "old letter"}, one)
-	a.Store.CreateLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "unc@example.org", FirstName: "C", LastName: "D",
+	a.Store.WriteLetter(ctx, store.NewSupporter{Campaign: "netflix-baby", Email: "unc@example.org", FirstName: "C", LastName: "D",
 		Subject: "old subject", Body: "old letter", Status: store.SupporterUnconfirmed}, one)
 	claimed, _ := a.Store.Claim(ctx, "test", 10, []store.ClaimTarget{{ID: "t1", Email: "t@example.com", Name: "T", Limit: 10}})
 	if len(claimed) != 1 {
 		t.Fatalf("claimed %d", len(claimed))
 	}
-	a.Store.Finish(ctx, []delivery.Outcome{{ID: claimed[0].ID, Status: "sent", Attempted: true, ProviderID: "p"}})
+	a.Store.FinishLeased(ctx, "", []delivery.Outcome{{ID: claimed[0].ID, Status: "sent", Attempted: true, ProviderID: "p"}})
 	a.Store.SetClock(time.Now)
 	a.Purge(ctx)
 	exp, _ := (&privacy.Service{Store: a.Store}).Export(ctx, "old@example.org")

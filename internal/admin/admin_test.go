@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/outcry/outcry/internal/testkit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,7 +17,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,25 +38,6 @@ const (
 	testToken    = "token-0123456789abcdef"
 )
 
-// recorder is a mailer that records what it was asked to send.
-type recorder struct {
-	mu   sync.Mutex
-	sent []delivery.Message
-	err  error
-}
-
-func (r *recorder) Name() string { return "recorder" }
-func (r *recorder) Send(_ context.Context, m delivery.Message) (string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return "", r.err
-	}
-	r.sent = append(r.sent, m)
-	return fmt.Sprintf("rec-%d", len(r.sent)), nil
-}
-func (r *recorder) count() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.sent) }
-
 type env struct {
 	t       *testing.T
 	http    *httptest.Server
@@ -65,7 +46,7 @@ type env struct {
 	targets *target.Registry
 	tfile   string
 	sender  *delivery.Sender
-	mailer  *recorder
+	mailer  *testkit.Mailbox
 	letters *letter.Service
 	camp    *campaign.Campaign
 	metrics *metrics.Metrics
@@ -108,7 +89,7 @@ func newEnv(t *testing.T, o ...opts) *env {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	meter := metrics.New(st, func() []string { return []string{camp.Slug} })
-	mailer := &recorder{}
+	mailer := &testkit.Mailbox{}
 	sender := delivery.NewSender(outbox.NewOutbox(st, reg, r), mailer, delivery.Options{PollInterval: 5 * time.Millisecond, Logger: quiet,
 		Observer: meter.ObserveSend})
 	letters := &letter.Service{Store: st, Targets: reg, Renderer: r, Queued: sender.Notify, Observe: meter.ObserveLetter}
@@ -809,7 +790,7 @@ func TestPauseResumeObservedBySender(t *testing.T) {
 	if r := e.post("/admin/resume", nil); r.status != http.StatusSeeOther {
 		t.Fatalf("resume: %d", r.status)
 	}
-	waitFor(t, "sent after resume", func() bool { return e.mailer.count() == 4 })
+	waitFor(t, "sent after resume", func() bool { return len(e.mailer.Sent()) == 4 })
 	if p, _, _ := e.store.CampaignPause(context.Background()); p {
 		t.Fatal("pause still persisted after resume")
 	}
@@ -832,12 +813,12 @@ func TestTargetPauseAndAttention(t *testing.T) {
 	e.post("/admin/targets/ted-sarandos/pause", nil)
 	e.run()
 	e.sign("a@example.org")
-	waitFor(t, "other targets sent", func() bool { return e.mailer.count() == 3 })
+	waitFor(t, "other targets sent", func() bool { return len(e.mailer.Sent()) == 3 })
 	if st, _ := e.store.TargetStates(context.Background()); !st["ted-sarandos"].Paused {
 		t.Fatal("target not paused")
 	}
 	e.post("/admin/targets/ted-sarandos/resume", nil)
-	waitFor(t, "paused target sent after resume", func() bool { return e.mailer.count() == 4 })
+	waitFor(t, "paused target sent after resume", func() bool { return len(e.mailer.Sent()) == 4 })
 
 	e.exec(`UPDATE target_state SET needs_attention = 1, attention_note = 'bounced' WHERE target_id = 'ted-sarandos'`)
 	if r := e.get("/admin/targets"); !strings.Contains(r.body, "needs attention") {
@@ -949,21 +930,17 @@ func TestTestSend(t *testing.T) {
 	e := newEnv(t)
 	e.login()
 	r := e.post("/admin/letter", url.Values{"action": {"test"}, "subject": {"Hello"}, "body": {"Test body"}, "test_email": {"me@example.org"}})
-	if r.status != http.StatusOK || !strings.Contains(r.body, "rec-1") || !strings.Contains(r.body, "recorder") {
+	if r.status != http.StatusOK || !strings.Contains(r.body, "msg-1") || !strings.Contains(r.body, "mailbox") {
 		t.Fatalf("test send: %d\n%s", r.status, r.body)
 	}
-	e.mailer.mu.Lock()
-	m := e.mailer.sent[0]
-	e.mailer.mu.Unlock()
+	m := e.mailer.Sent()[0]
 	if m.TargetID != "test" || m.TargetEmail != "me@example.org" || !strings.Contains(m.Body, "Test body") || !strings.Contains(m.Subject, "Hello") {
 		t.Fatalf("sent %+v", m)
 	}
 	if r := e.post("/admin/letter", url.Values{"action": {"test"}, "subject": {"Hello"}, "body": {"b"}, "test_email": {"nope"}}); r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("bad address: %d", r.status)
 	}
-	e.mailer.mu.Lock()
-	e.mailer.err = &delivery.SendError{Kind: delivery.Unauthorized, Status: 401, Msg: "bad key"}
-	e.mailer.mu.Unlock()
+	e.mailer.Fail(&delivery.SendError{Kind: delivery.Unauthorized, Status: 401, Msg: "bad key"})
 	r = e.post("/admin/letter", url.Values{"action": {"test"}, "subject": {"Hello"}, "body": {"b"}, "test_email": {"me@example.org"}})
 	if !strings.Contains(r.body, "bad key") {
 		t.Fatal("mailer error not shown")
@@ -987,7 +964,7 @@ func TestMetrics(t *testing.T) {
 	e.sign("a@example.org")
 	e.sign("A@example.org ") // duplicate
 	e.run()
-	waitFor(t, "sent", func() bool { return e.mailer.count() == 4 })
+	waitFor(t, "sent", func() bool { return len(e.mailer.Sent()) == 4 })
 	waitFor(t, "recorded", func() bool {
 		c, _ := e.store.StatusCounts(context.Background(), e.camp.Slug)
 		return c["sent"] == 4

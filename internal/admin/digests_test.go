@@ -22,7 +22,7 @@ func TestDigestsPage(t *testing.T) {
 	ctx := context.Background()
 	slug := e.camp.Slug
 	for _, email := range []string{"a@example.org", "b@example.org"} {
-		if _, err := e.store.CreateLetter(ctx, store.NewSupporter{Campaign: slug, Email: email, FirstName: "A", LastName: "B",
+		if _, _, err := e.store.WriteLetter(ctx, store.NewSupporter{Campaign: slug, Email: email, FirstName: "A", LastName: "B",
 			Subject: "s", Body: "b"}, []string{"t1"}); err != nil {
 			t.Fatal(err)
 		}

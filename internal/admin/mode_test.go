@@ -59,10 +59,10 @@ func TestDryRunIsSaidOnEveryPageAndMessagesAreLabelled(t *testing.T) {
 }
 
 func TestLiveConsoleHasNoDryRunBanner(t *testing.T) {
-	e := newEnv(t) // the recorder mailer stands for SendGrid
+	e := newEnv(t) // the mailbox stands for SendGrid
 	e.sign("ann@example.org")
 	e.run()
-	for deadline := time.Now().Add(10 * time.Second); e.mailer.count() < 4; {
+	for deadline := time.Now().Add(10 * time.Second); len(e.mailer.Sent()) < 4; {
 		if time.Now().After(deadline) {
 			t.Fatal("sender did not send")
 		}

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/testkit"
 )
 
 // TestSeedLeavesAnOlderFileOut starts instances on one database, each
@@ -18,11 +17,7 @@ import (
 // out with a warning, and the same file again changes nothing.
 func TestSeedLeavesAnOlderFileOut(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := testkit.Store(t)
 	bundled, err := Load("../../campaign.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"github.com/outcry/outcry/internal/testkit"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -14,44 +13,21 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 )
-
-// recorder is a Mailer that keeps what it was given.
-type recorder struct {
-	mu   sync.Mutex
-	sent []delivery.Message
-	fail bool
-}
-
-func (r *recorder) Name() string { return "recorder" }
-func (r *recorder) Send(_ context.Context, m delivery.Message) (string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail {
-		return "", &delivery.SendError{Kind: delivery.Temporary, Msg: "down"}
-	}
-	r.sent = append(r.sent, m)
-	return "id", nil
-}
 
 type fixture struct {
 	st     *store.Store
 	svc    *Service
-	mail   *recorder
+	mail   *testkit.Mailbox
 	now    time.Time
 	queued int
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st, err := store.Open(context.Background(), pgtest.DB(t, filepath.Join(t.TempDir(), "c.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	f := &fixture{st: st, mail: &recorder{}, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	st := testkit.Store(t)
+	f := &fixture{st: st, mail: &testkit.Mailbox{}, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return f.now }
 	st.SetClock(clock)
 	f.svc = &Service{Store: st, Mailer: f.mail, Secret: []byte("k"), TTL: 48 * time.Hour, BaseURL: "https://outcry.test",
@@ -61,7 +37,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) write(t *testing.T, email string) {
 	t.Helper()
-	_, err := f.st.CreateLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "Ann", LastName: "Lee",
+	_, _, err := f.st.WriteLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "Ann", LastName: "Lee",
 		Status: store.SupporterUnconfirmed, Subject: "s", Body: "b"}, []string{"t1"})
 	if err != nil {
 		t.Fatal(err)
@@ -73,10 +49,10 @@ func (f *fixture) write(t *testing.T, email string) {
 
 func (f *fixture) lastLink(t *testing.T) string {
 	t.Helper()
-	if len(f.mail.sent) == 0 {
+	if len(f.mail.Sent()) == 0 {
 		t.Fatal("no confirmation email")
 	}
-	body := f.mail.sent[len(f.mail.sent)-1].Body
+	body := f.mail.Sent()[len(f.mail.Sent())-1].Body
 	i := strings.Index(body, "https://outcry.test/c/c/confirm?t=")
 	if i < 0 {
 		t.Fatalf("no link in %q", body)
@@ -90,7 +66,7 @@ func TestConfirmationLinks(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	f.write(t, "ann@example.org")
-	m := f.mail.sent[0]
+	m := f.mail.Sent()[0]
 	if m.TargetEmail != "ann@example.org" || strings.ContainsAny(m.Subject, "\r\n") || !strings.Contains(m.Body, "Hello Ann,") {
 		t.Fatalf("confirmation email: %+v", m)
 	}
@@ -124,7 +100,7 @@ func TestConfirmationLinks(t *testing.T) {
 	// A confirmed address gets no more emails.
 	f.now = f.now.Add(time.Hour)
 	f.svc.Request(ctx, "c", "ann@example.org")
-	if len(f.mail.sent) != 1 {
+	if len(f.mail.Sent()) != 1 {
 		t.Fatal("a confirmed address got another confirmation email")
 	}
 }
@@ -155,8 +131,8 @@ func TestResendAtMostEveryTenMinutes(t *testing.T) {
 		if err := f.svc.Request(ctx, "c", "ann@example.org"); err != nil {
 			t.Fatal(err)
 		}
-		if len(f.mail.sent) != step.want {
-			t.Fatalf("after %v: %d emails, want %d", step.advance, len(f.mail.sent), step.want)
+		if len(f.mail.Sent()) != step.want {
+			t.Fatalf("after %v: %d emails, want %d", step.advance, len(f.mail.Sent()), step.want)
 		}
 	}
 	// Every link sent is valid, and expires with the letter (TTL after writing).
@@ -168,14 +144,14 @@ func TestResendAtMostEveryTenMinutes(t *testing.T) {
 func TestFailedSendCanBeRetriedAtOnce(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	f.mail.fail = true
-	f.st.CreateLetter(ctx, store.NewSupporter{Campaign: "c", Email: "ann@example.org", FirstName: "Ann", LastName: "Lee", Status: store.SupporterUnconfirmed}, nil)
+	f.mail.Fail(&delivery.SendError{Kind: delivery.Temporary, Msg: "down"})
+	f.st.WriteLetter(ctx, store.NewSupporter{Campaign: "c", Email: "ann@example.org", FirstName: "Ann", LastName: "Lee", Status: store.SupporterUnconfirmed}, nil)
 	if err := f.svc.Request(ctx, "c", "ann@example.org"); err == nil {
 		t.Fatal("a failed send reported no error")
 	}
-	f.mail.fail = false
-	if err := f.svc.Request(ctx, "c", "ann@example.org"); err != nil || len(f.mail.sent) != 1 {
-		t.Fatalf("retry after a failed send: %v, %d emails", err, len(f.mail.sent))
+	f.mail.Fail(nil)
+	if err := f.svc.Request(ctx, "c", "ann@example.org"); err != nil || len(f.mail.Sent()) != 1 {
+		t.Fatalf("retry after a failed send: %v, %d emails", err, len(f.mail.Sent()))
 	}
 }
 
@@ -188,20 +164,20 @@ func TestPendingConfirmationsAreSentBySweep(t *testing.T) {
 	for i := range 4 {
 		f.write(t, fmt.Sprintf("s%d@example.org", i))
 	}
-	if len(f.mail.sent) != 2 {
-		t.Fatalf("sent in the requests: %d, want 2 (the burst)", len(f.mail.sent))
+	if len(f.mail.Sent()) != 2 {
+		t.Fatalf("sent in the requests: %d, want 2 (the burst)", len(f.mail.Sent()))
 	}
 	f.svc.Limiter = rate.NewLimiter(rate.Inf, 1)
-	f.mail.fail = true
+	f.mail.Fail(&delivery.SendError{Kind: delivery.Temporary, Msg: "down"})
 	if n, err := f.svc.SendPending(ctx); err == nil || n != 0 {
 		t.Fatalf("sweep during an outage: %d sent, err %v", n, err)
 	}
-	f.mail.fail = false
+	f.mail.Fail(nil)
 	if n, err := f.svc.SendPending(ctx); err != nil || n != 2 {
 		t.Fatalf("sweep: %d sent, err %v; want the 2 left over", n, err)
 	}
-	if n, _ := f.svc.SendPending(ctx); n != 0 || len(f.mail.sent) != 4 {
-		t.Fatalf("a second sweep sent %d more; %d emails in all, want 4", n, len(f.mail.sent))
+	if n, _ := f.svc.SendPending(ctx); n != 0 || len(f.mail.Sent()) != 4 {
+		t.Fatalf("a second sweep sent %d more; %d emails in all, want 4", n, len(f.mail.Sent()))
 	}
 }
 
@@ -212,7 +188,7 @@ func TestConfirmationEmailFromTemplate(t *testing.T) {
 	f.svc.Templates = fstest.MapFS{ConfirmTemplate: {Data: []byte(
 		`{{define "subject"}}Bitte bestätigen: {{.Campaign}}{{end}}Hallo {{.FirstName}}, {{.Link}} bis {{.Until}}`)}}
 	f.write(t, "ann@example.org")
-	m := f.mail.sent[0]
+	m := f.mail.Sent()[0]
 	if m.Subject != "Bitte bestätigen: Stop it" || !strings.HasPrefix(m.Body, "Hallo Ann, https://outcry.test/c/c/confirm?t=") ||
 		!strings.Contains(m.Body, "bis 3 March 2026 09:00 UTC") {
 		t.Fatalf("subject %q body %q", m.Subject, m.Body)

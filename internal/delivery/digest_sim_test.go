@@ -120,7 +120,7 @@ func (s *sim) write(n int, targets ...string) {
 				if i%10 == 0 {
 					body = fmt.Sprintf("My own words, number %d: the bees in my garden are gone.", i)
 				}
-				if _, err := s.st.CreateLetter(context.Background(), store.NewSupporter{Campaign: simCampaign,
+				if _, _, err := s.st.WriteLetter(context.Background(), store.NewSupporter{Campaign: simCampaign,
 					Email: fmt.Sprintf("w%d@example.org", i), FirstName: "Writer", LastName: fmt.Sprint(i),
 					Postcode: fmt.Sprintf("P%05d", i), Subject: simSubject, Body: body}, targets); err != nil {
 					errs <- err
@@ -426,7 +426,7 @@ func TestWebhookEventsOnADigest(t *testing.T) {
 			}
 		}
 	}
-	if flagged, _, _ := s.st.TargetNeedsAttention(ctx, "t2"); !flagged {
+	if ts, _ := s.st.TargetStates(ctx); !ts["t2"].NeedsAttention {
 		t.Error("a hard bounce on a digest did not flag its target")
 	}
 	// A late "delivered" does not move bounced letters back.
@@ -449,7 +449,7 @@ func TestOverflowUnderASustainedFlood(t *testing.T) {
 	n := 0
 	for range 180 {
 		for range 25 {
-			if _, err := s.st.CreateLetter(ctx, store.NewSupporter{Campaign: simCampaign, Email: fmt.Sprintf("f%d@example.org", n),
+			if _, _, err := s.st.WriteLetter(ctx, store.NewSupporter{Campaign: simCampaign, Email: fmt.Sprintf("f%d@example.org", n),
 				FirstName: "F", LastName: fmt.Sprint(n), Subject: simSubject, Body: simBody}, []string{"t1"}); err != nil {
 				t.Fatal(err)
 			}
@@ -527,7 +527,7 @@ func TestOverflowShortDigestAfterKeepsASlot(t *testing.T) {
 	s := newSim(t, simStart, 2, outbox.Policy{Mode: delivery.Overflow, After: 10 * time.Second, Max: 500})
 	ctx := context.Background()
 	for i := range 5 {
-		if _, err := s.st.CreateLetter(ctx, store.NewSupporter{Campaign: simCampaign, Email: fmt.Sprintf("s%d@example.org", i),
+		if _, _, err := s.st.WriteLetter(ctx, store.NewSupporter{Campaign: simCampaign, Email: fmt.Sprintf("s%d@example.org", i),
 			FirstName: "S", LastName: fmt.Sprint(i), Subject: simSubject, Body: simBody}, []string{"t1"}); err != nil {
 			t.Fatal(err)
 		}

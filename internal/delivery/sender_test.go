@@ -3,7 +3,6 @@ package delivery_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,16 +13,12 @@ import (
 	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
+	"github.com/outcry/outcry/internal/testkit"
 )
 
 func newStore(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return testkit.Store(t)
 }
 
 // queue stores n supporters, each writing to the given targets.
@@ -36,7 +31,7 @@ func queue(t *testing.T, s *store.Store, n int, targets ...string) {
 func queueAs(t testing.TB, s *store.Store, prefix string, n int, targets ...string) {
 	t.Helper()
 	for i := range n {
-		if _, err := s.CreateLetter(context.Background(), store.NewSupporter{
+		if _, _, err := s.WriteLetter(context.Background(), store.NewSupporter{
 			Campaign: "c", Email: fmt.Sprintf("%s%d@example.org", prefix, i), FirstName: "S", LastName: fmt.Sprint(i),
 			Subject: "s", Body: "b",
 		}, targets); err != nil {

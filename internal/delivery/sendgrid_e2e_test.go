@@ -107,10 +107,11 @@ func TestSendGridPermanentAndAuthErrors(t *testing.T) {
 	s := sendgridSender(t, st, fake, delivery.Options{Workers: 1})
 	run(t, s)
 	waitFor(t, "failed", func() bool { return counts(t, st)["failed"] == 1 })
-	status, lastErr, attempts, err := st.MessageState(context.Background(), 1)
+	m, err := st.Message(context.Background(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	status, lastErr, attempts := m.Status, m.LastError, m.Attempts
 	if want := "The to email does not contain a valid address."; status != "failed" || attempts != 1 || !strings.Contains(lastErr, want) {
 		t.Fatalf("message 1: %s after %d attempts, last_error %q; want failed at once with SendGrid's message", status, attempts, lastErr)
 	}

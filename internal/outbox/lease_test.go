@@ -44,7 +44,7 @@ func TestRestartAfterACrashTakesOverAtOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			if _, err := st.CreateLetter(ctx, store.NewSupporter{Campaign: "c", Email: "a@example.org", FirstName: "A", LastName: "B",
+			if _, _, err := st.WriteLetter(ctx, store.NewSupporter{Campaign: "c", Email: "a@example.org", FirstName: "A", LastName: "B",
 				Subject: "s", Body: "b"}, []string{id}); err != nil {
 				t.Fatal(err)
 			}

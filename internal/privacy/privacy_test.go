@@ -126,7 +126,7 @@ func TestEraseLeavesNoTrace(t *testing.T) {
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claim: %v %d", err, len(claimed))
 	}
-	if err := st.Finish(ctx, []delivery.Outcome{{ID: claimed[0].ID, Status: "sent", Attempted: true, ProviderID: "p1", Error: "mailbox " + email + " was slow"}}); err != nil {
+	if err := st.FinishLeased(ctx, "", []delivery.Outcome{{ID: claimed[0].ID, Status: "sent", Attempted: true, ProviderID: "p1", Error: "mailbox " + email + " was slow"}}); err != nil {
 		t.Fatal(err)
 	}
 	if hits := textHits(t, path, email, first, last, text); len(hits) == 0 {

@@ -2,46 +2,26 @@ package receipt
 
 import (
 	"context"
-	"path/filepath"
+	"github.com/outcry/outcry/internal/testkit"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/outcry/outcry"
-	"github.com/outcry/outcry/internal/delivery"
-	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
 )
 
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []delivery.Message
-}
-
-func (m *mailbox) Name() string { return "mailbox" }
-func (m *mailbox) Send(_ context.Context, msg delivery.Message) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.msgs = append(m.msgs, msg)
-	return "id", nil
-}
-
-func newService(t *testing.T) (*Service, *mailbox, *time.Time) {
+func newService(t *testing.T) (*Service, *testkit.Mailbox, *time.Time) {
 	t.Helper()
-	st, err := store.Open(context.Background(), pgtest.DB(t, filepath.Join(t.TempDir(), "r.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testkit.Store(t)
 	for _, email := range []string{"ann@example.org", "bob@example.org"} {
-		if _, err := st.CreateLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "F", LastName: "L",
+		if _, _, err := st.WriteLetter(context.Background(), store.NewSupporter{Campaign: "c", Email: email, FirstName: "F", LastName: "L",
 			Subject: "S", Body: "letter of " + email}, []string{"t"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	now := time.Now()
-	box := &mailbox{}
+	box := &testkit.Mailbox{}
 	return &Service{Store: st, Secret: []byte("secret"), BaseURL: "https://x.test", Mailer: box, Templates: outcry.Templates(""),
 		Title: func(string) string { return "Title" }, TargetName: func(string) string { return "Tess" }, FromName: "Org", Now: func() time.Time { return now }}, box, &now
 }
@@ -89,9 +69,9 @@ func TestEmailCopyLimits(t *testing.T) {
 	if err := s.EmailCopy(ctx, "c", s.Token(1)); err != nil {
 		t.Fatalf("after EmailEvery: %v", err)
 	}
-	if len(box.msgs) != 3 || box.msgs[0].TargetEmail != "ann@example.org" || box.msgs[1].TargetEmail != "bob@example.org" ||
-		!strings.Contains(box.msgs[0].Body, "letter of ann@example.org") || strings.Contains(box.msgs[0].Body, "bob") {
-		t.Fatalf("emails: %+v", box.msgs)
+	if len(box.Sent()) != 3 || box.Sent()[0].TargetEmail != "ann@example.org" || box.Sent()[1].TargetEmail != "bob@example.org" ||
+		!strings.Contains(box.Sent()[0].Body, "letter of ann@example.org") || strings.Contains(box.Sent()[0].Body, "bob") {
+		t.Fatalf("emails: %+v", box.Sent())
 	}
 	if err := (&Service{Store: s.Store, Secret: s.Secret}).EmailCopy(ctx, "c", s.Token(1)); err != ErrNoMail {
 		t.Fatalf("without a mailer: %v", err)

@@ -175,7 +175,7 @@ func BenchmarkCopyToPostgres(b *testing.B) {
 		}
 		b.StartTimer()
 		rows = 0
-		if err := src.CopyTo(ctx, dst, func(_ string, n int64, done bool) {
+		if err := src.copyTo(ctx, dst, func(_ string, n int64, done bool) {
 			if done {
 				rows += n
 			}

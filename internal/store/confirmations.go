@@ -25,7 +25,7 @@ type PendingSupporter struct {
 // send one email.
 func (s *Store) ClaimConfirmationSend(ctx context.Context, campaign, email string, lastBefore time.Time) (p PendingSupporter, ok bool, err error) {
 	err = s.w.QueryRowContext(ctx, `UPDATE supporters SET confirm_sent_at = ?
-		WHERE campaign = ? AND email = ? AND status = 'unconfirmed'
+		WHERE campaign = ? AND email = ? AND status = `+sqlUnconfirmed+`
 		  AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?)
 		RETURNING id, campaign, email, first_name, last_name, created_at`,
 		s.nowMs(), campaign, email, lastBefore.UnixMilli()).
@@ -44,8 +44,8 @@ func (s *Store) ClaimConfirmationSend(ctx context.Context, campaign, email strin
 // the rate, or a failed send), oldest first, skipping expired ones' purge.
 func (s *Store) ClaimPendingConfirmations(ctx context.Context, limit int) ([]PendingSupporter, error) {
 	rows, err := s.w.QueryContext(ctx, `UPDATE supporters SET confirm_sent_at = ?
-		WHERE +confirm_sent_at IS NULL AND id IN (SELECT id FROM supporters
-			WHERE status = 'unconfirmed' AND confirm_sent_at IS NULL AND erased_at IS NULL
+		WHERE `+s.d.noIndex("confirm_sent_at")+` IS NULL AND id IN (SELECT id FROM supporters
+			WHERE status = `+sqlUnconfirmed+` AND confirm_sent_at IS NULL AND erased_at IS NULL
 			ORDER BY id LIMIT ?)
 		RETURNING id, campaign, email, first_name, last_name, created_at`, s.nowMs(), limit)
 	if err != nil {
@@ -103,8 +103,8 @@ func (s *Store) ConfirmSupporter(ctx context.Context, campaign string, id int64)
 		}
 		// queued_at keeps the time the letter was written: the send log's
 		// date filter relies on it growing with the message id.
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, updated_at = ?
-			WHERE supporter_id = ? AND status = 'unconfirmed'`, now, now, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlQueued+`, next_attempt_at = ?, updated_at = ?
+			WHERE supporter_id = ? AND status = `+sqlUnconfirmed, now, now, id); err != nil {
 			return err
 		}
 		res = ConfirmDone
@@ -121,7 +121,7 @@ func (s *Store) ConfirmSupporter(ctx context.Context, campaign string, id int64)
 func (s *Store) PurgeUnconfirmed(ctx context.Context, cutoff time.Time) (int, error) {
 	n := 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, campaign FROM supporters WHERE status = 'unconfirmed' AND created_at < ?`, cutoff.UnixMilli())
+		rows, err := tx.QueryContext(ctx, `SELECT id, campaign FROM supporters WHERE status = `+sqlUnconfirmed+` AND created_at < ?`, cutoff.UnixMilli())
 		if err != nil {
 			return err
 		}

@@ -70,20 +70,20 @@ func CopyFileToPostgres(ctx context.Context, from, to string, progress Progress)
 		return err
 	}
 	defer dst.Close()
-	return src.CopyTo(ctx, dst, progress)
+	return src.copyTo(ctx, dst, progress)
 }
 
 // Progress is told how a copy goes: the rows of table written so far, after
 // each batch, and once more with done when the table is whole and checked.
 type Progress func(table string, rows int64, done bool)
 
-// CopyTo copies everything s (a SQLite file) holds into dst, an empty
+// copyTo copies everything s (a SQLite file) holds into dst, an empty
 // PostgreSQL database migrated to the same version. progress may be nil.
-func (s *Store) CopyTo(ctx context.Context, dst *Store, progress Progress) error {
+func (s *Store) copyTo(ctx context.Context, dst *Store, progress Progress) error {
 	if progress == nil {
 		progress = func(string, int64, bool) {}
 	}
-	if s.pg || !dst.pg {
+	if s.d.pg || !dst.d.pg {
 		return errors.New("store: copy goes from a SQLite file to a PostgreSQL database")
 	}
 	if err := fileNotInUse(ctx, s.r, s.nowMs()); err != nil {

@@ -82,7 +82,7 @@ func copySource(t *testing.T) (*Store, string) {
 	if err := src.RecordCampaignFile(ctx, "c", "hash"); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.SetSetting(ctx, "pause", "1"); err != nil {
+	if err := src.setSetting(ctx, "pause", "1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := src.SetTargetPaused(ctx, "t2", true); err != nil {
@@ -143,7 +143,7 @@ func TestCopyToPostgresTakesEveryRow(t *testing.T) {
 		t.Fatal("the fixture has nothing in flight")
 	}
 	copied := map[string]int64{}
-	if err := src.CopyTo(ctx, dst, func(table string, n int64, done bool) {
+	if err := src.copyTo(ctx, dst, func(table string, n int64, done bool) {
 		if done {
 			copied[table] = n
 		}
@@ -211,7 +211,7 @@ func TestCopyRefusesAFileInUseAndADatabaseWithData(t *testing.T) {
 	if _, err := src.RenewLease(ctx, "running", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	err := src.CopyTo(ctx, dst, nil)
+	err := src.copyTo(ctx, dst, nil)
 	if err == nil || !strings.Contains(err.Error(), "still runs on this file") {
 		t.Fatalf("copy of a file outcry runs on: %v", err)
 	}
@@ -219,10 +219,10 @@ func TestCopyRefusesAFileInUseAndADatabaseWithData(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := dst.SetSetting(ctx, "kept", "yes"); err != nil {
+	if err := dst.setSetting(ctx, "kept", "yes"); err != nil {
 		t.Fatal(err)
 	}
-	err = src.CopyTo(ctx, dst, nil)
+	err = src.copyTo(ctx, dst, nil)
 	if err == nil || !strings.Contains(err.Error(), "already holds outcry data (settings)") {
 		t.Fatalf("copy into a database with data: %v", err)
 	}

@@ -59,7 +59,7 @@ func (s *Store) QueueHeads(ctx context.Context, targets []string) ([]QueueHead, 
 		if held[t] {
 			continue
 		}
-		digests, err := queuedDigests(ctx, s.r, t, now)
+		digests, err := queuedDigests(ctx, s.r, s.d, t, now)
 		if err != nil {
 			return nil, fmt.Errorf("store: queue heads: %w", err)
 		}
@@ -67,8 +67,8 @@ func (s *Store) QueueHeads(ctx context.Context, targets []string) ([]QueueHead, 
 			h := QueueHead{TargetID: t, Campaign: q.campaign, Queued: q.n, Digests: digests[q.campaign]}
 			delete(digests, q.campaign)
 			var next, at int64
-			err := s.r.QueryRowContext(ctx, `SELECT next_attempt_at, queued_at FROM messages INDEXED BY messages_queue
-				WHERE status = 'queued' AND target_id = ? AND campaign = ? ORDER BY next_attempt_at LIMIT 1`, t, q.campaign).Scan(&next, &at)
+			err := s.r.QueryRowContext(ctx, `SELECT next_attempt_at, queued_at FROM `+s.d.indexedBy("messages", "messages_queue")+`
+				WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? ORDER BY next_attempt_at LIMIT 1`, t, q.campaign).Scan(&next, &at)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 			case err != nil:
@@ -93,7 +93,7 @@ type campaignCount struct {
 // queuedCounts is queuedCampaigns with the number of letters queued.
 func queuedCounts(ctx context.Context, q queryer) (map[string][]campaignCount, error) {
 	rows, err := q.QueryContext(ctx, `SELECT target_id, campaign, n FROM message_counts
-		WHERE status = 'queued' AND n > 0
+		WHERE status = `+sqlQueued+` AND n > 0
 		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
 		ORDER BY target_id, campaign`)
 	if err != nil {
@@ -114,9 +114,9 @@ func queuedCounts(ctx context.Context, q queryer) (map[string][]campaignCount, e
 
 // queuedDigests counts, per campaign, the digests to target due to be
 // (re)sent now.
-func queuedDigests(ctx context.Context, q queryer, target string, now int64) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT campaign, COUNT(*) FROM digests INDEXED BY digests_queue
-		WHERE status = 'queued' AND target_id = ? AND next_attempt_at <= ?
+func queuedDigests(ctx context.Context, q queryer, d dialect, target string, now int64) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT campaign, COUNT(*) FROM `+d.indexedBy("digests", "digests_queue")+`
+		WHERE status = `+sqlQueued+` AND target_id = ? AND next_attempt_at <= ?
 		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
 		GROUP BY campaign`, target, now)
 	if err != nil {
@@ -178,9 +178,9 @@ func (s *Store) ClaimDigests(ctx context.Context, owner string, reqs []DigestReq
 			if r.Max <= 0 {
 				r.Max = 500
 			}
-			rows, err := tx.QueryContext(ctx, `UPDATE digests SET status = 'sending', lease_owner = ?, updated_at = ?
-				WHERE +status = 'queued' AND id IN (SELECT id FROM digests INDEXED BY digests_queue
-					WHERE status = 'queued' AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
+			rows, err := tx.QueryContext(ctx, `UPDATE digests SET status = `+sqlSending+`, lease_owner = ?, updated_at = ?
+				WHERE `+s.d.noIndex("status")+` = `+sqlQueued+` AND id IN (SELECT id FROM `+s.d.indexedBy("digests", "digests_queue")+`
+					WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 					ORDER BY next_attempt_at LIMIT ?)
 				RETURNING id, public_id, attempts`, owner, now, r.Target.ID, r.Campaign, now, r.Target.Limit)
 			if err != nil {
@@ -191,7 +191,7 @@ func (s *Store) ClaimDigests(ctx context.Context, owner string, reqs []DigestReq
 				return fmt.Errorf("lease digests for %s: %w", r.Target.ID, err)
 			}
 			for len(got) < r.Target.Limit {
-				d, ok, err := formDigest(ctx, tx, owner, r, now)
+				d, ok, err := formDigest(ctx, tx, s.d, owner, r, now)
 				if err != nil {
 					return err
 				}
@@ -238,9 +238,9 @@ func newClaimedDigest(r DigestRequest) ClaimedDigest {
 }
 
 // formDigest records a new digest of the oldest due letters of r's pair.
-func formDigest(ctx context.Context, tx *sql.Tx, owner string, r DigestRequest, now int64) (ClaimedDigest, bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM messages INDEXED BY messages_queue
-		WHERE status = 'queued' AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
+func formDigest(ctx context.Context, tx *sql.Tx, dl dialect, owner string, r DigestRequest, now int64) (ClaimedDigest, bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM `+dl.indexedBy("messages", "messages_queue")+`
+		WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 		ORDER BY next_attempt_at LIMIT ?`, r.Target.ID, r.Campaign, now, r.Max)
 	if err != nil {
 		return ClaimedDigest{}, false, fmt.Errorf("choose letters: %w", err)
@@ -253,14 +253,14 @@ func formDigest(ctx context.Context, tx *sql.Tx, owner string, r DigestRequest, 
 	d.PublicID = newPublicID()
 	if err := tx.QueryRowContext(ctx, `INSERT INTO digests (campaign, target_id, public_id, status, lease_owner, letters,
 			next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, `+sqlSending+`, ?, ?, ?, ?, ?) RETURNING id`,
 		r.Campaign, r.Target.ID, d.PublicID, owner, len(ids), now, now, now).Scan(&d.ID); err != nil {
 		return ClaimedDigest{}, false, fmt.Errorf("record digest: %w", err)
 	}
 	d.DigestID = d.ID
 	args := append([]any{d.ID, r.Target.Email, r.Target.Name, r.Target.Title, r.Target.Salutation, now}, anys(ids)...)
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'sending', digest_id = ?, lease_owner = NULL,
-			public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlSending+`, digest_id = ?, lease_owner = NULL,
+			public_id = COALESCE(public_id, `+dl.randomID()+`),
 			target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
 		WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...); err != nil {
 		return ClaimedDigest{}, false, fmt.Errorf("put letters in digest: %w", err)
@@ -279,7 +279,7 @@ func newPublicID() string {
 func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLetter, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, '')
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id
-		WHERE m.digest_id = ? AND m.status = 'sending' ORDER BY m.id`, digest)
+		WHERE m.digest_id = ? AND m.status = `+sqlSending+` ORDER BY m.id`, digest)
 	if err != nil {
 		return nil, fmt.Errorf("digest %d letters: %w", digest, err)
 	}
@@ -298,8 +298,8 @@ func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLette
 // requeueDigests puts back in the queue, whole, the digests held by a
 // sender whose lease ran out.
 func requeueDigests(ctx context.Context, tx *sql.Tx, now, leaseNow int64) (int64, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE digests SET status = 'queued', lease_owner = NULL, next_attempt_at = ?, updated_at = ?
-		WHERE status = 'sending' AND (lease_owner IS NULL
+	res, err := tx.ExecContext(ctx, `UPDATE digests SET status = `+sqlQueued+`, lease_owner = NULL, next_attempt_at = ?, updated_at = ?
+		WHERE status = `+sqlSending+` AND (lease_owner IS NULL
 			OR lease_owner NOT IN (SELECT owner FROM sender_leases WHERE alive_until >= ?))`, now, now, leaseNow)
 	if err != nil {
 		return 0, fmt.Errorf("requeue orphan digests: %w", err)
@@ -330,8 +330,8 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []sendlog.Outcome) e
 			res, err := tx.ExecContext(ctx, `UPDATE digests SET status = ?, attempts = attempts + ?,
 					provider_message_id = CASE WHEN ? <> '' THEN ? ELSE provider_message_id END,
 					last_error = ?, next_attempt_at = ?, lease_owner = NULL,
-					sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, updated_at = ?
-				WHERE id = ? AND status = 'sending'`,
+					sent_at = CASE WHEN ? = `+sqlSent+` THEN ? ELSE sent_at END, updated_at = ?
+				WHERE id = ? AND status = `+sqlSending,
 				o.Status, attempted, o.ProviderID, o.ProviderID, o.Error, next, o.Status, now, now, o.ID)
 			if err != nil {
 				return fmt.Errorf("digest %d: %w", o.ID, err)
@@ -344,14 +344,14 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []sendlog.Outcome) e
 				// A delivery event may have come before this outcome: the
 				// letter keeps the status it gave, and gets its send time.
 				_, err = tx.ExecContext(ctx, `UPDATE messages SET
-						status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
+						status = CASE WHEN status = `+sqlSending+` THEN `+sqlSent+` ELSE status END,
 						attempts = attempts + 1, provider_message_id = ?, last_error = '', sent_at = ?, updated_at = ?
-					WHERE digest_id = ? AND (status = 'sending'
-						OR (status IN ('deferred', 'delivered', 'bounced', 'dropped', 'spamreport') AND sent_at IS NULL))`,
+					WHERE digest_id = ? AND (status = `+sqlSending+`
+						OR (status IN (`+sqlDeferred+`, `+sqlDelivered+`, `+sqlBounced+`, `+sqlDropped+`, `+sqlSpamReport+`) AND sent_at IS NULL))`,
 					o.ProviderID, now, now, o.ID)
 			case sendlog.Failed:
-				_, err = tx.ExecContext(ctx, `UPDATE messages SET status = 'failed', attempts = attempts + ?, last_error = ?, updated_at = ?
-					WHERE digest_id = ? AND status = 'sending'`, attempted, o.Error, now, o.ID)
+				_, err = tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlFailed+`, attempts = attempts + ?, last_error = ?, updated_at = ?
+					WHERE digest_id = ? AND status = `+sqlSending, attempted, o.Error, now, o.ID)
 			}
 			if err != nil {
 				return fmt.Errorf("digest %d letters: %w", o.ID, err)

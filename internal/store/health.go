@@ -66,9 +66,9 @@ func storageFailure(err error) bool {
 // since the store was opened (for /metrics).
 func (s *Store) WriteFailures() int64 { return s.health.failures.Load() }
 
-// LastWriteFailure is when the last storage failure of a write happened
+// lastWriteFailure is when the last storage failure of a write happened
 // (on the store's clock), and its error (zero time: none).
-func (s *Store) LastWriteFailure() (time.Time, error) {
+func (s *Store) lastWriteFailure() (time.Time, error) {
 	s.health.mu.Lock()
 	defer s.health.mu.Unlock()
 	return s.health.lastAt, s.health.lastErr
@@ -77,7 +77,7 @@ func (s *Store) LastWriteFailure() (time.Time, error) {
 // WriteFailedWithin returns the last write failure if it happened less
 // than d ago, else nil.
 func (s *Store) WriteFailedWithin(d time.Duration) error {
-	at, err := s.LastWriteFailure()
+	at, err := s.lastWriteFailure()
 	if err == nil || s.now().Sub(at) >= d {
 		return nil
 	}

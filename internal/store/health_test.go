@@ -59,7 +59,7 @@ func TestWriteFailuresAreCounted(t *testing.T) {
 	if n := s.WriteFailures(); n != 2 {
 		t.Fatalf("%d write failures counted, want 2", n)
 	}
-	if at, err := s.LastWriteFailure(); at.IsZero() || err == nil {
+	if at, err := s.lastWriteFailure(); at.IsZero() || err == nil {
 		t.Fatalf("last failure: %v %v", at, err)
 	}
 	if err := s.Ping(ctx); err != nil {

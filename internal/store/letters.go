@@ -19,7 +19,7 @@ import (
 // Supporter statuses.
 const (
 	SupporterConfirmed   = "confirmed"
-	SupporterUnconfirmed = "unconfirmed"
+	SupporterUnconfirmed = string(sendlog.Unconfirmed) // the messages' word, which the SQL of both tables shares
 )
 
 // NewSupporter is a supporter about to be stored.
@@ -39,14 +39,6 @@ type NewSupporter struct {
 	// when it is sent.
 	Subject string
 	Body    string
-}
-
-// CreateLetter stores a supporter, their letter and one message per target
-// in one transaction. It returns created=false, and writes nothing, when
-// the address has already written to this campaign.
-func (s *Store) CreateLetter(ctx context.Context, sup NewSupporter, targets []string) (created bool, err error) {
-	_, created, err = s.WriteLetter(ctx, sup, targets)
-	return created, err
 }
 
 // WriteLetter is CreateLetter that also returns the new supporter's id (0
@@ -173,7 +165,7 @@ func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 	})
 	var err error
 	written := false
-	if s.pg {
+	if s.d.pg {
 		// PostgreSQL: the whole group in two statements (a round trip
 		// costs more than the rows); on any failure the letters are
 		// written one by one below, each in its own savepoint.
@@ -220,9 +212,9 @@ type countKey struct{ campaign, target, status string }
 
 func messageStatusFor(sup NewSupporter) string {
 	if sup.Status == SupporterUnconfirmed {
-		return StatusUnconfirmed
+		return string(sendlog.Unconfirmed)
 	}
-	return StatusQueued
+	return string(sendlog.Queued)
 }
 
 func prepareLetterStmts(ctx context.Context, db *sql.DB) (*letterStmts, error) {
@@ -321,7 +313,7 @@ func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter,
 	id, err = func() (int64, error) {
 		var id int64
 		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.EmailKey, sup.FirstName, sup.LastName, sup.Postcode,
-			sup.ConsentUpdates, sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now, sup.Subject, sup.Body).Scan(&id)
+			intFlag(sup.ConsentUpdates), sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now, sup.Subject, sup.Body).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, nil // already written: a repeat creates nothing
 		}

@@ -48,7 +48,7 @@ const messageCols = `m.id, m.campaign, m.target_id, COALESCE(m.target_name, m.ta
 	m.provider_message_id, m.queued_at, m.sent_at, m.updated_at, COALESCE(m.digest_id, 0)`
 
 // messagesQuery builds the send log query for f, newest first by id.
-func messagesQuery(f MessageFilter) (string, []any) {
+func messagesQuery(d dialect, f MessageFilter) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, a ...any) {
@@ -60,7 +60,7 @@ func messagesQuery(f MessageFilter) (string, []any) {
 	// messages over the supporter's (+ turns the index off for a term).
 	m := func(col string) string {
 		if f.Match != "" {
-			return "+m." + col
+			return d.noIndex("m." + col)
 		}
 		return "m." + col
 	}
@@ -79,11 +79,11 @@ func messagesQuery(f MessageFilter) (string, []any) {
 	// conditions stay, without the index (+), so no row outside the range
 	// is ever shown.
 	if !f.From.IsZero() {
-		add(m("id")+" >= (SELECT id FROM messages WHERE queued_at >= ? ORDER BY queued_at, id LIMIT 1) AND +m.queued_at >= ?",
+		add(m("id")+" >= (SELECT id FROM messages WHERE queued_at >= ? ORDER BY queued_at, id LIMIT 1) AND "+d.noIndex("m.queued_at")+" >= ?",
 			f.From.UnixMilli(), f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		add(m("id")+" <= (SELECT id FROM messages WHERE queued_at < ? ORDER BY queued_at DESC, id DESC LIMIT 1) AND +m.queued_at < ?",
+		add(m("id")+" <= (SELECT id FROM messages WHERE queued_at < ? ORDER BY queued_at DESC, id DESC LIMIT 1) AND "+d.noIndex("m.queued_at")+" < ?",
 			f.To.UnixMilli(), f.To.UnixMilli())
 	}
 	switch {
@@ -99,7 +99,7 @@ func messagesQuery(f MessageFilter) (string, []any) {
 	if f.Match != "" {
 		// A part of a name or address: see matchQuery.
 		var a []any
-		from, order, a = matchQuery(f)
+		from, order, a = matchQuery(d, f)
 		where = append(a[0].([]string), where...)
 		args = append(a[1:], args...)
 	}
@@ -140,7 +140,7 @@ func (s *Store) Messages(ctx context.Context, f MessageFilter) ([]MessageRow, er
 // EachMessage calls fn for every message matching f, newest first, reading
 // row by row (exports never hold the whole log in memory).
 func (s *Store) EachMessage(ctx context.Context, f MessageFilter, fn func(MessageRow) error) error {
-	q, args := messagesQuery(f)
+	q, args := messagesQuery(s.d, f)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: messages: %w", err)
@@ -239,8 +239,8 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 	now := s.nowMs()
 	// A letter of a failed digest leaves it: it goes alone or in a new one.
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
-		WHERE id = ? AND status = 'failed'`, now, now, id)
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = `+sqlQueued+`, next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
+		WHERE id = ? AND status = `+sqlFailed, now, now, id)
 	if err != nil {
 		return false, fmt.Errorf("store: retry message %d: %w", id, err)
 	}
@@ -252,8 +252,8 @@ func (s *Store) RetryMessage(ctx context.Context, id int64) (bool, error) {
 // returns how many.
 func (s *Store) RetryFailed(ctx context.Context, targetID string) (int, error) {
 	now := s.nowMs()
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
-		WHERE target_id = ? AND status = 'failed'`, now, now, targetID)
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = `+sqlQueued+`, next_attempt_at = ?, lease_owner = NULL, digest_id = NULL, updated_at = ?
+		WHERE target_id = ? AND status = `+sqlFailed, now, now, targetID)
 	if err != nil {
 		return 0, fmt.Errorf("store: retry failed for %s: %w", targetID, err)
 	}
@@ -263,8 +263,8 @@ func (s *Store) RetryFailed(ctx context.Context, targetID string) (int, error) {
 
 // CancelMessage cancels a queued message. It reports whether it was queued.
 func (s *Store) CancelMessage(ctx context.Context, id int64) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'cancelled', updated_at = ?
-		WHERE id = ? AND status = 'queued'`, s.nowMs(), id)
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = `+sqlCancelled+`, updated_at = ?
+		WHERE id = ? AND status = `+sqlQueued, s.nowMs(), id)
 	if err != nil {
 		return false, fmt.Errorf("store: cancel message %d: %w", id, err)
 	}
@@ -293,15 +293,6 @@ func (s *Store) StatusCounts(ctx context.Context, campaign string) (map[string]i
 	return out, rows.Err()
 }
 
-// MessageState returns a message's status, last error and attempts.
-func (s *Store) MessageState(ctx context.Context, id int64) (status, lastError string, attempts int, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT status, last_error, attempts FROM messages WHERE id = ?`, id).Scan(&status, &lastError, &attempts)
-	if err != nil {
-		return "", "", 0, fmt.Errorf("store: message %d: %w", id, err)
-	}
-	return status, lastError, attempts, nil
-}
-
 // matchQuery is the send log's FROM and ORDER BY for a part of a supporter's
 // name or email ("grace", "@gmail", "Lee"): case-insensitive for ASCII
 // (SQLite's LIKE), with % and _ taken literally. It returns the conditions
@@ -315,16 +306,16 @@ func (s *Store) MessageState(ctx context.Context, id int64) (status, lastError s
 // over the send log. MessagesMatching bounds that pass. Rows come newest
 // supporter first, then newest message: the order of message ids, since a
 // letter's supporter and messages are written together.
-func matchQuery(f MessageFilter) (from, order string, a []any) {
+func matchQuery(d dialect, f MessageFilter) (from, order string, a []any) {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	pat := "%" + r.Replace(f.Match) + "%"
 	// +s.campaign: no index on campaign, so that the supporters are walked
 	// by id, newest first, and the walk stops with the page.
 	conds := []string{"s.erased_at IS NULL",
-		`(s.email LIKE ? ESCAPE '\' OR s.first_name || ' ' || s.last_name LIKE ? ESCAPE '\')`}
+		`(s.email ` + d.like() + ` ? ESCAPE '\' OR s.first_name || ' ' || s.last_name ` + d.like() + ` ? ESCAPE '\')`}
 	args := []any{pat, pat}
 	if f.Campaign != "" { // "": every campaign
-		conds = append(conds, "+s.campaign = ?")
+		conds = append(conds, d.noIndex("s.campaign")+" = ?")
 		args = append(args, f.Campaign)
 	}
 	if lo, hi := f.supporters[0], f.supporters[1]; hi > 0 {
@@ -332,7 +323,7 @@ func matchQuery(f MessageFilter) (from, order string, a []any) {
 		args = append(args, lo, hi)
 	}
 	// CROSS JOIN keeps the supporters as the outer loop.
-	return ` FROM supporters s CROSS JOIN messages m ON m.supporter_id = s.id`, " ORDER BY s.id DESC, m.id DESC",
+	return ` FROM supporters s ` + d.orderedJoin() + ` messages m ON m.supporter_id = s.id`, " ORDER BY s.id DESC, m.id DESC",
 		append([]any{conds}, args...)
 }
 

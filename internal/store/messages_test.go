@@ -86,7 +86,7 @@ func TestSendLogQueriesUseIndexes(t *testing.T) {
 		{Limit: 50, Campaign: "c", Email: "x@example.com"},
 		{Limit: 50, From: now.Add(-time.Hour), To: now},
 	} {
-		q, args := messagesQuery(f)
+		q, args := messagesQuery(s.d, f)
 		rows, err := s.r.Query("EXPLAIN QUERY PLAN "+q, args...)
 		if err != nil {
 			t.Fatal(err)

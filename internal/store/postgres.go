@@ -20,14 +20,14 @@ import (
 
 // PostgreSQL runs the same store as SQLite: the store's SQL is written once,
 // in the subset both understand (ON CONFLICT, RETURNING, partial indexes,
-// integer times and flags), and a thin database/sql driver over pgx turns
-// it into PostgreSQL's spelling on the way: ? placeholders become $n,
-// SQLite's index hints go, LIKE becomes ILIKE (SQLite's LIKE ignores the
-// case of ASCII letters), and booleans travel as 0 or 1 both ways. What
-// differs in substance asks Store.pg: the migrations, the erasure's
-// checkpoint (VACUUM), and the sign path's group of letters, written in two
-// statements (writeGroupBulk) because a round trip to the server costs
-// more than the rows.
+// integer times and flags), with ? placeholders, which a thin database/sql
+// driver over pgx numbers ($1, $2…) on the way: it changes nothing else.
+// Where the two databases differ (a case-insensitive LIKE, a random id,
+// SQLite's planner hints), the query says so through the store's dialect
+// (dialect.go). What differs in substance asks Store.d.pg: the
+// migrations' files, the erasure's checkpoint (VACUUM), and the sign
+// path's group of letters, written in two statements (writeGroupBulk)
+// because a round trip to the server costs more than the rows.
 
 // IsPostgres reports whether OUTCRY_DB names a PostgreSQL database rather
 // than a SQLite file.
@@ -59,8 +59,9 @@ func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 
 func (c pgConnector) Driver() driver.Driver { return c.inner.Driver() }
 
-// pgConn is pgx's connection with the store's SQL rewritten on the way in;
-// everything else (transactions, pings, session reset) is pgx's own.
+// pgConn is pgx's connection with the store's ? placeholders numbered on
+// the way in (pgPlaceholders); everything else (transactions, pings,
+// session reset, the values both ways) is pgx's own.
 type pgConn struct{ *stdlib.Conn }
 
 func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
@@ -68,107 +69,54 @@ func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	st, err := c.Conn.PrepareContext(ctx, pgSQL(query))
-	if err != nil {
-		return nil, err
-	}
-	return pgStmt{st.(*stdlib.Stmt)}, nil
+	return c.Conn.PrepareContext(ctx, pgSQL(query))
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, pgSQL(query), pgArgs(args))
+	return c.Conn.ExecContext(ctx, pgSQL(query), args)
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return pgResult(c.Conn.QueryContext(ctx, pgSQL(query), pgArgs(args)))
+	return c.Conn.QueryContext(ctx, pgSQL(query), args)
 }
 
-type pgStmt struct{ *stdlib.Stmt }
+var pgQueries sync.Map // the store's spelling -> PostgreSQL's placeholders
 
-func (s pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	return s.Stmt.ExecContext(ctx, pgArgs(args))
-}
-
-func (s pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	return pgResult(s.Stmt.QueryContext(ctx, pgArgs(args)))
-}
-
-// pgRows hands booleans (EXISTS, comparisons) back as the 0 and 1 SQLite
-// gives, which scan into an int and a bool alike.
-type pgRows struct{ *stdlib.Rows }
-
-func pgResult(rows driver.Rows, err error) (driver.Rows, error) {
-	if err != nil {
-		return nil, err
-	}
-	return pgRows{rows.(*stdlib.Rows)}, nil
-}
-
-func (r pgRows) Next(dest []driver.Value) error {
-	if err := r.Rows.Next(dest); err != nil {
-		return err
-	}
-	for i, v := range dest {
-		if b, ok := v.(bool); ok {
-			dest[i] = int64(0)
-			if b {
-				dest[i] = int64(1)
-			}
-		}
-	}
-	return nil
-}
-
-// pgArgs sends booleans as the 0 and 1 the schema stores.
-func pgArgs(args []driver.NamedValue) []driver.NamedValue {
-	for i, a := range args {
-		if b, ok := a.Value.(bool); ok {
-			args[i].Value = int64(0)
-			if b {
-				args[i].Value = int64(1)
-			}
-		}
-	}
-	return args
-}
-
-var pgRewrites sync.Map // SQLite spelling -> PostgreSQL spelling
-
-// pgSQL rewrites one statement; results are kept, as the store's
-// statements are a fixed set.
+// pgSQL numbers one statement's placeholders; results are kept, as the
+// store's statements are a fixed set.
 func pgSQL(q string) string {
-	if v, ok := pgRewrites.Load(q); ok {
+	if v, ok := pgQueries.Load(q); ok {
 		return v.(string)
 	}
-	out := rewriteForPostgres(q)
-	pgRewrites.Store(q, out)
+	out := pgPlaceholders(q)
+	pgQueries.Store(q, out)
 	return out
 }
 
-// sqliteSpelling spells SQLite's random id in PostgreSQL and turns a CROSS
-// JOIN (which keeps SQLite's table order) into a plain JOIN.
-var sqliteSpelling = strings.NewReplacer(
-	"lower(hex(randomblob(12)))", "left(md5(gen_random_uuid()::text), 24)",
-	"CROSS JOIN", "JOIN")
-
-// rewriteForPostgres turns ? and ?N into $n, drops the hints that steer
-// SQLite's planner (INDEXED BY, a unary + before a column), reads LIKE as
-// ILIKE and replaces SQLite's random id expression, leaving string
-// literals, quoted names and comments alone.
-func rewriteForPostgres(q string) string {
-	q = sqliteSpelling.Replace(q)
+// pgPlaceholders turns ? into $1, $2… in order and ?N into $N, leaving
+// alone what is inside string literals ('it”s ?'), quoted names, line
+// comments (-- ?) and block comments (/* ? */). It changes nothing else:
+// where the databases differ, the query says so (dialect.go).
+func pgPlaceholders(q string) string {
+	if !strings.Contains(q, "?") {
+		return q
+	}
 	var b strings.Builder
+	b.Grow(len(q) + 16)
 	n := 0
 	for i := 0; i < len(q); {
 		c := q[i]
 		switch {
 		case c == '\'' || c == '"':
+			// A doubled quote inside is the quote itself: the scan
+			// leaves at the first quote and comes back in at the next.
 			j := i + 1
 			for j < len(q) && q[j] != c {
 				j++
 			}
-			b.WriteString(q[i:min(j+1, len(q))])
-			i = j + 1
+			j = min(j+1, len(q))
+			b.WriteString(q[i:j])
+			i = j
 		case c == '-' && strings.HasPrefix(q[i:], "--"):
 			j := strings.IndexByte(q[i:], '\n')
 			if j < 0 {
@@ -176,6 +124,15 @@ func rewriteForPostgres(q string) string {
 			}
 			b.WriteString(q[i : i+j])
 			i += j
+		case c == '/' && strings.HasPrefix(q[i:], "/*"):
+			j := strings.Index(q[i+2:], "*/")
+			if j < 0 {
+				j = len(q)
+			} else {
+				j = i + 2 + j + 2
+			}
+			b.WriteString(q[i:j])
+			i = j
 		case c == '?':
 			j := i + 1
 			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
@@ -188,45 +145,12 @@ func rewriteForPostgres(q string) string {
 				b.WriteString("$" + strconv.Itoa(n))
 			}
 			i = j
-		case c == '+' && i+1 < len(q) && isWordByte(q[i+1]) && (i == 0 || q[i-1] == ' ' || q[i-1] == '('):
-			i++ // a unary + that keeps SQLite off an index
-		case wordAt(q, i, "INDEXED BY"):
-			j := i + len("INDEXED BY")
-			for j < len(q) && q[j] == ' ' {
-				j++
-			}
-			for j < len(q) && (isWordByte(q[j])) {
-				j++
-			}
-			if j < len(q) && q[j] == ' ' {
-				j++
-			}
-			i = j
-		case wordAt(q, i, "LIKE"):
-			b.WriteString("ILIKE")
-			i += len("LIKE")
 		default:
 			b.WriteByte(c)
 			i++
 		}
 	}
 	return b.String()
-}
-
-// wordAt reports whether q has the keyword w at i, as a whole word.
-func wordAt(q string, i int, w string) bool {
-	if !strings.HasPrefix(q[i:], w) {
-		return false
-	}
-	if i > 0 && isWordByte(q[i-1]) {
-		return false
-	}
-	end := i + len(w)
-	return end >= len(q) || !isWordByte(q[end])
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // isUniqueViolation reports whether err is a unique constraint failing, in
@@ -252,7 +176,7 @@ func openPostgresStore(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{w: db, r: db, pg: true, now: time.Now}
+	s := &Store{w: db, r: db, d: dialect{pg: true}, now: time.Now}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL: %w", err)
@@ -266,59 +190,6 @@ func openPostgresStore(ctx context.Context, url string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// migrationLock is the advisory lock that makes instances starting together
-// apply PostgreSQL's migrations one at a time.
-const migrationLock = 0x6f757463 // "outc"
-
-// migratePostgres applies pgmigrations/ in order, each in a transaction,
-// under an advisory lock held on one connection: a second instance starting
-// at the same moment waits, then finds them applied.
-func (s *Store) migratePostgres(ctx context.Context) error {
-	conn, err := s.w.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, migrationLock); err != nil {
-		return fmt.Errorf("store: migrate: lock: %w", err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, migrationLock)
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("store: create schema_migrations: %w", err)
-	}
-	files, err := migrationFiles(pgMigrations, "pgmigrations")
-	if err != nil {
-		return err
-	}
-	for _, m := range files {
-		var done int
-		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done); err != nil {
-			return fmt.Errorf("store: migration %s: %w", m.name, err)
-		}
-		if done > 0 {
-			continue
-		}
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", m.name, err)
-		}
-		_, err = tx.ExecContext(ctx, m.body)
-		if err == nil {
-			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, s.nowMs())
-		}
-		if err == nil {
-			err = tx.Commit()
-		} else {
-			tx.Rollback()
-		}
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", m.name, err)
-		}
-	}
-	return nil
 }
 
 // pgConnectionLost reports whether err is a PostgreSQL server out of reach
@@ -365,11 +236,7 @@ func (s *Store) writeGroupBulk(ctx context.Context, tx *sql.Tx, batch []*letterJ
 		email = append(email, sup.Email)
 		key = append(key, keyOr(sup.EmailKey, sup.Email))
 		first, last, postcode = append(first, sup.FirstName), append(last, sup.LastName), append(postcode, sup.Postcode)
-		c := int64(0)
-		if sup.ConsentUpdates {
-			c = 1
-		}
-		consent = append(consent, c)
+		consent = append(consent, intFlag(sup.ConsentUpdates))
 		consentVersion, privacyVersion = append(consentVersion, sup.ConsentVersion), append(privacyVersion, sup.PrivacyVersion)
 		status, subject, body = append(status, sup.Status), append(subject, sup.Subject), append(body, sup.Body)
 	}

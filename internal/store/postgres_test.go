@@ -13,20 +13,40 @@ import (
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
-func TestRewriteForPostgres(t *testing.T) {
+// The driver numbers placeholders and changes nothing else: string
+// literals (with doubled quotes), quoted names and both kinds of comment
+// keep their question marks, and SQLite's words reach PostgreSQL as
+// written (dialect.go spells the differences).
+func TestPgPlaceholders(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{`SELECT a FROM t WHERE b = ? AND c = ?`, `SELECT a FROM t WHERE b = $1 AND c = $2`},
 		{`WHERE public_id = ?1 OR x IN (?2, ?3) ORDER BY public_id = ?1`, `WHERE public_id = $1 OR x IN ($2, $3) ORDER BY public_id = $1`},
 		{`SELECT '?' , "a?" , ? -- why?` + "\n" + `, ?`, `SELECT '?' , "a?" , $1 -- why?` + "\n" + `, $2`},
-		{`FROM messages INDEXED BY messages_queue WHERE`, `FROM messages WHERE`},
-		{`s.email LIKE ? ESCAPE '\' AND x ILIKE ?`, `s.email ILIKE $1 ESCAPE '\' AND x ILIKE $2`},
-		{`WHERE +m.status = ? AND (+s.campaign = ?) AND n + 1 > attempts + ?`, `WHERE m.status = $1 AND (s.campaign = $2) AND n + 1 > attempts + $3`},
-		{`FROM supporters s CROSS JOIN messages m ON m.supporter_id = s.id`, `FROM supporters s JOIN messages m ON m.supporter_id = s.id`},
-		{`SET public_id = COALESCE(public_id, lower(hex(randomblob(12))))`, `SET public_id = COALESCE(public_id, left(md5(gen_random_uuid()::text), 24))`},
-		{`UNLIKELY_NAME LIKELY`, `UNLIKELY_NAME LIKELY`},
+		{`SELECT 'it''s ?', ? /* a ? here, and -- here */ , ?`, `SELECT 'it''s ?', $1 /* a ? here, and -- here */ , $2`},
+		{`SELECT ? /* unclosed ?`, `SELECT $1 /* unclosed ?`},
+		{`SELECT '-- ?', ?`, `SELECT '-- ?', $1`},
+		{`WHERE n +1 > ? AND x LIKE ? AND y = 'CROSS JOIN'`, `WHERE n +1 > $1 AND x LIKE $2 AND y = 'CROSS JOIN'`},
+		{`FROM messages INDEXED BY messages_queue`, `FROM messages INDEXED BY messages_queue`},
 	} {
-		if got := rewriteForPostgres(c.in); got != c.want {
-			t.Errorf("rewrite\n %s\ngot\n %s\nwant\n %s", c.in, got, c.want)
+		if got := pgPlaceholders(c.in); got != c.want {
+			t.Errorf("placeholders\n %s\ngot\n %s\nwant\n %s", c.in, got, c.want)
+		}
+	}
+}
+
+// The dialect spells each difference on PostgreSQL, and SQLite's own
+// spelling on SQLite.
+func TestDialect(t *testing.T) {
+	lite, pg := dialect{}, dialect{pg: true}
+	for _, c := range []struct{ got, want string }{
+		{lite.like(), "LIKE"}, {pg.like(), "ILIKE"},
+		{lite.indexedBy("messages", "messages_queue"), "messages INDEXED BY messages_queue"},
+		{pg.indexedBy("messages", "messages_queue"), "messages"},
+		{lite.noIndex("m.status"), "+m.status"}, {pg.noIndex("m.status"), "m.status"},
+		{lite.orderedJoin(), "CROSS JOIN"}, {pg.orderedJoin(), "JOIN"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
 		}
 	}
 }
@@ -174,7 +194,7 @@ func TestInstancesStartingTogetherMigrateOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	files, err := fs.ReadDir(pgMigrations, "pgmigrations")
+	files, err := fs.ReadDir(pgMigrationFiles, "pgmigrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,13 +235,13 @@ func TestFinishLeasedIsTheOwnersOnly(t *testing.T) {
 	if err := s.FinishLeased(ctx, "old", []sendlog.Outcome{{ID: id, Status: sendlog.Queued}}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _, _ := s.MessageState(ctx, id); st != StatusSending {
+	if st, _, _, _ := s.MessageState(ctx, id); st != string(sendlog.Sending) {
 		t.Fatalf("the old sender's outcome applied to the new sender's claim: %s", st)
 	}
 	if err := s.FinishLeased(ctx, "new", []sendlog.Outcome{{ID: id, Status: sendlog.Sent, Attempted: true, ProviderID: "p1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _, _ := s.MessageState(ctx, id); st != StatusSent {
+	if st, _, _, _ := s.MessageState(ctx, id); st != string(sendlog.Sent) {
 		t.Fatalf("the new sender's outcome did not apply: %s", st)
 	}
 }

@@ -12,17 +12,6 @@ import (
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
-// Message statuses as the store's SQL and callers spell them: the ones of
-// internal/sendlog, the one set.
-const (
-	StatusUnconfirmed = string(sendlog.Unconfirmed)
-	StatusQueued      = string(sendlog.Queued)
-	StatusSending     = string(sendlog.Sending)
-	StatusSent        = string(sendlog.Sent)
-	StatusFailed      = string(sendlog.Failed)
-	StatusCancelled   = string(sendlog.Cancelled)
-)
-
 // ClaimTarget is a target the sender may send to now: its details as its
 // copies will be rendered, and how many of its messages to claim at most.
 type ClaimTarget struct {
@@ -87,14 +76,14 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 		if err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET status = 'sending', lease_owner = ?,
-				public_id = COALESCE(public_id, lower(hex(randomblob(12)))),
+		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET status = `+sqlSending+`, lease_owner = ?,
+				public_id = COALESCE(public_id, `+s.d.randomID()+`),
 				target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
 			-- +status: a message another claim took meanwhile (PostgreSQL
 			-- re-reads the row, not the subquery) stays its; the + keeps
 			-- SQLite on the ids.
-			WHERE +status = 'queued' AND id IN (SELECT id FROM messages INDEXED BY messages_queue
-				WHERE status = 'queued' AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
+			WHERE `+s.d.noIndex("status")+` = `+sqlQueued+` AND id IN (SELECT id FROM `+s.d.indexedBy("messages", "messages_queue")+`
+				WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
 				ORDER BY next_attempt_at LIMIT ?)
 			RETURNING id`)
 		if err != nil {
@@ -244,8 +233,8 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 		l.Leader, l.Holder = leader == owner, leader
 		// A letter in a digest stays in it: the digest itself goes back
 		// (requeueDigests), so it is sent at most once more, whole.
-		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'queued', lease_owner = NULL, next_attempt_at = ?, updated_at = ?
-			WHERE status = 'sending' AND digest_id IS NULL AND (lease_owner IS NULL
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlQueued+`, lease_owner = NULL, next_attempt_at = ?, updated_at = ?
+			WHERE status = `+sqlSending+` AND digest_id IS NULL AND (lease_owner IS NULL
 				OR lease_owner NOT IN (SELECT owner FROM sender_leases WHERE alive_until >= ?))`, now, now, lnow)
 		if err != nil {
 			return fmt.Errorf("requeue orphans: %w", err)
@@ -278,7 +267,7 @@ func (s *Store) RenewLease(ctx context.Context, owner string, ttl time.Duration)
 // runs ahead of the others' cannot see a live lease as run out and send
 // beside the sender; on SQLite there is one machine, and one clock.
 func (s *Store) leaseNow(ctx context.Context, tx *sql.Tx) (int64, error) {
-	if !s.pg || s.clockSet {
+	if !s.d.pg || s.clockSet {
 		return s.nowMs(), nil
 	}
 	var now int64
@@ -305,18 +294,13 @@ func (s *Store) ReleaseLease(ctx context.Context, owner string) error {
 	return nil
 }
 
-// Finish records outcomes in one transaction. An outcome applies only to a
-// message still leased ('sending'), so a message cancelled meanwhile stays
-// cancelled; a send whose delivery event came first gets its provider id
-// and time recorded.
-func (s *Store) Finish(ctx context.Context, outcomes []sendlog.Outcome) error {
-	return s.FinishLeased(ctx, "", outcomes)
-}
-
-// FinishLeased is Finish for the sender owner: an outcome applies only to
-// a message owner still leases. A sender that stalled past its lease
+// FinishLeased records outcomes in one transaction, for the sender owner
+// ("" for none): an outcome applies only to a message still leased
+// ('sending'), by owner when one is given, so a message cancelled
+// meanwhile stays cancelled, and a sender that stalled past its lease
 // (another instance took over and claimed the message again) cannot put
-// back in the queue, or mark sent, what the new sender is sending.
+// back in the queue, or mark sent, what the new sender is sending. A send
+// whose delivery event came first gets its provider id and time recorded.
 func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []sendlog.Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
@@ -326,16 +310,16 @@ func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []sendl
 		// A delivery event may arrive before the send's own outcome is
 		// recorded: the message then keeps the status the event gave it.
 		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET
-				status = CASE WHEN status = 'sending' THEN ? ELSE status END,
+				status = CASE WHEN status = `+sqlSending+` THEN ? ELSE status END,
 				attempts = attempts + ?,
 				provider_message_id = CASE WHEN ? <> '' THEN ? ELSE provider_message_id END,
 				last_error = ?,
 				next_attempt_at = ?,
 				lease_owner = NULL,
-				sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+				sent_at = CASE WHEN ? = `+sqlSent+` THEN ? ELSE sent_at END,
 				updated_at = ?
-			WHERE id = ? AND ((status = 'sending' AND (? = '' OR lease_owner = ?))
-				OR (? = 'sent' AND status IN ('deferred', 'delivered', 'bounced', 'dropped', 'spamreport') AND sent_at IS NULL))`)
+			WHERE id = ? AND ((status = `+sqlSending+` AND (? = '' OR lease_owner = ?))
+				OR (? = `+sqlSent+` AND status IN (`+sqlDeferred+`, `+sqlDelivered+`, `+sqlBounced+`, `+sqlDropped+`, `+sqlSpamReport+`) AND sent_at IS NULL))`)
 		if err != nil {
 			return err
 		}

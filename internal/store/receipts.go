@@ -80,16 +80,3 @@ func (s *Store) Receipt(ctx context.Context, supporterID int64) (r Receipt, ok b
 	}
 	return r, true, nil
 }
-
-// SupporterID is the id of the supporter with this normalized address in a
-// campaign (ok false: none).
-func (s *Store) SupporterID(ctx context.Context, campaign, email string) (id int64, ok bool, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT id FROM supporters WHERE campaign = ? AND email = ?`, campaign, email).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("store: supporter id: %w", err)
-	}
-	return id, true, nil
-}

@@ -15,8 +15,8 @@ const (
 	settingLetterBody    = "letter_body:"
 )
 
-// Setting returns a stored setting; ok is false when it was never set.
-func (s *Store) Setting(ctx context.Context, key string) (value string, ok bool, err error) {
+// setting returns a stored setting; ok is false when it was never set.
+func (s *Store) setting(ctx context.Context, key string) (value string, ok bool, err error) {
 	err = s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
@@ -27,8 +27,8 @@ func (s *Store) Setting(ctx context.Context, key string) (value string, ok bool,
 	return value, true, nil
 }
 
-// SetSetting stores a setting.
-func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+// setSetting stores a setting.
+func (s *Store) setSetting(ctx context.Context, key, value string) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, value, s.nowMs())
 	if err != nil {
@@ -37,8 +37,8 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	return nil
 }
 
-// DeleteSetting removes a setting.
-func (s *Store) DeleteSetting(ctx context.Context, key string) error {
+// deleteSetting removes a setting.
+func (s *Store) deleteSetting(ctx context.Context, key string) error {
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("store: delete setting %s: %w", key, err)
 	}
@@ -48,36 +48,22 @@ func (s *Store) DeleteSetting(ctx context.Context, key string) error {
 // LetterDefaults returns the default subject and body edited in the console
 // for a campaign; ok is false when the organizer has not edited them.
 func (s *Store) LetterDefaults(ctx context.Context, campaign string) (subject, body string, ok bool, err error) {
-	subject, okS, err := s.Setting(ctx, settingLetterSubject+campaign)
+	subject, okS, err := s.setting(ctx, settingLetterSubject+campaign)
 	if err != nil {
 		return "", "", false, err
 	}
-	body, okB, err := s.Setting(ctx, settingLetterBody+campaign)
+	body, okB, err := s.setting(ctx, settingLetterBody+campaign)
 	if err != nil {
 		return "", "", false, err
 	}
 	return subject, body, okS && okB, nil
 }
 
-// SetLetterDefaults stores the campaign's edited default letter.
-func (s *Store) SetLetterDefaults(ctx context.Context, campaign, subject, body string) error {
-	now := s.nowMs()
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for k, v := range map[string]string{settingLetterSubject + campaign: subject, settingLetterBody + campaign: body} {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-				ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, k, v, now); err != nil {
-				return fmt.Errorf("store: set letter defaults: %w", err)
-			}
-		}
-		return nil
-	})
-}
-
 // ClearLetterDefaults removes a campaign's edited default letter (it now
 // lives in the campaign itself).
 func (s *Store) ClearLetterDefaults(ctx context.Context, campaign string) error {
 	for _, k := range []string{settingLetterSubject + campaign, settingLetterBody + campaign} {
-		if err := s.DeleteSetting(ctx, k); err != nil {
+		if err := s.deleteSetting(ctx, k); err != nil {
 			return err
 		}
 	}
@@ -86,16 +72,16 @@ func (s *Store) ClearLetterDefaults(ctx context.Context, campaign string) error 
 
 // CampaignPause returns whether the organizer paused sending, and why.
 func (s *Store) CampaignPause(ctx context.Context) (paused bool, reason string, err error) {
-	reason, paused, err = s.Setting(ctx, settingPause)
+	reason, paused, err = s.setting(ctx, settingPause)
 	return paused, reason, err
 }
 
 // SetCampaignPause records (paused=true) or clears the organizer's pause.
 func (s *Store) SetCampaignPause(ctx context.Context, paused bool, reason string) error {
 	if !paused {
-		return s.DeleteSetting(ctx, settingPause)
+		return s.deleteSetting(ctx, settingPause)
 	}
-	return s.SetSetting(ctx, settingPause, reason)
+	return s.setSetting(ctx, settingPause, reason)
 }
 
 // Secret returns the random key kept under name in the settings table,

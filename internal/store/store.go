@@ -7,32 +7,22 @@ package store
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-//go:embed pgmigrations/*.sql
-var pgMigrations embed.FS
-
 // Store is the database. Writes go through one connection (SQLite allows one
 // writer at a time; more connections only add SQLITE_BUSY); reads use a pool.
 type Store struct {
 	w   *sql.DB
 	r   *sql.DB
-	pg  bool // PostgreSQL (w and r are then one pool)
+	d   dialect // what the SQL spells differently on PostgreSQL (w and r are then one pool)
 	now func() time.Time
 	// clockSet: a test replaced now, which the leases then use on
 	// PostgreSQL too (they use the server's clock otherwise: leaseNow).
@@ -130,114 +120,13 @@ func (s *Store) SetClock(now func() time.Time) { s.now, s.clockSet = now, true }
 
 func (s *Store) nowMs() int64 { return s.now().UnixMilli() }
 
-// migrate applies the numbered files in migrations/ up to version upTo that
-// have not run yet, each in its own transaction.
-func (s *Store) migrate(ctx context.Context, upTo int) error {
-	if s.pg {
-		return s.migratePostgres(ctx)
-	}
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("store: create schema_migrations: %w", err)
-	}
-	files, err := migrationFiles(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	for _, m := range files {
-		version, name, body := m.version, m.name, m.body
-		var done int
-		if err := s.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&done); err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
-		}
-		if done > 0 || version > upTo {
-			continue
-		}
-		// Foreign keys are off while a migration runs (a table rebuilt
-		// under its children would otherwise fail to drop) and checked
-		// before it commits, as SQLite's own procedure for schema changes
-		// does; the writer has one connection, so the pragma is on it.
-		if _, err := s.w.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
-		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, body); err != nil {
-				return err
-			}
-			if err := foreignKeyCheck(ctx, tx); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, version, name, s.nowMs())
-			return err
-		})
-		if _, ferr := s.w.ExecContext(ctx, `PRAGMA foreign_keys = ON`); ferr != nil && err == nil {
-			err = ferr
-		}
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// migration is one numbered file of migrations/ or pgmigrations/.
-type migration struct {
-	version int
-	name    string
-	body    string
-}
-
-// migrationFiles reads the migrations in dir, in the order of their names
-// (fs.ReadDir's order).
-func migrationFiles(fsys fs.FS, dir string) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
-	if err != nil {
-		return nil, fmt.Errorf("store: read migrations: %w", err)
-	}
-	out := make([]migration, 0, len(entries))
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("store: migration %s: name must start with a number and '_'", name)
-		}
-		body, err := fs.ReadFile(fsys, dir+"/"+name)
-		if err != nil {
-			return nil, fmt.Errorf("store: migration %s: %w", name, err)
-		}
-		out = append(out, migration{version: version, name: name, body: string(body)})
-	}
-	return out, nil
-}
-
-// foreignKeyCheck fails when any row references a missing parent.
-func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if rows.Next() {
-		var table string
-		var rowid sql.NullInt64
-		var parent string
-		var fkid int
-		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
-			return err
-		}
-		return fmt.Errorf("foreign key check: a row of %s (rowid %d) references a missing row of %s", table, rowid.Int64, parent)
-	}
-	return rows.Err()
-}
-
 // tx runs fn in a write transaction on the writer connection. On
 // PostgreSQL a transaction that another instance's deadlocked with runs
 // again (fn must be safe to repeat), up to three times.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.tx1(ctx, fn)
-		if !s.pg || attempt == 3 || !retryable(err) {
+		if !s.d.pg || attempt == 3 || !retryable(err) {
 			return err
 		}
 	}

@@ -101,9 +101,9 @@ func (s *Store) EachSupporter(ctx context.Context, campaign string, fn func(Supp
 // while the address itself is gone.
 const ErasedPrefix = "erased:"
 
-// ErasedEmail is what an erased supporter's address is replaced with:
+// erasedEmail is what an erased supporter's address is replaced with:
 // HMAC-SHA256 of the normalized address under a key kept in this database.
-func (s *Store) ErasedEmail(ctx context.Context, email string) (string, error) {
+func (s *Store) erasedEmail(ctx context.Context, email string) (string, error) {
 	key, err := s.Secret(ctx, "erase")
 	if err != nil {
 		return "", err
@@ -127,11 +127,11 @@ func (s *Store) IsErased(ctx context.Context, campaign, email, key string) (bool
 	if !any {
 		return false, nil // the usual case: nobody erased, no hashing
 	}
-	hashed, err := s.ErasedEmail(ctx, email)
+	hashed, err := s.erasedEmail(ctx, email)
 	if err != nil {
 		return false, err
 	}
-	hashedKey, err := s.ErasedEmail(ctx, keyOr(key, email))
+	hashedKey, err := s.erasedEmail(ctx, keyOr(key, email))
 	if err != nil {
 		return false, err
 	}
@@ -297,11 +297,11 @@ func nullPtr(n sql.NullInt64) *int64 {
 // key is kept hashed as well, so that a variant is also recognized.
 func (s *Store) EraseSupporter(ctx context.Context, email, key string) (int, error) {
 	key = keyOr(key, email)
-	hashed, err := s.ErasedEmail(ctx, email)
+	hashed, err := s.erasedEmail(ctx, email)
 	if err != nil {
 		return 0, err
 	}
-	hashedKey, err := s.ErasedEmail(ctx, key)
+	hashedKey, err := s.erasedEmail(ctx, key)
 	if err != nil {
 		return 0, err
 	}
@@ -320,8 +320,8 @@ func (s *Store) EraseSupporter(ctx context.Context, email, key string) (int, err
 		for _, id := range ids {
 			for _, q := range []string{
 				`UPDATE message_events SET reason = '' WHERE message_id IN (SELECT id FROM messages WHERE supporter_id = ?)`,
-				`UPDATE messages SET status = 'cancelled', lease_owner = NULL
-					WHERE supporter_id = ? AND status IN ('unconfirmed', 'queued', 'sending', 'deferred')`,
+				`UPDATE messages SET status = ` + sqlCancelled + `, lease_owner = NULL
+					WHERE supporter_id = ? AND status IN (` + sqlUnconfirmed + `, ` + sqlQueued + `, ` + sqlSending + `, ` + sqlDeferred + `)`,
 				`UPDATE messages SET rendered = NULL, last_error = '' WHERE supporter_id = ?`,
 			} {
 				if _, err := tx.ExecContext(ctx, q, id); err != nil {
@@ -366,7 +366,7 @@ func (s *Store) EraseSupporter(ctx context.Context, email, key string) (int, err
 // for reuse; their bytes go when it is reused (docs/instances.md, "Backups,
 // erasure and moving from SQLite").
 func (s *Store) checkpoint(ctx context.Context) error {
-	if s.pg {
+	if s.d.pg {
 		if _, err := s.w.ExecContext(ctx, `VACUUM supporters, messages, message_events`); err != nil {
 			return fmt.Errorf("vacuum: %w", err)
 		}
@@ -404,7 +404,7 @@ func (s *Store) erasedIn(ctx context.Context, campaign string) (bool, error) {
 		return false, nil
 	}
 	var any int
-	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL)`, campaign).Scan(&any); err != nil {
+	if err := s.r.QueryRowContext(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM supporters WHERE campaign = ? AND erased_at IS NOT NULL) THEN 1 ELSE 0 END`, campaign).Scan(&any); err != nil {
 		return false, fmt.Errorf("store: erased check: %w", err)
 	}
 	c.mu.Lock()

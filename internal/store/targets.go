@@ -77,7 +77,7 @@ func (s *Store) TargetStates(ctx context.Context) (map[string]TargetState, error
 func (s *Store) SetTargetPaused(ctx context.Context, targetID string, paused bool) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO target_state (target_id, paused, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (target_id) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`,
-		targetID, paused, s.nowMs())
+		targetID, intFlag(paused), s.nowMs())
 	if err != nil {
 		return fmt.Errorf("store: pause target %s: %w", targetID, err)
 	}
@@ -116,18 +116,4 @@ func (s *Store) TargetStatusCounts(ctx context.Context) (map[string]map[string]i
 		out[id][st] = n
 	}
 	return out, rows.Err()
-}
-
-// TargetNeedsAttention reports whether delivery events flagged a target.
-func (s *Store) TargetNeedsAttention(ctx context.Context, targetID string) (bool, string, error) {
-	var flag bool
-	var note string
-	err := s.r.QueryRowContext(ctx, `SELECT needs_attention, attention_note FROM target_state WHERE target_id = ?`, targetID).Scan(&flag, &note)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, "", nil
-	}
-	if err != nil {
-		return false, "", fmt.Errorf("store: target state: %w", err)
-	}
-	return flag, note, nil
 }

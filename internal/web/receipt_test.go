@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/outcry/outcry/internal/testkit"
 	"net/http"
 	"os"
 	"regexp"
@@ -12,7 +13,7 @@ import (
 )
 
 // withReceiptMail lets the receipt page email copies through box.
-func withReceiptMail(box *mailbox) func(*Deps) {
+func withReceiptMail(box *testkit.Mailbox) func(*Deps) {
 	return func(d *Deps) {
 		d.Receipts = &receipt.Service{Store: d.Store, BaseURL: d.BaseURL, Mailer: box, Templates: os.DirFS("../../templates"),
 			Title: d.Campaigns.Title, FromName: d.Organizer.Name, ReplyTo: "privacy@example.com"}
@@ -114,7 +115,7 @@ func TestRepeatGetsNoReceipt(t *testing.T) {
 // "Email me a copy" sends the letter and the link to the writer's own
 // address, from templates/receipt.txt, at most once in a while.
 func TestReceiptEmailCopy(t *testing.T) {
-	box := &mailbox{}
+	box := &testkit.Mailbox{}
 	a := newTestApp(t, withReceiptMail(box))
 	a.write(t, "bob@example.org", "Bob's letter, not Ann's.")
 	thanks, path := a.write(t, "ann@example.org", "Ann's own letter.")
@@ -128,10 +129,10 @@ func TestReceiptEmailCopy(t *testing.T) {
 	if status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=1" {
 		t.Fatalf("email a copy: %d %s", status, h.Get("Location"))
 	}
-	if len(box.msgs) != 1 {
-		t.Fatalf("%d emails, want 1", len(box.msgs))
+	if len(box.Sent()) != 1 {
+		t.Fatalf("%d emails, want 1", len(box.Sent()))
 	}
-	m := box.msgs[0]
+	m := box.Sent()[0]
 	if m.TargetEmail != "ann@example.org" || m.Subject != "Your letter: Netflix is normalizing sexual exploitation of minors" ||
 		!strings.Contains(m.Body, "http://outcry.test"+path) || !strings.Contains(m.Body, "Ann's own letter.") ||
 		!strings.Contains(m.Body, "- Ted Sarandos: Waiting to be sent") || !strings.HasPrefix(m.Body, "Hello Ann,") {
@@ -148,10 +149,10 @@ func TestReceiptEmailCopy(t *testing.T) {
 		t.Error("no confirmation on the receipt page")
 	}
 	// Again at once: not sent, and the page says why.
-	if status, h, _ := a.do(t, "POST", path+"/email", "", ""); status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=soon" || len(box.msgs) != 1 {
-		t.Fatalf("second copy at once: %d %s, %d emails", status, h.Get("Location"), len(box.msgs))
+	if status, h, _ := a.do(t, "POST", path+"/email", "", ""); status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=soon" || len(box.Sent()) != 1 {
+		t.Fatalf("second copy at once: %d %s, %d emails", status, h.Get("Location"), len(box.Sent()))
 	}
-	if status, _, _ := a.do(t, "POST", "/c/netflix-baby/receipt/1.forged/email", "", ""); status != http.StatusNotFound || len(box.msgs) != 1 {
+	if status, _, _ := a.do(t, "POST", "/c/netflix-baby/receipt/1.forged/email", "", ""); status != http.StatusNotFound || len(box.Sent()) != 1 {
 		t.Fatalf("a forged link emails: %d", status)
 	}
 }

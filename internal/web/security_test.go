@@ -3,17 +3,16 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/outcry/outcry/internal/testkit"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/outcry/outcry/internal/confirm"
-	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -442,22 +441,8 @@ func TestUnicodeNamesAndLetters(t *testing.T) {
 	}
 }
 
-// mailbox is a Mailer that keeps the confirmation emails.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []delivery.Message
-}
-
-func (m *mailbox) Name() string { return "mailbox" }
-func (m *mailbox) Send(_ context.Context, msg delivery.Message) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.msgs = append(m.msgs, msg)
-	return "id", nil
-}
-
 func TestConfirmationThroughTheSite(t *testing.T) {
-	box := &mailbox{}
+	box := &testkit.Mailbox{}
 	now := time.Now()
 	var svc *confirm.Service
 	a := newTestApp(t, func(d *Deps) {
@@ -473,16 +458,16 @@ func TestConfirmationThroughTheSite(t *testing.T) {
 		t.Fatal("the thank-you page does not ask to confirm")
 	}
 	counts, _ := a.store.StatusCounts(context.Background(), "netflix-baby")
-	if counts["unconfirmed"] != 4 || counts["queued"] != 0 || len(box.msgs) != 1 {
-		t.Fatalf("held: %v, %d emails", counts, len(box.msgs))
+	if counts["unconfirmed"] != 4 || counts["queued"] != 0 || len(box.Sent()) != 1 {
+		t.Fatalf("held: %v, %d emails", counts, len(box.Sent()))
 	}
 	// A repeat within ten minutes answers the same and sends nothing more.
-	if status, _, _ := a.do(t, "POST", apiLetters, "application/json", apiLetter("ANN@example.org")); status != 202 || len(box.msgs) != 1 {
-		t.Fatalf("repeat: %d, %d emails", status, len(box.msgs))
+	if status, _, _ := a.do(t, "POST", apiLetters, "application/json", apiLetter("ANN@example.org")); status != 202 || len(box.Sent()) != 1 {
+		t.Fatalf("repeat: %d, %d emails", status, len(box.Sent()))
 	}
-	link := regexp.MustCompile(`http://outcry\.test(/c/netflix-baby/confirm\?t=\S+)`).FindStringSubmatch(box.msgs[0].Body)
+	link := regexp.MustCompile(`http://outcry\.test(/c/netflix-baby/confirm\?t=\S+)`).FindStringSubmatch(box.Sent()[0].Body)
 	if link == nil {
-		t.Fatalf("no link in %q", box.msgs[0].Body)
+		t.Fatalf("no link in %q", box.Sent()[0].Body)
 	}
 	path := link[1]
 	for _, bad := range []string{path + "x", "/c/netflix-baby/confirm", "/c/netflix-baby/confirm?t=1.1.abc"} {
