@@ -74,7 +74,7 @@ func (c *Console) replyAction(ctx echo.Context) error {
 		flash = "accepted"
 	case "drop":
 		ok, err = c.d.Replies.Drop(rctx, id)
-		flash = "dropped"
+		flash = "declined"
 	default:
 		return echo.NewHTTPError(http.StatusNotFound, "no such action")
 	}

@@ -48,7 +48,7 @@ const (
 	StateRecorded ReplyState = "recorded"
 	// StateDropped: a held reply the organizer chose not to let through:
 	// kept, sent nowhere, not counted as the target's reply.
-	StateDropped ReplyState = "dropped"
+	StateDropped ReplyState = "declined"
 )
 
 // Reply directions: from the decision-maker, or a supporter answering the
