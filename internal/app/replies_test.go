@@ -434,7 +434,6 @@ func TestFollowupOnceAcrossRestartAndAnswer(t *testing.T) {
 	}
 }
 
-
 // TestFollowupOnceAcrossInstancesPostgres: two instances share one
 // PostgreSQL database and both look for due follow-ups as fast as they
 // can, at the same time as the elected sender's own loop: the supporter
