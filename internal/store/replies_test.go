@@ -126,3 +126,25 @@ func TestRepliesAndFollowupStore(t *testing.T) {
 	}
 	_ = res
 }
+
+// Reply text goes with the letters' after OUTCRY_RETENTION_DAYS.
+func TestReplyTextPurgedWithLetters(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if _, err := s.RecordReply(ctx, NewReply{Campaign: "c", TargetID: "t1", Kind: KindReply, State: StatePending,
+		Subject: "Re", Body: "old text"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PurgeLetterText(ctx, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if c := countRows(t, s, `SELECT COUNT(*) FROM replies WHERE body = ''`); c != 0 {
+		t.Fatal("a reply newer than the cutoff lost its text")
+	}
+	if _, err := s.PurgeLetterText(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if c := countRows(t, s, `SELECT COUNT(*) FROM replies WHERE body <> '' OR subject <> ''`); c != 0 {
+		t.Fatal("a reply older than the cutoff kept its text")
+	}
+}
