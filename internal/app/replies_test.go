@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,7 +146,8 @@ func TestRelayedReplyEndToEnd(t *testing.T) {
 	if r := postInbound(t, base, "wrong-secret-0123456789", payload); r.status != http.StatusForbidden {
 		t.Fatalf("wrong secret: %d", r.status)
 	}
-	big, err := http.NewRequest("POST", base+"/webhooks/sendgrid/inbound/"+inboundSecret, io.LimitReader(zeros{}, 30<<20))
+	var sent zeros
+	big, err := http.NewRequest("POST", base+"/webhooks/sendgrid/inbound/"+inboundSecret, io.LimitReader(&sent, 30<<20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +160,11 @@ func TestRelayedReplyEndToEnd(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("30 MB body: %d, want 413", resp.StatusCode)
+	}
+	// Refused from its Content-Length: the server stopped taking the body
+	// long before the 26 MB a read up to the cap would have taken.
+	if n := sent.n.Load(); n > 8<<20 {
+		t.Fatalf("the client got to send %d bytes before the 413", n)
 	}
 	if rs, _ := a.Store.Replies(context.Background(), store.ReplyFilter{}); len(rs) != 0 {
 		t.Fatalf("refused posts recorded %d replies", len(rs))
@@ -241,10 +248,12 @@ func TestRelayedReplyEndToEnd(t *testing.T) {
 	}
 }
 
-type zeros struct{}
+// zeros is an endless body of zero bytes that counts what was read of it.
+type zeros struct{ n atomic.Int64 }
 
-func (zeros) Read(p []byte) (int, error) {
+func (z *zeros) Read(p []byte) (int, error) {
 	clear(p)
+	z.n.Add(int64(len(p)))
 	return len(p), nil
 }
 
