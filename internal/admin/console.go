@@ -34,7 +34,7 @@ type view struct {
 var flashes = map[string]string{
 	"published":  "The reply is published: every writer of that digest sees it on their receipt, and those who agreed to updates get one email about it.",
 	"accepted":   "The reply is accepted: a reply to one letter is forwarded to its writer; one to a digest can now be published.",
-	"dropped":    "The reply is kept here and goes no further.",
+	"declined":   "The reply is kept here and goes no further.",
 	"undecided":  "That reply was decided already (here or on another instance); nothing changed.",
 	"paused":     "Sending is paused. Letters are still accepted and wait in the queue.",
 	"resumed":    "Sending has resumed.",
