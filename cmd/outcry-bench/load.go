@@ -45,6 +45,13 @@ func letterBody(run int64, worker, i int) []byte {
 		`"consent_updates":false,"accept_privacy":true}`, run, worker, i)
 }
 
+// letterBodyAt is letterBody from the given postcode (area targeting).
+func letterBodyAt(run int64, i int, postcode string) []byte {
+	return fmt.Appendf(nil, `{"first_name":"Ada","last_name":"Bench","email":"bench-%d-area-%d@example.org",`+
+		`"postcode":%q,"subject":"Please act","body":"I am writing to you as my representative: please act.",`+
+		`"consent_updates":false,"accept_privacy":true}`, run, i, postcode)
+}
+
 // loadRaw is what one or more load rounds measured, before summary.
 type loadRaw struct {
 	lat     []time.Duration

@@ -58,6 +58,7 @@ type options struct {
 	viralRate    float64
 	openOnly     bool
 
+	areas      bool
 	pg         string
 	dbOpenRate float64
 	dbOnly     bool
@@ -80,6 +81,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "open loop: client timeout of each request")
 	flag.DurationVar(&o.viral, "viral", 0, "run only the viral minute: outcry on its defaults at -viral-rate for this long (60s; 10m reports each minute)")
 	flag.Float64Var(&o.viralRate, "viral-rate", 1000, "letters/s of the -viral run")
+	flag.BoolVar(&o.areas, "areas", false, "run only area targeting (issue 21): the all-targets run and the area run (650 targets, an areas file of the UK's shape) at -viral-rate for -open-duration")
 	flag.BoolVar(&o.openOnly, "open-only", false, "run only the open loop (skip the closed loop, the drain and the rate run)")
 	flag.StringVar(&o.pg, "pg", os.Getenv("OUTCRY_TEST_PG"), "PostgreSQL server for the sign path by database (a postgres:// URL; default $OUTCRY_TEST_PG; none: that section is skipped). The benchmark creates its own databases there (outcry_bench_…) and drops them")
 	flag.Float64Var(&o.dbOpenRate, "db-open-rate", goalRate, "sign path by database: open-loop arrival rate in letters/s; 0 = closed loop only (-short: 200)")
@@ -136,7 +138,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var res any
-	if o.viral > 0 {
+	if o.areas {
+		runs, err := runAreas(ctx, o, os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "outcry-bench:", err)
+			os.Exit(1)
+		}
+		printAreas(os.Stdout, runs, o)
+		res = runs
+	} else if o.viral > 0 {
 		v, err := runViral(ctx, o, os.Stderr)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "outcry-bench:", err)

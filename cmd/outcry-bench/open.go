@@ -79,6 +79,9 @@ type openConfig struct {
 	window      time.Duration // report per window of this length
 	maxInFlight int           // hard cap on requests in flight
 	timeout     time.Duration // client timeout of each request
+	// postcode, when set, gives arrival i's postcode (area targeting);
+	// else every letter has the same one.
+	postcode func(i int) string
 }
 
 // runOpen offers unique letters to url at cfg.rate for cfg.duration and
@@ -139,7 +142,11 @@ func runOpenTo(ctx context.Context, urls []string, cfg openConfig) openResult {
 			defer wg.Done()
 			defer func() { <-sem }()
 			samples[i] = openSample{due: due}
-			samples[i].lat, samples[i].out = postLetter(ctx, client, urls[i%len(urls)], letterBody(run, 0, i))
+			body := letterBody(run, 0, i)
+			if cfg.postcode != nil {
+				body = letterBodyAt(run, i, cfg.postcode(i))
+			}
+			samples[i].lat, samples[i].out = postLetter(ctx, client, urls[i%len(urls)], body)
 		}()
 	}
 	wg.Wait()

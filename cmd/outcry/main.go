@@ -3,6 +3,7 @@
 //
 //	outcry                       serve (configured by environment variables)
 //	outcry targets check [file]  validate a targets file
+//	outcry areas import|check    build or validate an areas file (OUTCRY_AREAS)
 //	outcry supporter export|erase <email>  a supporter's data: a copy, or its erasure
 //	outcry db copy <sqlite-file> [postgres-url]  move a campaign to PostgreSQL
 package main
@@ -34,6 +35,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	switch {
 	case len(args) >= 2 && args[0] == "targets" && args[1] == "check":
 		return targetsCheck(args[2:], getenv, stdout, stderr)
+	case args[0] == "areas":
+		return areasCmd(args[1:], stdout, stderr)
 	case args[0] == "supporter":
 		return supporterCmd(args[1:], getenv, stdout, stderr)
 	case args[0] == "db":
@@ -49,6 +52,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 const usage = `usage:
   outcry                        serve the campaign (settings from the environment, see docs/configuration.md)
   outcry targets check [file]   validate a targets file (default: $OUTCRY_TARGETS or targets.yaml)
+  outcry areas import --from onspd|zccd [--names FILE] INPUT OUTPUT
+                                build an areas file (OUTCRY_AREAS) from the UK ONS Postcode
+                                Directory or the US zccd.csv (see docs/area-targeting.md)
+  outcry areas check FILE       validate an areas file; each bad line is named
   outcry supporter export <email>  print everything held about an address as JSON
   outcry supporter erase <email>   erase an address's personal data and letter text (counts stay)
   outcry db copy <sqlite-file> [postgres-url]

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/outcry/outcry/internal/area"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -118,6 +119,7 @@ type Deps struct {
 	Delivery  *outbox.Policy
 	Store     Store
 	Targets   *target.Registry
+	Areas     *area.Registry // OUTCRY_AREAS (nil or Current nil: none)
 	Renderer  *letter.Renderer
 	Sender    *delivery.Sender
 	Metrics   *metrics.Metrics // nil: no /metrics
@@ -158,7 +160,7 @@ type Console struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"replies", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
+var pageNames = []string{"areas", "replies", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
 	"campaigns", "campaign", "digests"}
 
 // Register adds the console's routes to e. Without a password the console
@@ -226,6 +228,8 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/campaigns", c.createCampaign)
 	g.GET("/campaigns/:slug", c.campaignPage)
 	g.POST("/campaigns/:slug", c.campaignPost)
+	g.GET("/areas", c.areasPage)
+	g.POST("/areas", c.areasPost)
 	g.GET("/targets", c.targetsPage)
 	g.POST("/targets", c.addTarget)
 	g.GET("/targets/:id", c.targetPage)

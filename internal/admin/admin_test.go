@@ -585,11 +585,11 @@ func TestCSVExports(t *testing.T) {
 		return recs
 	}
 	msgs := readCSV("/admin/messages.csv")
-	if len(msgs) != 1+8 || strings.Join(msgs[0], ",") != "id,target_id,target_email,supporter_email,status,attempts,last_error,provider_message_id,queued_at,sent_at,updated_at,campaign,digest_id" {
+	if len(msgs) != 1+8 || strings.Join(msgs[0], ",") != "id,target_id,target_email,supporter_email,status,attempts,last_error,provider_message_id,queued_at,sent_at,updated_at,campaign,digest_id,area,areas_version" {
 		t.Fatalf("messages.csv: %d records, header %v", len(msgs), msgs[0])
 	}
 	for _, rec := range msgs[1:] {
-		if len(rec) != 13 {
+		if len(rec) != 15 {
 			t.Fatalf("row has %d fields", len(rec))
 		}
 	}

@@ -170,7 +170,7 @@ func (c *Console) messagesCSV(ctx echo.Context) error {
 		return ctx.String(http.StatusBadRequest, "The filter is not valid ("+badList(bad)+"); go back to the send log.\n")
 	}
 	cw := startCSV(ctx, "outcry-messages.csv", []string{"id", "target_id", "target_email", "supporter_email", "status",
-		"attempts", "last_error", "provider_message_id", "queued_at", "sent_at", "updated_at", "campaign", "digest_id"})
+		"attempts", "last_error", "provider_message_id", "queued_at", "sent_at", "updated_at", "campaign", "digest_id", "area", "areas_version"})
 	err := c.d.Store.EachMessage(ctx.Request().Context(), f, func(m store.MessageRow) error {
 		sent := ""
 		if m.SentAt != nil {
@@ -178,7 +178,7 @@ func (c *Console) messagesCSV(ctx echo.Context) error {
 		}
 		return cw.row(strconv.FormatInt(m.ID, 10), m.TargetID, m.TargetEmail, m.SupporterEmail, m.Status,
 			strconv.Itoa(m.Attempts), m.LastError, m.ProviderMessageID, rfc3339(m.QueuedAt), sent, rfc3339(m.UpdatedAt), m.Campaign,
-			digestCell(m.DigestID))
+			digestCell(m.DigestID), m.Area, m.AreasVersion)
 	})
 	if err == nil {
 		err = cw.end()

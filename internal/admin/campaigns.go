@@ -209,6 +209,9 @@ type apiCampaign struct {
 	Source       campaign.Source `json:"source"`
 	Count        int             `json:"count"`
 	URL          string          `json:"url"`
+	// Targeting and the letter versions (issue 21).
+	Targeting campaign.Targeting       `json:"targeting"`
+	Versions  []campaign.LetterVersion `json:"versions"`
 }
 
 func (c *Console) apiCampaignOf(ctx echo.Context, camp *campaign.Campaign) (apiCampaign, error) {
@@ -220,7 +223,11 @@ func (c *Console) apiCampaignOf(ctx echo.Context, camp *campaign.Campaign) (apiC
 	if targets == nil {
 		targets = []string{}
 	}
-	return apiCampaign{Slug: camp.Slug, Title: camp.Title, Summary: camp.Summary, Story: camp.Story, CallToAction: camp.CallToAction,
+	versions := camp.Letter.Versions
+	if versions == nil {
+		versions = []campaign.LetterVersion{}
+	}
+	return apiCampaign{Targeting: camp.Targeting, Versions: versions, Slug: camp.Slug, Title: camp.Title, Summary: camp.Summary, Story: camp.Story, CallToAction: camp.CallToAction,
 		Subject: camp.Letter.Subject, Body: camp.Letter.Body, Targets: targets, Goal: camp.Goal, Status: camp.State(time.Now()),
 		Source: camp.Source, Count: n, URL: c.d.BaseURL + camp.Path()}, nil
 }

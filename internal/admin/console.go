@@ -36,6 +36,7 @@ var flashes = map[string]string{
 	"accepted":   "The reply is accepted: a reply to one letter is forwarded to its writer; one to a digest can now be published.",
 	"declined":   "The reply is kept here and goes no further.",
 	"undecided":  "That reply was decided already (here or on another instance); nothing changed.",
+	"targeting":  "Targeting saved; it is in force now.",
 	"paused":     "Sending is paused. Letters are still accepted and wait in the queue.",
 	"resumed":    "Sending has resumed.",
 	"saved":      "Targets saved; the change is in force now on this instance, and within seconds on any other.",

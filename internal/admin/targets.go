@@ -45,6 +45,8 @@ func targetForm(ctx echo.Context) target.Target {
 		Email:      strings.TrimSpace(ctx.FormValue("email")),
 		Salutation: ctx.FormValue("salutation"),
 		Active:     ctx.FormValue("active") != "",
+		Areas:      target.ParseAreasText(ctx.FormValue("areas")),
+		Fields:     target.ParseFieldsText(ctx.FormValue("fields")),
 	}
 }
 

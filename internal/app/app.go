@@ -22,6 +22,7 @@ import (
 
 	"github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/admin"
+	"github.com/outcry/outcry/internal/area"
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/confirm"
@@ -45,6 +46,7 @@ type App struct {
 	Log       *slog.Logger
 	Store     *store.Store
 	Targets   *target.Registry
+	Areas     *area.Registry // OUTCRY_AREAS (Current is nil without it)
 	Campaigns *campaign.Service
 	Letters   *letter.Service
 	Sender    *delivery.Sender
@@ -86,6 +88,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
+	areas, err := area.Open(cfg.Areas)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("OUTCRY_AREAS: the areas file is invalid (check it with 'outcry areas check'):\n%w", err)
+	}
+	warnAreas(areas, campaigns, log)
 	switch {
 	case cfg.WebhookPublicKey != "":
 	case cfg.WebhookUnsigned:
@@ -127,7 +135,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	})
 	mails := outbox.NewMailDrain(st, mailer, outbox.MailOptions{Rate: cfg.MailRate, Logger: log,
 		Ready: func() bool { paused, _ := sender.Paused(); return sender.Leading() && !paused }})
-	letters := &letter.Service{Store: st, Targets: targets, Renderer: renderer, Queued: sender.Notify,
+	letters := &letter.Service{Store: st, Targets: targets, Areas: areas, Renderer: renderer, Queued: sender.Notify,
 		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
 	if err != nil {
@@ -152,6 +160,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Letters:          letters,
 		Store:            st,
 		Targets:          targets,
+		Areas:            areas,
 		Templates:        templates,
 		Static:           outcry.Static(),
 		BaseURL:          cfg.BaseURL,
@@ -173,13 +182,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
+	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Replies: replies})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
+	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Areas: areas, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
 		Web: srv, Console: console, Replies: replies, Followups: followups}, nil
 }
 
@@ -343,6 +352,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 				return
 			case <-hup:
 				a.reloadTargets()
+				if a.Areas.Path() != "" {
+					if err := a.Areas.Reload(); err != nil {
+						a.Log.Error("areas reload refused; the previous areas stay in force", "err", err)
+					}
+				}
 			}
 		}
 	}()
@@ -351,6 +365,12 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	// and the database (another instance's change is put in force).
 	if err := a.Targets.Watch(ctx, target.WatchOptions{Logger: a.Log}); err != nil {
 		a.Log.Warn("targets file watcher not started; SIGHUP still reloads", "err", err)
+	}
+
+	// The areas file too: a new version is in force within seconds, a bad
+	// one is refused with its line and the version in force stays.
+	if err := a.Areas.Watch(ctx, area.WatchOptions{Logger: a.Log}); err != nil {
+		a.Log.Warn("areas file watcher not started", "err", err)
 	}
 
 	senderDone := make(chan error, 1)
@@ -587,4 +607,19 @@ func organizerReplyTo(cfg config.Config, org campaign.Organizer) string {
 		return a.Address
 	}
 	return cfg.FromEmail
+}
+
+// warnAreas logs, at start, what the console's targeting page warns of.
+func warnAreas(areas *area.Registry, campaigns *campaign.Service, log *slog.Logger) {
+	ix := areas.Current()
+	if ix != nil {
+		log.Info("areas file loaded", "path", areas.Path(), "rows", ix.Version.Rows, "keys", ix.Keys(), "areas", len(ix.Areas()),
+			"split_keys", ix.SplitKeys(), "version", ix.Version.String())
+	}
+	for _, c := range campaigns.All() {
+		if c.Targeting.ByArea() && ix == nil {
+			log.Warn("campaign matches targets by area but OUTCRY_AREAS is not set: every postcode is unmatched", "campaign", c.Slug,
+				"fallback", len(c.Targeting.Fallback))
+		}
+	}
 }

@@ -153,7 +153,13 @@ type app struct {
 type appOptions struct {
 	console bool // the organizer console at /admin, password consolePassword
 	sender  bool // run the sender until the test ends
+	// congress runs the second example (examples/congress): letters go
+	// to the representative of the supporter's ZIP code.
+	congress bool
 }
+
+// withCongress runs examples/congress instead of the bundled campaign.
+func withCongress(o *appOptions) { o.congress = true }
 
 type appOption func(*appOptions)
 
@@ -198,6 +204,21 @@ func newApp(t *testing.T, options ...appOption) *app {
 	if o.console {
 		env["OUTCRY_ADMIN_PASSWORD"] = consolePassword
 	}
+	slug := "netflix-baby"
+	if o.congress {
+		for _, f := range []string{"campaign.yaml", "targets.yaml", "areas.csv"} {
+			b, err := os.ReadFile(filepath.Join("..", "..", "examples", "congress", f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env["OUTCRY_CAMPAIGN"] = filepath.Join(dir, "campaign.yaml")
+		env["OUTCRY_AREAS"] = filepath.Join(dir, "areas.csv")
+		slug = "fund-libraries"
+	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +228,7 @@ func newApp(t *testing.T, options ...appOption) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { built.Store.Close() })
-	camp, _ := built.Campaigns.Get("netflix-baby")
+	camp, _ := built.Campaigns.Get(slug)
 	a := &app{Store: built.Store, DBPath: env["OUTCRY_DB"], TargetsPath: tpath, Campaign: camp, Letters: built.Letters}
 	if o.console {
 		a.Sender = built.Sender

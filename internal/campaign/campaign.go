@@ -9,9 +9,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -60,6 +62,8 @@ type Campaign struct {
 	// ShowResponses: the campaign page shows, per decision-maker, how many
 	// of the supporters who answered the follow-up got a reply.
 	ShowResponses bool `yaml:"show_responses" json:"show_responses,omitempty"`
+	// Targeting is how each letter's targets are picked (targeting.go).
+	Targeting Targeting `yaml:"targeting" json:"targeting"`
 
 	// Status is what the organizer set (open, paused, closed); State says
 	// what is in force at a time, with the start and end.
@@ -130,6 +134,9 @@ type Image struct {
 type Letter struct {
 	Subject string `yaml:"subject"`
 	Body    string `yaml:"body"`
+	// Versions are other default letters, each for the targets whose
+	// fields match its when (targeting.go).
+	Versions []LetterVersion `yaml:"versions"`
 }
 
 // Organizer is who runs the campaign (shown on the privacy notice).
@@ -277,6 +284,12 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	if c.Replies != "" && c.Replies != RepliesDirect && c.Replies != RepliesRelay {
 		problems = append(problems, fmt.Errorf("%s: replies must be direct or relay (or left out for direct)", name))
 	}
+	c.Targeting.normalize()
+	for _, fe := range []FieldErrors{c.Targeting.check(nil), checkVersions(c.Letter.Versions)} {
+		for _, k := range slices.Sorted(maps.Keys(fe)) {
+			problems = append(problems, fmt.Errorf("%s: %s %s", name, strings.Replace(k, "versions", "letter.versions", 1), fe[k]))
+		}
+	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
@@ -290,6 +303,11 @@ func (c *Campaign) finish() {
 	c.paragraphs = splitParagraphs(c.Story)
 	c.Letter.Body = Flow(c.Letter.Body)
 	c.Letter.Subject = strings.TrimSpace(c.Letter.Subject)
+	for i := range c.Letter.Versions {
+		c.Letter.Versions[i].Body = Flow(c.Letter.Versions[i].Body)
+		c.Letter.Versions[i].Subject = strings.TrimSpace(c.Letter.Versions[i].Subject)
+	}
+	c.Targeting.normalize()
 	if c.Summary == "" {
 		if ps := c.Paragraphs(); len(ps) > 0 {
 			c.Summary = ps[0]

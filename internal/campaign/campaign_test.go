@@ -142,3 +142,31 @@ func TestDeliverySetting(t *testing.T) {
 		t.Fatal("a delivery change must make the console the campaign's source (the file would undo it)")
 	}
 }
+
+func TestTargetingInTheCampaignFile(t *testing.T) {
+	base := "slug: s\ntitle: T\nstory: S\nimage: {src: /x.svg, alt: x}\nletter: {subject: S, body: B}\n"
+	c, err := Parse("c.yaml", []byte(base))
+	if err != nil || c.Targeting.Match != MatchAll || c.Targeting.Min != 1 {
+		t.Fatalf("default: %v %+v", err, c.Targeting)
+	}
+	c, err = Parse("c.yaml", []byte(base+"targeting: {match: area, choose: true, min: 1, max: 2, fallback: [pm]}\n"))
+	if err != nil || !c.Targeting.ByArea() || !c.Targeting.Choose || c.Targeting.Max != 2 || c.Targeting.Fallback[0] != "pm" {
+		t.Fatalf("area: %v %+v", err, c.Targeting)
+	}
+	for _, tc := range []struct{ extra, want string }{
+		{"targeting: {match: nearby}\n", "targeting.match"},
+		{"targeting: {choose: true, sample: 2}\n", "targeting.sample"},
+		{"targeting: {min: 3, max: 2}\n", "targeting.max"},
+		{"targeting: {fallback: [pm]}\n", "targeting.fallback"},
+		{"targeting: {mach: area}\n", "mach"},
+		{"letter: {subject: S, body: B, versions: [{subject: x, body: y}]}\n", "letter.versions"},
+	} {
+		src := base + tc.extra
+		if strings.HasPrefix(tc.extra, "letter:") {
+			src = strings.Replace(base, "letter: {subject: S, body: B}\n", tc.extra, 1)
+		}
+		if _, err := Parse("c.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.extra, err, tc.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -237,6 +238,10 @@ type Input struct {
 	Replies       *string `json:"replies"` // direct, relay or "" (direct)
 	Followup      *bool   `json:"followup"`
 	ShowResponses *bool   `json:"show_responses"`
+	// Targeting replaces the whole object (issue 21); Versions the
+	// letter versions.
+	Targeting *Targeting       `json:"targeting"`
+	Versions  *[]LetterVersion `json:"versions"`
 }
 
 // Create validates and stores a new campaign, in force at once.
@@ -274,6 +279,7 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 	}
 	c := *cur
 	c.Targets = slices.Clone(cur.Targets)
+	c.Letter.Versions = slices.Clone(cur.Letter.Versions)
 	if in.Slug != nil && *in.Slug != slug {
 		return nil, FieldErrors{"slug": "cannot be changed: letters and links use it"}
 	}
@@ -297,7 +303,7 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 func (in Input) contentChanged() bool {
 	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
-		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil ||
+		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil || in.Targeting != nil || in.Versions != nil ||
 		in.Replies != nil || in.Followup != nil || in.ShowResponses != nil
 }
 
@@ -404,6 +410,16 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	if in.ShowResponses != nil {
 		c.ShowResponses = *in.ShowResponses
 	}
+	if in.Targeting != nil {
+		c.Targeting = *in.Targeting
+		c.Targeting.Fallback = slices.Clone(c.Targeting.Fallback)
+	}
+	c.Targeting.normalize()
+	maps.Copy(fe, c.Targeting.check(s.KnownTarget))
+	if in.Versions != nil {
+		c.Letter.Versions = slices.Clone(*in.Versions)
+	}
+	maps.Copy(fe, checkVersions(c.Letter.Versions))
 	c.Summary = strings.TrimSpace(c.Summary)
 	c.finish()
 	return fe
@@ -411,29 +427,41 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 
 // doc is the stored content of a campaign (store.CampaignRow.Doc).
 type doc struct {
-	Title         string    `json:"title"`
-	Summary       string    `json:"summary"`
-	Image         Image     `json:"image"`
-	Story         string    `json:"story"`
-	CallToAction  string    `json:"call_to_action"`
-	Goal          int       `json:"goal"`
-	Subject       string    `json:"subject"`
-	Body          string    `json:"body"`
-	Organizer     Organizer `json:"organizer"`
-	Targets       []string  `json:"targets"`
-	Delivery      string    `json:"delivery,omitempty"`
-	Drip          *bool     `json:"drip,omitempty"`
-	Replies       string    `json:"replies,omitempty"`
-	Followup      bool      `json:"followup,omitempty"`
-	ShowResponses bool      `json:"show_responses,omitempty"`
+	Title         string          `json:"title"`
+	Summary       string          `json:"summary"`
+	Image         Image           `json:"image"`
+	Story         string          `json:"story"`
+	CallToAction  string          `json:"call_to_action"`
+	Goal          int             `json:"goal"`
+	Subject       string          `json:"subject"`
+	Body          string          `json:"body"`
+	Organizer     Organizer       `json:"organizer"`
+	Targets       []string        `json:"targets"`
+	Delivery      string          `json:"delivery,omitempty"`
+	Drip          *bool           `json:"drip,omitempty"`
+	Targeting     *Targeting      `json:"targeting,omitempty"`
+	Versions      []LetterVersion `json:"versions,omitempty"`
+	Replies       string          `json:"replies,omitempty"`
+	Followup      bool            `json:"followup,omitempty"`
+	ShowResponses bool            `json:"show_responses,omitempty"`
 }
 
 func toRow(c *Campaign) store.CampaignRow {
 	b, _ := json.Marshal(doc{Title: c.Title, Summary: c.Summary, Image: c.Image, Story: c.Story, CallToAction: c.CallToAction,
 		Goal: c.Goal, Subject: c.Letter.Subject, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
-		Delivery: c.Delivery, Drip: c.Drip, Replies: c.Replies, Followup: c.Followup, ShowResponses: c.ShowResponses})
+		Delivery: c.Delivery, Drip: c.Drip, Targeting: storedTargeting(c.Targeting), Versions: c.Letter.Versions,
+		Replies: c.Replies, Followup: c.Followup, ShowResponses: c.ShowResponses})
 	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
+}
+
+// storedTargeting leaves today's behaviour out of the stored document, so
+// that a campaign stored before targeting existed keeps its hash.
+func storedTargeting(t Targeting) *Targeting {
+	if t.Match == MatchAll && !t.Choose && t.Min <= 1 && t.Max == 0 && t.Sample == 0 && len(t.Fallback) == 0 {
+		return nil
+	}
+	return &t
 }
 
 // fileHash identifies a version of a campaign file by what it puts in
@@ -460,6 +488,10 @@ func fromRow(r store.CampaignRow) (*Campaign, error) {
 		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
 		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
 		Delivery: d.Delivery, Drip: d.Drip, Replies: d.Replies, Followup: d.Followup, ShowResponses: d.ShowResponses}
+	c.Letter.Versions = d.Versions
+	if d.Targeting != nil {
+		c.Targeting = *d.Targeting
+	}
 	c.finish()
 	return c, nil
 }

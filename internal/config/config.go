@@ -23,6 +23,7 @@ type Config struct {
 	Addr      string // OUTCRY_ADDR
 	DB        string // OUTCRY_DB
 	Targets   string // OUTCRY_TARGETS
+	Areas     string // OUTCRY_AREAS: postcode → area CSV ("" = none; issue 21)
 	Campaign  string // OUTCRY_CAMPAIGN: campaign content file (missing: the embedded example)
 	Templates string // OUTCRY_TEMPLATES: directory overriding embedded templates ("" = embedded)
 	BaseURL   string // OUTCRY_BASE_URL
@@ -110,6 +111,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.str("OUTCRY_ADDR", &c.Addr)
 	p.str("OUTCRY_DB", &c.DB)
 	p.str("OUTCRY_TARGETS", &c.Targets)
+	p.str("OUTCRY_AREAS", &c.Areas)
 	p.str("OUTCRY_CAMPAIGN", &c.Campaign)
 	p.str("OUTCRY_TEMPLATES", &c.Templates)
 	c.BaseURL = urlOf(c.Addr) // unless OUTCRY_BASE_URL says otherwise

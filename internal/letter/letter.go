@@ -38,6 +38,11 @@ type Submission struct {
 	Body           string `json:"body" form:"body" validate:"required,utf8,max=5000,multiline"`
 	ConsentUpdates bool   `json:"consent_updates" form:"consent_updates"`
 	AcceptPrivacy  bool   `json:"accept_privacy" form:"accept_privacy" validate:"required"`
+	// Area is the area picked for a postcode that lies in several;
+	// Targets the target ids ticked when the campaign lets supporters
+	// choose (issue 21, internal/targeting).
+	Area    string   `json:"area" form:"area" validate:"utf8,max=64,singleline"`
+	Targets []string `json:"targets" form:"targets" validate:"max=1000,dive,utf8,max=100,singleline"`
 }
 
 // FieldErrors maps a field's JSON name to a message for the supporter.
@@ -109,6 +114,7 @@ func (s *Submission) Normalize() {
 	s.LastName = strings.TrimSpace(s.LastName)
 	s.Email = NormalizeEmail(s.Email)
 	s.Postcode = strings.TrimSpace(s.Postcode)
+	s.Area = strings.TrimSpace(s.Area)
 	s.Subject = strings.TrimSpace(s.Subject)
 	s.Body = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s.Body, "\r\n", "\n"), "\r", "\n"))
 }
@@ -219,6 +225,8 @@ func FromForm(form url.Values) Submission {
 		Body:           form.Get("body"),
 		ConsentUpdates: form.Get("consent_updates") != "",
 		AcceptPrivacy:  form.Get("accept_privacy") != "",
+		Area:           form.Get("area"),
+		Targets:        form["targets"],
 	}
 }
 

@@ -2,14 +2,16 @@ package letter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 
+	"github.com/outcry/outcry/internal/area"
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
+	"github.com/outcry/outcry/internal/targeting"
 )
 
 // Versions of the consent and privacy texts shown with the form; stored
@@ -29,8 +31,11 @@ type SignStore interface {
 // supporter, their letter once and one message per active target in one
 // transaction. Each copy is rendered when it is sent (internal/outbox).
 type Service struct {
-	Store    SignStore
-	Targets  *target.Registry
+	Store   SignStore
+	Targets *target.Registry
+	// Areas is the areas file in force (OUTCRY_AREAS; nil: none), for
+	// campaigns that match targets by area.
+	Areas    *area.Registry
 	Renderer *Renderer
 	// Queued is called after a new letter is stored (wakes the sender).
 	Queued func()
@@ -59,6 +64,8 @@ type Result struct {
 	// SupporterID is the new supporter's id (0 for a repeat): the private
 	// receipt link is given only to whoever wrote the letter it shows.
 	SupporterID int64
+	// Targets are the ids of the targets the letter was queued to.
+	Targets []string
 }
 
 // Sign validates and stores a letter to a campaign, for each of its active
@@ -72,18 +79,23 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 	if err := sub.ValidateIn(lang); err != nil {
 		return Result{}, err
 	}
-	active := TargetsOf(camp, s.Targets.Current())
-	targets := make([]string, len(active))
-	for i, t := range active {
-		targets[i] = t.ID
-	}
 	key := EmailKey(sub.Email)
+	picked, err := targeting.Resolve(camp, s.Targets.Current(), s.Areas.Current(), targeting.Request{
+		Postcode: sub.Postcode, Area: sub.Area, Chosen: sub.Targets, Supporter: key})
+	var tfe targeting.FieldErrors
+	if errors.As(err, &tfe) {
+		return Result{}, FieldErrors(tfe)
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("letter: sign: %w", err)
+	}
+	targets := picked.IDs()
 	erased, err := s.Store.IsErased(ctx, slug, sub.Email, key)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
 	if erased { // this address wrote and was erased since: a repeat creates nothing
-		return Result{Messages: len(targets)}, nil
+		return Result{Messages: len(targets), Targets: targets}, nil
 	}
 	status := store.SupporterConfirmed
 	if s.Confirm != nil {
@@ -102,6 +114,8 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		Status:         status,
 		Subject:        sub.Subject,
 		Body:           sub.Body,
+		Area:           picked.Area.Code,
+		AreasVersion:   picked.Version,
 	}, targets)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
@@ -109,7 +123,7 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 	if s.Observe != nil {
 		s.Observe(created)
 	}
-	res := Result{Created: created, Messages: len(targets)}
+	res := Result{Created: created, Messages: len(targets), Targets: targets}
 	if created {
 		res.SupporterID = id
 	}
@@ -130,17 +144,7 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 // TargetsOf returns the active targets a campaign writes to: those it
 // names, or every active one when it names none.
 func TargetsOf(camp *campaign.Campaign, list *target.List) []target.Target {
-	active := list.Active()
-	if len(camp.Targets) == 0 {
-		return active
-	}
-	var out []target.Target
-	for _, t := range active {
-		if slices.Contains(camp.Targets, t.ID) {
-			out = append(out, t)
-		}
-	}
-	return out
+	return targeting.Base(camp, list)
 }
 
 func (s *Service) log() *slog.Logger {

@@ -39,6 +39,11 @@ type NewSupporter struct {
 	// when it is sent.
 	Subject string
 	Body    string
+	// Area is the area that area matching addressed every message of the
+	// letter in, and AreasVersion the areas file's version that decided
+	// it (issue 21); both "" when the campaign writes to all its targets.
+	Area         string
+	AreasVersion string
 }
 
 // WriteLetter is CreateLetter that also returns the new supporter's id (0
@@ -229,8 +234,8 @@ func prepareLetterStmts(ctx context.Context, db *sql.DB) (*letterStmts, error) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (campaign, email_key) DO NOTHING
 			RETURNING id`},
-		{&st.message, `INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{&st.message, `INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at, area, areas_version)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&st.savepoint, `SAVEPOINT letter`},
 		{&st.release, `RELEASE letter`},
 		{&st.rollback, `ROLLBACK TO letter`},
@@ -321,7 +326,7 @@ func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter,
 			return 0, fmt.Errorf("insert supporter: %w", err)
 		}
 		for _, t := range targets {
-			if _, err := st.message.ExecContext(ctx, id, sup.Campaign, t, msgStatus, now, now, now); err != nil {
+			if _, err := st.message.ExecContext(ctx, id, sup.Campaign, t, msgStatus, now, now, now, sup.Area, sup.AreasVersion); err != nil {
 				return 0, fmt.Errorf("insert message for %s: %w", t, err)
 			}
 		}

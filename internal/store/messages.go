@@ -40,12 +40,16 @@ type MessageRow struct {
 	SentAt            *time.Time
 	UpdatedAt         time.Time
 	DigestID          int64 // the digest it was sent in (0: sent alone, or not yet)
+	// Area is the area that area matching addressed the message in, and
+	// AreasVersion the areas file's version that decided it (issue 21).
+	Area         string
+	AreasVersion string
 }
 
 // The target's name and address are recorded when a message is claimed;
 // before that the send log shows the target's id.
 const messageCols = `m.id, m.campaign, m.target_id, COALESCE(m.target_name, m.target_id), COALESCE(m.target_email, ''), s.email, m.status, m.attempts, m.last_error,
-	m.provider_message_id, m.queued_at, m.sent_at, m.updated_at, COALESCE(m.digest_id, 0)`
+	m.provider_message_id, m.queued_at, m.sent_at, m.updated_at, COALESCE(m.digest_id, 0), m.area, m.areas_version`
 
 // messagesQuery builds the send log query for f, newest first by id.
 func messagesQuery(d dialect, f MessageFilter) (string, []any) {
@@ -120,7 +124,7 @@ func scanMessageRow(rows *sql.Rows) (MessageRow, error) {
 	var queued, updated int64
 	var sent sql.NullInt64
 	err := rows.Scan(&m.ID, &m.Campaign, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
-		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated, &m.DigestID)
+		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated, &m.DigestID, &m.Area, &m.AreasVersion)
 	m.QueuedAt = time.UnixMilli(queued).UTC()
 	m.UpdatedAt = time.UnixMilli(updated).UTC()
 	m.SentAt = msToTime(sent)
@@ -207,7 +211,7 @@ func (s *Store) Message(ctx context.Context, id int64) (*MessageDetail, error) {
 	var sent sql.NullInt64
 	m := &d.MessageRow
 	if err := rows.Scan(&m.ID, &m.Campaign, &m.TargetID, &m.TargetName, &m.TargetEmail, &m.SupporterEmail, &m.Status, &m.Attempts,
-		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated, &m.DigestID,
+		&m.LastError, &m.ProviderMessageID, &queued, &sent, &updated, &m.DigestID, &m.Area, &m.AreasVersion,
 		&d.PublicID, &d.Campaign, &d.SupporterName, &d.Copy.Subject, &d.Copy.Body, &d.Copy.FirstName, &d.Copy.LastName,
 		&d.Copy.Postcode, &d.Copy.Title, &d.Copy.Salutation, &d.Copy.Rendered, &next); err != nil {
 		return nil, fmt.Errorf("store: message %d: %w", id, err)

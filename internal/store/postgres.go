@@ -268,7 +268,7 @@ func (s *Store) writeGroupBulk(ctx context.Context, tx *sql.Tx, batch []*letterJ
 		return fmt.Errorf("insert supporters: %w", err)
 	}
 	var supID []int64
-	var msgCampaign, target, msgStatus []string
+	var msgCampaign, target, msgStatus, msgArea, msgVersion []string
 	for n, i := range order {
 		k := [2]string{campaign[n], key[n]}
 		id := ids[k]
@@ -280,12 +280,14 @@ func (s *Store) writeGroupBulk(ctx context.Context, tx *sql.Tx, batch []*letterJ
 			}
 			supID, msgCampaign, target = append(supID, id), append(msgCampaign, campaign[n]), append(target, t)
 			msgStatus = append(msgStatus, messageStatusFor(batch[i].sup))
+			msgArea, msgVersion = append(msgArea, batch[i].sup.Area), append(msgVersion, batch[i].sup.AreasVersion)
 		}
 	}
 	if len(supID) > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at)
-			SELECT u.s, u.c, u.t, u.st, ?::bigint, ?::bigint, ?::bigint FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS u(s, c, t, st)`,
-			now, now, now, supID, msgCampaign, target, msgStatus); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at, area, areas_version)
+			SELECT u.s, u.c, u.t, u.st, ?::bigint, ?::bigint, ?::bigint, u.a, u.v
+			FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS u(s, c, t, st, a, v)`,
+			now, now, now, supID, msgCampaign, target, msgStatus, msgArea, msgVersion); err != nil {
 			return fmt.Errorf("insert messages: %w", err)
 		}
 	}

@@ -3,6 +3,8 @@ package target
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -109,4 +111,48 @@ func setFields(m *yaml.Node, t Target) {
 		var b bool
 		return yaml.Unmarshal([]byte(old), &b) == nil && b == t.Active
 	})
+	// areas: a flow list; fields: a flow mapping in name order. An empty
+	// one leaves the key out.
+	var areas, fields *yaml.Node
+	if len(t.Areas) > 0 {
+		areas = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+		for _, a := range t.Areas {
+			areas.Content = append(areas.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: a})
+		}
+	}
+	if len(t.Fields) > 0 {
+		fields = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle}
+		for _, k := range slices.Sorted(maps.Keys(t.Fields)) {
+			fields.Content = append(fields.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k},
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t.Fields[k]})
+		}
+	}
+	setNode(m, "areas", areas, func(old *yaml.Node) bool {
+		var got []string
+		return old.Decode(&got) == nil && slices.Equal(got, t.Areas)
+	})
+	setNode(m, "fields", fields, func(old *yaml.Node) bool {
+		var got map[string]string
+		return old.Decode(&got) == nil && maps.Equal(got, t.Fields)
+	})
+}
+
+// setNode puts a key's value in a mapping (nil removes the key), unless
+// the old value means the same.
+func setNode(m *yaml.Node, key string, val *yaml.Node, same func(old *yaml.Node) bool) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != key {
+			continue
+		}
+		switch {
+		case val == nil:
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+		case !same(m.Content[i+1]):
+			m.Content[i+1] = val
+		}
+		return
+	}
+	if val != nil {
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, val)
+	}
 }

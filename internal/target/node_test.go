@@ -3,6 +3,7 @@ package target
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -92,7 +93,7 @@ func TestMarshalOverFallsBack(t *testing.T) {
 			t.Fatalf("%q: %v", old, err)
 		}
 		got, err := Parse("out", out)
-		if err != nil || len(got) != 1 || got[0] != ts[0] {
+		if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], ts[0]) {
 			t.Fatalf("%q gave %q: %v %v", old, out, got, err)
 		}
 	}

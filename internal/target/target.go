@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/mail"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +30,22 @@ type Target struct {
 	Email      string `yaml:"email" json:"email"`
 	Salutation string `yaml:"salutation" json:"salutation"`
 	Active     bool   `yaml:"active" json:"active"`
+	// Areas are the area codes (of OUTCRY_AREAS) the target represents; a
+	// target without areas matches every supporter (issue 21).
+	Areas []string `yaml:"areas,omitempty" json:"areas,omitempty"`
+	// Fields are free attributes (party, chamber…), shown in the console
+	// and matched by a letter version's when.
+	Fields map[string]string `yaml:"fields,omitempty" json:"fields,omitempty"`
+}
+
+// HasArea reports whether the target represents area code.
+func (t Target) HasArea(code string) bool {
+	for _, a := range t.Areas {
+		if a == code {
+			return true
+		}
+	}
+	return false
 }
 
 // File is the shape of targets.yaml.
@@ -131,7 +149,83 @@ func Parse(name string, data []byte) ([]Target, error) {
 	return targets, nil
 }
 
-var fields = map[string]bool{"id": true, "name": true, "title": true, "email": true, "salutation": true, "active": true}
+var fields = map[string]bool{"id": true, "name": true, "title": true, "email": true, "salutation": true, "active": true,
+	"areas": true, "fields": true}
+
+// Limits on a target's areas and fields.
+const (
+	maxAreas      = 1000
+	maxFields     = 20
+	maxAreaLen    = 64
+	maxFieldName  = 40
+	maxFieldValue = 200
+)
+
+var areaCodeRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
+var fieldNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// parseAreas reads a target's areas: a list of codes, or one code.
+func parseAreas(v *yaml.Node, bad func(int, string, ...any)) []string {
+	var items []*yaml.Node
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if strings.TrimSpace(v.Value) == "" {
+			return nil
+		}
+		items = []*yaml.Node{v}
+	case yaml.SequenceNode:
+		items = v.Content
+	default:
+		bad(v.Line, "areas must be a list of area codes, e.g. [E14001036] or [CA-36]")
+		return nil
+	}
+	if len(items) > maxAreas {
+		bad(v.Line, "more than %d areas", maxAreas)
+		return nil
+	}
+	var out []string
+	for _, it := range items {
+		code := strings.TrimSpace(it.Value)
+		if it.Kind != yaml.ScalarNode || len(code) > maxAreaLen || !areaCodeRe.MatchString(code) {
+			bad(it.Line, "area %q must be a code of at most %d letters, digits and . _ : -", it.Value, maxAreaLen)
+			continue
+		}
+		if !slices.Contains(out, code) {
+			out = append(out, code)
+		}
+	}
+	return out
+}
+
+// parseFields reads a target's free attributes: a mapping of names to one-line values.
+func parseFields(v *yaml.Node, bad func(int, string, ...any)) map[string]string {
+	if v.Kind != yaml.MappingNode {
+		bad(v.Line, "fields must be a mapping of names to values, e.g. {party: Labour, chamber: lower}")
+		return nil
+	}
+	if len(v.Content)/2 > maxFields {
+		bad(v.Line, "more than %d fields", maxFields)
+		return nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], v.Content[i+1]
+		if !fieldNameRe.MatchString(k.Value) || len(k.Value) > maxFieldName {
+			bad(k.Line, "field name %q must be lower-case letters, digits and _ (at most %d)", k.Value, maxFieldName)
+			continue
+		}
+		s := strings.TrimSpace(val.Value)
+		if val.Kind != yaml.ScalarNode || len(s) > maxFieldValue || strings.ContainsFunc(s, isControl) {
+			bad(val.Line, "field %s must be one line of at most %d characters", k.Value, maxFieldValue)
+			continue
+		}
+		out[k.Value] = s
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
 
 func parseTarget(name string, item *yaml.Node) (Target, Problems) {
 	var t Target
@@ -151,6 +245,14 @@ func parseTarget(name string, item *yaml.Node) (Target, Problems) {
 			continue
 		}
 		seen[k.Value] = true
+		switch k.Value {
+		case "areas":
+			t.Areas = parseAreas(v, bad)
+			continue
+		case "fields":
+			t.Fields = parseFields(v, bad)
+			continue
+		}
 		if v.Kind != yaml.ScalarNode {
 			bad(v.Line, "%s must be a single value", k.Value)
 			continue
@@ -338,4 +440,47 @@ func (r *Registry) reload() (changed bool, err error) {
 	}
 	r.cur.Store(&List{All: ts})
 	return true, nil
+}
+
+// AreasText is the target's areas as the console's field shows them.
+func (t Target) AreasText() string { return strings.Join(t.Areas, " ") }
+
+// FieldsText is the target's fields, one "name: value" a line, by name.
+func (t Target) FieldsText() string {
+	var lines []string
+	for _, k := range slices.Sorted(maps.Keys(t.Fields)) {
+		lines = append(lines, k+": "+t.Fields[k])
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ParseAreasText reads the console's areas field: codes separated by
+// spaces or commas (checked when the list is saved).
+func ParseAreasText(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ParseFieldsText reads the console's fields box: one "name: value" a line.
+// A line without a colon becomes a field named by the whole line, which
+// the save refuses with its message when it is not a name.
+func ParseFieldsText(s string) map[string]string {
+	out := map[string]string{}
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(l, ":")
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -114,7 +115,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("marshalled file does not parse: %v\n%s", err, data)
 	}
-	if len(back) != 2 || back[1] != ts[1] {
+	if len(back) != 2 || !reflect.DeepEqual(back[1], ts[1]) {
 		t.Fatalf("round trip changed the targets: %+v", back)
 	}
 }

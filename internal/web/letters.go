@@ -13,6 +13,7 @@ import (
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/targeting"
 )
 
 // maxJSONBody bounds a letter sent to the API: the letter's own limits plus room for JSON.
@@ -33,8 +34,23 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	}
 	p.Form = letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body}
 	s.campaignResponses(c.Request().Context(), p)
+	status := http.StatusOK
+	if camp.Targeting.ByArea() {
+		// The postcode step without JavaScript: GET ?postcode=…[&area=…].
+		p.Form.Postcode, p.Form.Area = c.QueryParam("postcode"), c.QueryParam("area")
+	}
+	if s.fillPick(p, camp, p.Form.Postcode, p.Form.Area) {
+		status = http.StatusUnprocessableEntity
+	}
+	if p.Pick.Resolved() {
+		l := targeting.Letter(camp, p.Pick.Res.Matched)
+		p.Form.Subject, p.Form.Body = l.Subject, l.Body
+		if camp.Targeting.Choose && len(p.Pick.Res.Matched) <= p.Pick.Hi {
+			p.Form.Targets = p.Pick.Res.IDs() // all ticked when all may be
+		}
+	}
 	s.arm(c, p)
-	return s.render(c, http.StatusOK, "campaign", p)
+	return s.render(c, status, "campaign", p)
 }
 
 // homePage is GET /: the campaign itself when one takes letters, else the
@@ -129,6 +145,7 @@ func (s *Server) reRender(c echo.Context, camp *campaign.Campaign, status int, t
 		return err
 	}
 	p.Form, p.Errors, p.Notice = typed, fe, notice
+	s.fillPick(p, camp, typed.Postcode, typed.Area)
 	s.arm(c, p)
 	return s.render(c, status, "campaign", p)
 }
@@ -228,7 +245,7 @@ func (s *Server) apiSign(c echo.Context) error {
 		status, msg := closedAnswer(camp, s.now())
 		return c.JSON(status, map[string]string{"error": msg, "status": string(camp.State(s.now()))})
 	}
-	_, err = s.d.Letters.Sign(c.Request().Context(), camp, &sub)
+	res, err := s.d.Letters.Sign(c.Request().Context(), camp, &sub)
 	var fe letter.FieldErrors
 	if errors.As(err, &fe) {
 		return c.JSON(http.StatusUnprocessableEntity, fieldErrorsAnswer{Errors: fe})
@@ -236,7 +253,11 @@ func (s *Server) apiSign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]string{"status": "accepted"})
+	targets := res.Targets
+	if targets == nil {
+		targets = []string{}
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"status": "accepted", "targets": targets})
 }
 
 func jsonProblem(err error) string {
@@ -270,8 +291,10 @@ type (
 		Story        []string        `json:"story"`
 		Subject      string          `json:"subject"`
 		Summary      string          `json:"summary"`
-		Title        string          `json:"title"`
-		URL          string          `json:"url"`
+		// Targeting is how the campaign picks each letter's targets (issue 21).
+		Targeting campaign.Targeting `json:"targeting"`
+		Title     string             `json:"title"`
+		URL       string             `json:"url"`
 	}
 	// campaignsAnswer is GET /api/v1/campaigns.
 	campaignsAnswer struct {
@@ -309,6 +332,7 @@ func (s *Server) apiCampaign(c echo.Context) error {
 		Count:        count,
 		URL:          s.d.BaseURL + camp.Path(),
 		Status:       camp.State(s.now()),
+		Targeting:    camp.Targeting,
 	})
 }
 

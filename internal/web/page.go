@@ -28,6 +28,9 @@ type page struct {
 	CSRF      string
 	FormStamp string
 	Notice    string // a message above the form (expired form, check again)
+	// Pick is who the letter goes to (issue 21): the postcode step, the
+	// targets matched, the choice.
+	Pick *pick
 
 	// The confirmation page.
 	Confirmed bool

@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/outcry/outcry/internal/area"
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/i18n"
@@ -62,8 +63,9 @@ type Deps struct {
 	Letters       *letter.Service
 	Store         Store
 	Targets       *target.Registry
-	Templates     fs.FS // page templates (layout.html, campaign.html…)
-	Static        fs.FS // served under /static/
+	Areas         *area.Registry // OUTCRY_AREAS (nil: none)
+	Templates     fs.FS          // page templates (layout.html, campaign.html…)
+	Static        fs.FS          // served under /static/
 	BaseURL       string
 	RetentionDays int
 	// WebhookPublicKey verifies SendGrid's signed Event Webhook. Without
@@ -195,6 +197,7 @@ func (s *Server) routes() {
 	api := e.Group("/api/v1")
 	api.GET("/campaigns", s.apiCampaigns)
 	api.GET("/campaigns/:slug", s.apiCampaign)
+	api.GET("/campaigns/:slug/targets", s.apiTargets, chain(s.lookupLimit())...)
 	api.POST("/campaigns/:slug/letters", s.apiSign, slices.Concat(submit, []echo.MiddlewareFunc{requireJSON})...)
 }
 
