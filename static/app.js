@@ -21,6 +21,39 @@
     update();
   }
 
+  // The uniqueness meter (issue 24): a calm line under the letter saying how
+  // much of it is the campaign's text, announced politely. It never stops
+  // the letter being sent. The measure is static/similar.js, the server's.
+  if (body && body.getAttribute("data-reference") && window.outcrySimilarityMeasure) {
+    var measure = window.outcrySimilarityMeasure(body.getAttribute("data-reference"));
+    var threshold = parseFloat(body.getAttribute("data-similar")) || 0.9;
+    var meter = document.createElement("p");
+    meter.className = "meter";
+    meter.id = "f-body-meter";
+    meter.setAttribute("aria-live", "polite");
+    var counter = document.getElementById("f-body-count");
+    (counter || body).parentNode.insertBefore(meter, (counter || body).nextSibling);
+    var level = "";
+    var timer = null;
+    var show = function () {
+      var v = body.value.trim() === "" ? -1 : measure(body.value);
+      var next = v < 0 ? "" : v >= threshold ? "mostly" : v >= 0.5 ? "partly" : "own";
+      meter.setAttribute("data-similarity", v < 0 ? "" : v.toFixed(3));
+      // Only a change of level changes the line, so a screen reader hears
+      // it once, not at every key.
+      if (next !== level) {
+        level = next;
+        meter.setAttribute("data-level", level);
+        meter.textContent = level ? body.getAttribute("data-meter-" + level) : "";
+      }
+    };
+    body.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(show, 250);
+    });
+    show();
+  }
+
   // "Copy link" button next to the read-only link field.
   var url = document.getElementById("share-url");
   if (url && navigator.clipboard || url && document.queryCommandSupported && document.queryCommandSupported("copy")) {

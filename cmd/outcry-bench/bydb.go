@@ -216,7 +216,7 @@ func measureByDatabase(ctx context.Context, o options, dir, bin string, logf fun
 	// interleaved rounds (as the sign endpoint and its baselines are) so
 	// that the machine's other load weighs on the three alike. The
 	// sender runs as in the sign run above.
-	sender := []string{"OUTCRY_SEND_RATE=" + fmt.Sprint(o.signRate), "OUTCRY_TARGET_HOURLY_CAP=0"}
+	sender := []string{"OUTCRY_SEND_RATE=" + fmt.Sprint(o.signRate), "OUTCRY_TARGET_HOURLY_CAP=0", "OUTCRY_DOMAIN_HOURLY_CAP=0"}
 	deps := make([]*deployment, len(settings))
 	defer func() {
 		for _, d := range deps {

@@ -28,7 +28,7 @@ func senderSettings() []senderSetting {
 	return []senderSetting{
 		{Name: fmt.Sprintf("defaults (%g/s, cap %d/h)", d.SendRate, d.TargetHourlyCap)},
 		{Name: fmt.Sprintf("rate 0, cap %d/h", d.TargetHourlyCap), Env: []string{"OUTCRY_SEND_RATE=0", fmt.Sprintf("OUTCRY_TARGET_HOURLY_CAP=%d", d.TargetHourlyCap)}},
-		{Name: "rate 0, no cap", Env: []string{"OUTCRY_SEND_RATE=0", "OUTCRY_TARGET_HOURLY_CAP=0"}},
+		{Name: "rate 0, no cap", Env: []string{"OUTCRY_SEND_RATE=0", "OUTCRY_TARGET_HOURLY_CAP=0", "OUTCRY_DOMAIN_HOURLY_CAP=0"}},
 	}
 }
 

@@ -28,6 +28,7 @@ func outcryEnv(addr, db, dir, sgURL string, rate float64) []string {
 	return outcryEnvWith(addr, db, dir, sgURL, []string{
 		"OUTCRY_SEND_RATE=" + strconv.FormatFloat(rate, 'f', -1, 64),
 		"OUTCRY_TARGET_HOURLY_CAP=0",
+		"OUTCRY_DOMAIN_HOURLY_CAP=0", // nor per-domain cap (the targets share a domain)
 	})
 }
 

@@ -31,8 +31,9 @@ func TestKillDashNineResumesWithinSeconds(t *testing.T) {
 	fake.SetDefault(sgfake.Response{Hang: 50 * time.Millisecond}) // sends in flight at the kill
 	db := filepath.Join(dir, "crash.db")
 	start := func() (*exec.Cmd, string) {
-		in := startInstance(t, bin, db, dir, "SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL="+fake.URL(), "OUTCRY_SANDBOX=on",
-			"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_SEND_RATE=100", "OUTCRY_TARGET_HOURLY_CAP=0")
+		in := startInstance(t, bin, db, dir, "SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL="+fake.URL(), "OUTCRY_SANDBOX=on", "OUTCRY_READINESS=warn",
+			"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_SEND_RATE=100", "OUTCRY_TARGET_HOURLY_CAP=0",
+			"OUTCRY_DOMAIN_HOURLY_CAP=0")
 		return in.cmd, in.base
 	}
 	cmd, base := start()

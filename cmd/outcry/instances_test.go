@@ -76,8 +76,8 @@ func buildBinary(t *testing.T) string {
 // fakeSendGrid is the environment that points an instance at fake, in
 // sandbox mode, with no per-target cap, and more.
 func fakeSendGrid(fake *sgfake.Server, more ...string) []string {
-	return append([]string{"SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL=" + fake.URL(), "OUTCRY_SANDBOX=on",
-		"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_TARGET_HOURLY_CAP=0"}, more...)
+	return append([]string{"SENDGRID_API_KEY=SG.test", "OUTCRY_SENDGRID_URL=" + fake.URL(), "OUTCRY_SANDBOX=on", "OUTCRY_READINESS=warn",
+		"OUTCRY_FROM_EMAIL=letters@campaign.example", "OUTCRY_TARGET_HOURLY_CAP=0", "OUTCRY_DOMAIN_HOURLY_CAP=0"}, more...)
 }
 
 func postLetter(t *testing.T, base, email string) int {

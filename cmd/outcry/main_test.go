@@ -109,6 +109,7 @@ func TestServeWithSendGrid(t *testing.T) {
 	a, base := apptest.Start(t, map[string]string{
 		"SENDGRID_API_KEY":    "SG.test-key",
 		"OUTCRY_SENDGRID_URL": fake.URL(),
+		"OUTCRY_READINESS":    "warn", // a fake SendGrid on loopback, the example's placeholders
 		"OUTCRY_FROM_EMAIL":   "letters@campaign.example",
 		"OUTCRY_FROM_NAME":    "Stop Baby",
 		"OUTCRY_SANDBOX":      "on",

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -87,7 +89,21 @@ func TestConfirmationAndPrivacyEndToEnd(t *testing.T) {
 	if counts, _ := a.Store.StatusCounts(ctx, "netflix-baby"); counts["unconfirmed"] != 4 {
 		t.Fatalf("before confirmation: %v", counts)
 	}
+	// The link shows a button; its post confirms (a GET alone changes nothing).
 	resp, err = http.Get(base + m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	form := regexp.MustCompile(`name="t" value="([^"]+)">\s*<input type="hidden" name="stamp" value="([^"]+)"`).FindSubmatch(page)
+	if resp.StatusCode != 200 || form == nil {
+		t.Fatalf("confirm page: %d %s", resp.StatusCode, page)
+	}
+	if counts, _ := a.Store.StatusCounts(ctx, "netflix-baby"); counts["unconfirmed"] != 4 {
+		t.Fatalf("the GET confirmed: %v", counts)
+	}
+	resp, err = http.PostForm(base+"/c/netflix-baby/confirm", url.Values{"t": {html.UnescapeString(string(form[1]))}, "stamp": {html.UnescapeString(string(form[2]))}})
 	if err != nil {
 		t.Fatal(err)
 	}

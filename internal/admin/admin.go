@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"github.com/outcry/outcry/internal/area"
+	"github.com/outcry/outcry/internal/reading"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -19,9 +20,11 @@ import (
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/golive"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/outbox"
+	"github.com/outcry/outcry/internal/outhook"
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
@@ -37,6 +40,7 @@ type Store interface {
 	DigestLog
 	Supporters
 	SendingPause
+	Reading
 	Responses
 }
 
@@ -72,6 +76,7 @@ type Figures interface {
 // TargetsState is the targets' sending state and their ids' history (targets pages).
 type TargetsState interface {
 	TargetStatusCounts(ctx context.Context) (map[string]map[string]int, error)
+	CampaignTargetStatusCounts(ctx context.Context, campaign string) (map[string]map[string]int, error)
 	TargetStates(ctx context.Context) (map[string]store.TargetState, error)
 	SetTargetPaused(ctx context.Context, targetID string, paused bool) error
 	ClearNeedsAttention(ctx context.Context, targetID string) error
@@ -99,6 +104,8 @@ type DigestLog interface {
 // Supporters are a campaign's supporters for export, and a data request's records and erasure (supporters page, API).
 type Supporters interface {
 	EachSupporter(ctx context.Context, campaign string, fn func(store.SupporterRow) error) error
+	Supporters(ctx context.Context, campaign string, after int64, limit int) ([]store.SupporterRow, error)
+	SourceCounts(ctx context.Context, campaign string) ([]store.SourceCount, error)
 	privacy.Store
 }
 
@@ -125,8 +132,13 @@ type Deps struct {
 	Metrics   *metrics.Metrics // nil: no /metrics
 	Privacy   *privacy.Service // nil: one on Store
 	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
+	Webhooks  *outhook.Service // outgoing webhooks' endpoints (nil: one on Store)
 	Templates fs.FS            // the templates folder; pages are read from admin/*.html
 	Replies   ReplyDesk        // nil: the Replies page lists, but offers no action
+	// Reading makes, revokes and reissues the targets' reading links (nil:
+	// none shown); Similar is OUTCRY_SIMILAR (issue 24).
+	Reading *reading.Links
+	Similar float64
 
 	Password      string // OUTCRY_ADMIN_PASSWORD
 	PasswordHash  string // OUTCRY_ADMIN_PASSWORD_HASH (bcrypt)
@@ -139,9 +151,10 @@ type Deps struct {
 	FromEmail     string // OUTCRY_FROM_EMAIL: shown in the letter preview
 	FromName      string // OUTCRY_FROM_NAME
 	Sandbox       bool   // OUTCRY_SANDBOX with live sending: SendGrid delivers nothing
-	// GoLive returns what stands in the way of live sending (see package
-	// golive), shown on every console page; nil: nothing to check.
-	GoLive func() []string
+	// Readiness says what stands in the way of live sending and whether it
+	// is held (package golive), shown on every console page and in
+	// GET /admin/api/stats; nil: nothing to check.
+	Readiness *golive.Readiness
 
 	// LoginEvery and LoginBurst limit login attempts per client address
 	// (default: a burst of 5, then one every 10 seconds).
@@ -161,7 +174,7 @@ type Console struct {
 }
 
 var pageNames = []string{"areas", "replies", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
-	"campaigns", "campaign", "digests"}
+	"campaigns", "campaign", "digests", "webhooks"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -188,6 +201,11 @@ func Register(e *echo.Echo, d Deps) (*Console, error) {
 	if len(d.SessionSecret) == 0 {
 		d.SessionSecret = []byte(rand.Text() + rand.Text())
 	}
+	if d.Webhooks == nil {
+		if ws, ok := d.Store.(outhook.Endpoints); ok {
+			d.Webhooks = &outhook.Service{Store: ws, Campaign: func(slug string) bool { _, ok := d.Campaigns.Get(slug); return ok }}
+		}
+	}
 	c := &Console{d: d, svc: &service{d: d}, log: d.Logger, pages: map[string]*template.Template{}}
 	c.auth = &auth{password: d.Password, hash: []byte(d.PasswordHash), secret: d.SessionSecret, secure: d.SecureCookies,
 		now: d.Now, limiter: newIPLimiter(d.LoginEvery, d.LoginBurst)}
@@ -207,11 +225,17 @@ func (c *Console) routes(e *echo.Echo) {
 	api := e.Group("/admin/api", c.requireToken)
 	api.GET("/messages", c.apiMessages)
 	api.GET("/stats", c.apiStats)
+	api.GET("/supporters", c.apiSupporters)
 	api.GET("/supporters/export", c.apiSupporterExport)
 	api.GET("/campaigns", c.apiCampaigns)
 	api.POST("/campaigns", c.apiCreateCampaign)
 	api.PATCH("/campaigns/:slug", c.apiPatchCampaign)
+	api.PUT("/campaigns/:slug/image", c.apiPutImage)
 	api.POST("/supporters/erase", c.apiSupporterErase)
+	api.GET("/webhooks", c.apiWebhooks)
+	api.POST("/webhooks", c.apiCreateWebhook)
+	api.PATCH("/webhooks/:id", c.apiPatchWebhook)
+	api.DELETE("/webhooks/:id", c.apiDeleteWebhook)
 
 	e.GET("/admin/login", c.loginPage, c.requireEnabled)
 	e.POST("/admin/login", c.login, c.requireEnabled)
@@ -224,10 +248,13 @@ func (c *Console) routes(e *echo.Echo) {
 	g.GET("/digests", c.digestsPage)
 	g.GET("/replies", c.repliesPage)
 	g.POST("/replies/:id/:action", c.replyAction)
+	g.GET("/reading", c.readingPage)
+	g.POST("/reading/:id/:action", c.readingAction)
 	g.GET("/campaigns", c.campaignsPage)
 	g.POST("/campaigns", c.createCampaign)
 	g.GET("/campaigns/:slug", c.campaignPage)
 	g.POST("/campaigns/:slug", c.campaignPost)
+	g.POST("/campaigns/:slug/image", c.campaignImagePost)
 	g.GET("/areas", c.areasPage)
 	g.POST("/areas", c.areasPost)
 	g.GET("/targets", c.targetsPage)
@@ -245,6 +272,9 @@ func (c *Console) routes(e *echo.Echo) {
 	g.GET("/supporters", c.supportersPage)
 	g.POST("/supporters/export", c.supporterExport)
 	g.POST("/supporters/erase", c.supporterErase)
+	g.GET("/webhooks", c.webhooksPage)
+	g.POST("/webhooks", c.createWebhook)
+	g.POST("/webhooks/:id/:action", c.webhookAction)
 }
 
 var funcs = template.FuncMap{
@@ -266,6 +296,7 @@ var funcs = template.FuncMap{
 	"statuses":    func() []string { return statuses },
 	"status":      func() sendlog.Names { return sendlog.Name },
 	"args":        func(v ...any) []any { return v },
+	"mul100":      func(f float64) float64 { return f * 100 },
 	"statusLabel": statusLabel,
 	"dryRunID":    dryRunID,
 	"duration": func(secs *float64) string {

@@ -26,6 +26,7 @@ import (
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
+	"github.com/outcry/outcry/internal/openapi/oatest"
 	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/pgtest"
 	"github.com/outcry/outcry/internal/store"
@@ -116,7 +117,8 @@ func newEnv(t *testing.T, o ...opts) *env {
 	hs := httptest.NewServer(srv.Echo)
 	t.Cleanup(hs.Close)
 	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Answers of /admin/api are checked against the OpenAPI document.
+	client := &http.Client{Jar: jar, Transport: oatest.Transport(t, nil), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &env{t: t, http: hs, store: st, dbPath: dbPath, targets: reg, tfile: tfile, sender: sender, mailer: mailer,
 		letters: letters, camp: camp, metrics: meter, client: client}
 }
@@ -597,7 +599,7 @@ func TestCSVExports(t *testing.T) {
 		t.Fatalf("filtered export: %d records", len(got))
 	}
 	sups := readCSV("/admin/supporters.csv")
-	if len(sups) != 3 || strings.Join(sups[0], ",") != "id,email,first_name,last_name,postcode,consent_updates,consent_version,privacy_version,status,created_at" {
+	if len(sups) != 3 || strings.Join(sups[0], ",") != "id,email,first_name,last_name,postcode,consent_updates,consent_version,privacy_version,status,created_at,source" {
 		t.Fatalf("supporters.csv: %v", sups)
 	}
 	bob := sups[2]

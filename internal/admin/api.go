@@ -192,10 +192,10 @@ func (c *Console) messagesCSV(ctx echo.Context) error {
 // supportersCSV exports supporters with their consent, row by row.
 func (c *Console) supportersCSV(ctx echo.Context) error {
 	cw := startCSV(ctx, "outcry-supporters.csv", []string{"id", "email", "first_name", "last_name", "postcode",
-		"consent_updates", "consent_version", "privacy_version", "status", "created_at"})
+		"consent_updates", "consent_version", "privacy_version", "status", "created_at", "source"})
 	err := c.d.Store.EachSupporter(ctx.Request().Context(), c.current(ctx).Slug, func(s store.SupporterRow) error {
 		return cw.row(strconv.FormatInt(s.ID, 10), s.Email, s.FirstName, s.LastName, s.Postcode,
-			strconv.FormatBool(s.ConsentUpdates), s.ConsentVersion, s.PrivacyVersion, s.Status, rfc3339(s.CreatedAt))
+			strconv.FormatBool(s.ConsentUpdates), s.ConsentVersion, s.PrivacyVersion, s.Status, rfc3339(s.CreatedAt), s.Source)
 	})
 	if err == nil {
 		err = cw.end()

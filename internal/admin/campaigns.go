@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -64,22 +65,25 @@ type campaignForm struct {
 	Slug, Title, Summary, Story, CallToAction, Subject, Body string
 	Goal                                                     string
 	Targets                                                  []string
+	OrganizerName, OrganizerContact                          string
 }
 
 func (f campaignForm) HasTarget(id string) bool { return slices.Contains(f.Targets, id) }
 
 func formOf(c *campaign.Campaign) campaignForm {
 	return campaignForm{Slug: c.Slug, Title: c.Title, Summary: c.Summary, Story: c.Story, CallToAction: c.CallToAction,
-		Subject: c.Letter.Subject, Body: c.Letter.Body, Goal: strconv.Itoa(c.Goal), Targets: c.Targets}
+		Subject: c.Letter.Subject, Body: c.Letter.Body, Goal: strconv.Itoa(c.Goal), Targets: c.Targets,
+		OrganizerName: c.Organizer.Name, OrganizerContact: c.Organizer.Contact}
 }
 
 func readCampaignForm(ctx echo.Context) (campaignForm, campaign.Input, campaign.FieldErrors) {
 	form, _ := ctx.FormParams()
 	f := campaignForm{Slug: strings.TrimSpace(form.Get("slug")), Title: form.Get("title"), Summary: form.Get("summary"),
 		Story: form.Get("story"), CallToAction: form.Get("call_to_action"), Subject: form.Get("subject"),
-		Body: form.Get("body"), Goal: strings.TrimSpace(form.Get("goal")), Targets: form["targets"]}
+		Body: form.Get("body"), Goal: strings.TrimSpace(form.Get("goal")), Targets: form["targets"],
+		OrganizerName: form.Get("organizer_name"), OrganizerContact: form.Get("organizer_contact")}
 	in := campaign.Input{Slug: &f.Slug, Title: &f.Title, Summary: &f.Summary, Story: &f.Story, CallToAction: &f.CallToAction,
-		Subject: &f.Subject, Body: &f.Body, Targets: &f.Targets}
+		Subject: &f.Subject, Body: &f.Body, Targets: &f.Targets, OrganizerName: &f.OrganizerName, OrganizerContact: &f.OrganizerContact}
 	fe := campaign.FieldErrors{}
 	if f.Goal != "" {
 		n, err := strconv.Atoi(f.Goal)
@@ -192,23 +196,64 @@ func (c *Console) campaignPost(ctx echo.Context) error {
 	return c.redirect(ctx, back, "csaved")
 }
 
+// campaignImagePost is POST /admin/campaigns/{slug}/image: the image form
+// (a file and its description). The file is checked by decoding it, never
+// by its name or the type the browser guessed from the name.
+func (c *Console) campaignImagePost(ctx echo.Context) error {
+	camp, ok := c.d.Campaigns.Get(ctx.Param("slug"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such campaign.")
+	}
+	refuse := func(why string) error {
+		return c.renderCampaign(ctx, http.StatusUnprocessableEntity, camp, formOf(camp), campaign.FieldErrors{"image": why})
+	}
+	fh, err := ctx.FormFile("image")
+	if err != nil {
+		return refuse("choose a JPEG, PNG or WebP file of at most 5 MB")
+	}
+	if fh.Size > campaign.MaxImageBytes {
+		return refuse(fmt.Sprintf("the file is %.1f MB; the limit is 5 MB", float64(fh.Size)/(1<<20)))
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, campaign.MaxImageBytes+1))
+	if err != nil {
+		return err
+	}
+	_, err = c.d.Campaigns.SetImage(ctx.Request().Context(), camp.Slug, data, "", ctx.FormValue("image_alt"))
+	var ie *campaign.ImageError
+	if errors.As(err, &ie) {
+		return refuse("this file cannot be used: " + ie.Reason)
+	}
+	if err != nil {
+		return err
+	}
+	c.log.Info("admin: campaign image", "campaign", camp.Slug, "bytes", len(data))
+	return c.redirect(ctx, "/admin/campaigns/"+camp.Slug, "cimage")
+}
+
 // --- API --------------------------------------------------------------------
 
 // apiCampaign is one campaign in the admin API.
 type apiCampaign struct {
-	Slug         string          `json:"slug"`
-	Title        string          `json:"title"`
-	Summary      string          `json:"summary"`
-	Story        string          `json:"story"`
-	CallToAction string          `json:"call_to_action"`
-	Subject      string          `json:"subject"`
-	Body         string          `json:"body"`
-	Targets      []string        `json:"targets"`
-	Goal         int             `json:"goal"`
-	Status       campaign.Status `json:"status"`
-	Source       campaign.Source `json:"source"`
-	Count        int             `json:"count"`
-	URL          string          `json:"url"`
+	Slug         string             `json:"slug"`
+	Title        string             `json:"title"`
+	Summary      string             `json:"summary"`
+	Story        string             `json:"story"`
+	CallToAction string             `json:"call_to_action"`
+	Subject      string             `json:"subject"`
+	Body         string             `json:"body"`
+	Targets      []string           `json:"targets"`
+	Goal         int                `json:"goal"`
+	Status       campaign.Status    `json:"status"`
+	Source       campaign.Source    `json:"source"`
+	Count        int                `json:"count"`
+	URL          string             `json:"url"`
+	Image        campaign.Image     `json:"image"`
+	Organizer    campaign.Organizer `json:"organizer"`
 	// Targeting and the letter versions (issue 21).
 	Targeting campaign.Targeting       `json:"targeting"`
 	Versions  []campaign.LetterVersion `json:"versions"`
@@ -228,7 +273,7 @@ func (c *Console) apiCampaignOf(ctx echo.Context, camp *campaign.Campaign) (apiC
 		versions = []campaign.LetterVersion{}
 	}
 	return apiCampaign{Targeting: camp.Targeting, Versions: versions, Slug: camp.Slug, Title: camp.Title, Summary: camp.Summary, Story: camp.Story, CallToAction: camp.CallToAction,
-		Subject: camp.Letter.Subject, Body: camp.Letter.Body, Targets: targets, Goal: camp.Goal, Status: camp.State(time.Now()),
+		Subject: camp.Letter.Subject, Body: camp.Letter.Body, Image: camp.Image, Organizer: camp.Organizer, Targets: targets, Goal: camp.Goal, Status: camp.State(time.Now()),
 		Source: camp.Source, Count: n, URL: c.d.BaseURL + camp.Path()}, nil
 }
 
@@ -278,11 +323,32 @@ func (c *Console) apiPatchCampaign(ctx echo.Context) error {
 	return c.apiCampaignAnswer(ctx, http.StatusOK, camp, err)
 }
 
+// apiPutImage is PUT /admin/api/campaigns/{slug}/image, the image as the
+// body (JPEG, PNG or WebP, at most 5 MB; its Content-Type must be what it
+// decodes to): 200 with the campaign, whose image.src serves it; 422 for
+// anything else; 413 over 5 MB. An optional ?alt= describes it.
+func (c *Console) apiPutImage(ctx echo.Context) error {
+	data, err := io.ReadAll(io.LimitReader(ctx.Request().Body, campaign.MaxImageBytes+1))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "the image could not be read: "+err.Error())
+	}
+	if len(data) > campaign.MaxImageBytes {
+		return ctx.JSON(http.StatusRequestEntityTooLarge, errorsAnswer{Errors: campaign.FieldErrors{"image": "is over 5 MB"}})
+	}
+	camp, err := c.d.Campaigns.SetImage(ctx.Request().Context(), ctx.Param("slug"), data,
+		ctx.Request().Header.Get("Content-Type"), ctx.QueryParam("alt"))
+	return c.apiCampaignAnswer(ctx, http.StatusOK, camp, err)
+}
+
 func (c *Console) apiCampaignAnswer(ctx echo.Context, status int, camp *campaign.Campaign, err error) error {
 	var fe campaign.FieldErrors
 	switch {
 	case errors.As(err, &fe):
 		return ctx.JSON(http.StatusUnprocessableEntity, errorsAnswer{Errors: fe})
+	case errors.As(err, new(*campaign.ImageError)):
+		var ie *campaign.ImageError
+		errors.As(err, &ie)
+		return ctx.JSON(http.StatusUnprocessableEntity, errorsAnswer{Errors: campaign.FieldErrors{"image": ie.Reason}})
 	case errors.Is(err, campaign.ErrExists):
 		return ctx.JSON(http.StatusConflict, map[string]string{"error": "a campaign with this slug exists"})
 	case errors.Is(err, campaign.ErrNotFound):

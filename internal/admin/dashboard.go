@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,6 +17,10 @@ type dashboardData struct {
 	Chart       any
 	DryRunLinks []confirm.DryRunLink
 	Plans       []targetPlan // how each target's waiting letters will go (delivery modes)
+	// The campaign's sending window (issue 28): "" when it sends at any
+	// time; Opens is when it next opens, when closed now.
+	Hours string
+	Opens string
 }
 
 // targetPlan is one target's line of the delivery estimate.
@@ -39,8 +44,11 @@ func (c *Console) dashboard(ctx echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.render(ctx, http.StatusOK, "dashboard", c.newView(ctx, "Dashboard", "dashboard",
-		dashboardData{Stats: st, Chart: hourlyChart(hours), DryRunLinks: c.dryRunLinks(), Plans: plans}))
+	d := dashboardData{Stats: st, Chart: hourlyChart(hours), DryRunLinks: c.dryRunLinks(), Plans: plans}
+	if w := camp.Window(); !w.Always() {
+		d.Hours, d.Opens = w.String(), w.Describe(time.Now())
+	}
+	return c.render(ctx, http.StatusOK, "dashboard", c.newView(ctx, "Dashboard", "dashboard", d))
 }
 
 func (c *Console) pause(ctx echo.Context) error {

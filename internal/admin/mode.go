@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/golive"
 )
 
 // modeBanner is what every console page says about how mail goes out: in
@@ -13,7 +14,8 @@ import (
 type modeBanner struct {
 	DryRun  bool
 	Sandbox bool
-	GoLive  []string
+	GoLive  []golive.Problem
+	Held    bool // live sending is held until the blocking problems are solved
 }
 
 func (c *Console) modeBanner() modeBanner {
@@ -22,8 +24,9 @@ func (c *Console) modeBanner() modeBanner {
 		_, m.DryRun = c.d.Sender.Mailer().(*delivery.DryRun)
 	}
 	m.Sandbox = c.d.Sandbox && !m.DryRun
-	if c.d.GoLive != nil && !m.DryRun {
-		m.GoLive = c.d.GoLive()
+	if c.d.Readiness != nil && !m.DryRun {
+		m.GoLive = c.d.Readiness.Problems()
+		m.Held, _ = c.d.Readiness.Held()
 	}
 	return m
 }

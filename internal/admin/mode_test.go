@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"github.com/outcry/outcry/internal/config"
+	"github.com/outcry/outcry/internal/golive"
 	"io"
 	"log/slog"
 	"strings"
@@ -77,8 +79,10 @@ func TestLiveConsoleHasNoDryRunBanner(t *testing.T) {
 }
 
 func TestGoLiveProblemsOnEveryPage(t *testing.T) {
-	problems := []string{"The sender OUTCRY_FROM_EMAIL=campaigns@example.com is a placeholder: set it."}
-	e := newEnv(t, func(d *Deps) { d.GoLive = func() []string { return problems }; d.Sandbox = true })
+	cfg := config.Default()
+	cfg.SendGridAPIKey, cfg.FromEmail, cfg.BaseURL, cfg.WebhookPublicKey = "SG.x", "campaigns@example.com", "https://write.campaign.org", "k"
+	ready := &golive.Readiness{Config: cfg, Hold: true}
+	e := newEnv(t, func(d *Deps) { d.Readiness = ready; d.Sandbox = true })
 	e.sign("ann@example.org")
 	if r := e.get("/admin/login"); strings.Contains(r.body, "golive-banner") {
 		t.Error("the login page shows the configuration to anyone")
@@ -86,14 +90,20 @@ func TestGoLiveProblemsOnEveryPage(t *testing.T) {
 	e.login()
 	for _, p := range consolePaths {
 		r := e.get(p)
-		if !strings.Contains(r.body, `id="golive-banner"`) || !strings.Contains(r.body, "OUTCRY_FROM_EMAIL=campaigns@example.com is a placeholder") {
-			t.Errorf("%s: no go-live banner", p)
+		if !strings.Contains(r.body, `id="golive-banner"`) || !strings.Contains(r.body, "OUTCRY_FROM_EMAIL=campaigns@example.com is a placeholder") ||
+			!strings.Contains(r.body, "Live sending is held") {
+			t.Errorf("%s: no go-live banner saying sending is held", p)
 		}
 		if !strings.Contains(r.body, `id="sandbox-banner"`) {
 			t.Errorf("%s: no sandbox banner", p)
 		}
 	}
-	problems = nil
+	if r := e.get("/admin"); !strings.Contains(r.body, "Sending is held") || strings.Contains(r.body, "Sending is running") {
+		t.Error("the dashboard does not say sending is held")
+	}
+	cfg.FromEmail = "campaigns@campaign.org"
+	e = newEnv(t, func(d *Deps) { d.Readiness = &golive.Readiness{Config: cfg, Hold: true} })
+	e.login()
 	if r := e.get("/admin"); strings.Contains(r.body, "golive-banner") {
 		t.Error("banner shown after the problems are fixed")
 	}

@@ -6,15 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/golive"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/sendlog"
+	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -61,6 +64,24 @@ type Stats struct {
 	Targets       []TargetFigures `json:"targets"`
 	// Responses are the campaign's response figures, all targets together.
 	Responses store.Responses `json:"responses"`
+	// PersonalShare is the share of the campaign's letters in their
+	// writers' own words (similarity below OUTCRY_SIMILAR), of those
+	// measured; null when none was (issue 24).
+	PersonalShare *float64 `json:"personal_share"`
+	// Sources counts the campaign's supporters by the source code they
+	// came through, most first ("" for none): docs/source-codes.md.
+	Sources []store.SourceCount `json:"sources"`
+	// Readiness are the open problems for live sending (package golive);
+	// SendingHeld is true while they hold it (OUTCRY_READINESS=hold).
+	Readiness   []golive.Problem `json:"readiness"`
+	SendingHeld bool             `json:"sending_held"`
+}
+
+func (s *service) similar() float64 {
+	if s.d.Similar > 0 {
+		return s.d.Similar
+	}
+	return similar.DefaultThreshold
 }
 
 // service holds the console's logic, independent of HTTP.
@@ -75,6 +96,34 @@ func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
 	if err != nil {
 		return nil, err
 	}
+	all := s.d.Targets.Current().All
+	return s.figures(ctx, counts, all, all)
+}
+
+// campaignTargets is targets for one campaign: the targets it writes to
+// (its own choice, or every target in the file when it has none) and the
+// counts of its own messages only.
+func (s *service) campaignTargets(ctx context.Context, slug string) ([]TargetFigures, error) {
+	counts, err := s.d.Store.CampaignTargetStatusCounts(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	all := s.d.Targets.Current().All
+	if camp, ok := s.d.Campaigns.Get(slug); ok && len(camp.Targets) > 0 {
+		var mine []target.Target
+		for _, t := range all {
+			if slices.Contains(camp.Targets, t.ID) {
+				mine = append(mine, t)
+			}
+		}
+		all = mine
+	}
+	return s.figures(ctx, counts, all, s.d.Targets.Current().All)
+}
+
+// figures lists the targets given, then any other target with messages in
+// counts (named from the whole file when it is still there).
+func (s *service) figures(ctx context.Context, counts map[string]map[string]int, list, file []target.Target) ([]TargetFigures, error) {
 	states, err := s.d.Store.TargetStates(ctx)
 	if err != nil {
 		return nil, err
@@ -91,7 +140,7 @@ func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
 			AttentionNote: st.AttentionNote, Counts: c, InFile: inFile})
 		seen[t.ID] = true
 	}
-	for _, t := range s.d.Targets.Current().All {
+	for _, t := range list {
 		add(t, true)
 	}
 	var gone []string
@@ -102,6 +151,10 @@ func (s *service) targets(ctx context.Context) ([]TargetFigures, error) {
 	}
 	sort.Strings(gone)
 	for _, id := range gone {
+		if i := slices.IndexFunc(file, func(t target.Target) bool { return t.ID == id }); i >= 0 {
+			add(file[i], true)
+			continue
+		}
 		add(target.Target{ID: id, Name: id}, false)
 	}
 	return out, nil
@@ -116,7 +169,7 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := s.targets(ctx)
+	ts, err := s.campaignTargets(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +192,9 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 		st.Responses.Followup.Acknowledgement += r.Followup.Acknowledgement
 		st.Responses.Followup.No += r.Followup.No
 	}
+	if st.Sources, err = s.d.Store.SourceCounts(ctx, slug); err != nil {
+		return nil, err
+	}
 	for _, k := range statuses {
 		if _, ok := st.Totals[k]; !ok {
 			st.Totals[k] = 0
@@ -151,8 +207,20 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 		}
 	}
 	st.Accepted = st.Processed + st.QueueDepth
+	shares, err := s.d.Store.LetterShares(ctx, slug, s.similar())
+	if err != nil {
+		return nil, err
+	}
+	st.PersonalShare = personalShare(shares)
 	st.Paused, st.PauseReason = s.d.Sender.Paused()
 	st.Sending = s.d.Sender.Leading()
+	st.Readiness = []golive.Problem{}
+	if s.d.Readiness != nil {
+		if ps := s.d.Readiness.Problems(); ps != nil {
+			st.Readiness = ps // an empty list stays [] in JSON, as documented
+		}
+		st.SendingHeld, _ = s.d.Readiness.Held()
+	}
 	perTarget := map[string]int{}
 	for _, t := range ts {
 		if t.Active {
@@ -162,7 +230,7 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 			perTarget[t.ID] = t.Counts[string(sendlog.Queued)] + t.Counts[string(sendlog.Sending)]
 		}
 	}
-	if d, ok := outbox.Drain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused {
+	if d, ok := outbox.Drain(perTarget, s.d.SendRate, s.d.HourlyCap); ok && !st.Paused && !st.SendingHeld {
 		secs := d.Seconds()
 		st.DrainSeconds = &secs
 	}

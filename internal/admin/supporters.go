@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -39,9 +40,10 @@ func supporterEmail(raw string) (string, error) {
 	case strings.ContainsAny(email, "\r\n"):
 		return "", errEmail("An email address is one line.")
 	}
-	// The same check as the public form, so that every address a supporter
-	// could write with can be found, exported and erased here.
-	if !letter.ValidEmail(email) {
+	// The form's check without its newer refusals (quoted local parts,
+	// issue 27), so that every address a supporter could write with, then
+	// or now, can be found, exported and erased here.
+	if !letter.ValidStoredEmail(email) {
 		return "", errEmail("This is not an email address.")
 	}
 	return email, nil
@@ -178,4 +180,65 @@ func (c *Console) dryRunLinks() []confirm.DryRunLink {
 		return nil
 	}
 	return c.d.Confirm.DryRunLinks()
+}
+
+// apiSupporter is one supporter in GET /admin/api/supporters.
+type apiSupporter struct {
+	ID             int64  `json:"id"`
+	Email          string `json:"email"`
+	FirstName      string `json:"first_name"`
+	LastName       string `json:"last_name"`
+	Postcode       string `json:"postcode"`
+	ConsentUpdates bool   `json:"consent_updates"`
+	ConsentVersion string `json:"consent_version"`
+	PrivacyVersion string `json:"privacy_version"`
+	Status         string `json:"status"`
+	Source         string `json:"source"`
+	CreatedAt      string `json:"created_at"`
+}
+
+// apiSupporters is GET /admin/api/supporters?campaign=&after=&limit=: a
+// campaign's supporters who have not been erased, in the order they wrote,
+// with the source code each came through. after is a keyset cursor: the
+// "next" of the previous page; next is null on the last page.
+func (c *Console) apiSupporters(ctx echo.Context) error {
+	slug := ctx.QueryParam("campaign")
+	if _, ok := c.d.Campaigns.Get(slug); !ok && slug != "" {
+		return ctx.JSON(http.StatusNotFound, map[string]string{"error": "there is no campaign with this slug"})
+	}
+	if slug == "" {
+		slug = c.current(ctx).Slug
+	}
+	limit := 100
+	if v := ctx.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return ctx.JSON(http.StatusBadRequest, map[string]string{"error": "limit must be between 1 and 1000"})
+		}
+		limit = n
+	}
+	var after int64
+	if v := ctx.QueryParam("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return ctx.JSON(http.StatusBadRequest, map[string]string{"error": "after must be the next value of the previous page"})
+		}
+		after = n
+	}
+	rows, err := c.d.Store.Supporters(ctx.Request().Context(), slug, after, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]apiSupporter, len(rows))
+	for i, s := range rows {
+		out[i] = apiSupporter{ID: s.ID, Email: s.Email, FirstName: s.FirstName, LastName: s.LastName, Postcode: s.Postcode,
+			ConsentUpdates: s.ConsentUpdates, ConsentVersion: s.ConsentVersion, PrivacyVersion: s.PrivacyVersion, Status: s.Status,
+			Source: s.Source, CreatedAt: rfc3339(s.CreatedAt)}
+	}
+	var next *int64
+	if len(rows) == limit {
+		next = &rows[len(rows)-1].ID
+	}
+	ctx.Response().Header().Set("Cache-Control", "no-store")
+	return ctx.JSON(http.StatusOK, map[string]any{"campaign": slug, "supporters": out, "next": next})
 }

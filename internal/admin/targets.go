@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -14,6 +15,7 @@ import (
 
 type targetsData struct {
 	Targets  []TargetFigures
+	Domains  []delivery.DomainUse // each receiving domain's use of OUTCRY_DOMAIN_HOURLY_CAP
 	Form     target.Target
 	Problems []string
 	File     string
@@ -34,7 +36,31 @@ func (c *Console) renderTargets(ctx echo.Context, status int, form target.Target
 		return err
 	}
 	return c.render(ctx, status, "targets", c.newView(ctx, "Targets", "targets",
-		targetsData{Targets: ts, Form: form, Problems: problems, File: c.d.Targets.Path()}))
+		targetsData{Targets: ts, Domains: c.domainUses(), Form: form, Problems: problems, File: c.d.Targets.Path()}))
+}
+
+// domainUses is every receiving domain of the targets with its use of the
+// domain cap in the past hour, as this instance's sender counts it (none
+// when the cap is off).
+func (c *Console) domainUses() []delivery.DomainUse {
+	if c.d.Sender == nil {
+		return nil
+	}
+	used := c.d.Sender.DomainUses()
+	if len(used) == 0 && c.d.Sender.DomainCap() <= 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, u := range used {
+		seen[u.Domain] = true
+	}
+	for _, t := range c.d.Targets.Current().All {
+		if d := delivery.Domain(t.Email); d != "" && !seen[d] {
+			seen[d] = true
+			used = append(used, delivery.DomainUse{Domain: d, Cap: c.d.Sender.DomainCap()})
+		}
+	}
+	return used
 }
 
 func targetForm(ctx echo.Context) target.Target {

@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,9 +34,12 @@ import (
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
 	"github.com/outcry/outcry/internal/outbox"
+	"github.com/outcry/outcry/internal/outhook"
 	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/reply"
+	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/web"
@@ -56,6 +61,11 @@ type App struct {
 	Console   *admin.Console
 	Replies   *reply.Service   // inbound replies (issue 22)
 	Followups *reply.Followups // the follow-up (issue 22)
+	Reading   *reading.Links   // the targets' reading page links (issue 24)
+	// Hooks sends the outgoing webhooks (issue 23) while this process is
+	// the elected sender; HookEndpoints manages their endpoints.
+	Hooks         *outhook.Sender
+	HookEndpoints *outhook.Service
 }
 
 // Build opens everything the service needs. Close the store when done
@@ -122,21 +132,40 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	}
 	log.Info("delivery", "mode", cfg.Delivery, "digest_after", cfg.DigestAfter.String(), "digest_every", cfg.DigestEvery.String(),
 		"digest_at_utc", time.Time{}.Add(cfg.DigestAt).Format("15:04"), "digest_max", cfg.DigestMax, "drip", cfg.Drip)
+	ready := &golive.Readiness{Config: cfg, Targets: func() []target.Target { return targets.Current().All }, Hold: cfg.Readiness != "warn"}
 	sender := delivery.NewSender(queue, mailer, delivery.Options{
-		Workers:     cfg.SendWorkers,
-		Rate:        cfg.SendRate,
-		HourlyCap:   cfg.TargetHourlyCap,
+		Held:      ready.Held,
+		Workers:   cfg.SendWorkers,
+		Rate:      cfg.SendRate,
+		HourlyCap: cfg.TargetHourlyCap,
+		NoSpread:  !cfg.Spread,
+		DomainCap: cfg.DomainHourlyCap,
+		DomainOf: func(id string) string {
+			t, ok := targets.Current().ByID(id)
+			if !ok {
+				return ""
+			}
+			return delivery.Domain(t.Email)
+		},
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      log,
 		Observer:    meter.ObserveSend,
 		// A pause the sender decides (the provider refused our key) is
 		// stored, so that every instance shows it and any can lift it.
-		RecordPause: func(ctx context.Context, why string) error { return st.SetCampaignPause(ctx, true, why) },
+		// With the refused key's fingerprint: a restart with another key
+		// lifts it (buildAdmin).
+		RecordPause: func(ctx context.Context, why string) error {
+			return st.SetProviderPause(ctx, why, keyFingerprint(cfg.SendGridAPIKey))
+		},
 	})
 	mails := outbox.NewMailDrain(st, mailer, outbox.MailOptions{Rate: cfg.MailRate, Logger: log,
-		Ready: func() bool { paused, _ := sender.Paused(); return sender.Leading() && !paused }})
+		Ready: func() bool {
+			paused, _ := sender.Paused()
+			held, _ := ready.Held()
+			return sender.Leading() && !paused && !held
+		}})
 	letters := &letter.Service{Store: st, Targets: targets, Areas: areas, Renderer: renderer, Queued: sender.Notify,
-		Messages: messages, Logger: log, Observe: meter.ObserveLetter}
+		Messages: messages, Logger: log, Observe: meter.ObserveLetter, Similar: cfg.Similar}
 	security, conf, err := buildSafety(ctx, cfg, camp.Organizer, campaigns, st, mailer, sender, log)
 	if err != nil {
 		st.Close()
@@ -146,7 +175,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		conf.Templates = templates
 		letters.Confirm = conf
 	}
-	receipts := &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer,
+	receipts := &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer, ConfirmOn: cfg.Confirm,
 		Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log}
 	replies, followups, err := buildReplies(cfg, st, campaigns, templates, receipts, security.FormSecret, sender, log)
 	if err != nil {
@@ -154,7 +183,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	queue.Relay = replies
+	// Each target's private reading page (issue 24); digests link to it.
+	readingLinks := &reading.Links{Store: st, Key: security.FormSecret, BaseURL: cfg.BaseURL}
+	queue.Delivery.ReadingURL = readingLinks.URL
 	srv, err := web.New(web.Deps{
+		Reading:          readingLinks,
+		ReadingStore:     st,
 		Campaigns:        campaigns,
 		Organizer:        camp.Organizer,
 		Letters:          letters,
@@ -171,7 +205,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Confirm:          conf,
 		WebhookPublicKey: cfg.WebhookPublicKey,
 		WebhookUnsigned:  cfg.WebhookUnsigned,
-		// Copies of a letter emailed to its writer, 1 a second at most.
+		SeeRequest:       ready.SeeRequest,
+		DryRun:           cfg.DryRun(),
+		// Copies of a letter emailed to its writer, only to an address that
+		// proved itself; 1 a second at most here and receipt.CopiesPerMinute
+		// a minute for the whole site, apart from the confirmations' own
+		// limiter, so that copies never hold a confirmation back.
 		Receipts:      receipts,
 		InboundSecret: cfg.InboundSecret,
 		Replies:       replies,
@@ -182,14 +221,27 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		st.Close()
 		return nil, err
 	}
-	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Replies: replies})
+	hooks := outhook.NewSender(st, outhook.Options{Insecure: cfg.WebhooksInsecure, Leading: sender.Leading, Logger: log})
+	endpoints := &outhook.Service{Store: st, Insecure: cfg.WebhooksInsecure, Notify: hooks.Notify,
+		Campaign: func(slug string) bool { _, ok := campaigns.Get(slug); return ok }}
+	if cfg.WebhooksInsecure {
+		log.Warn("OUTCRY_WEBHOOKS_INSECURE is on: outgoing webhooks may use plain http and reach loopback and private addresses")
+	}
+	meter.WatchDomains(func() map[string]int {
+		out := map[string]int{}
+		for _, u := range sender.DomainUses() {
+			out[u.Domain] = u.Sent
+		}
+		return out
+	}, sender.DomainCap())
+	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
+		Sender: sender, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Readiness: ready, Replies: replies})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Log: log, Store: st, Targets: targets, Areas: areas, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
-		Web: srv, Console: console, Replies: replies, Followups: followups}, nil
+	return &App{Reading: readingLinks, Config: cfg, Log: log, Store: st, Targets: targets, Areas: areas, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
+		Web: srv, Console: console, Hooks: hooks, HookEndpoints: endpoints, Replies: replies, Followups: followups}, nil
 }
 
 // buildReplies builds what comes back (issue 22): the reply relay and its
@@ -229,6 +281,7 @@ func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Serv
 	if err != nil {
 		return nil, err
 	}
+	digests.Similar, digests.MaxBytes = cfg.Similar, cfg.DigestMaxBytes
 	return &outbox.Policy{
 		Cap: cfg.TargetHourlyCap, Mode: delivery.Mode(cfg.Delivery), Drip: cfg.Drip,
 		After: cfg.DigestAfter, Every: cfg.DigestEvery, At: cfg.DigestAt, Max: cfg.DigestMax,
@@ -243,7 +296,13 @@ func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Serv
 			// OUTCRY_FROM_EMAIL), never to one of them.
 			info := outbox.CampaignInfo{Title: c.Title, Subject: c.Letter.Subject, Body: c.Letter.Body,
 				Organizer: c.Organizer.Name, ReplyTo: cfg.FromEmail,
-				Delivery: outbox.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}}
+				Delivery: outbox.Delivery{Mode: delivery.Mode(c.Delivery), Drip: c.Drip}, Window: c.Window()}
+			if every, at, hasAt, ok := c.DigestSchedule(); ok {
+				if !hasAt {
+					at = cfg.DigestAt
+				}
+				info.Digest = &sendwindow.Schedule{Every: every, At: at}
+			}
 			if a, err := mail.ParseAddress(c.Organizer.Contact); err == nil && a.Address == c.Organizer.Contact {
 				info.ReplyTo = a.Address
 			}
@@ -284,16 +343,39 @@ func buildCampaigns(ctx context.Context, st *store.Store, targets *target.Regist
 	return campaigns, nil
 }
 
-// buildAdmin restores a campaign pause saved by the console and registers
-// the organizer console.
+// keyFingerprint names an API key without holding it: the first 16 hex
+// digits of its SHA-256.
+func keyFingerprint(key string) string {
+	h := sha256.Sum256([]byte("outcry api key\x00" + key))
+	return hex.EncodeToString(h[:8])
+}
+
+// buildAdmin restores a stored pause and registers the organizer console.
+// A pause the provider's refusal of the key caused (401/403) is lifted when
+// this process starts with a different key; the log says which pause it is.
 func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *web.Server, st *store.Store, d admin.Deps) (*admin.Console, error) {
 	paused, why, err := st.CampaignPause(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if paused {
-		d.Sender.Pause(why)
-		log.Warn("sending is paused (set from the console); resume it there", "reason", why)
+		refused, byProvider, err := st.PauseKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case byProvider && refused != keyFingerprint(cfg.SendGridAPIKey):
+			if err := st.SetCampaignPause(ctx, false, ""); err != nil {
+				return nil, err
+			}
+			log.Warn("sending resumes: it was paused because SendGrid refused the API key (401/403), and this process starts with a different SENDGRID_API_KEY", "reason", why)
+		case byProvider:
+			d.Sender.Pause(why)
+			log.Warn("sending is paused: SendGrid refused this API key (401/403); set a working SENDGRID_API_KEY and restart, or resume from the console", "reason", why)
+		default:
+			d.Sender.Pause(why)
+			log.Warn("sending is paused (set from the console); resume it there", "reason", why)
+		}
 	}
 	d.Password, d.PasswordHash, d.Token = cfg.AdminPassword, cfg.AdminPasswordHash, cfg.AdminToken
 	d.SessionSecret = []byte(cfg.SessionSecret)
@@ -307,7 +389,6 @@ func buildAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, srv *w
 	d.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
 	d.SendRate, d.HourlyCap, d.Logger = cfg.SendRate, cfg.TargetHourlyCap, log
 	d.FromEmail, d.FromName, d.Sandbox = cfg.FromEmail, cfg.FromName, cfg.Sandbox && !cfg.DryRun()
-	d.GoLive = func() []string { return golive.Check(cfg, d.Targets.Current().All) }
 	d.CampaignPath = cfg.Campaign
 	if _, err := os.Stat(cfg.Campaign); err != nil {
 		d.CampaignPath = "the bundled campaign.yaml"
@@ -377,6 +458,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go func() { senderDone <- a.Sender.Run(ctx) }()
 	mailsDone := make(chan error, 1)
 	go func() { mailsDone <- a.Mails.Run(ctx) }()
+	hooksDone := make(chan error, 1)
+	go func() { hooksDone <- a.Hooks.Run(ctx) }()
+	defer func() { cancel(); <-hooksDone }()
 	go a.maintain(ctx)
 	go a.follow(ctx)
 	go a.Followups.Run(ctx, followupEvery(a.Config.FollowupAfter))
@@ -498,6 +582,7 @@ func buildSafety(ctx context.Context, cfg config.Config, org campaign.Organizer,
 		SubmitRate:     cfg.SubmitRate,
 		TrustedProxies: cfg.TrustedProxies,
 		CORSOrigins:    cfg.CORSOrigins,
+		EmbedOrigins:   cfg.EmbedOrigins,
 		FormSecret:     secret,
 		FormMinTime:    cfg.FormMinTime,
 	}

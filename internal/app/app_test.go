@@ -15,6 +15,7 @@ import (
 
 	"github.com/outcry/outcry/internal/app"
 	"github.com/outcry/outcry/internal/app/apptest"
+	"github.com/outcry/outcry/internal/openapi/oatest"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -49,7 +50,9 @@ func call(t *testing.T, method, url, ctype, body string, bearer bool) answer {
 	if bearer {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	// Every answer of /api/v1 and /admin/api is checked against the
+	// OpenAPI document.
+	resp, err := oatest.Client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +79,7 @@ func TestTwoCampaignsSideBySide(t *testing.T) {
 	// individual: every slot of the cap goes to a single letter (overflow,
 	// the default, keeps a slot per campaign for its digest).
 	a, base := start(t, map[string]string{"OUTCRY_TARGET_HOURLY_CAP": fmt.Sprint(capPerHour), "OUTCRY_SEND_RATE": "0",
+		"OUTCRY_SPREAD":   "off", // the capped emails are counted within seconds
 		"OUTCRY_DELIVERY": "individual"})
 	if r := call(t, "POST", base+"/admin/api/campaigns", "application/json", secondCampaign, true); r.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.status, r.body)
@@ -345,4 +349,49 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// OUTCRY_DOMAIN_HOURLY_CAP holds the bundled targets (all at example.com)
+// together to the cap, and /metrics shows the domain's use of it.
+func TestDomainCapAndItsMetrics(t *testing.T) {
+	a, base := start(t, map[string]string{"OUTCRY_DOMAIN_HOURLY_CAP": "2", "OUTCRY_SEND_RATE": "0", "OUTCRY_SPREAD": "off"})
+	for i := range 3 {
+		if r := call(t, "POST", base+"/api/v1/campaigns/netflix-baby/letters", "application/json", letterJSON(fmt.Sprintf("d%d@example.org", i)), false); r.status != 202 {
+			t.Fatalf("letter: %d %s", r.status, r.body)
+		}
+	}
+	ctx := context.Background()
+	total := func() int {
+		sent, _ := a.Store.RecentSends(ctx, time.Now().Add(-time.Hour))
+		n := 0
+		for _, ts := range sent {
+			n += len(ts)
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for total() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sent, want 2", total())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // a sender over the domain cap would have sent more by now
+	if n := total(); n != 2 {
+		t.Fatalf("%d emails to example.com in the hour, cap 2", n)
+	}
+	r := call(t, "GET", base+"/metrics", "", "", true)
+	if !strings.Contains(r.body, `outcry_domain_hourly_sent{domain="example.com"} 2`) || !strings.Contains(r.body, "outcry_domain_hourly_cap 2") {
+		t.Fatalf("/metrics has no domain use:\n%s", grepLines(r.body, "domain"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

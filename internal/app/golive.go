@@ -13,7 +13,12 @@ import (
 // a base URL supporters cannot reach), each naming what to set. The
 // console shows the same on every page.
 func warnGoLive(cfg config.Config, targets *target.Registry, log *slog.Logger) {
-	for _, w := range golive.Check(cfg, targets.Current().All) {
-		log.Warn("NOT READY FOR LIVE SENDING: " + w)
+	blocking := false
+	for _, p := range golive.Problems(cfg, targets.Current().All) {
+		log.Warn("NOT READY FOR LIVE SENDING: "+p.Message, "code", p.Code, "blocking", p.Blocking)
+		blocking = blocking || p.Blocking
+	}
+	if blocking && cfg.Readiness != "warn" {
+		log.Warn("live sending is HELD until the blocking problems above are fixed; letters queue meanwhile (OUTCRY_READINESS=warn only warns)")
 	}
 }

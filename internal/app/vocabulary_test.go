@@ -31,6 +31,7 @@ func TestNoStatusWordSpelledByHand(t *testing.T) {
 		`internal/web/receipt.go "failed"`:      "the receipt page's ?emailed=failed, a URL value, not a status",
 		`internal/admin/console.go "cancelled"`: "the console's flash key in the URL after a cancel, not a status",
 		`internal/admin/sendlog.go "cancelled"`: "the console's flash key in the URL after a cancel, not a status",
+		`internal/store/webhooks.go "failed"`:   "a webhook delivery's status (internal/outhook's deliveries), not a message's",
 	}
 	words := make([]string, len(sendlog.All))
 	for i, s := range sendlog.All {

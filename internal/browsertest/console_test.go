@@ -415,6 +415,7 @@ var consolePages = []struct{ name, path string }{
 	{"send log with an error", "/admin/messages?status=nope"},
 	{"message", "/admin/messages/1"},
 	{"supporters", "/admin/supporters"},
+	{"webhooks", "/admin/webhooks"},
 }
 
 // newBusyConsole is a console app with letters in several states.

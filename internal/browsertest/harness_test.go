@@ -25,6 +25,7 @@ import (
 	"github.com/outcry/outcry/internal/config"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -143,6 +144,7 @@ type app struct {
 	TargetsPath string
 	Campaign    *campaign.Campaign
 	Letters     *letter.Service
+	Reading     *reading.Links
 	// Sender is the real sender with the dry-run mailer, set with
 	// withConsole (it runs only with withSender).
 	Sender *delivery.Sender
@@ -153,6 +155,7 @@ type app struct {
 type appOptions struct {
 	console bool // the organizer console at /admin, password consolePassword
 	sender  bool // run the sender until the test ends
+	env     map[string]string
 	// congress runs the second example (examples/congress): letters go
 	// to the representative of the supporter's ZIP code.
 	congress bool
@@ -169,6 +172,16 @@ func withConsole(o *appOptions) { o.console = true }
 
 // withSender also runs the real delivery.Sender (dry-run mailer).
 func withSender(o *appOptions) { o.console, o.sender = true, true }
+
+// withEnv sets an OUTCRY_* variable of the app.
+func withEnv(k, v string) appOption {
+	return func(o *appOptions) {
+		if o.env == nil {
+			o.env = map[string]string{}
+		}
+		o.env[k] = v
+	}
+}
 
 const consolePassword = "browser test organizer password"
 
@@ -219,6 +232,9 @@ func newApp(t *testing.T, options ...appOption) *app {
 		env["OUTCRY_AREAS"] = filepath.Join(dir, "areas.csv")
 		slug = "fund-libraries"
 	}
+	for k, v := range o.env {
+		env[k] = v
+	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +245,7 @@ func newApp(t *testing.T, options ...appOption) *app {
 	}
 	t.Cleanup(func() { built.Store.Close() })
 	camp, _ := built.Campaigns.Get(slug)
-	a := &app{Store: built.Store, DBPath: env["OUTCRY_DB"], TargetsPath: tpath, Campaign: camp, Letters: built.Letters}
+	a := &app{Store: built.Store, DBPath: env["OUTCRY_DB"], TargetsPath: tpath, Campaign: camp, Letters: built.Letters, Reading: built.Reading}
 	if o.console {
 		a.Sender = built.Sender
 		a.DryRun, _ = built.Sender.Mailer().(*delivery.DryRun)

@@ -45,6 +45,12 @@ func publicPages() []struct {
 		{"thank-you with a receipt link", func(t *testing.T, a *app) []chromedp.Action[chromedp.Void] {
 			return []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/"), writeLetter(newAddress())}
 		}},
+		{"embed", func(t *testing.T, a *app) []chromedp.Action[chromedp.Void] {
+			return []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/c/netflix-baby/embed")}
+		}},
+		{"embed thank-you", func(t *testing.T, a *app) []chromedp.Action[chromedp.Void] {
+			return []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/c/netflix-baby/embed/thanks")}
+		}},
 		{"receipt", func(t *testing.T, a *app) []chromedp.Action[chromedp.Void] {
 			return []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + "/"), writeLetter(newAddress()), openReceipt()}
 		}},

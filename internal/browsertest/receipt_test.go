@@ -57,10 +57,11 @@ func TestSupporterFollowsTheirLetter(t *testing.T) {
 		t.Fatalf("after sending: %s", got)
 	}
 	wa := eval[string](t, ctx, `new URL(document.querySelector('a[href^="https://wa.me/"]').href).searchParams.get("text")`)
-	if !strings.HasPrefix(wa, "I just wrote to the decision-makers: “Netflix is normalizing") || !strings.HasSuffix(wa, a.URL+"/c/netflix-baby") {
+	if !strings.HasPrefix(wa, "I just wrote to the decision-makers: “Netflix is normalizing") || !strings.HasSuffix(wa, a.URL+"/c/netflix-baby?source=share-whatsapp") {
 		t.Errorf("WhatsApp text = %q", wa)
 	}
-	if got := text(t, ctx, "#share-message"); got != wa {
+	// The message shown carries the copied link's source code.
+	if got := text(t, ctx, "#share-message"); got != strings.Replace(wa, "share-whatsapp", "share-link", 1) {
 		t.Errorf("the message shown (%q) is not the one shared (%q)", got, wa)
 	}
 	run(t, ctx, openReceipt())

@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/outcry/outcry/internal/sendwindow"
 )
 
 // Path is a campaign's page from the site's root, "/c/<slug>" with the slug
@@ -62,6 +64,15 @@ type Campaign struct {
 	// ShowResponses: the campaign page shows, per decision-maker, how many
 	// of the supporters who answered the follow-up got a reply.
 	ShowResponses bool `yaml:"show_responses" json:"show_responses,omitempty"`
+	// When its letters may go to targets (issue 28): an IANA time zone
+	// ("" = UTC), office hours "08:00-19:00" ("" = all day) and days
+	// [mon, tue, …] (none = every day); the daily digest's time,
+	// "24h@09:00", in that zone ("" = OUTCRY_DIGEST_EVERY). Mail to
+	// supporters is not held by them. See internal/sendwindow.
+	Timezone     string   `yaml:"timezone" json:"timezone,omitempty"`
+	SendingHours string   `yaml:"sending_hours" json:"sending_hours,omitempty"`
+	SendingDays  []string `yaml:"sending_days" json:"sending_days,omitempty"`
+	DigestEvery  string   `yaml:"digest_every" json:"digest_every,omitempty"`
 	// Targeting is how each letter's targets are picked (targeting.go).
 	Targeting Targeting `yaml:"targeting" json:"targeting"`
 
@@ -134,6 +145,10 @@ type Image struct {
 type Letter struct {
 	Subject string `yaml:"subject"`
 	Body    string `yaml:"body"`
+	// Subjects, in place of Subject, are several subject lines: each
+	// supporter's form is prefilled with one, drawn at random and kept for
+	// their session (issue 24). Subject is then the first.
+	Subjects []string `yaml:"subjects"`
 	// Versions are other default letters, each for the targets whose
 	// fields match its when (targeting.go).
 	Versions []LetterVersion `yaml:"versions"`
@@ -143,6 +158,42 @@ type Letter struct {
 type Organizer struct {
 	Name    string `yaml:"name" json:"name"`
 	Contact string `yaml:"contact" json:"contact"`
+}
+
+// MaxSubjects bounds the subject variants of a campaign.
+const MaxSubjects = 20
+
+// Variants returns the subject lines a form may be prefilled with: the
+// variants, or the one subject.
+func (l Letter) Variants() []string {
+	if len(l.Subjects) > 0 {
+		return l.Subjects
+	}
+	return []string{l.Subject}
+}
+
+// cleanSubjects trims the variants and drops empty ones; it says what is
+// wrong with them, if anything.
+func cleanSubjects(in []string) ([]string, string) {
+	var out []string
+	for _, v := range in {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if strings.ContainsAny(v, "\r\n") {
+			return nil, "each subject must be one line"
+		}
+		if utf8.RuneCountInString(v) > maxSubject {
+			return nil, fmt.Sprintf("each subject must be at most %d characters", maxSubject)
+		}
+		out = append(out, v)
+	}
+	if len(out) > MaxSubjects {
+		return nil, fmt.Sprintf("at most %d subjects", MaxSubjects)
+	}
+	return out, ""
+
 }
 
 var blankLine = regexp.MustCompile(`\n\s*\n`)
@@ -275,7 +326,20 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	need(strings.TrimSpace(c.Story) != "", "story")
 	need(strings.TrimSpace(c.Image.Src) != "", "image.src")
 	need(strings.TrimSpace(c.Image.Alt) != "", "image.alt (alt text for the image)")
-	need(strings.TrimSpace(c.Letter.Subject) != "", "letter.subject")
+	if len(c.Letter.Subjects) > 0 {
+		if strings.TrimSpace(c.Letter.Subject) != "" {
+			problems = append(problems, fmt.Errorf("%s: give letter.subject or letter.subjects, not both", name))
+		}
+		subjects, why := cleanSubjects(c.Letter.Subjects)
+		if why != "" {
+			problems = append(problems, fmt.Errorf("%s: letter.subjects: %s", name, why))
+		}
+		c.Letter.Subjects = subjects
+		if len(subjects) > 0 {
+			c.Letter.Subject = subjects[0]
+		}
+	}
+	need(strings.TrimSpace(c.Letter.Subject) != "", "letter.subject (or letter.subjects)")
 	need(strings.TrimSpace(c.Letter.Body) != "", "letter.body")
 	need(c.Goal >= 0, "goal (zero or more)")
 	if !validDelivery(c.Delivery) {
@@ -283,6 +347,9 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	}
 	if c.Replies != "" && c.Replies != RepliesDirect && c.Replies != RepliesRelay {
 		problems = append(problems, fmt.Errorf("%s: replies must be direct or relay (or left out for direct)", name))
+	}
+	if err := c.checkSending(); err != nil {
+		problems = append(problems, fmt.Errorf("%s: %w", name, err))
 	}
 	c.Targeting.normalize()
 	for _, fe := range []FieldErrors{c.Targeting.check(nil), checkVersions(c.Letter.Versions)} {
@@ -303,6 +370,9 @@ func (c *Campaign) finish() {
 	c.paragraphs = splitParagraphs(c.Story)
 	c.Letter.Body = Flow(c.Letter.Body)
 	c.Letter.Subject = strings.TrimSpace(c.Letter.Subject)
+	if subjects, why := cleanSubjects(c.Letter.Subjects); why == "" {
+		c.Letter.Subjects = subjects
+	}
 	for i := range c.Letter.Versions {
 		c.Letter.Versions[i].Body = Flow(c.Letter.Versions[i].Body)
 		c.Letter.Versions[i].Subject = strings.TrimSpace(c.Letter.Versions[i].Subject)
@@ -322,4 +392,33 @@ func Load(path string) (*Campaign, error) {
 		return nil, fmt.Errorf("campaign: %w", err)
 	}
 	return Parse(path, data)
+}
+
+// checkSending validates the time zone, sending hours and days and the
+// digest time, naming each bad setting.
+func (c *Campaign) checkSending() error {
+	_, err := sendwindow.Parse(c.Timezone, c.SendingHours, c.SendingDays)
+	if c.DigestEvery != "" {
+		if _, _, _, e := sendwindow.ParseEvery(c.DigestEvery); e != nil {
+			err = errors.Join(err, e)
+		}
+	}
+	return err
+}
+
+// Window is when the campaign's letters may go to targets (always, when
+// its settings are unset).
+func (c *Campaign) Window() sendwindow.Window {
+	w, _ := sendwindow.Parse(c.Timezone, c.SendingHours, c.SendingDays) // validated when set
+	return w
+}
+
+// DigestSchedule is the campaign's own digest schedule in its time zone;
+// ok is false when it has none (OUTCRY_DIGEST_EVERY applies, in its zone).
+func (c *Campaign) DigestSchedule() (every, at time.Duration, hasAt, ok bool) {
+	if c.DigestEvery == "" {
+		return 0, 0, false, false
+	}
+	every, at, hasAt, err := sendwindow.ParseEvery(c.DigestEvery)
+	return every, at, hasAt, err == nil
 }

@@ -3,6 +3,7 @@ package campaign
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBundledCampaign(t *testing.T) {
@@ -143,6 +144,43 @@ func TestDeliverySetting(t *testing.T) {
 	}
 }
 
+// Subject variants (issue 24): letter.subjects in the file, kept through
+// the database, changed through the service in place of subject.
+func TestSubjectVariants(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("slug: a\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\nletter:\n  subjects: [' One ', Two, '', Three]\n  body: b\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Letter.Variants(); len(got) != 3 || got[0] != "One" || got[2] != "Three" || c.Letter.Subject != "One" {
+		t.Fatalf("variants %q, subject %q", got, c.Letter.Subject)
+	}
+	back, err := fromRow(toRow(c))
+	if err != nil || len(back.Letter.Subjects) != 3 {
+		t.Fatalf("after the database: %q %v", back.Letter.Subjects, err)
+	}
+	for name, y := range map[string]string{
+		"both":      "letter: {subject: s, subjects: [a, b], body: b}",
+		"multiline": "letter: {subjects: [\"a\\nb\"], body: b}",
+		"none":      "letter: {subjects: [], body: b}",
+	} {
+		if _, err := Parse("c.yaml", []byte("slug: a\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\n"+y+"\n")); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	s := &Service{KnownTarget: func(string) bool { return true }}
+	vs := []string{"Uno", "Dos"}
+	if fe := s.apply(back, Input{Subjects: &vs}, false); len(fe) > 0 || back.Letter.Subject != "Uno" || len(back.Letter.Subjects) != 2 {
+		t.Fatalf("subjects through the service: %v %q %q", fe, back.Letter.Subject, back.Letter.Subjects)
+	}
+	one := "Only"
+	if fe := s.apply(back, Input{Subject: &one}, false); len(fe) > 0 || len(back.Letter.Variants()) != 1 || back.Letter.Subject != "Only" {
+		t.Fatalf("one subject in place of the variants: %v %q", fe, back.Letter.Variants())
+	}
+	if fe := s.apply(back, Input{Subject: &one, Subjects: &vs}, false); fe["subjects"] == "" {
+		t.Fatal("subject and subjects together accepted")
+	}
+}
+
 func TestTargetingInTheCampaignFile(t *testing.T) {
 	base := "slug: s\ntitle: T\nstory: S\nimage: {src: /x.svg, alt: x}\nletter: {subject: S, body: B}\n"
 	c, err := Parse("c.yaml", []byte(base))
@@ -168,5 +206,42 @@ func TestTargetingInTheCampaignFile(t *testing.T) {
 		if _, err := Parse("c.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want %q", tc.extra, err, tc.want)
 		}
+	}
+}
+
+// The sending settings (issue 28) are read from the file, kept through the
+// database and changed through the service; a bad value is named and the
+// good ones kept.
+func TestSendingSettings(t *testing.T) {
+	const head = "slug: a\ntitle: t\nstory: s\nimage: {src: /x, alt: a}\nletter: {subject: s, body: b}\n"
+	c, err := Parse("c.yaml", []byte(head+"timezone: Europe/London\nsending_hours: \"08:00-19:00\"\nsending_days: [mon, tue, wed, thu, fri]\ndigest_every: 24h@09:00\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := fromRow(toRow(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Timezone != "Europe/London" || back.SendingHours != "08:00-19:00" || len(back.SendingDays) != 5 || back.DigestEvery != "24h@09:00" {
+		t.Fatalf("after the database: %q %q %v %q", back.Timezone, back.SendingHours, back.SendingDays, back.DigestEvery)
+	}
+	if got := back.Window().String(); got != "08:00-19:00 mon,tue,wed,thu,fri Europe/London" {
+		t.Fatalf("window %q", got)
+	}
+	if every, at, hasAt, ok := back.DigestSchedule(); !ok || !hasAt || every != 24*time.Hour || at != 9*time.Hour {
+		t.Fatalf("digest schedule %v %v %v %v", every, at, hasAt, ok)
+	}
+	if _, err := Parse("c.yaml", []byte(head+"timezone: Mars/Base\nsending_days: [someday]\n")); err == nil ||
+		!strings.Contains(err.Error(), "timezone") || !strings.Contains(err.Error(), "sending_days") {
+		t.Fatalf("bad settings: %v", err)
+	}
+	s := &Service{KnownTarget: func(string) bool { return true }}
+	tz, hours, every := "Nowhere/Town", "09:00-17:00", "weekly"
+	fe := s.apply(back, Input{Timezone: &tz, SendingHours: &hours, DigestEvery: &every}, false)
+	if fe["timezone"] == "" || fe["digest_every"] == "" || fe["sending_hours"] != "" || back.SendingHours != "09:00-17:00" || back.Timezone != "Europe/London" {
+		t.Fatalf("errors %v, hours %q, zone %q", fe, back.SendingHours, back.Timezone)
+	}
+	if !(Input{Timezone: &tz}).contentChanged() {
+		t.Fatal("a change of time zone must make the console the campaign's source")
 	}
 }

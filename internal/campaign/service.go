@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -26,6 +27,9 @@ type Store interface {
 	// The versions of a campaign's file that have been in force, by hash.
 	CampaignFileApplied(ctx context.Context, slug, hash string) (bool, error)
 	RecordCampaignFile(ctx context.Context, slug, hash string) error
+	// A campaign's uploaded image (image.go).
+	SaveCampaignImage(ctx context.Context, img store.CampaignImage) error
+	CampaignImage(ctx context.Context, campaign string) (store.CampaignImage, bool, error)
 }
 
 // Errors the service returns.
@@ -224,6 +228,7 @@ type Input struct {
 	Story        *string    `json:"story"`
 	CallToAction *string    `json:"call_to_action"`
 	Subject      *string    `json:"subject"`
+	Subjects     *[]string  `json:"subjects"` // in place of subject: several subject lines (issue 24)
 	Body         *string    `json:"body"`
 	Targets      *[]string  `json:"targets"`
 	Goal         *int       `json:"goal"`
@@ -238,6 +243,14 @@ type Input struct {
 	Replies       *string `json:"replies"` // direct, relay or "" (direct)
 	Followup      *bool   `json:"followup"`
 	ShowResponses *bool   `json:"show_responses"`
+	// The organizer the pages, the link preview and the digest's "Sent
+	// by" name ("" keeps the site's organizer, OUTCRY's campaign file).
+	OrganizerName    *string   `json:"organizer_name"`
+	OrganizerContact *string   `json:"organizer_contact"`
+	Timezone         *string   `json:"timezone"`      // IANA name, "" = UTC
+	SendingHours     *string   `json:"sending_hours"` // "08:00-19:00", "" = all day
+	SendingDays      *[]string `json:"sending_days"`  // ["mon", …], [] = every day
+	DigestEvery      *string   `json:"digest_every"`  // "24h@09:00" in the time zone, "" = OUTCRY_DIGEST_EVERY
 	// Targeting replaces the whole object (issue 21); Versions the
 	// letter versions.
 	Targeting *Targeting       `json:"targeting"`
@@ -301,10 +314,12 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 }
 
 func (in Input) contentChanged() bool {
-	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil ||
+	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil || in.Subjects != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
 		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil || in.Targeting != nil || in.Versions != nil ||
-		in.Replies != nil || in.Followup != nil || in.ShowResponses != nil
+		in.Replies != nil || in.Followup != nil || in.ShowResponses != nil ||
+		in.OrganizerName != nil || in.OrganizerContact != nil ||
+		in.Timezone != nil || in.SendingHours != nil || in.SendingDays != nil || in.DigestEvery != nil
 }
 
 // Limits on what an organizer may enter, in characters.
@@ -341,13 +356,46 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	text("summary", in.Summary, &c.Summary, maxSummary, false)
 	text("story", in.Story, &c.Story, maxStory, true)
 	text("call_to_action", in.CallToAction, &c.CallToAction, maxSummary, false)
-	text("subject", in.Subject, &c.Letter.Subject, maxSubject, true)
+	switch {
+	case in.Subjects == nil:
+		if in.Subject != nil {
+			c.Letter.Subjects = nil // one subject in place of the variants
+		}
+		text("subject", in.Subject, &c.Letter.Subject, maxSubject, true)
+	case in.Subject != nil:
+		fe["subjects"] = "give subject or subjects, not both"
+	default:
+		subjects, why := cleanSubjects(*in.Subjects)
+		switch {
+		case why != "":
+			fe["subjects"] = why
+		case len(subjects) == 0:
+			fe["subjects"] = "is required (at least one subject line)"
+		default:
+			c.Letter.Subjects, c.Letter.Subject = subjects, subjects[0]
+		}
+	}
 	text("body", in.Body, &c.Letter.Body, maxBody, true)
 	if strings.ContainsAny(c.Letter.Subject, "\r\n") || strings.ContainsAny(c.Title, "\r\n") {
 		fe["subject"] = "must be one line"
 	}
 	text("image_src", in.ImageSrc, &c.Image.Src, 500, false)
 	text("image_alt", in.ImageAlt, &c.Image.Alt, 500, false)
+	if in.OrganizerName != nil && strings.TrimSpace(*in.OrganizerName) != "" {
+		text("organizer_name", in.OrganizerName, &c.Organizer.Name, maxTitle, false)
+	}
+	if in.OrganizerContact != nil && strings.TrimSpace(*in.OrganizerContact) != "" {
+		text("organizer_contact", in.OrganizerContact, &c.Organizer.Contact, 500, false)
+	}
+	if strings.ContainsAny(c.Organizer.Name, "\r\n") {
+		fe["organizer_name"] = "must be one line"
+	}
+	// The pages' CSP loads images from this site only (img-src 'self'): an
+	// address on another site would show as a broken image.
+	if in.ImageSrc != nil && c.Image.Src != "" && (!strings.HasPrefix(c.Image.Src, "/") || strings.HasPrefix(c.Image.Src, "//") ||
+		strings.Contains(c.Image.Src, "\\")) {
+		fe["image_src"] = "must be an image on this site (a path such as /static/campaign.svg); upload your own with PUT /admin/api/campaigns/{slug}/image or the console's image field"
+	}
 	// The image is optional: a campaign without one shows none (the link
 	// preview is drawn from its title either way).
 	if c.Image.Src != "" && c.Image.Alt == "" {
@@ -420,6 +468,7 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 		c.Letter.Versions = slices.Clone(*in.Versions)
 	}
 	maps.Copy(fe, checkVersions(c.Letter.Versions))
+	applySending(c, in, fe)
 	c.Summary = strings.TrimSpace(c.Summary)
 	c.finish()
 	return fe
@@ -434,6 +483,7 @@ type doc struct {
 	CallToAction  string          `json:"call_to_action"`
 	Goal          int             `json:"goal"`
 	Subject       string          `json:"subject"`
+	Subjects      []string        `json:"subjects,omitempty"`
 	Body          string          `json:"body"`
 	Organizer     Organizer       `json:"organizer"`
 	Targets       []string        `json:"targets"`
@@ -441,6 +491,10 @@ type doc struct {
 	Drip          *bool           `json:"drip,omitempty"`
 	Targeting     *Targeting      `json:"targeting,omitempty"`
 	Versions      []LetterVersion `json:"versions,omitempty"`
+	Timezone      string          `json:"timezone,omitempty"`
+	SendingHours  string          `json:"sending_hours,omitempty"`
+	SendingDays   []string        `json:"sending_days,omitempty"`
+	DigestEvery   string          `json:"digest_every,omitempty"`
 	Replies       string          `json:"replies,omitempty"`
 	Followup      bool            `json:"followup,omitempty"`
 	ShowResponses bool            `json:"show_responses,omitempty"`
@@ -448,8 +502,9 @@ type doc struct {
 
 func toRow(c *Campaign) store.CampaignRow {
 	b, _ := json.Marshal(doc{Title: c.Title, Summary: c.Summary, Image: c.Image, Story: c.Story, CallToAction: c.CallToAction,
-		Goal: c.Goal, Subject: c.Letter.Subject, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
+		Goal: c.Goal, Subject: c.Letter.Subject, Subjects: c.Letter.Subjects, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
 		Delivery: c.Delivery, Drip: c.Drip, Targeting: storedTargeting(c.Targeting), Versions: c.Letter.Versions,
+		Timezone: c.Timezone, SendingHours: c.SendingHours, SendingDays: c.SendingDays, DigestEvery: c.DigestEvery,
 		Replies: c.Replies, Followup: c.Followup, ShowResponses: c.ShowResponses})
 	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
@@ -485,9 +540,10 @@ func fromRow(r store.CampaignRow) (*Campaign, error) {
 		return nil, err
 	}
 	c := &Campaign{Slug: r.Slug, Title: d.Title, Summary: d.Summary, Image: d.Image, Story: d.Story, CallToAction: d.CallToAction,
-		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
+		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Subjects: d.Subjects, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
 		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
-		Delivery: d.Delivery, Drip: d.Drip, Replies: d.Replies, Followup: d.Followup, ShowResponses: d.ShowResponses}
+		Delivery: d.Delivery, Drip: d.Drip, Timezone: d.Timezone, SendingHours: d.SendingHours, SendingDays: d.SendingDays,
+		DigestEvery: d.DigestEvery, Replies: d.Replies, Followup: d.Followup, ShowResponses: d.ShowResponses}
 	c.Letter.Versions = d.Versions
 	if d.Targeting != nil {
 		c.Targeting = *d.Targeting
@@ -521,4 +577,49 @@ func (staticStore) CampaignFileApplied(context.Context, string, string) (bool, e
 }
 func (staticStore) RecordCampaignFile(context.Context, string, string) error {
 	return errors.New("campaign: static campaigns cannot change")
+}
+func (staticStore) SaveCampaignImage(context.Context, store.CampaignImage) error {
+	return errors.New("campaign: static campaigns cannot change")
+}
+func (staticStore) CampaignImage(context.Context, string) (store.CampaignImage, bool, error) {
+	return store.CampaignImage{}, false, nil
+}
+
+// applySending puts the sending settings of in on c, each checked on its
+// own so that the form names the bad field and keeps the good ones.
+func applySending(c *Campaign, in Input, fe FieldErrors) {
+	if in.Timezone != nil {
+		tz := strings.TrimSpace(*in.Timezone)
+		if _, err := sendwindow.Location(tz); err != nil {
+			fe["timezone"] = "must be an IANA time zone name, such as Europe/London (or empty for UTC)"
+		} else {
+			c.Timezone = tz
+		}
+	}
+	if in.SendingHours != nil {
+		h := strings.TrimSpace(*in.SendingHours)
+		if _, err := sendwindow.Parse("", h, nil); err != nil {
+			fe["sending_hours"] = `must be two times of day, such as "08:00-19:00" (or empty for all day)`
+		} else {
+			c.SendingHours = h
+		}
+	}
+	if in.SendingDays != nil {
+		if _, err := sendwindow.Parse("", "", *in.SendingDays); err != nil {
+			fe["sending_days"] = "must be days among mon, tue, wed, thu, fri, sat, sun (or none for every day)"
+		} else {
+			c.SendingDays = slices.Clone(*in.SendingDays)
+			for i, d := range c.SendingDays {
+				c.SendingDays[i] = strings.ToLower(strings.TrimSpace(d))
+			}
+		}
+	}
+	if in.DigestEvery != nil {
+		v := strings.TrimSpace(*in.DigestEvery)
+		if _, _, _, err := sendwindow.ParseEvery(v); v != "" && err != nil {
+			fe["digest_every"] = `must be a duration of at least 1m, optionally with a time of day: "24h@09:00" (or empty for OUTCRY_DIGEST_EVERY)`
+		} else {
+			c.DigestEvery = v
+		}
+	}
 }

@@ -40,20 +40,37 @@ type Config struct {
 	SendRate         float64       // OUTCRY_SEND_RATE: messages/second, 0 = no limit
 	MailRate         float64       // OUTCRY_MAIL_RATE: supporter mails/second, its own budget beside OUTCRY_SEND_RATE
 	TargetHourlyCap  int           // OUTCRY_TARGET_HOURLY_CAP: 0 = no cap
+	Spread           bool          // OUTCRY_SPREAD: spread a target's hourly allowance across the hour (on) or send as soon as caps allow (off)
+	DomainHourlyCap  int           // OUTCRY_DOMAIN_HOURLY_CAP: most emails an hour to all targets at one domain; 0 = no cap
 	Sandbox          bool          // OUTCRY_SANDBOX
 	SendWorkers      int           // OUTCRY_SEND_WORKERS
 	MaxAttempts      int           // OUTCRY_MAX_ATTEMPTS
 	SendTimeout      time.Duration // OUTCRY_SEND_TIMEOUT
 	WebhookPublicKey string        // SENDGRID_WEBHOOK_PUBLIC_KEY
 	WebhookUnsigned  bool          // OUTCRY_WEBHOOK_UNSIGNED: accept unsigned webhook posts (no key)
+	// WebhooksInsecure (OUTCRY_WEBHOOKS_INSECURE=on) lets outgoing
+	// webhooks use plain http and reach loopback and private addresses:
+	// for tests and a receiver on the same host (issue 23).
+	WebhooksInsecure bool
 
 	// Delivery modes (issue 12; see internal/outbox/policy.go).
-	Delivery    string        // OUTCRY_DELIVERY: individual, overflow or digest
+	Delivery string // OUTCRY_DELIVERY: individual, overflow or digest
+	// Readiness is what a problem of package golive does to live sending:
+	// "hold" (default: a blocking problem holds it) or "warn" (only shown).
+	Readiness   string        // OUTCRY_READINESS
 	DigestAfter time.Duration // OUTCRY_DIGEST_AFTER: overflow: wait before a letter goes in a digest
 	DigestEvery time.Duration // OUTCRY_DIGEST_EVERY: digest mode: time between digests…
 	DigestAt    time.Duration // …from this time of day, UTC (OUTCRY_DIGEST_EVERY=24h@09:00)
 	DigestMax   int           // OUTCRY_DIGEST_MAX: most letters in one digest
-	Drip        bool          // OUTCRY_DRIP: space single letters 1h/cap apart
+	// DigestMaxBytes bounds a digest's request to the provider, counted as
+	// the JSON sent (OUTCRY_DIGEST_MAX_BYTES; issue 24). Past it, the digest
+	// links to the target's reading page for the rest.
+	DigestMaxBytes int
+	// Similar is the similarity to the campaign's letter at and above which
+	// a letter counts, in a digest, among those who sent that letter
+	// (OUTCRY_SIMILAR; internal/similar).
+	Similar float64
+	Drip    bool // OUTCRY_DRIP: space single letters 1h/cap apart
 
 	// What comes back (issue 22; see internal/reply).
 	ReplyDomain   string        // OUTCRY_REPLY_DOMAIN: relay addresses are <token>@this domain
@@ -87,18 +104,31 @@ func Default() Config {
 		SendRate:        5,
 		MailRate:        5,
 		TargetHourlyCap: 30,
+		Spread:          true,
+		DomainHourlyCap: 300,
 		SendWorkers:     8,
 		MaxAttempts:     8,
 		SendTimeout:     10 * time.Second,
 		Delivery:        "overflow",
+		Readiness:       "hold",
 		DigestAfter:     time.Hour,
 		FollowupAfter:   14 * 24 * time.Hour,
 		DigestEvery:     24 * time.Hour,
 		DigestAt:        9 * time.Hour,
 		DigestMax:       500,
+		DigestMaxBytes:  1_000_000,
+		Similar:         0.9,
 		Safety:          defaultSafety(),
 	}
 }
+
+// Bounds of OUTCRY_DIGEST_MAX_BYTES: room for a digest's heading, one
+// letter and the link to the rest; and SendGrid's 30 MB per request less
+// room for the envelope (addresses, ids) around the text.
+const (
+	MinDigestBytes = 100_000
+	MaxDigestBytes = 29_000_000
+)
 
 // DryRun reports whether no SendGrid key is configured.
 func (c Config) DryRun() bool { return c.SendGridAPIKey == "" }
@@ -128,16 +158,22 @@ func Load(getenv func(string) string) (Config, error) {
 	p.float("OUTCRY_SEND_RATE", &c.SendRate)
 	p.float("OUTCRY_MAIL_RATE", &c.MailRate)
 	p.int("OUTCRY_TARGET_HOURLY_CAP", &c.TargetHourlyCap)
+	p.bool("OUTCRY_SPREAD", &c.Spread)
+	p.int("OUTCRY_DOMAIN_HOURLY_CAP", &c.DomainHourlyCap)
 	p.bool("OUTCRY_SANDBOX", &c.Sandbox)
 	p.int("OUTCRY_SEND_WORKERS", &c.SendWorkers)
 	p.int("OUTCRY_MAX_ATTEMPTS", &c.MaxAttempts)
 	p.duration("OUTCRY_SEND_TIMEOUT", &c.SendTimeout)
 	p.str("SENDGRID_WEBHOOK_PUBLIC_KEY", &c.WebhookPublicKey)
 	p.bool("OUTCRY_WEBHOOK_UNSIGNED", &c.WebhookUnsigned)
+	p.bool("OUTCRY_WEBHOOKS_INSECURE", &c.WebhooksInsecure)
 	p.str("OUTCRY_DELIVERY", &c.Delivery)
+	p.str("OUTCRY_READINESS", &c.Readiness)
 	p.duration("OUTCRY_DIGEST_AFTER", &c.DigestAfter)
 	p.schedule("OUTCRY_DIGEST_EVERY", &c.DigestEvery, &c.DigestAt)
 	p.int("OUTCRY_DIGEST_MAX", &c.DigestMax)
+	p.int("OUTCRY_DIGEST_MAX_BYTES", &c.DigestMaxBytes)
+	p.float("OUTCRY_SIMILAR", &c.Similar)
 	p.bool("OUTCRY_DRIP", &c.Drip)
 	p.str("OUTCRY_REPLY_DOMAIN", &c.ReplyDomain)
 	p.str("OUTCRY_INBOUND_SECRET", &c.InboundSecret)
@@ -161,13 +197,18 @@ func Load(getenv func(string) string) (Config, error) {
 	p.check("OUTCRY_SEND_RATE", c.SendRate >= 0, "must be 0 (no limit) or a positive number")
 	p.check("OUTCRY_MAIL_RATE", c.MailRate > 0 && c.MailRate <= 1000, "must be a positive number of mails a second, at most 1000")
 	p.check("OUTCRY_TARGET_HOURLY_CAP", c.TargetHourlyCap >= 0, "must be 0 (no cap) or a positive whole number")
+	p.check("OUTCRY_DOMAIN_HOURLY_CAP", c.DomainHourlyCap >= 0, "must be 0 (no cap) or a positive whole number")
 	p.check("OUTCRY_SEND_WORKERS", c.SendWorkers >= 1 && c.SendWorkers <= 256, "must be between 1 and 256")
 	p.check("OUTCRY_MAX_ATTEMPTS", c.MaxAttempts >= 1, "must be at least 1")
 	p.check("OUTCRY_SEND_TIMEOUT", c.SendTimeout > 0, "must be a positive duration such as 10s")
+	p.check("OUTCRY_READINESS", oneOf(c.Readiness, "hold", "warn"), "must be hold (problems that make live sending go wrong hold it) or warn (they are only shown)")
 	p.check("OUTCRY_DELIVERY", oneOf(c.Delivery, "individual", "overflow", "digest"), "must be individual, overflow or digest")
 	p.check("OUTCRY_DIGEST_AFTER", c.DigestAfter >= 10*time.Second, "must be a duration of at least 10s, such as 1h")
 	p.check("OUTCRY_DIGEST_EVERY", c.DigestEvery >= time.Minute, "must be a duration of at least 1m, optionally with a time of day (UTC): 24h@09:00")
-	p.check("OUTCRY_DIGEST_MAX", c.DigestMax >= 1 && c.DigestMax <= 10_000, "must be between 1 and 10000")
+	p.check("OUTCRY_DIGEST_MAX", c.DigestMax >= 1 && c.DigestMax <= 1_000_000, "must be between 1 and 1000000 (OUTCRY_DIGEST_MAX_BYTES bounds a digest's size)")
+	p.check("OUTCRY_DIGEST_MAX_BYTES", c.DigestMaxBytes >= MinDigestBytes && c.DigestMaxBytes <= MaxDigestBytes,
+		fmt.Sprintf("must be between %d and %d bytes (SendGrid refuses a request over 30 MB)", MinDigestBytes, MaxDigestBytes))
+	p.check("OUTCRY_SIMILAR", c.Similar > 0 && c.Similar <= 1, "must be a number above 0 and at most 1, such as 0.9")
 	if c.Delivery == "overflow" && c.TargetHourlyCap == 1 {
 		p.fail("OUTCRY_TARGET_HOURLY_CAP", p.getenv("OUTCRY_TARGET_HOURLY_CAP"),
 			"must be 0 (no cap) or at least 2 with OUTCRY_DELIVERY=overflow: one email an hour leaves no room for single letters beside the digests (set 2 or more, or OUTCRY_DELIVERY=digest)")

@@ -12,6 +12,7 @@ type Safety struct {
 	SubmitRate     int          // OUTCRY_SUBMIT_RATE: letters per minute per client IP, 0 = off
 	TrustedProxies []*net.IPNet // OUTCRY_TRUSTED_PROXIES: CIDRs whose X-Forwarded-For is believed
 	CORSOrigins    []string     // OUTCRY_CORS_ORIGINS: origins allowed to call /api/v1 from a browser
+	EmbedOrigins   []string     // OUTCRY_EMBED_ORIGINS: sites allowed to frame /c/{slug}/embed (issue 23)
 	FormSecret     string       // OUTCRY_FORM_SECRET: HMAC key for form stamps and links ("" = kept in the database)
 	FormMinTime    time.Duration
 	Confirm        bool          // OUTCRY_CONFIRM: double opt-in by email
@@ -54,6 +55,17 @@ func (p *parser) safety(s *Safety) {
 			break
 		}
 		s.CORSOrigins = append(s.CORSOrigins, strings.TrimRight(o, "/"))
+	}
+
+	raw = ""
+	p.str("OUTCRY_EMBED_ORIGINS", &raw)
+	for _, o := range splitList(raw) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			p.fail("OUTCRY_EMBED_ORIGINS", raw, "must be comma-separated origins such as https://partner.example (no *, no path)")
+			break
+		}
+		s.EmbedOrigins = append(s.EmbedOrigins, u.Scheme+"://"+strings.ToLower(u.Host))
 	}
 
 	p.str("OUTCRY_FORM_SECRET", &s.FormSecret)

@@ -123,6 +123,13 @@ func (s *Service) parse(tok string) (int64, error) {
 	return id, nil
 }
 
+// Check tells whether a link's token is valid and unexpired, changing
+// nothing (the page with the button).
+func (s *Service) Check(tok string) error {
+	_, err := s.parse(tok)
+	return err
+}
+
 // Confirm follows a link: the supporter's held messages are queued.
 func (s *Service) Confirm(ctx context.Context, campaign, tok string) (Outcome, error) {
 	id, err := s.parse(tok)

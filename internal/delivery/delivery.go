@@ -57,6 +57,10 @@ type SendError struct {
 	Status  int       // HTTP status, 0 when no response
 	RetryAt time.Time // for RateLimited: when the provider allows sending again (zero: unknown)
 	Msg     string
+	// TooLarge: the provider refused the request for its size (413, or a
+	// 400 about the size that names no field). A digest so refused is
+	// split in two and each half tried again; a single letter fails.
+	TooLarge bool
 }
 
 func (e *SendError) Error() string {
@@ -113,6 +117,27 @@ type Room struct {
 	LastSingle time.Time
 	// Now is the sender's clock.
 	Now time.Time
+	// Pace, when above zero, is how many emails the target may be given
+	// at this moment: its hourly allowance is spread across the hour
+	// (OUTCRY_SPREAD), so a target whose turn it is gets one, and one
+	// whose turn has not come has no Slots. Zero: no such limit.
+	Pace int
+	// Domain is the target's receiving domain when a per-domain cap
+	// applies (OUTCRY_DOMAIN_HOURLY_CAP), and DomainSlots how many more
+	// emails all its targets together may be given now. A claim that
+	// gives several targets of one domain emails keeps their sum within
+	// DomainSlots (Slots is the target's own room).
+	Domain      string
+	DomainSlots int
+}
+
+// Limit is how many emails the target may be given now: Slots, and no
+// more than Pace when the allowance is spread.
+func (r Room) Limit() int {
+	if r.Pace > 0 {
+		return min(r.Slots, r.Pace)
+	}
+	return r.Slots
 }
 
 // Mode is how a campaign's letters are delivered.

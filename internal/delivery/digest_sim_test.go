@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 	outcry "github.com/outcry/outcry"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/outbox"
+	"github.com/outcry/outcry/internal/sgfake"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/webhook"
 )
@@ -60,12 +63,14 @@ const (
 )
 
 type sim struct {
-	t      *testing.T
-	clock  *simClock
-	st     *store.Store
-	mail   *recorder
-	policy *outbox.Policy
-	sender *delivery.Sender
+	t         *testing.T
+	clock     *simClock
+	st        *store.Store
+	mail      *recorder
+	policy    *outbox.Policy
+	sender    *delivery.Sender
+	spread    bool // OUTCRY_SPREAD=on (set before newSender)
+	domainCap int  // OUTCRY_DOMAIN_HOURLY_CAP (set before newSender; 0 = none)
 }
 
 func newSim(t *testing.T, start time.Time, cap int, p outbox.Policy) *sim {
@@ -98,7 +103,13 @@ func newSim(t *testing.T, start time.Time, cap int, p outbox.Policy) *sim {
 func (s *sim) newSender(m delivery.Mailer) *delivery.Sender {
 	ob := newOutbox(s.t, s.st)
 	ob.Delivery = s.policy
-	snd := delivery.NewSender(ob, m, delivery.Options{HourlyCap: s.policy.Cap,
+	// These tests count on capped emails leaving as soon as the cap
+	// allows (OUTCRY_SPREAD=off) unless they turn the spread on.
+	snd := delivery.NewSender(ob, m, delivery.Options{HourlyCap: s.policy.Cap, NoSpread: !s.spread,
+		DomainCap: s.domainCap, DomainOf: func(id string) string {
+			t, _ := testTargets.Current().ByID(id)
+			return delivery.Domain(t.Email)
+		},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	delivery.SetClock(snd, s.clock.now)
 	return snd
@@ -539,5 +550,75 @@ func TestOverflowShortDigestAfterKeepsASlot(t *testing.T) {
 	t.Logf("5 letters one a second, cap 2, DIGEST_AFTER 10 s: %d single, %d digest, longest wait %s", singles, digests, worst)
 	if worst > 10*time.Second+time.Minute {
 		t.Fatalf("a letter waited %s, want DIGEST_AFTER plus a little", worst)
+	}
+}
+
+// Issue 27 item 5: SendGrid answers 413 to a digest of 20 letters that is
+// over its size: the digest is split in two and each half tried again, down
+// to letters that fit, and every letter arrives; nothing is failed.
+func TestDigestRefusedForItsSizeIsSplit(t *testing.T) {
+	s := newSim(t, simStart, 1000, outbox.Policy{Mode: delivery.Digest, Every: time.Hour})
+	fake := newFake(t)
+	s.sender = s.newSender(delivery.NewSendGrid(delivery.SendGridConfig{APIKey: "SG.test", BaseURL: fake.URL(),
+		FromEmail: "campaign@outcry.example", FromName: "outcry"}))
+	for i := range 20 { // each in the writer's own words, 500 bytes of them
+		if _, _, err := s.st.WriteLetter(context.Background(), store.NewSupporter{Campaign: simCampaign,
+			Email: fmt.Sprintf("w%d@example.org", i), FirstName: "Writer", LastName: fmt.Sprint(i),
+			Subject: simSubject, Body: fmt.Sprintf("Letter %d: ", i) + strings.Repeat("bees ", 100)}, []string{"t1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake.SetMaxBytes(3000) // a digest of a few letters fits; one of 20 does not
+	s.runUntil(simStart.Add(time.Hour), time.Hour)
+	var refused, letters, seven int
+	subject := regexp.MustCompile(`^(\d+) people wrote to you`)
+	for _, r := range fake.Requests() {
+		if len(r.Body) > 3000 {
+			refused++
+			continue
+		}
+		if strings.Contains(string(r.Body), "Letter 7: ") {
+			seven++
+		}
+		m := subject.FindStringSubmatch(r.Mail.Subject + r.Mail.Personalizations[0].Subject)
+		if m == nil {
+			t.Fatalf("not a digest: %q", r.Mail.Subject)
+		}
+		n, _ := strconv.Atoi(m[1])
+		letters += n
+	}
+	if refused < 3 || letters != 20 || seven != 1 {
+		t.Fatalf("%d requests refused for their size, %d letters accepted, letter 7 in %d; want some refused, 20 accepted, letter 7 in 1", refused, letters, seven)
+	}
+	if c := counts(t, s.st); c["sent"] != 20 || c["failed"] != 0 {
+		t.Fatalf("send log %v, want 20 sent and none failed", c)
+	}
+}
+
+// A single letter that is still too large alone fails, and a 400 that names
+// a field fails the digest as before (it is about the field, not the size).
+func TestDigestRefusedAlone(t *testing.T) {
+	s := newSim(t, simStart, 1000, outbox.Policy{Mode: delivery.Digest, Every: time.Hour})
+	fake := newFake(t)
+	s.sender = s.newSender(delivery.NewSendGrid(delivery.SendGridConfig{APIKey: "SG.test", BaseURL: fake.URL(),
+		FromEmail: "campaign@outcry.example", FromName: "outcry"}))
+	s.write(4, "t1")
+	fake.SetMaxBytes(100) // nothing fits
+	s.runUntil(simStart.Add(time.Hour), time.Hour)
+	if c := counts(t, s.st); c["failed"] != 4 {
+		t.Fatalf("send log %v, want each letter failed alone", c)
+	}
+	if n := fake.Count(); n != 1+2+4 {
+		t.Fatalf("%d requests, want 7 (4, then 2 and 2, then 1 each)", n)
+	}
+	s2 := newSim(t, simStart, 1000, outbox.Policy{Mode: delivery.Digest, Every: time.Hour})
+	fake2 := newFake(t)
+	s2.sender = s2.newSender(delivery.NewSendGrid(delivery.SendGridConfig{APIKey: "SG.test", BaseURL: fake2.URL(),
+		FromEmail: "campaign@outcry.example", FromName: "outcry"}))
+	s2.write(4, "t1")
+	fake2.SetDefault(sgfake.Response{Status: 400, Body: sgfake.ErrorBody("The from address does not match a verified Sender Identity.", "from")})
+	s2.runUntil(simStart.Add(time.Hour), time.Hour)
+	if c := counts(t, s2.st); c["failed"] != 4 || fake2.Count() != 1 {
+		t.Fatalf("a 400 naming a field: %v after %d requests, want 4 failed after 1", c, fake2.Count())
 	}
 }

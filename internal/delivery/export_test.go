@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -23,10 +24,18 @@ func Step(ctx context.Context, s *Sender) (int, error) {
 	for _, m := range msgs {
 		o := s.send(ctx, job{m: m})
 		o.Digest = m.DigestID != 0
-		s.mu.Lock()
-		s.claimed[m.TargetID]--
-		s.mu.Unlock()
+		s.finished(m.TargetID)
 		outs = append(outs, o)
 	}
 	return len(msgs), s.q.Finish(ctx, outs)
+}
+
+// RequestBytes is the size of the JSON request the SendGrid mailer would
+// send for m (issue 24: a digest's bound is counted as the JSON sent).
+func RequestBytes(m Message) int {
+	b, err := json.Marshal(NewSendGrid(SendGridConfig{APIKey: "k", FromEmail: "campaign@outcry.example", FromName: "outcry"}).buildMail(m))
+	if err != nil {
+		panic(err)
+	}
+	return len(b)
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -17,9 +18,18 @@ import (
 
 // Options tune the sender. Zero values take the defaults in parentheses.
 type Options struct {
-	Workers      int           // concurrent sends (8)
-	Rate         float64       // messages per second across the process; 0 = no limit
-	HourlyCap    int           // most messages per target in a sliding hour; 0 = no cap
+	Workers   int     // concurrent sends (8)
+	Rate      float64 // messages per second across the process; 0 = no limit
+	HourlyCap int     // most messages per target in a sliding hour; 0 = no cap
+	// DomainCap is the most emails in a sliding hour to all targets at
+	// one receiving domain, across campaigns (OUTCRY_DOMAIN_HOURLY_CAP; 0 =
+	// no cap); DomainOf says a target's domain ("": not counted). See
+	// domain.go.
+	DomainCap int
+	DomainOf  func(target string) string
+	// NoSpread sends a target's allowance as soon as the cap allows
+	// (OUTCRY_SPREAD=off); by default it is spread across the hour (spread.go).
+	NoSpread     bool
 	MaxAttempts  int           // attempts before a temporary failure becomes final (8)
 	BatchSize    int           // most messages claimed at once (256)
 	Lease        time.Duration // how long this sender's lease lasts unless renewed; renewed every fifth of it (10s)
@@ -37,6 +47,9 @@ type Options struct {
 	// provider refused our credentials), so that every instance sees it
 	// and a resume on any of them lifts it.
 	RecordPause func(ctx context.Context, reason string) error
+	// Held, when set, holds sending while it reports true (live sending
+	// that is not ready: package golive). Messages stay queued meanwhile.
+	Held func() (bool, string)
 }
 
 func (o *Options) defaults() {
@@ -84,10 +97,13 @@ type Sender struct {
 	holdUntil time.Time     // after a 429: no sends before this
 	hold429   int           // consecutive 429s without a reset header
 	window    map[string][]time.Time
-	claimed   map[string]int       // per target: claimed and not yet finished
-	single    map[string]time.Time // per target: when a single letter was last claimed (drip)
-	renewedAt time.Time            // when the last renewal that succeeded was asked for
-	leading   bool                 // this sender is the one that sends (Lease.Leader at the last renewal)
+	claimed   map[string]int         // per target: claimed and not yet finished
+	single    map[string]time.Time   // per target: when a single letter was last claimed (drip)
+	turn      map[string]time.Time   // per target: when its next email may be claimed (spread)
+	domains   map[string][]time.Time // per receiving domain: its sends in the past hour (DomainCap)
+	dclaimed  map[string]int         // per receiving domain: claimed and not yet finished
+	renewedAt time.Time              // when the last renewal that succeeded was asked for
+	leading   bool                   // this sender is the one that sends (Lease.Leader at the last renewal)
 
 	// The organizer's pause as stored, at the last renewal (followPause).
 	pauseSeen   bool
@@ -109,12 +125,15 @@ func NewSender(q Queue, m Mailer, opt Options) *Sender {
 	s := &Sender{
 		q: q, mailer: m, opt: opt, log: opt.Logger, now: time.Now,
 		// A burst of one keeps the achieved rate at the limit in every second.
-		limiter: rate.NewLimiter(limit, 1),
-		wake:    make(chan struct{}, 1),
-		resumed: make(chan struct{}),
-		window:  map[string][]time.Time{},
-		claimed: map[string]int{},
-		single:  map[string]time.Time{},
+		limiter:  rate.NewLimiter(limit, 1),
+		wake:     make(chan struct{}, 1),
+		resumed:  make(chan struct{}),
+		window:   map[string][]time.Time{},
+		claimed:  map[string]int{},
+		single:   map[string]time.Time{},
+		turn:     map[string]time.Time{},
+		domains:  map[string][]time.Time{},
+		dclaimed: map[string]int{},
 	}
 	return s
 }
@@ -158,6 +177,23 @@ func (s *Sender) Paused() (bool, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.paused, s.pauseWhy
+}
+
+// held reports whether Options.Held holds sending now.
+func (s *Sender) held() bool {
+	if s.opt.Held == nil {
+		return false
+	}
+	h, _ := s.opt.Held()
+	return h
+}
+
+// Held reports whether sending is held (Options.Held), and why.
+func (s *Sender) Held() (bool, string) {
+	if s.opt.Held == nil {
+		return false, ""
+	}
+	return s.opt.Held()
 }
 
 // Stats are the sender's counters since start.
@@ -211,9 +247,7 @@ func (s *Sender) Run(ctx context.Context) error {
 					o = s.send(sendCtx, j)
 				}
 				o.Digest = j.m.DigestID != 0
-				s.mu.Lock()
-				s.claimed[j.m.TargetID]--
-				s.mu.Unlock()
+				s.finished(j.m.TargetID)
 				results <- o
 			}
 		}()
@@ -280,12 +314,21 @@ func (s *Sender) renew(ctx context.Context) {
 			return
 		}
 		s.mu.Lock()
-		s.window, s.single = map[string][]time.Time{}, map[string]time.Time{}
+		s.window, s.single, s.turn = map[string][]time.Time{}, map[string]time.Time{}, map[string]time.Time{}
+		s.domains = map[string][]time.Time{}
 		for id, ts := range recent {
 			s.window[id] = ts
+			if d := s.domainOf(id); d != "" {
+				s.domains[d] = append(s.domains[d], ts...)
+			}
 			if len(ts) > 0 {
 				s.single[id] = ts[len(ts)-1]
+				s.turn[id] = ts[len(ts)-1].Add(s.minGap())
 			}
+		}
+		for d, ts := range s.domains {
+			slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+			s.domains[d] = ts
 		}
 		s.mu.Unlock()
 		if first {
@@ -357,6 +400,10 @@ func (s *Sender) claimLoop(ctx context.Context, jobs chan<- job) {
 			}
 			continue
 		}
+		if s.held() {
+			s.wait(ctx, s.opt.PollInterval)
+			continue
+		}
 		if !s.leaseHeld() {
 			// Another instance sends, or the lease is not renewed:
 			// stand by until a renewal says otherwise.
@@ -401,8 +448,31 @@ func (s *Sender) noteClaimed(msgs []Message) {
 	now := s.now()
 	for _, m := range msgs {
 		s.claimed[m.TargetID]++
+		if d := s.domainOf(m.TargetID); d != "" {
+			s.dclaimed[d]++
+		}
 		if m.DigestID == 0 {
 			s.single[m.TargetID] = now
+		}
+		if s.spreading() {
+			s.turn[m.TargetID] = now.Add(s.gap())
+		}
+	}
+}
+
+// finished counts a claimed message as no longer in flight. With the
+// allowance spread, the target's next turn is counted from here too, so
+// that a send delayed by the rate limiter does not come close to the next.
+func (s *Sender) finished(target string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.claimed[target]--
+	if d := s.domainOf(target); d != "" {
+		s.dclaimed[d]--
+	}
+	if s.spreading() {
+		if next := s.now().Add(s.minGap()); next.After(s.turn[target]) {
+			s.turn[target] = next
 		}
 	}
 }
@@ -424,6 +494,18 @@ func (s *Sender) targetRoom(target string) Room {
 		w := prune(s.window[target], now)
 		s.window[target] = w
 		r.Slots = s.opt.HourlyCap - len(w) - s.claimed[target]
+	}
+	if d := s.domainOf(target); d != "" {
+		w := prune(s.domains[d], now)
+		s.domains[d] = w
+		r.Domain, r.DomainSlots = d, s.opt.DomainCap-len(w)-s.dclaimed[d]
+	}
+	if s.spreading() {
+		// One email at a time, and none before the target's turn.
+		r.Pace = 1
+		if now.Before(s.turn[target]) || s.claimed[target] > 0 {
+			r.Slots = 0
+		}
 	}
 	return r
 }
@@ -469,7 +551,7 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	// slot is ours, immediately before the request: a 401 or a 429 may have
 	// come back to another worker while this one waited for the slot.
 	for {
-		if paused, _ := s.Paused(); paused {
+		if paused, _ := s.Paused(); paused || s.held() {
 			s.unreserve(m.TargetID)
 			return back
 		}
@@ -510,6 +592,12 @@ func (s *Sender) send(ctx context.Context, j job) Outcome {
 	attempts := m.Attempts + 1
 	switch se.Kind {
 	case Permanent:
+		if se.TooLarge && m.DigestID != 0 && m.Letters > 1 {
+			// Refused for its size: split in two, each half sent again at
+			// once, down to single letters (issue 27 item 5).
+			s.log.Warn("sender: digest refused for its size, split in two", "digest", m.DigestID, "letters", m.Letters, "err", se.Msg)
+			return Outcome{ID: m.ID, Status: sendlog.Queued, Attempted: true, Error: se.Error(), Split: true}
+		}
 		s.failed.Add(1)
 		s.log.Warn("sender: message refused by provider", "message", m.ID, "target", m.TargetID, "err", se.Msg)
 		return Outcome{ID: m.ID, Status: sendlog.Failed, Attempted: true, Error: se.Error()}
@@ -616,29 +704,42 @@ func (s *Sender) waitHold(ctx context.Context) error {
 
 // reserve takes a slot in the target's hourly window, or says when one frees.
 func (s *Sender) reserve(target string) (time.Time, bool) {
-	if s.opt.HourlyCap <= 0 {
-		return time.Time{}, true
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	w := prune(s.window[target], now)
-	if len(w) >= s.opt.HourlyCap {
-		s.window[target] = w
-		return w[0].Add(time.Hour), false
+	d := s.domainOf(target)
+	var dw []time.Time
+	if d != "" {
+		dw = prune(s.domains[d], now)
+		s.domains[d] = dw
+		if len(dw) >= s.opt.DomainCap {
+			return dw[0].Add(time.Hour), false
+		}
 	}
-	s.window[target] = append(w, now)
+	if s.opt.HourlyCap > 0 {
+		w := prune(s.window[target], now)
+		if len(w) >= s.opt.HourlyCap {
+			s.window[target] = w
+			return w[0].Add(time.Hour), false
+		}
+		s.window[target] = append(w, now)
+	}
+	if d != "" {
+		s.domains[d] = append(dw, now)
+	}
 	return time.Time{}, true
 }
 
 func (s *Sender) unreserve(target string) {
-	if s.opt.HourlyCap <= 0 {
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if w := s.window[target]; len(w) > 0 {
+	if w := s.window[target]; s.opt.HourlyCap > 0 && len(w) > 0 {
 		s.window[target] = w[:len(w)-1]
+	}
+	if d := s.domainOf(target); d != "" {
+		if w := s.domains[d]; len(w) > 0 {
+			s.domains[d] = w[:len(w)-1]
+		}
 	}
 }
 

@@ -47,6 +47,11 @@ var testTargets = func() *target.Registry {
 	for _, id := range []string{"t1", "t2", "t3", "t4", "capped", "free"} {
 		ts = append(ts, target.Target{ID: id, Name: "Name " + id, Title: "Title", Email: id + "@example.com", Salutation: "Dear " + id, Active: true})
 	}
+	// 20 targets at one receiving domain (the domain cap's tests).
+	for i := range 20 {
+		id := fmt.Sprintf("p%d", i+1)
+		ts = append(ts, target.Target{ID: id, Name: "Name " + id, Title: "Title", Email: id + "@Parliament.Example", Salutation: "Dear " + id, Active: true})
+	}
 	return target.NewStatic(ts)
 }()
 
@@ -203,7 +208,7 @@ func TestHourlyCapDelaysOnlyThatTarget(t *testing.T) {
 	queueAs(t, st, "a", 3, "capped", "free")
 	queueAs(t, st, "b", 4, "capped")
 	m := &scripted{fn: func(int, delivery.Message) (string, error) { return "pid", nil }}
-	s := delivery.NewSender(newOutbox(t, st), m, delivery.Options{HourlyCap: 3, PollInterval: 5 * time.Millisecond})
+	s := delivery.NewSender(newOutbox(t, st), m, delivery.Options{HourlyCap: 3, NoSpread: true, PollInterval: 5 * time.Millisecond})
 	stop := run(t, s)
 	waitFor(t, "3 to each target", func() bool { return counts(t, st)["sent"] == 6 })
 	time.Sleep(50 * time.Millisecond)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/sendgrid/rest"
 	"github.com/sendgrid/sendgrid-go"
 	"github.com/sendgrid/sendgrid-go/helpers/mail"
+	"golang.org/x/text/unicode/norm"
 )
 
 // SendGridConfig configures the SendGrid mailer. Zero values take the
@@ -25,6 +27,10 @@ type SendGridConfig struct {
 	Sandbox   bool   // ask SendGrid to validate but not deliver
 	Timeout   time.Duration
 }
+
+// MaxRequestBytes is SendGrid's limit on one mail/send request (30 MB),
+// counted as the JSON sent.
+const MaxRequestBytes = 30_000_000
 
 // SendGrid sends messages through the SendGrid v3 mail API. It is safe for
 // concurrent use: each Send builds its own request and all share one
@@ -67,6 +73,13 @@ func (s *SendGrid) Send(ctx context.Context, m Message) (string, error) {
 	if err != nil {
 		return "", &SendError{Kind: Permanent, Msg: "sendgrid: encode mail: " + err.Error()}
 	}
+	// SendGrid refuses a message over 30 MB. A digest is bounded below
+	// that when it is rendered (OUTCRY_DIGEST_MAX_BYTES); this is the last
+	// guard, so that no request over the limit is ever made.
+	if len(body) > MaxRequestBytes {
+		return "", &SendError{Kind: Permanent, Status: http.StatusRequestEntityTooLarge,
+			Msg: fmt.Sprintf("sendgrid: request of %d bytes is over SendGrid's limit of %d; not sent", len(body), MaxRequestBytes)}
+	}
 	// A fresh request each time: rest.Request carries the body, so a shared
 	// one (as in sendgrid.Client) would race between workers. The library's
 	// 429 retry is not used: the sender owns retries and the rate.
@@ -85,8 +98,8 @@ func (s *SendGrid) Send(ctx context.Context, m Message) (string, error) {
 
 // buildMail builds the v3 mail for m.
 func (s *SendGrid) buildMail(m Message) *mail.SGMailV3 {
-	fromName := sgCleanName(s.cfg.FromName)
-	if sup := sgCleanName(m.SupporterName); sup != "" {
+	fromName := sgSafeName(s.cfg.FromName)
+	if sup := sgSafeName(m.SupporterName); sup != "" {
 		if fromName == "" {
 			fromName = sup
 		} else {
@@ -94,12 +107,12 @@ func (s *SendGrid) buildMail(m Message) *mail.SGMailV3 {
 		}
 	}
 	v3 := mail.NewV3MailInit(
-		mail.NewEmail(sgQuoteName(fromName), sgCleanAddress(s.cfg.FromEmail)),
+		mail.NewEmail(sgFromName(fromName), sgCleanAddress(s.cfg.FromEmail)),
 		sgCleanName(m.Subject),
-		mail.NewEmail(sgQuoteName(sgCleanName(m.TargetName)), sgCleanAddress(m.TargetEmail)),
+		mail.NewEmail(sgSafeName(m.TargetName), sgCleanAddress(m.TargetEmail)),
 		mail.NewContent("text/plain", m.Body),
 	)
-	v3.SetReplyTo(mail.NewEmail(sgQuoteName(sgCleanName(m.SupporterName)), sgCleanAddress(m.SupporterEmail)))
+	v3.SetReplyTo(mail.NewEmail(sgSafeName(m.SupporterName), sgCleanAddress(m.SupporterEmail)))
 	for k, v := range m.Headers {
 		v3.SetHeader(sgCleanName(k), sgCleanName(v))
 	}
@@ -140,15 +153,35 @@ func sgCleanAddress(s string) string {
 	}, s)
 }
 
-// sgQuoteName wraps a display name holding ',' or ';' in double quotes:
-// SendGrid otherwise splits the header there and drops the message as an
-// invalid address (sendgrid/sendgrid-csharp#268, sendgrid-nodejs#448).
-func sgQuoteName(s string) string {
-	if !strings.ContainsAny(s, ",;") {
-		return s
-	}
-	s = strings.NewReplacer(`"`, "", `\`, "").Replace(s)
-	return `"` + s + `"`
+// sgSafeName is a name as SendGrid may receive it: header-safe
+// (sgCleanName), without ',' and ';' (SendGrid's limitations: to, cc and bcc
+// names cannot contain them; it splits the header there) and without '<',
+// '>' and '"', with which a name such as "Ann <ceo@netflix.com>" poses as
+// an address. The letter's text keeps the name as typed.
+func sgSafeName(s string) string {
+	return sgCleanName(strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`,;<>"`, r) {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+// sgFromName is the from name as SendGrid requires it: its limitations
+// say Unicode is not supported in the from field. Accents are dropped
+// where that leaves a plain letter (NFKD without the combining marks:
+// "Zoë" becomes "Zoe"); a name still not ASCII ("李") is sent as an
+// RFC 2047 encoded word, which is ASCII and which mail programs show as
+// the name.
+func sgFromName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, norm.NFKD.String(s))
+	s = norm.NFC.String(s)
+	return mime.QEncoding.Encode("utf-8", s)
 }
 
 // sgClassify turns SendGrid's answer into a provider id or a
@@ -166,7 +199,8 @@ func sgClassify(resp *rest.Response) (string, error) {
 		}
 		return "", e
 	case st == http.StatusBadRequest || st == http.StatusRequestEntityTooLarge:
-		return "", &SendError{Kind: Permanent, Status: st, Msg: "sendgrid: " + sgErrorMessages(resp.Body)}
+		return "", &SendError{Kind: Permanent, Status: st, Msg: "sendgrid: " + sgErrorMessages(resp.Body),
+			TooLarge: st == http.StatusRequestEntityTooLarge || sgSizeRefusal(resp.Body)}
 	case st == http.StatusUnauthorized || st == http.StatusForbidden:
 		return "", &SendError{Kind: Unauthorized, Status: st, Msg: "sendgrid: " + sgErrorMessages(resp.Body)}
 	default:
@@ -202,6 +236,30 @@ func sgErrorMessages(body string) string {
 		return "no error detail"
 	}
 	return sgTruncate(body, sgMaxErrorBody)
+}
+
+// sgSizeRefusal reports whether a 400's error document refuses the request
+// for its size without naming a field (a 400 that names a field is about
+// that field, and is recorded as it is).
+func sgSizeRefusal(body string) bool {
+	var doc struct {
+		Errors []struct {
+			Message string `json:"message"`
+			Field   string `json:"field"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || len(doc.Errors) == 0 {
+		return false
+	}
+	size := false
+	for _, e := range doc.Errors {
+		if e.Field != "" {
+			return false
+		}
+		m := strings.ToLower(e.Message)
+		size = size || strings.Contains(m, "too large") || strings.Contains(m, "size") || strings.Contains(m, "exceed")
+	}
+	return size
 }
 
 // sgTruncate cuts s to at most n bytes without splitting a UTF-8 sequence.

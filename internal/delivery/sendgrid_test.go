@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -148,22 +149,52 @@ func TestSendGridCleansHeaders(t *testing.T) {
 	}
 }
 
-func TestSendGridQuotesNamesWithCommas(t *testing.T) {
+// Issue 27 item 8: names SendGrid receives lose ',' ';' '<' '>' '"' (its
+// limitations; a supporter named "Ann <ceo@netflix.com>" posed as an
+// address in from.name), and the from name is ASCII, as SendGrid requires.
+func TestSendGridSafeNames(t *testing.T) {
 	fake := sgfake.New()
 	defer fake.Close()
 	sg := newTestSendGrid(t, fake, nil)
 	m := testMessage()
 	m.TargetName = `Bloggs, Jo "the MP"`
-	m.SupporterName = "Other; Ann"
+	m.SupporterName = "Ann <ceo@netflix.com> Lee; Other"
 	if _, err := sg.Send(context.Background(), m); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	got := onlyMail(t, fake).Mail
-	if want := `"Bloggs, Jo the MP"`; got.Personalizations[0].To[0].Name != want {
+	if want := `Bloggs Jo the MP`; got.Personalizations[0].To[0].Name != want {
 		t.Errorf("to name = %q, want %q", got.Personalizations[0].To[0].Name, want)
 	}
-	if want := `"Other; Ann via Outcry"`; got.From.Name != want {
+	if want := `Ann ceo@netflix.com Lee Other via Outcry`; got.From.Name != want {
 		t.Errorf("from name = %q, want %q", got.From.Name, want)
+	}
+	if want := `Ann ceo@netflix.com Lee Other`; got.ReplyTo.Name != want {
+		t.Errorf("reply_to name = %q, want %q", got.ReplyTo.Name, want)
+	}
+	for name, want := range map[string]string{
+		"Zoë Noël": "Zoe Noel via Outcry",
+		"Łukasz 李": "=?utf-8?q?=C5=81ukasz_=E6=9D=8E_via_Outcry?=",
+		"José Ｌee": "Jose Lee via Outcry",
+	} {
+		m.SupporterName = name
+		if _, err := sg.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		reqs := fake.Requests()
+		from := reqs[len(reqs)-1].Mail.From.Name
+		if from != want {
+			t.Errorf("from name of %q = %q, want %q", name, from, want)
+		}
+		for _, r := range from {
+			if r > 0x7e {
+				t.Errorf("from name %q is not ASCII", from)
+				break
+			}
+		}
+		if to := reqs[len(reqs)-1].Mail.ReplyTo.Name; to != name {
+			t.Errorf("reply_to name %q, want %q as typed", to, name)
+		}
 	}
 }
 
@@ -355,5 +386,27 @@ func TestCleanNameDropsFormatCharacters(t *testing.T) {
 		if got := sgCleanName(in); got != want {
 			t.Errorf("sgCleanName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// No request over SendGrid's 30 MB is ever made (issue 27 item 4): the
+// mailer refuses it before sending, as a last guard behind the digest's
+// own bound.
+func TestSendGridNeverSendsOverThirtyMB(t *testing.T) {
+	fake := sgfake.New()
+	defer fake.Close()
+	sg := newTestSendGrid(t, fake, nil)
+	m := Message{ID: 1, TargetEmail: "t@example.org", Subject: "s", Body: strings.Repeat("<", MaxRequestBytes/6+1)}
+	_, err := sg.Send(context.Background(), m)
+	var se *SendError
+	if !errors.As(err, &se) || se.Kind != Permanent || se.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("err = %v, want a permanent 413", err)
+	}
+	if fake.Count() != 0 {
+		t.Fatalf("the fake received %d requests", fake.Count())
+	}
+	m.Body = strings.Repeat("<", 1<<20) // 6 MB of JSON: well under the limit
+	if _, err := sg.Send(context.Background(), m); err != nil {
+		t.Fatalf("a request under the limit: %v", err)
 	}
 }

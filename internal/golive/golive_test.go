@@ -1,6 +1,7 @@
 package golive
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ func live(mod func(*config.Config)) config.Config {
 	c.FromEmail = "letters@campaign.org"
 	c.BaseURL = "https://write.campaign.org"
 	c.Addr = "127.0.0.1:8080"
+	c.WebhookPublicKey = "a key (Problems does not check its form; config does)"
 	if mod != nil {
 		mod(&c)
 	}
@@ -45,7 +47,8 @@ func TestCheck(t *testing.T) {
 		{"same port is fine", live(func(c *config.Config) { c.BaseURL = "http://campaign.org:8080" }), real, nil},
 		{"all at once (the defaults with a key)", func() config.Config { c := config.Default(); c.SendGridAPIKey = "k"; return c }(),
 			[]target.Target{{ID: "a", Email: "a@example.com", Active: true}},
-			[]string{"placeholder addresses", "OUTCRY_FROM_EMAIL", "OUTCRY_BASE_URL"}},
+			[]string{"placeholder addresses", "OUTCRY_FROM_EMAIL", "OUTCRY_BASE_URL", "SENDGRID_WEBHOOK_PUBLIC_KEY"}},
+		{"no webhook key", live(func(c *config.Config) { c.WebhookPublicKey = "" }), real, []string{"SENDGRID_WEBHOOK_PUBLIC_KEY is not set"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +63,49 @@ func TestCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Readiness holds live sending while a blocking problem is open
+// (placeholder targets, sender, loopback base URL), not for warnings (no
+// webhook key, a proxy not trusted), never in dry run or with Hold off
+// (OUTCRY_READINESS=warn).
+func TestReadinessHolds(t *testing.T) {
+	ph := []target.Target{{ID: "ted", Email: "ted@example.com", Active: true}}
+	targets := ph
+	r := &Readiness{Config: live(nil), Targets: func() []target.Target { return targets }, Hold: true}
+	if held, why := r.Held(); !held || why != PlaceholderTargets {
+		t.Fatalf("placeholder targets: held %v (%s)", held, why)
+	}
+	targets = real
+	if held, _ := r.Held(); held {
+		t.Fatal("held with real targets")
+	}
+	// A proxy not trusted: a warning, not a hold.
+	req, _ := http.NewRequest("GET", "/", nil)
+	req.RemoteAddr = "203.0.113.9:4000"
+	req.Header.Set("X-Forwarded-For", "198.51.100.1")
+	r.SeeRequest(req)
+	if len(r.Problems()) != 0 {
+		t.Fatalf("a public client's X-Forwarded-For counted as a proxy: %v", r.Problems())
+	}
+	req.RemoteAddr = "10.0.0.2:4000"
+	r.SeeRequest(req)
+	ps := r.Problems()
+	if len(ps) != 1 || ps[0].Code != UntrustedProxy || ps[0].Blocking {
+		t.Fatalf("after a request through a private proxy: %+v", ps)
+	}
+	if held, _ := r.Held(); held {
+		t.Fatal("a warning held sending")
+	}
+	targets = ph
+	r.Hold = false
+	if held, _ := r.Held(); held {
+		t.Fatal("OUTCRY_READINESS=warn held sending")
+	}
+	dry := &Readiness{Config: config.Default(), Targets: func() []target.Target { return ph }, Hold: true}
+	if held, _ := dry.Held(); held || len(dry.Problems()) != 0 {
+		t.Fatal("dry run is held or has problems")
 	}
 }
 

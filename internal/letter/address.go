@@ -5,15 +5,27 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
 )
 
 // NormalizeEmail is the form in which an address is stored and mail is
 // sent: trimmed, Unicode NFKC (fullwidth and other compatibility forms
-// become their plain letters) and lower-case. It keeps dots and +tags: mail
-// goes to the address as typed. EmailKey is what deduplicates.
+// become their plain letters) and lower-case, with an internationalized
+// domain in its one ASCII form (IDNA, "gmäil.com" and "xn--gmil-moa.com"
+// are the same domain: xn--gmil-moa.com). It keeps dots and +tags: mail
+// goes to the address as typed. EmailKey is what deduplicates. A domain
+// that is not a valid IDN is left as typed, and plainAddress refuses it.
 func NormalizeEmail(email string) string {
-	return strings.TrimSpace(strings.ToLower(norm.NFKC.String(strings.TrimSpace(email))))
+	e := strings.TrimSpace(strings.ToLower(norm.NFKC.String(strings.TrimSpace(email))))
+	at := strings.LastIndexByte(e, '@')
+	if at <= 0 {
+		return e
+	}
+	if ascii, err := idna.Lookup.ToASCII(e[at+1:]); err == nil && ascii != "" {
+		return e[:at+1] + ascii
+	}
+	return e
 }
 
 // EmailKey is the deduplication key of a normalized address: the one
@@ -46,12 +58,26 @@ func EmailKey(email string) string {
 // no part mixing scripts — the local part and each label of the domain are
 // written in one script each (besides digits and punctuation), so that
 // "dеdupe" with a Cyrillic е is refused rather than becoming a second
-// supporter.
+// supporter. A quoted local part ("ann"@example.org, "a\nn"@…) is refused:
+// it is legal but rare, and each quoting of one mailbox would be another
+// supporter. The domain must be a valid (IDNA) domain; its labels are
+// checked in their Unicode form.
 func plainAddress(email string) bool {
 	if !utf8.ValidString(email) || strings.ContainsFunc(email, invisible) {
 		return false
 	}
-	for _, part := range strings.FieldsFunc(email, func(r rune) bool { return r == '@' || r == '.' }) {
+	at := strings.LastIndexByte(email, '@')
+	if at <= 0 {
+		return true // not an address at all: the email check says so
+	}
+	if strings.ContainsAny(email[:at], "\"\\") {
+		return false
+	}
+	domain, err := idna.Lookup.ToUnicode(email[at+1:])
+	if err != nil {
+		return false
+	}
+	for _, part := range strings.FieldsFunc(email[:at+1]+domain, func(r rune) bool { return r == '@' || r == '.' }) {
 		if mixedScript(part) {
 			return false
 		}

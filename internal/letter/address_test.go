@@ -113,6 +113,54 @@ func TestOnePersonOneSupporter(t *testing.T) {
 	}
 }
 
+// Issue 27 item 10: quoted local parts are refused (each quoting of one
+// mailbox made another supporter, and "victim+x"@ got the broken key
+// "victim@…), and an IDN domain in Unicode or ASCII form is one domain.
+func TestQuotedAndIDNAddresses(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.DB(t, filepath.Join(t.TempDir(), "idn.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	reg, err := target.NewRegistry("../../targets.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &Service{Store: st, Targets: reg, Renderer: testRenderer(t)}
+	sign := func(email string) (Result, error) {
+		s := valid()
+		s.Email = email
+		return svc.Sign(ctx, &campaign.Campaign{Slug: "c"}, &s)
+	}
+	if r, err := sign("victim@gmail.com"); err != nil || !r.Created {
+		t.Fatalf("first: %+v %v", r, err)
+	}
+	for _, v := range []string{`"victim"@gmail.com`, `"\victim"@gmail.com`, `"vic\tim"@gmail.com`, `"victim+x"@gmail.com`, `"vic tim"@gmail.com`} {
+		_, err := sign(v)
+		if fe, ok := err.(FieldErrors); !ok || fe["email"] == "" {
+			t.Errorf("%s: %v, want refused", v, err)
+		}
+	}
+	if r, err := sign("x@xn--gmil-moa.com"); err != nil || !r.Created {
+		t.Fatalf("x@xn--gmil-moa.com: %+v %v", r, err)
+	}
+	for _, v := range []string{"x@gmäil.com", "X@GMÄIL.COM", "x+y@gmäil.com"} {
+		if r, err := sign(v); err != nil || r.Created {
+			t.Errorf("%s: created %v, err %v; want a repeat of x@xn--gmil-moa.com", v, r.Created, err)
+		}
+	}
+	if _, err := sign("x@xn--a.com"); err == nil {
+		t.Error("an invalid punycode domain was taken")
+	}
+	if n, _ := st.SupporterCount(ctx, "c"); n != 2 {
+		t.Fatalf("%d supporters, want 2", n)
+	}
+	if recs, _ := st.SupporterRecords(ctx, "x@xn--gmil-moa.com", ""); len(recs) != 1 {
+		t.Fatal("the IDN address is not stored in its ASCII form")
+	}
+}
+
 // FuzzEmailKey: the key is stable (a key is its own key), never longer than
 // the address, valid UTF-8 for valid input, and keeps the domain's '@'.
 func FuzzEmailKey(f *testing.F) {

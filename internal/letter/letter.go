@@ -30,11 +30,11 @@ const (
 
 // Submission is one supporter's letter as received from the form or the API.
 type Submission struct {
-	FirstName      string `json:"first_name" form:"first_name" validate:"required,utf8,max=100,singleline,plain"`
-	LastName       string `json:"last_name" form:"last_name" validate:"required,utf8,max=100,singleline,plain"`
+	FirstName      string `json:"first_name" form:"first_name" validate:"required,utf8,max=100,singleline,plain,visible,marks"`
+	LastName       string `json:"last_name" form:"last_name" validate:"required,utf8,max=100,singleline,plain,visible,marks"`
 	Email          string `json:"email" form:"email" validate:"required,utf8,max=254,singleline,plainaddress,email"`
-	Postcode       string `json:"postcode" form:"postcode" validate:"utf8,max=20,singleline,plain"`
-	Subject        string `json:"subject" form:"subject" validate:"required,utf8,max=200,singleline,plain"`
+	Postcode       string `json:"postcode" form:"postcode" validate:"utf8,max=20,singleline,plain,marks"`
+	Subject        string `json:"subject" form:"subject" validate:"required,utf8,max=200,singleline,plain,visible,marks"`
 	Body           string `json:"body" form:"body" validate:"required,utf8,max=5000,multiline"`
 	ConsentUpdates bool   `json:"consent_updates" form:"consent_updates"`
 	AcceptPrivacy  bool   `json:"accept_privacy" form:"accept_privacy" validate:"required"`
@@ -43,6 +43,27 @@ type Submission struct {
 	// choose (issue 21, internal/targeting).
 	Area    string   `json:"area" form:"area" validate:"utf8,max=64,singleline"`
 	Targets []string `json:"targets" form:"targets" validate:"max=1000,dive,utf8,max=100,singleline"`
+	// Source is the source code the supporter came through (?source=, the
+	// form's hidden field, the embed): docs/source-codes.md.
+	Source string `json:"source" form:"source" validate:"source"`
+}
+
+// MaxSource bounds a source code.
+const MaxSource = 64
+
+// ValidSource reports whether s is a source code: at most 64 characters
+// of a-z, 0-9, '-' and '_' ("" is none).
+func ValidSource(s string) bool {
+	if len(s) > MaxSource {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // FieldErrors maps a field's JSON name to a message for the supporter.
@@ -76,6 +97,21 @@ func newValidator() *validator.Validate {
 	must(v.RegisterValidation("plain", func(fl validator.FieldLevel) bool {
 		return plainName(fl.Field().String())
 	}))
+	must(v.RegisterValidation("source", func(fl validator.FieldLevel) bool {
+		return ValidSource(fl.Field().String())
+	}))
+	// visible: a name or subject shows at least one letter, digit or symbol
+	// such as an emoji (one made only of Braille blanks U+2800, spaces or
+	// punctuation is refused); marks: no more than MaxMarks combining marks
+	// on one character.
+	must(v.RegisterValidation("visible", func(fl validator.FieldLevel) bool {
+		return strings.ContainsFunc(fl.Field().String(), func(r rune) bool {
+			return r != '\u2800' && (unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsSymbol(r))
+		})
+	}))
+	must(v.RegisterValidation("marks", func(fl validator.FieldLevel) bool {
+		return !stackedMarks(fl.Field().String())
+	}))
 	must(v.RegisterValidation("plainaddress", func(fl validator.FieldLevel) bool {
 		return plainAddress(fl.Field().String())
 	}))
@@ -88,6 +124,26 @@ func newValidator() *validator.Validate {
 		return utf8.ValidString(s) && !strings.ContainsFunc(s, isMultiLineControl)
 	}))
 	return v
+}
+
+// MaxMarks is the most combining marks one character of a name or subject
+// may carry (Vietnamese needs two; "Zalgo" text stacks dozens).
+const MaxMarks = 3
+
+// stackedMarks reports a character carrying more than MaxMarks combining
+// marks (or marks with no character under them beyond that).
+func stackedMarks(s string) bool {
+	run := 0
+	for _, r := range s {
+		if unicode.In(r, unicode.Mn, unicode.Me) {
+			if run++; run > MaxMarks {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 func must(err error) {
@@ -115,6 +171,7 @@ func (s *Submission) Normalize() {
 	s.Email = NormalizeEmail(s.Email)
 	s.Postcode = strings.TrimSpace(s.Postcode)
 	s.Area = strings.TrimSpace(s.Area)
+	s.Source = strings.TrimSpace(s.Source)
 	s.Subject = strings.TrimSpace(s.Subject)
 	s.Body = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s.Body, "\r\n", "\n"), "\r", "\n"))
 }
@@ -154,7 +211,7 @@ func message(m *i18n.Catalog, e validator.FieldError) string {
 		return m.T("validation.required", "field", m.T("validation.fields."+e.Field()))
 	case "max":
 		return m.T("validation.max", "max", e.Param())
-	case "email", "singleline", "multiline", "utf8", "plain", "plainaddress":
+	case "email", "singleline", "multiline", "utf8", "plain", "plainaddress", "visible", "marks", "source":
 		return m.T("validation." + e.Tag())
 	}
 	return m.T("validation.invalid")
@@ -227,6 +284,7 @@ func FromForm(form url.Values) Submission {
 		AcceptPrivacy:  form.Get("accept_privacy") != "",
 		Area:           form.Get("area"),
 		Targets:        form["targets"],
+		Source:         form.Get("source"),
 	}
 }
 
@@ -234,6 +292,14 @@ func FromForm(form url.Values) Submission {
 // the email field of a letter.
 func ValidEmail(email string) bool {
 	return validate.Var(email, "required,utf8,max=254,singleline,plainaddress,email") == nil
+}
+
+// ValidStoredEmail reports whether a normalized address is one the form may
+// have stored: ValidEmail's checks but for plainaddress, whose refusals
+// (quoted local parts, mixed scripts) came after some rows were stored.
+// The console looks supporters up with it.
+func ValidStoredEmail(email string) bool {
+	return validate.Var(email, "required,utf8,max=254,singleline,email") == nil
 }
 
 // Copy renders the text of one message from what it is made of: the kept

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/outcry/outcry/internal/store"
 )
 
 func valid() Submission {
@@ -122,5 +124,47 @@ func TestRenderGreetingAndSignature(t *testing.T) {
 				t.Fatalf("letter:\n%s\nwant start %q and end %q", got, tt.wantStart, tt.wantEnd)
 			}
 		})
+	}
+}
+
+// Issue 27 item 13: a name with no visible letter (Braille blanks U+2800,
+// which gave "⠀ ⠀ via outcry") and stacked combining marks are refused;
+// real names with marks pass.
+func TestBlankLookingNamesAndStackedMarks(t *testing.T) {
+	zalgo := "A" + strings.Repeat("\u0301", 60)
+	for name, edit := range map[string]func(*Submission){
+		"braille first name": func(s *Submission) { s.FirstName = "\u2800" },
+		"braille last name":  func(s *Submission) { s.LastName = "\u2800 \u2800" },
+		"punctuation only":   func(s *Submission) { s.FirstName = "..." },
+		"spaces and blanks":  func(s *Submission) { s.FirstName = "\u2800\u3000\u2800" },
+		"braille subject":    func(s *Submission) { s.Subject = "\u2800\u2800\u2800" },
+		"zalgo first name":   func(s *Submission) { s.FirstName = zalgo },
+		"zalgo subject":      func(s *Submission) { s.Subject = "Stop " + zalgo },
+		"zalgo postcode":     func(s *Submission) { s.Postcode = "1" + strings.Repeat("\u0300", 4) },
+	} {
+		s := valid()
+		edit(&s)
+		if err := s.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if fe, ok := err.(FieldErrors); !ok || len(fe) != 1 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, n := range []string{"Nguyê\u0323n", "Zoë", "李", "O'Brien", "José", "Ａnn", "A2", "🐝"} {
+		s := valid()
+		s.FirstName = n
+		if err := s.Validate(); err != nil {
+			t.Errorf("%q refused: %v", n, err)
+		}
+	}
+}
+
+// outcry db copy refuses rows over the limits the form keeps: the same numbers.
+func TestCopyFieldLimitsAreTheForm(t *testing.T) {
+	want := map[string]int{"first_name": MaxName, "last_name": MaxName, "email": MaxEmail, "postcode": MaxPostcode, "subject": MaxSubject, "body": MaxBody}
+	for f, n := range want {
+		if got := store.CopyFieldLimits["supporters"][f]; got != n {
+			t.Errorf("store.CopyFieldLimits supporters.%s = %d, want %d", f, got, n)
+		}
 	}
 }

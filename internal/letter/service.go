@@ -9,6 +9,7 @@ import (
 	"github.com/outcry/outcry/internal/area"
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/i18n"
+	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/targeting"
@@ -49,6 +50,9 @@ type Service struct {
 	// Observe, when set, is told of each accepted letter: created is false
 	// for a repeat from the same address (metrics).
 	Observe func(created bool)
+	// Similar is OUTCRY_SIMILAR: a letter at least this similar to the
+	// campaign's is "mostly the campaign's words" (0: 0.9).
+	Similar float64
 }
 
 // Confirmer sends confirmation emails (internal/confirm).
@@ -66,6 +70,18 @@ type Result struct {
 	SupporterID int64
 	// Targets are the ids of the targets the letter was queued to.
 	Targets []string
+	// Similarity is how much of the letter is the campaign's text, and
+	// Level what the meter says of it (internal/similar).
+	Similarity float64
+	Level      similar.Level
+}
+
+// Threshold is OUTCRY_SIMILAR, or its default.
+func (s *Service) Threshold() float64 {
+	if s.Similar > 0 {
+		return s.Similar
+	}
+	return similar.DefaultThreshold
 }
 
 // Sign validates and stores a letter to a campaign, for each of its active
@@ -95,8 +111,10 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
 	if erased { // this address wrote and was erased since: a repeat creates nothing
-		return Result{Messages: len(targets), Targets: targets}, nil
+		return Result{Messages: len(targets), Targets: targets, Level: similar.LevelOf(similar.Of(camp.Letter.Body, sub.Body), s.Threshold())}, nil
 	}
+	sim := similar.Of(camp.Letter.Body, sub.Body)
+	level := similar.LevelOf(sim, s.Threshold())
 	status := store.SupporterConfirmed
 	if s.Confirm != nil {
 		status = store.SupporterUnconfirmed
@@ -114,8 +132,10 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		Status:         status,
 		Subject:        sub.Subject,
 		Body:           sub.Body,
+		Similarity:     &sim,
 		Area:           picked.Area.Code,
 		AreasVersion:   picked.Version,
+		Source:         sub.Source,
 	}, targets)
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
@@ -123,7 +143,7 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 	if s.Observe != nil {
 		s.Observe(created)
 	}
-	res := Result{Created: created, Messages: len(targets), Targets: targets}
+	res := Result{Created: created, Messages: len(targets), Targets: targets, Similarity: sim, Level: level}
 	if created {
 		res.SupporterID = id
 	}

@@ -144,3 +144,33 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(depth))
 }
+
+var (
+	domainSentDesc = prometheus.NewDesc("outcry_domain_hourly_sent",
+		"Emails sent in the past hour to all targets at one receiving domain (OUTCRY_DOMAIN_HOURLY_CAP counts these).", []string{"domain"}, nil)
+	domainCapDesc = prometheus.NewDesc("outcry_domain_hourly_cap",
+		"OUTCRY_DOMAIN_HOURLY_CAP: most emails an hour to one receiving domain (0: no cap).", nil, nil)
+)
+
+// WatchDomains adds each receiving domain's use of its hourly cap, read
+// from uses at scrape time (the sender's windows), and the cap.
+func (m *Metrics) WatchDomains(uses func() map[string]int, cap int) {
+	m.reg.MustRegister(&domainCollector{uses: uses, cap: cap})
+}
+
+type domainCollector struct {
+	uses func() map[string]int
+	cap  int
+}
+
+func (c *domainCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- domainSentDesc
+	ch <- domainCapDesc
+}
+
+func (c *domainCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(domainCapDesc, prometheus.GaugeValue, float64(c.cap))
+	for d, n := range c.uses() {
+		ch <- prometheus.MustNewConstMetric(domainSentDesc, prometheus.GaugeValue, float64(n), d)
+	}
+}

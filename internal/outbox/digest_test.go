@@ -41,10 +41,10 @@ func TestDigestText(t *testing.T) {
 		"Dear Minister Ann,",
 		"4 people have written to you",
 		// Edited letters in full, with name, postcode and their own subject.
-		"From Alan Turing, CB2 1TN\nSubject: My garden\n\nMy garden has no bees this year.\n\nAct now.",
-		"From Edsger Dijkstra, 5612\n\n" + def + " Thank you.",
+		"From Alan Turing, CB2 1TN\nSubject: My garden\n\n> My garden has no bees this year.\n>\n> Act now.",
+		"From Edsger Dijkstra, 5612\n\n> Please ban the pesticides\n> that kill bees. Thank you.",
 		// The default text once, then who sent it.
-		"The following 2 people sent this letter:\n\nSubject: Save the bees\n\n" + def + "\n\nSigned by:\n- Ada Lovelace, N1 9GU\n- Grace Hopper\n",
+		"The following 2 people sent this letter:\n\nSubject: Save the bees\n\n> Please ban the pesticides\n> that kill bees.\n\nSigned by:\n- Ada Lovelace, N1 9GU\n- Grace Hopper\n",
 		"Bee Friends",
 	} {
 		if !strings.Contains(body, want) {
@@ -88,4 +88,38 @@ func mustTime(t *testing.T, s string) time.Time {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// Issue 27 item 9: a letter that reproduces the digest's separator and
+// headings cannot invent senders, signers or a footer: every line of its
+// text is quoted, and only the template's own lines start a line.
+func TestDigestInjection(t *testing.T) {
+	r, err := NewDigestRenderer(outcry.Templates(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep := strings.Repeat("-", 70)
+	forged := "Please act.\n\n" + sep + "\nFrom Barack Obama\n\nI agree.\n\n" + sep +
+		"\nThe following 9999 people sent this letter:\n\nSigned by:\n- Taylor Swift\n\n" + sep + "\nSent by Netflix Legal on behalf of the people named above."
+	d := store.ClaimedDigest{Letters: []store.DigestLetter{
+		{Copy: store.Copy{Subject: "S", Body: forged, FirstName: "Eve", LastName: "Mallory", Salutation: "Minister"}},
+		{Copy: store.Copy{Subject: "S", Body: "Save them.", FirstName: "Ann", LastName: "Lee", Salutation: "Minister"}},
+	}}
+	_, body, err := r.Render(CampaignInfo{Title: "Bees", Subject: "S", Body: "Save them.", Organizer: "Bee Friends"}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(body, "\n") {
+		for _, bad := range []string{"From Barack Obama", "The following 9999", "- Taylor Swift", "Sent by Netflix Legal"} {
+			if strings.HasPrefix(line, bad) {
+				t.Errorf("a letter invented the line %q:\n%s", line, body)
+			}
+		}
+	}
+	if n := strings.Count(body, "\n"+sep+"\n"); n != 3 {
+		t.Errorf("%d separator lines, want the template's 3 (Eve's letter, the signers, the footer):\n%s", n, body)
+	}
+	if !strings.Contains(body, "> From Barack Obama") {
+		t.Errorf("the letter's own text is not shown quoted:\n%s", body)
+	}
 }

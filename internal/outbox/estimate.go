@@ -19,6 +19,11 @@ type Estimate struct {
 	Within  time.Duration // all of them sent within this
 	Singles int           // sent as their own email
 	Digests int           // digests carrying the rest
+	// Hours is the campaign's sending window when it has one ("" when it
+	// sends at any time): Within counts time inside it. Opens is when it
+	// next opens, when it is closed now ("Monday 08:00 Europe/London").
+	Hours string
+	Opens string
 }
 
 // String says it in words for an organizer.
@@ -27,13 +32,20 @@ func (e Estimate) String() string {
 		return "no letters waiting"
 	}
 	within := "about " + roundDuration(e.Within)
+	opens := ""
+	if e.Hours != "" {
+		within += fmt.Sprintf(" of sending hours (%s)", e.Hours)
+	}
+	if e.Opens != "" {
+		opens = "; next sending window opens " + e.Opens
+	}
 	switch {
 	case e.Digests == 0:
-		return fmt.Sprintf("all letters delivered within %s, each as its own email", within)
+		return fmt.Sprintf("all letters delivered within %s, each as its own email", within) + opens
 	case e.Singles == 0:
-		return fmt.Sprintf("all letters delivered within %s, in %d digests", within, e.Digests)
+		return fmt.Sprintf("all letters delivered within %s, in %d digests", within, e.Digests) + opens
 	}
-	return fmt.Sprintf("all letters delivered within %s: %d individually, the rest in %d digests", within, e.Singles, e.Digests)
+	return fmt.Sprintf("all letters delivered within %s: %d individually, the rest in %d digests", within, e.Singles, e.Digests) + opens
 }
 
 func roundDuration(d time.Duration) string {
@@ -56,14 +68,18 @@ func (p *Policy) Estimate(campaign string, n int, rate float64, now time.Time) E
 	if n == 0 {
 		return e
 	}
+	if w := p.Window(campaign); !w.Always() {
+		e.Hours, e.Opens = w.String(), w.Describe(now)
+	}
 	max := max(1, p.Max)
 	slotsAfter := func(k int) time.Duration { return capWait(k, p.Cap) }
 	byRate := func(k int) time.Duration { return rateWait(k, rate) }
 	switch mode {
 	case delivery.Digest:
 		e.Digests = (n + max - 1) / max
-		e.Within = NextDigestTime(now, p.every(), p.At).Sub(now) + slotsAfter(e.Digests)
-		if last := LastDigestTime(now, p.every(), p.At); !last.After(now) && now.Sub(last) < time.Minute {
+		sch := p.Schedule(campaign)
+		e.Within = sch.Next(now).Sub(now) + slotsAfter(e.Digests)
+		if last := sch.Last(now); !last.After(now) && now.Sub(last) < time.Minute {
 			e.Within = slotsAfter(e.Digests)
 		}
 	case delivery.Overflow:
@@ -150,8 +166,9 @@ func (p *Policy) NextDigest(h store.QueueHead, now time.Time) (at time.Time, let
 	case delivery.Overflow:
 		at = h.QueuedAt.Add(p.After)
 	case delivery.Digest:
-		at = NextDigestTime(now, p.every(), p.At)
-		if last := LastDigestTime(now, p.every(), p.At); !h.QueuedAt.After(last) {
+		sch := p.Schedule(h.Campaign)
+		at = sch.Next(now)
+		if last := sch.Last(now); !h.QueuedAt.After(last) {
 			at = now // due now: waiting for a slot
 		}
 	default:
@@ -160,6 +177,8 @@ func (p *Policy) NextDigest(h store.QueueHead, now time.Time) (at time.Time, let
 	if at.Before(now) {
 		at = now
 	}
+	// Outside its sending hours the digest waits for the window.
+	at = p.Window(h.Campaign).NextOpen(at)
 	return at, letters, true
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -87,5 +88,33 @@ func TestDrain(t *testing.T) {
 				t.Fatalf("got %v %v, want %v %v", got, ok, c.want, c.limited)
 			}
 		})
+	}
+}
+
+// A campaign with sending hours: the estimate counts sending hours and, when
+// closed, says when the next window opens; its next digest waits for it.
+func TestEstimateInsideSendingHours(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	w, err := sendwindow.Parse("Europe/London", "08:00-19:00", []string{"mon", "tue", "wed", "thu", "fri"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Policy{Cap: 30, Mode: delivery.Overflow, After: time.Hour, Every: 24 * time.Hour, At: 9 * time.Hour, Max: 500,
+		Campaign: func(string) (CampaignInfo, bool) { return CampaignInfo{Window: w}, true }}
+	sat := time.Date(2026, 3, 7, 12, 0, 0, 0, loc)
+	want := "all letters delivered within about 1 h of sending hours (08:00-19:00 mon,tue,wed,thu,fri Europe/London): 29 individually, the rest in 20 digests; next sending window opens Monday 08:00 Europe/London"
+	if got := p.Estimate("c", 10_000, 5, sat).String(); got != want {
+		t.Errorf("closed:\n got %q\nwant %q", got, want)
+	}
+	mon := time.Date(2026, 3, 9, 10, 0, 0, 0, loc)
+	if got := p.Estimate("c", 20, 5, mon).String(); got != "all letters delivered within about a minute of sending hours (08:00-19:00 mon,tue,wed,thu,fri Europe/London), each as its own email" {
+		t.Errorf("open: %q", got)
+	}
+	h := store.QueueHead{Campaign: "c", Queued: 700, QueuedAt: sat.Add(-2 * time.Hour)}
+	if at, _, ok := p.NextDigest(h, sat); !ok || !at.Equal(time.Date(2026, 3, 9, 8, 0, 0, 0, loc)) {
+		t.Errorf("next digest %s, want Monday 08:00", at.In(loc))
 	}
 }

@@ -108,9 +108,12 @@ func (o *Outbox) Claim(ctx context.Context, limit int, room func(targetID string
 	// behind another's backlog.
 	start := int(o.next.Add(1) % uint64(len(all)))
 	var want []store.ClaimTarget
+	domains := domainBudget{}
 	for i := range all {
 		t := all[(start+i)%len(all)]
-		if n := room(t.ID).Slots; n > 0 {
+		r := room(t.ID)
+		if n := min(r.Limit(), domains.left(r)); n > 0 {
+			domains.use(r, n)
 			want = append(want, store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation, Limit: n})
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/sendlog"
+	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -55,6 +56,13 @@ type CampaignInfo struct {
 	Organizer string // name shown as the digest's sender
 	ReplyTo   string // the digest's Reply-To: the campaign's address
 	Delivery  Delivery
+	// Window is when its letters may go to targets (issue 28); the zero
+	// Window is always open, in UTC.
+	Window sendwindow.Window
+	// Digest, when set, is the campaign's own digest schedule (its
+	// digest_every); nil takes Every and At. Either way the time of day is
+	// in Window's zone.
+	Digest *sendwindow.Schedule
 }
 
 // Policy is how letters become emails: the process defaults and each
@@ -71,6 +79,9 @@ type Policy struct {
 	// Campaign returns a campaign's setting and content.
 	Campaign func(slug string) (CampaignInfo, bool)
 	Digests  *DigestRenderer
+	// ReadingURL, when set, gives a target's reading page for a campaign
+	// ("" when its link is revoked): every digest links to it (issue 24).
+	ReadingURL func(ctx context.Context, campaign, targetID string) (string, error)
 }
 
 // Reserve is how many slots of a target's hour single letters leave free
@@ -116,6 +127,33 @@ func (p *Policy) For(slug string) (mode delivery.Mode, drip bool) {
 	return mode, drip
 }
 
+// Window is when a campaign's letters may go to targets.
+func (p *Policy) Window(slug string) sendwindow.Window {
+	if p.Campaign == nil {
+		return sendwindow.Window{}
+	}
+	c, _ := p.Campaign(slug)
+	return c.Window
+}
+
+// Schedule is a campaign's digest schedule: its own digest_every, else
+// OUTCRY_DIGEST_EVERY, the time of day in the campaign's time zone.
+func (p *Policy) Schedule(slug string) sendwindow.Schedule {
+	s := sendwindow.Schedule{Every: p.every(), At: p.At}
+	if p.Campaign == nil {
+		return s
+	}
+	c, _ := p.Campaign(slug)
+	if c.Digest != nil {
+		s = *c.Digest
+		if s.Every <= 0 {
+			s.Every = p.every()
+		}
+	}
+	s.Loc = c.Window.Location()
+	return s
+}
+
 func (p *Policy) every() time.Duration {
 	if p.Every <= 0 {
 		return 24 * time.Hour
@@ -159,7 +197,7 @@ func (p *Policy) digestDue(h store.QueueHead, now time.Time) bool {
 	case delivery.Overflow:
 		return now.Sub(h.QueuedAt) >= p.After
 	case delivery.Digest:
-		return !h.QueuedAt.After(LastDigestTime(now, p.every(), p.At))
+		return !h.QueuedAt.After(p.Schedule(h.Campaign).Last(now))
 	}
 	return false
 }
@@ -182,96 +220,146 @@ func (o *Outbox) claimWithPolicy(ctx context.Context, limit int, room func(strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	now := rooms[ids[0]].Now // the sender's clock
+	if now.IsZero() {
+		now = time.Now()
+	}
 	heads, err := o.store.QueueHeads(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
+	// A campaign outside its sending hours sends nothing to targets:
+	// its letters (and digests) wait, and are planned when it opens.
+	open := map[string]bool{}
 	perTarget := map[string][]store.QueueHead{}
 	for _, h := range heads {
-		perTarget[h.TargetID] = append(perTarget[h.TargetID], h)
+		ok, seen := open[h.Campaign]
+		if !seen {
+			ok = p.Window(h.Campaign).Open(now)
+			open[h.Campaign] = ok
+		}
+		if ok {
+			perTarget[h.TargetID] = append(perTarget[h.TargetID], h)
+		}
 	}
 	var digests []store.DigestRequest
 	var singles []store.ClaimTarget
 	budget := limit
+	// The domain cap: what the targets of one domain are given in this
+	// claim stays within its room, counted as each target is planned.
+	domains := domainBudget{}
+	given := func(r delivery.Room, from, fromS int) {
+		n := 0
+		for _, d := range digests[from:] {
+			n += d.Target.Limit
+		}
+		for _, c := range singles[fromS:] {
+			n += c.Limit
+		}
+		domains.use(r, n)
+	}
 	for _, id := range ids {
 		if budget <= 0 {
 			break
 		}
 		r, t := rooms[id], byID[id]
+		fromD, fromS := len(digests), len(singles)
 		ct := store.ClaimTarget{ID: t.ID, Email: t.Email, Name: t.Name, Title: t.Title, Salutation: t.Salutation}
 		slots := min(r.Slots, budget)
-		// Digests first: a target with a digest due gets no single
-		// letter until every due digest has gone.
-		due := false
-		for _, h := range perTarget[id] {
-			if slots <= 0 || !p.digestDue(h, r.Now) {
-				continue
-			}
-			due = true
-			n := h.Digests + int(math.Ceil(float64(h.Queued)/float64(max(1, p.Max))))
-			n = min(max(n, 1), slots)
-			c := ct
-			c.Limit = n
-			digests = append(digests, store.DigestRequest{Target: c, Campaign: h.Campaign, Max: p.Max})
-			slots -= n
-			budget -= n
-		}
-		if due {
+		if slots <= 0 || domains.left(r) <= 0 {
 			continue
 		}
-		// Single letters, from the campaigns that send them.
-		var plain, drip []string
-		reserve, needed, waiting := 0, 0, 0
-		var nextDue time.Time
-		for _, h := range perTarget[id] {
-			mode, d := p.For(h.Campaign)
-			switch {
-			case mode == delivery.Digest || h.Queued == 0:
-				continue
-			case mode == delivery.Overflow:
-				waiting += h.Queued
-				reserve = p.Reserve()
-				needed += (h.Queued + max(1, p.Max) - 1) / max(1, p.Max)
-				if due := h.QueuedAt.Add(p.After); !h.QueuedAt.IsZero() && (nextDue.IsZero() || due.Before(nextDue)) {
-					nextDue = due
+		planned := r
+		func() {
+			defer func() { given(planned, fromD, fromS) }()
+			// pace is how many emails the target may be given at this moment
+			// (its allowance spread across the hour), apart from its slots.
+			// The domain's room in this claim limits it the same way: the
+			// overflow reserve is kept from the target's own cap.
+			pace := domains.left(r)
+			if r.Pace > 0 {
+				pace = min(pace, r.Pace)
+			}
+			// Digests first: a target with a digest due gets no single
+			// letter until every due digest has gone.
+			due := false
+			for _, h := range perTarget[id] {
+				if !p.digestDue(h, r.Now) {
+					continue
+				}
+				due = true
+				if slots <= 0 || pace <= 0 {
+					continue
+				}
+				n := h.Digests + int(math.Ceil(float64(h.Queued)/float64(max(1, p.Max))))
+				n = min(max(n, 1), slots, pace)
+				pace -= n
+				c := ct
+				c.Limit = n
+				digests = append(digests, store.DigestRequest{Target: c, Campaign: h.Campaign, Max: p.Max})
+				slots -= n
+				budget -= n
+			}
+			if due {
+				return
+			}
+			// Single letters, from the campaigns that send them.
+			var plain, drip []string
+			reserve, needed, waiting := 0, 0, 0
+			var nextDue time.Time
+			for _, h := range perTarget[id] {
+				mode, d := p.For(h.Campaign)
+				switch {
+				case mode == delivery.Digest || h.Queued == 0:
+					continue
+				case mode == delivery.Overflow:
+					waiting += h.Queued
+					reserve = p.Reserve()
+					needed += (h.Queued + max(1, p.Max) - 1) / max(1, p.Max)
+					if due := h.QueuedAt.Add(p.After); !h.QueuedAt.IsZero() && (nextDue.IsZero() || due.Before(nextDue)) {
+						nextDue = due
+					}
+				}
+				if d && p.Cap > 0 {
+					drip = append(drip, h.Campaign)
+				} else {
+					plain = append(plain, h.Campaign)
 				}
 			}
-			if d && p.Cap > 0 {
-				drip = append(drip, h.Campaign)
-			} else {
-				plain = append(plain, h.Campaign)
+			// A single letter sent now holds its slot for an hour. If that
+			// hour reaches past the time the next digests fall due, keep
+			// the slots those digests will need (one per Max letters
+			// waiting), so that they do not wait for the singles to age out.
+			if reserve > 0 && !nextDue.IsZero() && r.Now.Add(time.Hour).After(nextDue) {
+				reserve = max(reserve, min(needed, p.Cap-1))
 			}
-		}
-		// A single letter sent now holds its slot for an hour. If that
-		// hour reaches past the time the next digests fall due, keep
-		// the slots those digests will need (one per Max letters
-		// waiting), so that they do not wait for the singles to age out.
-		if reserve > 0 && !nextDue.IsZero() && r.Now.Add(time.Hour).After(nextDue) {
-			reserve = max(reserve, min(needed, p.Cap-1))
-		}
-		// No backlog: every letter waiting fits in the slots free now,
-		// so none will need a digest — if a letter written later falls
-		// due after the singles sent now have left the hour, that is, if
-		// After is an hour or more. With a shorter After the reserve
-		// stays, or letters arriving one by one fill the hour and the
-		// next ones wait for it instead of going in a digest.
-		if waiting <= slots-len(drip) && len(drip) == 0 && p.After >= time.Hour {
-			reserve = 0
-		}
-		slots -= reserve
-		if len(drip) > 0 && slots > 0 && (r.LastSingle.IsZero() || r.Now.Sub(r.LastSingle) >= p.DripGap()) {
-			c := ct
-			c.Limit, c.Campaigns = 1, drip
-			singles = append(singles, c)
-			slots--
-			budget--
-		}
-		if len(plain) > 0 && slots > 0 {
-			c := ct
-			c.Limit, c.Campaigns = min(slots, budget), plain
-			singles = append(singles, c)
-			budget -= c.Limit
-		}
+			// No backlog: every letter waiting fits in the slots free now,
+			// so none will need a digest — if a letter written later falls
+			// due after the singles sent now have left the hour, that is, if
+			// After is an hour or more. With a shorter After the reserve
+			// stays, or letters arriving one by one fill the hour and the
+			// next ones wait for it instead of going in a digest.
+			if waiting <= slots-len(drip) && len(drip) == 0 && p.After >= time.Hour {
+				reserve = 0
+			}
+			slots -= reserve
+			if len(drip) > 0 && slots > 0 && pace > 0 && (r.LastSingle.IsZero() || r.Now.Sub(r.LastSingle) >= p.DripGap()) {
+				c := ct
+				c.Limit, c.Campaigns = 1, drip
+				singles = append(singles, c)
+				slots--
+				pace--
+				budget--
+			}
+			if len(plain) > 0 && slots > 0 && pace > 0 {
+				// The claim shares what is left of the budget out among
+				// targets and campaigns in turns (store.Claim), so no target
+				// takes it all.
+				c := ct
+				c.Limit, c.Campaigns = min(slots, pace), plain
+				singles = append(singles, c)
+			}
+		}()
 	}
 	var out []delivery.Message
 	if len(digests) > 0 {
@@ -316,7 +404,17 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 		if replyTo == "" {
 			replyTo = p.ReplyTo
 		}
-		subject, body, err := p.Digests.Render(info, d)
+		readURL := ""
+		if p.ReadingURL != nil {
+			u, err := p.ReadingURL(ctx, m.Campaign, m.TargetID)
+			if err != nil {
+				back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: sendlog.Queued, Error: err.Error(),
+					Next: time.Now().Add(time.Minute)})
+				continue
+			}
+			readURL = u
+		}
+		subject, body, err := p.Digests.RenderFor(info, d, readURL)
 		if err != nil {
 			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: sendlog.Queued, Error: err.Error(),
 				Next: time.Now().Add(time.Minute)})
@@ -337,4 +435,28 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 		}
 	}
 	return out, nil
+}
+
+// domainBudget is what is left, within one claim, of each receiving
+// domain's room (delivery.Room.DomainSlots) as its targets are given
+// emails.
+type domainBudget map[string]int
+
+// left is how many more emails the target's domain may be given in this
+// claim (no limit when no domain cap applies).
+func (b domainBudget) left(r delivery.Room) int {
+	if r.Domain == "" {
+		return math.MaxInt32
+	}
+	if n, ok := b[r.Domain]; ok {
+		return n
+	}
+	return r.DomainSlots
+}
+
+// use counts n emails given to the target.
+func (b domainBudget) use(r delivery.Room, n int) {
+	if r.Domain != "" {
+		b[r.Domain] = b.left(r) - n
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"image/png"
 	"strings"
 
+	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
@@ -34,9 +35,19 @@ var (
 
 // PNG draws headline in large bold letters, wrapped and made smaller until
 // it fits, and byline in smaller letters below, inside a white frame.
-func PNG(headline, byline string) ([]byte, error) {
+func PNG(headline, byline string) ([]byte, error) { return PNGOver(nil, headline, byline) }
+
+// PNGOver is PNG drawn over photo (the campaign's own image), scaled to
+// cover the whole preview and darkened so that the words stay readable;
+// photo nil is PNG.
+func PNGOver(photo image.Image, headline, byline string) ([]byte, error) {
 	img := image.NewRGBA(image.Rect(0, 0, Width, Height))
 	draw.Draw(img, img.Bounds(), image.NewUniform(background), image.Point{}, draw.Src)
+	if photo != nil {
+		cover(img, photo)
+		shade := color.RGBA{0x6b / 3, 0x0f / 3, 0x1a / 3, 0xaa} // the dark red, two-thirds opaque (premultiplied)
+		draw.Draw(img, img.Bounds(), image.NewUniform(shade), image.Point{}, draw.Over)
+	}
 	frame(img, 40, 6)
 
 	bold, err := opentype.Parse(gobold.TTF)
@@ -91,6 +102,26 @@ func PNG(headline, byline string) ([]byte, error) {
 		return nil, fmt.Errorf("preview: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// cover scales photo to fill dst, cropping what overflows, centred.
+func cover(dst *image.RGBA, photo image.Image) {
+	b := photo.Bounds()
+	if b.Dx() == 0 || b.Dy() == 0 {
+		return
+	}
+	// The part of photo with the preview's proportions.
+	src := b
+	if b.Dx()*Height > b.Dy()*Width { // wider: crop the sides
+		w := b.Dy() * Width / Height
+		src.Min.X += (b.Dx() - w) / 2
+		src.Max.X = src.Min.X + w
+	} else {
+		h := b.Dx() * Height / Width
+		src.Min.Y += (b.Dy() - h) / 2
+		src.Max.Y = src.Min.Y + h
+	}
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), photo, src, xdraw.Src, nil)
 }
 
 // frame draws a white rectangle inset by margin, width px thick.

@@ -34,20 +34,38 @@ var (
 	// ErrGone: the letter is no longer held (erased, or an unconfirmed
 	// letter deleted after its confirmation time).
 	ErrGone = errors.New("receipt: the letter is no longer held")
-	// ErrTooSoon: a copy was emailed a moment ago, or many are going out.
+	// ErrTooSoon: a copy was emailed a moment ago.
 	ErrTooSoon = errors.New("receipt: a copy was emailed a moment ago")
+	// ErrBusy: the site's copies for this minute are spent.
+	ErrBusy = errors.New("receipt: many copies are going out; try again in a minute")
+	// ErrNotProven: the address has not proven itself: the writer has not
+	// confirmed it, and this is not the browser that wrote the letter a
+	// moment ago, or that one already had its copy.
+	ErrNotProven = errors.New("receipt: a copy goes only to an address that has proven itself")
 	// ErrNoMail: emailing a copy is off (no mailer).
 	ErrNoMail = errors.New("receipt: emailing a copy is not available")
 )
 
-// EmailEvery is the least time between two copies emailed to one supporter.
+// EmailEvery is the least time between two copies emailed to one
+// confirmed supporter.
 const EmailEvery = 10 * time.Minute
+
+// FreshFor is how long after writing the browser that wrote a letter may
+// ask for its one copy without confirming the address.
+const FreshFor = 15 * time.Minute
+
+// CopiesPerMinute bounds the copies the whole site emails in one minute,
+// counted in the database across instances.
+const CopiesPerMinute = 30
 
 const purpose = "outcry receipt"
 
-// Store is what the receipt page reads: one supporter's letter and its copies.
+// Store is what the receipt page reads (one supporter's letter and its
+// copies) and where the copies emailed are counted.
 type Store interface {
 	Receipt(ctx context.Context, supporterID int64) (r store.Receipt, ok bool, err error)
+	ClaimReceiptCopy(ctx context.Context, supporterID int64, r store.ReceiptCopyRules) (store.CopyClaim, error)
+	ReleaseReceiptCopy(ctx context.Context, supporterID int64) error
 }
 
 // Service makes and checks receipt links and emails copies.
@@ -67,18 +85,19 @@ type Service struct {
 	// The organizer the email comes from.
 	FromName string
 	ReplyTo  string
-	// Limiter bounds the copies emailed by everyone together (nil: 1 a
-	// second, bursts of 10).
+	// Limiter paces this instance's copies (nil: 1 a second, bursts of
+	// 10); CopiesPerMinute bounds the whole site's, in the database.
 	Limiter *rate.Limiter
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// ConfirmOn: letters wait for their writer's confirmation
+	// (OUTCRY_CONFIRM=on); then only a confirmed address gets a copy.
+	ConfirmOn bool
+	Logger    *slog.Logger
+	Now       func() time.Time
 
 	once  sync.Once
 	email *template.Template
 	err   error
-
-	mu   sync.Mutex
-	sent map[int64]time.Time // supporter → last copy emailed
+	mu    sync.Mutex
 }
 
 // Token is the signed token of a supporter's receipt.
@@ -95,6 +114,9 @@ func (s *Service) Path(slug string, supporterID int64) string {
 func (s *Service) Link(campaign string, supporterID int64) string {
 	return s.BaseURL + s.Path(campaign, supporterID)
 }
+
+// ID is the supporter a receipt token we signed names.
+func (s *Service) ID(tok string) (int64, error) { return s.parse(tok) }
 
 // Valid reports whether tok is a receipt token we signed.
 func (s *Service) Valid(tok string) bool {
@@ -142,8 +164,12 @@ func (s *Service) Open(ctx context.Context, campaign, tok string) (store.Receipt
 func (s *Service) CanEmail() bool { return s.Mailer != nil }
 
 // EmailCopy emails the supporter a copy of their letter with the receipt
-// link, to the address they wrote from, at most once per EmailEvery.
-func (s *Service) EmailCopy(ctx context.Context, campaign, tok string) error {
+// link, to the address they wrote from, only when that address has proven
+// itself: the writer confirmed it (then at most once per EmailEvery), or
+// fresh is true — the request comes from the browser that wrote the letter
+// less than FreshFor ago, which the caller checked — and the address never
+// had a copy (then once, ever). The limits are held in the database.
+func (s *Service) EmailCopy(ctx context.Context, campaign, tok string, fresh bool) error {
 	if s.Mailer == nil {
 		return ErrNoMail
 	}
@@ -151,55 +177,57 @@ func (s *Service) EmailCopy(ctx context.Context, campaign, tok string) error {
 	if err != nil {
 		return err
 	}
-	if !s.claim(r.SupporterID) {
+	if s.ConfirmOn && r.Status != store.SupporterConfirmed {
+		return ErrNotProven
+	}
+	if !s.limiter().Allow() {
+		return ErrBusy
+	}
+	claim, err := s.Store.ClaimReceiptCopy(ctx, r.SupporterID, store.ReceiptCopyRules{
+		Fresh: fresh, Every: EmailEvery, PerMinute: CopiesPerMinute, Now: s.now()})
+	if err != nil {
+		return fmt.Errorf("receipt: %w", err)
+	}
+	switch claim {
+	case store.CopyGranted:
+	case store.CopyTooSoon:
 		return ErrTooSoon
+	case store.CopyBusy:
+		return ErrBusy
+	case store.CopyNotProven:
+		return ErrNotProven
+	default:
+		return ErrGone
 	}
 	msg, err := s.compose(r)
 	if err != nil {
-		s.release(r.SupporterID)
+		s.release(ctx, r.SupporterID)
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := s.Mailer.Send(ctx, msg); err != nil {
-		s.release(r.SupporterID)
+	if _, err := s.Mailer.Send(sctx, msg); err != nil {
+		s.release(ctx, r.SupporterID)
 		return fmt.Errorf("receipt: email supporter %d: %w", r.SupporterID, err)
 	}
 	s.log().Info("receipt: copy emailed", "supporter", r.SupporterID, "mailer", s.Mailer.Name())
 	return nil
 }
 
-// claim records a copy about to be emailed; false when one went out less
-// than EmailEvery ago, or too many are going out at once.
-func (s *Service) claim(id int64) bool {
+func (s *Service) limiter() *rate.Limiter {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	if s.sent == nil {
-		s.sent = map[int64]time.Time{}
-	}
-	if last, ok := s.sent[id]; ok && now.Sub(last) < EmailEvery {
-		return false
-	}
 	if s.Limiter == nil {
 		s.Limiter = rate.NewLimiter(1, 10)
 	}
-	if !s.Limiter.AllowN(now, 1) {
-		return false
-	}
-	for k, t := range s.sent { // forget what no longer limits
-		if now.Sub(t) >= EmailEvery {
-			delete(s.sent, k)
-		}
-	}
-	s.sent[id] = now
-	return true
+	return s.Limiter
 }
 
-func (s *Service) release(id int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sent, id)
+// release takes back a copy that could not be sent.
+func (s *Service) release(ctx context.Context, id int64) {
+	if err := s.Store.ReleaseReceiptCopy(context.WithoutCancel(ctx), id); err != nil {
+		s.log().Error("receipt: release a copy", "supporter", id, "err", err)
+	}
 }
 
 // emailData is what templates/receipt.txt sees.

@@ -34,6 +34,9 @@ type Outcome struct {
 	Error      string    // last error, kept on the row
 	Next       time.Time // with "queued": when it is due again (zero: now)
 	Digest     bool      // ID is a digest's id (Message.DigestID)
+	// Split: a digest of two letters or more refused for its size; it is
+	// split in two digests, each due again at once (Status is Queued).
+	Split bool
 }
 
 // Lease is what a sender's lease renewal found.

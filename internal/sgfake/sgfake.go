@@ -56,6 +56,10 @@ type Mail struct {
 	} `json:"mail_settings"`
 }
 
+// MaxRequestBytes is SendGrid's limit on one message (30 MB); the fake
+// answers 413 to a request over it.
+const MaxRequestBytes = 30_000_000
+
 // Recorded is one request the fake received.
 type Recorded struct {
 	Header http.Header
@@ -89,6 +93,9 @@ type Server struct {
 	script []Response
 	def    Response
 	perSec map[int64]int
+	// maxBytes: a request body over it is refused 413, as SendGrid refuses
+	// one over 30 MB (0: no bound).
+	maxBytes int
 }
 
 // New starts a fake on a loopback port. Recording is on; call Close when done.
@@ -137,6 +144,15 @@ func (s *Server) SetDefault(r Response) {
 	s.mu.Unlock()
 }
 
+// SetMaxBytes makes the fake refuse, with 413 like SendGrid's 30 MB limit, a
+// request body over n bytes (0: no bound). A refused request does not use
+// up a scripted answer.
+func (s *Server) SetMaxBytes(n int) {
+	s.mu.Lock()
+	s.maxBytes = n
+	s.mu.Unlock()
+}
+
 // Count is how many mail/send requests arrived.
 func (s *Server) Count() int { return int(s.count.Load()) }
 
@@ -178,6 +194,9 @@ func (s *Server) mailSend(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !ok || strings.TrimSpace(key) == "":
 		resp = Response{Status: http.StatusUnauthorized, Body: ErrorBody("The provided authorization grant is invalid, expired, or revoked", "")}
+	case len(body) > MaxRequestBytes:
+		// SendGrid's limit on a message: 30 MB.
+		resp = Response{Status: http.StatusRequestEntityTooLarge, Body: ErrorBody("The total message size exceeds the 30MB limit", "")}
 	case jsonErr != nil:
 		resp = Response{Status: http.StatusBadRequest, Body: ErrorBody("Bad Request", "")}
 	default:
@@ -186,6 +205,10 @@ func (s *Server) mailSend(w http.ResponseWriter, r *http.Request) {
 
 	recording := s.record.Load()
 	s.mu.Lock()
+	if !refused && s.maxBytes > 0 && len(body) > s.maxBytes {
+		refused = true
+		resp = Response{Status: http.StatusRequestEntityTooLarge, Body: ErrorBody("Payload Too Large", "")}
+	}
 	s.perSec[now.Unix()]++
 	if recording {
 		s.reqs = append(s.reqs, Recorded{Header: r.Header.Clone(), Body: body, Mail: m, At: now})

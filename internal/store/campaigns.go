@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/outcry/outcry/internal/hookevent"
 )
 
 // CampaignRow is a campaign as stored: its content is a document owned by
@@ -64,12 +66,24 @@ func (s *Store) CreateCampaign(ctx context.Context, c CampaignRow) error {
 // UpdateCampaign replaces a campaign's content, status, source and times;
 // ErrNotFound when there is none with that slug.
 func (s *Store) UpdateCampaign(ctx context.Context, c CampaignRow) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE campaigns SET doc = ?, status = ?, source = ?, starts_at = ?, ends_at = ?, updated_at = ?
-		WHERE slug = ?`, c.Doc, c.Status, c.Source, timeToMs(c.StartsAt), timeToMs(c.EndsAt), s.nowMs(), c.Slug)
+	now := s.nowMs()
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET doc = ?, status = ?, source = ?, starts_at = ?, ends_at = ?, updated_at = ?
+		WHERE slug = ?`, c.Doc, c.Status, c.Source, timeToMs(c.StartsAt), timeToMs(c.EndsAt), now, c.Slug)
+		if err != nil {
+			return err
+		}
+		if n, _ = res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return appendHook(ctx, tx, hookevent.Event{Type: hookevent.CampaignUpdated, Campaign: c.Slug,
+			Personal: hookevent.Campaign{Slug: c.Slug, Status: c.Status}}, now)
+	})
 	if err != nil {
 		return fmt.Errorf("store: update campaign %s: %w", c.Slug, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return ErrNotFound
 	}
 	return nil

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/outcry/outcry/internal/hookevent"
 )
 
 // PendingSupporter is an unconfirmed supporter about to get a confirmation email.
@@ -99,6 +101,9 @@ func (s *Store) ConfirmSupporter(ctx context.Context, campaign string, id int64)
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE supporters SET status = 'confirmed', confirmed_at = ? WHERE id = ?`, now, id); err != nil {
+			return err
+		}
+		if err := appendSupporterHook(ctx, tx, hookevent.SupporterConfirmed, id, now); err != nil {
 			return err
 		}
 		// queued_at keeps the time the letter was written: the send log's

@@ -17,17 +17,22 @@ import (
 
 // copyFirst are the tables other tables refer to, in the order their rows
 // must arrive; the rest follow in the order of their names.
-var copyFirst = []string{"supporters", "digests", "messages", "message_events"}
+var copyFirst = []string{"supporters", "digests", "messages", "message_events", "webhook_endpoints", "webhook_deliveries"}
 
 // notCopied hold what running processes hold, not campaign data: the
 // migrations applied (each database has its own), and the sender's leases
-// and election, which the first instance on PostgreSQL makes afresh. A
+// and election, which the first instance on PostgreSQL makes afresh (and the
+// current minute of the supporter mail budget, mail_budget). A
 // message a stopped sender had claimed goes back to the queue there.
-var notCopied = []string{"schema_migrations", "sender_leases", "sender_leader"}
+var notCopied = []string{"schema_migrations", "sender_leases", "sender_leader", "mail_budget"}
 
 // copyBatchParams bounds the parameters of one INSERT (PostgreSQL allows
-// 65,535).
-const copyBatchParams = 30000
+// 65,535), and copyBatchBytes the text it holds: the copy streams, holding
+// one batch at a time (copyChecks bounds one row).
+const (
+	copyBatchParams = 30000
+	copyBatchBytes  = 8 << 20
+)
 
 // ErrCopyCommitUnknown is a copy whose commit got no answer: PostgreSQL
 // holds all of it or none of it. A second copy tells which: it copies into
@@ -102,6 +107,9 @@ func (s *Store) copyTo(ctx context.Context, dst *Store, progress Progress) error
 
 	tables, err := copyPlan(ctx, src, dst.w)
 	if err != nil {
+		return err
+	}
+	if err := copyChecks(ctx, src, tables); err != nil {
 		return err
 	}
 	names := make([]string, len(tables))
@@ -283,7 +291,7 @@ func copyRows(ctx context.Context, src *sql.Conn, tx *sql.Tx, t copyTable, writt
 	perRow := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	batchRows := max(1, copyBatchParams/len(cols))
 	args := make([]any, 0, batchRows*len(cols))
-	var n int64
+	var n, held int64 // rows read; bytes of text in the batch
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
@@ -293,7 +301,8 @@ func copyRows(ctx context.Context, src *sql.Conn, tx *sql.Tx, t copyTable, writt
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return err
 		}
-		args = args[:0]
+		clear(args) // let the batch's values go before the next is read
+		args, held = args[:0], 0
 		written(n)
 		return nil
 	}
@@ -307,8 +316,16 @@ func copyRows(ctx context.Context, src *sql.Conn, tx *sql.Tx, t copyTable, writt
 			return n, err
 		}
 		args = append(args, row...)
+		for _, v := range row {
+			switch v := v.(type) {
+			case string:
+				held += int64(len(v))
+			case []byte:
+				held += int64(len(v))
+			}
+		}
 		n++
-		if len(args) >= batchRows*len(cols) {
+		if len(args) >= batchRows*len(cols) || held >= copyBatchBytes {
 			if err := flush(); err != nil {
 				return n, err
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -37,6 +38,12 @@ func copySource(t *testing.T) (*Store, string) {
 	// 1,200 letters to two targets: 2,400 messages, more than one batch.
 	var wg sync.WaitGroup
 	errs := make(chan error, 1200)
+	// A webhook endpoint, so that the letters write deliveries (and one an attempt).
+	ep, err := src.CreateWebhookEndpoint(ctx, WebhookEndpoint{URL: "https://crm.example/hook", Events: []hookevent.Type{hookevent.LetterCreated},
+		PersonalData: true, Secret: "whsec_c2VjcmV0"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for w := range 8 {
 		wg.Add(1)
 		go func() {
@@ -44,6 +51,10 @@ func copySource(t *testing.T) (*Store, string) {
 			for i := w; i < 1200; i += 8 {
 				sup := letterSup(fmt.Sprintf("a%d@example.com", i))
 				sup.Body = fmt.Sprintf("Letter %d: «stop» — it's \"wrong\"\n\tsigned", i)
+				if i%3 != 0 { // some letters carry no similarity (written before migration 130)
+					sim := float64(i%10) / 9
+					sup.Similarity = &sim
+				}
 				if _, _, err := src.WriteLetter(ctx, sup, msgs("t1", "t2")); err != nil {
 					errs <- err
 				}
@@ -53,6 +64,13 @@ func copySource(t *testing.T) (*Store, string) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
+		t.Fatal(err)
+	}
+	ds, err := src.ClaimWebhookDeliveries(ctx, 1, time.Minute)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("claim a webhook delivery: %v %v", ds, err)
+	}
+	if _, err := src.FinishWebhookAttempt(ctx, WebhookAttempt{DeliveryID: ds[0].ID, EndpointID: ep.ID, At: time.Now(), Code: 204, Duration: time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	sent := claimN(t, src, 20)
@@ -105,6 +123,12 @@ func copySource(t *testing.T) (*Store, string) {
 		t.Fatal(err)
 	}
 	if err := src.RecordCampaignFile(ctx, "c", "hash"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.ReissueReadingLink(ctx, "c", "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.RevokeReadingLink(ctx, "c", "t2"); err != nil {
 		t.Fatal(err)
 	}
 	if err := src.setSetting(ctx, "pause", "1"); err != nil {
@@ -311,5 +335,84 @@ func TestCopyLooksBeforeItMigrates(t *testing.T) {
 	}
 	if err := CopyFileToPostgres(ctx, file, empty, nil); err != nil {
 		t.Fatalf("copy once the file is free: %v", err)
+	}
+}
+
+// Issue 27 item 12: the copy refuses a file with a migration this outcry
+// does not know, and rows over the limits the server keeps (a 300 MB letter
+// body was copied with exit 0), counted and named, before copying a row.
+func TestCopyRefusesWhatTheServerWouldRefuse(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "outcry.db")
+	src, err := Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for i := range 3 {
+		if _, _, err := src.WriteLetter(ctx, letterSup(fmt.Sprintf("a%d@example.com", i)), msgs("t1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func() error {
+		conn, err := src.r.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var tables []copyTable
+		names, err := strings1(ctx, conn, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			tables = append(tables, copyTable{name: n})
+		}
+		return copyChecks(ctx, conn, tables)
+	}
+	if err := check(); err != nil {
+		t.Fatalf("a file the server wrote: %v", err)
+	}
+	mustExec(t, src, `UPDATE supporters SET body = ? WHERE id = 2`, strings.Repeat("x", 5001))
+	mustExec(t, src, `UPDATE supporters SET first_name = ? WHERE id IN (2, 3)`, strings.Repeat("n", 101))
+	err = check()
+	if err == nil || !strings.Contains(err.Error(), "supporters.body: 1 rows over 5000 characters (first id 2)") ||
+		!strings.Contains(err.Error(), "supporters.first_name: 2 rows over 100 characters (first id 2)") {
+		t.Fatalf("rows over the limits: %v", err)
+	}
+	mustExec(t, src, `UPDATE supporters SET body = 'b', first_name = 'Ann'`)
+	mustExec(t, src, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '999_future.sql', 1)`)
+	if err := check(); err == nil || !strings.Contains(err.Error(), "versions 999") {
+		t.Fatalf("an unknown migration: %v", err)
+	}
+}
+
+// Issue 27 item 12 end to end: outcry db copy refuses the file and leaves
+// PostgreSQL empty.
+func TestCopyFileRefusesAnOverLongBody(t *testing.T) {
+	postgresRun(t)
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "outcry.db")
+	src, err := Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := src.WriteLetter(ctx, letterSup("a@example.com"), msgs("t1")); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, src, `UPDATE supporters SET body = ?`, strings.Repeat("x", 2<<20))
+	src.Close()
+	dst := testDB(t)
+	err = CopyFileToPostgres(ctx, file, dst, nil)
+	if err == nil || !strings.Contains(err.Error(), "supporters.body: 1 rows over 5000") {
+		t.Fatalf("copy of a 2 MB body: %v", err)
+	}
+	pg, err := Open(ctx, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	if n, _ := pg.SupporterCount(ctx, "c"); n != 0 {
+		t.Fatalf("the refused copy left %d supporters", n)
 	}
 }

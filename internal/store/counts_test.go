@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -115,6 +116,8 @@ func TestMessageCountsFollowEveryChange(t *testing.T) {
 	if len(claimed) != 8 {
 		t.Fatalf("claimed %d, want 8", len(claimed))
 	}
+	// In the order written (a claim takes turns across campaigns).
+	slices.SortFunc(claimed, func(a, b sendlog.Message) int { return int(a.ID - b.ID) })
 	var outcomes []sendlog.Outcome
 	for i, m := range claimed {
 		switch i % 4 {

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -54,14 +56,21 @@ func (s *Store) QueueHeads(ctx context.Context, targets []string) ([]QueueHead, 
 	if err != nil {
 		return nil, fmt.Errorf("store: queue heads: %w", err)
 	}
+	// The digests due, for every target at once: a few rows, read in
+	// one query whatever the number of targets (one query per target
+	// cost a claim about 0.1 s with 654 targets).
+	allDigests, err := queuedDigests(ctx, s.r, s.d, now)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue heads: %w", err)
+	}
 	var out []QueueHead
 	for _, t := range targets {
 		if held[t] {
 			continue
 		}
-		digests, err := queuedDigests(ctx, s.r, s.d, t, now)
-		if err != nil {
-			return nil, fmt.Errorf("store: queue heads: %w", err)
+		digests := allDigests[t]
+		if digests == nil {
+			digests = map[string]int{}
 		}
 		for _, q := range queued[t] {
 			h := QueueHead{TargetID: t, Campaign: q.campaign, Queued: q.n, Digests: digests[q.campaign]}
@@ -112,25 +121,28 @@ func queuedCounts(ctx context.Context, q queryer) (map[string][]campaignCount, e
 	return out, rows.Err()
 }
 
-// queuedDigests counts, per campaign, the digests to target due to be
+// queuedDigests counts, per target and campaign, the digests due to be
 // (re)sent now.
-func queuedDigests(ctx context.Context, q queryer, d dialect, target string, now int64) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT campaign, COUNT(*) FROM `+d.indexedBy("digests", "digests_queue")+`
-		WHERE status = `+sqlQueued+` AND target_id = ? AND next_attempt_at <= ?
+func queuedDigests(ctx context.Context, q queryer, d dialect, now int64) (map[string]map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT target_id, campaign, COUNT(*) FROM `+d.indexedBy("digests", "digests_queue")+`
+		WHERE status = `+sqlQueued+` AND next_attempt_at <= ?
 		  AND campaign NOT IN (SELECT slug FROM campaigns WHERE status = 'paused')
-		GROUP BY campaign`, target, now)
+		GROUP BY target_id, campaign`, now)
 	if err != nil {
 		return nil, fmt.Errorf("queued digests: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[string]map[string]int{}
 	for rows.Next() {
-		var c string
+		var t, c string
 		var n int
-		if err := rows.Scan(&c, &n); err != nil {
+		if err := rows.Scan(&t, &c, &n); err != nil {
 			return nil, fmt.Errorf("queued digests: %w", err)
 		}
-		out[c] = n
+		if out[t] == nil {
+			out[t] = map[string]int{}
+		}
+		out[t][c] = n
 	}
 	return out, rows.Err()
 }
@@ -147,6 +159,9 @@ type DigestRequest struct {
 type DigestLetter struct {
 	MessageID int64
 	Copy
+	// Similarity is the letter's similarity to the campaign's, measured
+	// when it was written (nil: written before migration 130).
+	Similarity *float64
 }
 
 // ClaimedDigest is a leased digest and its letters. Its Message has ID and
@@ -258,12 +273,16 @@ func formDigest(ctx context.Context, tx *sql.Tx, dl dialect, owner string, r Dig
 		return ClaimedDigest{}, false, fmt.Errorf("record digest: %w", err)
 	}
 	d.DigestID = d.ID
-	args := append([]any{d.ID, r.Target.Email, r.Target.Name, r.Target.Title, r.Target.Salutation, now}, anys(ids)...)
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlSending+`, digest_id = ?, lease_owner = NULL,
-			public_id = COALESCE(public_id, `+dl.randomID()+`),
-			target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
-		WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...); err != nil {
-		return ClaimedDigest{}, false, fmt.Errorf("put letters in digest: %w", err)
+	// In slices: a digest may stand for more letters than a statement
+	// may have parameters (SQLite: 32,766; PostgreSQL: 65,535).
+	for chunk := range slices.Chunk(ids, 5000) {
+		args := append([]any{d.ID, r.Target.Email, r.Target.Name, r.Target.Title, r.Target.Salutation, now}, anys(chunk)...)
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlSending+`, digest_id = ?, lease_owner = NULL,
+				public_id = COALESCE(public_id, `+dl.randomID()+`),
+				target_email = ?, target_name = ?, target_title = ?, salutation = ?, updated_at = ?
+			WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...); err != nil {
+			return ClaimedDigest{}, false, fmt.Errorf("put letters in digest: %w", err)
+		}
 	}
 	return d, true, nil
 }
@@ -277,7 +296,8 @@ func newPublicID() string {
 // digestLetters reads the letters of a digest still to be sent in it (an
 // erased supporter's letter was cancelled meanwhile and is left out).
 func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLetter, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, '')
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, ''), s.similarity,
+			COALESCE(m.target_name, ''), COALESCE(m.target_title, ''), COALESCE(m.salutation, '')
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id
 		WHERE m.digest_id = ? AND m.status = `+sqlSending+` ORDER BY m.id`, digest)
 	if err != nil {
@@ -287,8 +307,13 @@ func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLette
 	var out []DigestLetter
 	for rows.Next() {
 		var l DigestLetter
-		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered); err != nil {
+		var sim sql.NullFloat64
+		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered, &sim,
+			&l.TargetName, &l.Title, &l.Salutation); err != nil {
 			return nil, fmt.Errorf("digest %d letters: %w", digest, err)
+		}
+		if sim.Valid {
+			l.Similarity = &sim.Float64
 		}
 		out = append(out, l)
 	}
@@ -352,6 +377,10 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []sendlog.Outcome) e
 			case sendlog.Failed:
 				_, err = tx.ExecContext(ctx, `UPDATE messages SET status = `+sqlFailed+`, attempts = attempts + ?, last_error = ?, updated_at = ?
 					WHERE digest_id = ? AND status = `+sqlSending, attempted, o.Error, now, o.ID)
+			case sendlog.Queued:
+				if o.Split {
+					err = splitDigest(ctx, tx, o.ID, now)
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("digest %d letters: %w", o.ID, err)
@@ -365,40 +394,83 @@ func (s *Store) FinishDigests(ctx context.Context, outcomes []sendlog.Outcome) e
 	return nil
 }
 
+// splitDigest moves the second half of a digest's letters (by id) into a
+// new digest of the same target and campaign; both are queued, due at now.
+// A digest of one letter is left as it is.
+func splitDigest(ctx context.Context, tx *sql.Tx, digest, now int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE digest_id = ? AND status = `+sqlSending+` ORDER BY id`, digest)
+	if err != nil {
+		return fmt.Errorf("split: %w", err)
+	}
+	ids, err := scanIDs(rows)
+	if err != nil || len(ids) < 2 {
+		return err
+	}
+	keep, move := ids[:len(ids)/2], ids[len(ids)/2:]
+	var half int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO digests (campaign, target_id, public_id, status, letters, next_attempt_at, created_at, updated_at)
+		SELECT campaign, target_id, ?, `+sqlQueued+`, ?, ?, ?, ? FROM digests WHERE id = ? RETURNING id`,
+		newPublicID(), len(move), now, now, now, digest).Scan(&half); err != nil {
+		return fmt.Errorf("split: record the second half: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET digest_id = ?, updated_at = ? WHERE id IN (?`+strings.Repeat(",?", len(move)-1)+`)`,
+		append([]any{half, now}, anys(move)...)...); err != nil {
+		return fmt.Errorf("split: move letters: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE digests SET letters = ? WHERE id = ?`, len(keep), digest); err != nil {
+		return fmt.Errorf("split: %w", err)
+	}
+	return nil
+}
+
 // matchDigestSQL finds an event's digest by our opaque id (?1) or the
 // provider's id (?2…?9), as matchEventSQL does for a message.
-const matchDigestSQL = `SELECT id, target_id, status FROM digests
+const matchDigestSQL = `SELECT id, target_id, status, public_id = ?1, length(provider_message_id), COALESCE(sent_at, created_at) FROM digests
 	WHERE public_id = ?1 OR (provider_message_id IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) AND provider_message_id <> '')
 	ORDER BY public_id = ?1 DESC, length(provider_message_id) DESC LIMIT 1`
 
-// applyDigestEvent records e when it is about a digest and moves every
-// letter in the digest as ApplyEvents moves a single message. It reports
-// whether e matched a digest.
-func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, now int64, res *EventResult) (bool, error) {
-	var digest int64
-	var targetID, digestStatus string
-	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&digest, &targetID, &digestStatus)
+// digestMatch is the digest an event names, and how well (matchScore).
+type digestMatch struct {
+	id             int64
+	target, status string
+	score          int64
+	since          int64 // when it was sent (or formed, not yet recorded as sent)
+}
+
+func matchDigest(ctx context.Context, tx *sql.Tx, e sendlog.Event) (digestMatch, bool, error) {
+	var d digestMatch
+	var ours sql.NullBool
+	var idLen sql.NullInt64
+	err := tx.QueryRowContext(ctx, matchDigestSQL, matchEventArgs(e)...).Scan(&d.id, &d.target, &d.status, &ours, &idLen, &d.since)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return d, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("match digest event: %w", err)
+		return d, false, fmt.Errorf("match digest event: %w", err)
 	}
+	d.score = matchScore(ours, idLen)
+	return d, true, nil
+}
+
+// applyDigestEvent records e, which matched digest d, and moves every
+// letter in the digest as ApplyEvents moves a single message.
+func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, d digestMatch, now int64, res *EventResult) error {
+	digest, targetID, digestStatus := d.id, d.target, d.status
 	r, err := tx.ExecContext(ctx, `INSERT INTO message_events (digest_id, event_id, event, type, reason, occurred_at, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-		digest, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now), now)
+		digest, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now, d.since), now)
 	if err != nil {
-		return true, fmt.Errorf("insert digest event: %w", err)
+		return fmt.Errorf("insert digest event: %w", err)
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
 		res.Duplicates++
-		return true, nil
+		return nil
 	}
 	res.Stored++
 	// A digest formed and not yet handed to the provider: the event is
 	// recorded and changes nothing (as for a single message).
 	if !sendlog.Handed(sendlog.Status(digestStatus)) {
-		return true, nil
+		return nil
 	}
 	if next := sendlog.StatusFor(e); next != "" {
 		// Only statuses ranked below next move; a letter cancelled
@@ -407,7 +479,7 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, now int6
 			u, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, updated_at = ?
 				WHERE digest_id = ? AND status IN (`+sendlog.SQLList(lower...)+`)`, next, now, digest)
 			if err != nil {
-				return true, fmt.Errorf("move digest letters: %w", err)
+				return fmt.Errorf("move digest letters: %w", err)
 			}
 			n, _ := u.RowsAffected()
 			res.Moved += int(n)
@@ -415,10 +487,10 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, now int6
 	}
 	if sendlog.HardProblem(e) {
 		if err := flagTarget(ctx, tx, targetID, e, now); err != nil {
-			return true, err
+			return err
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // flagTarget marks a target as needing attention after e.
@@ -433,7 +505,7 @@ func flagTarget(ctx context.Context, tx *sql.Tx, targetID string, e sendlog.Even
 		targetID, note, now); err != nil {
 		return fmt.Errorf("mark target: %w", err)
 	}
-	return nil
+	return appendHook(ctx, tx, hookevent.Event{Type: hookevent.TargetFlagged, Personal: hookevent.Target{ID: targetID, Reason: note}}, now)
 }
 
 // DigestRow is one digest as the console lists it.

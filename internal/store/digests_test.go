@@ -92,3 +92,26 @@ func TestRecentSendsCountsADigestOnce(t *testing.T) {
 		t.Fatalf("the window holds %d sends, want 2 (a digest of 3 letters and a single letter)", n)
 	}
 }
+
+// A digest's letters carry the target's salutation, title and name as the
+// letters were addressed (issue 26: the digest greeted "Dear Ted Sarandos,"
+// where single letters said "Dear Mr. Sarandos,").
+func TestDigestLettersCarryTheSalutation(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for i := range 2 {
+		if _, err := s.CreateLetter(ctx, letterSup(fmt.Sprintf("sal%d@example.org", i)), msgs("t1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := s.ClaimDigests(ctx, "me", []DigestRequest{{Target: ClaimTarget{ID: "t1", Email: "t1@example.com",
+		Name: "Ted Sarandos", Title: "Co-CEO", Salutation: "Mr. Sarandos", Limit: 1}, Campaign: "c", Max: 5}})
+	if err != nil || len(ds) != 1 || len(ds[0].Letters) != 2 {
+		t.Fatalf("digests %d (%v)", len(ds), err)
+	}
+	for _, l := range ds[0].Letters {
+		if l.Salutation != "Mr. Sarandos" || l.Title != "Co-CEO" || l.TargetName != "Ted Sarandos" {
+			t.Fatalf("digest letter addressed to %q %q %q, want Ted Sarandos, Co-CEO, Mr. Sarandos", l.TargetName, l.Title, l.Salutation)
+		}
+	}
+}

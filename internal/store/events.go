@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -17,9 +18,18 @@ import (
 // unused ones empty): the prefixes of sg_message_id that may be the stored
 // X-Message-Id. Our id wins, then the longest provider id. Written so that
 // SQLite looks up both indexes rather than scanning.
-const matchEventSQL = `SELECT id, status, target_id FROM messages
+const matchEventSQL = `SELECT id, status, target_id, public_id = ?1, length(provider_message_id), COALESCE(sent_at, queued_at) FROM messages
 	WHERE public_id = ?1 OR (provider_message_id IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) AND provider_message_id <> '')
 	ORDER BY public_id = ?1 DESC, length(provider_message_id) DESC LIMIT 1`
+
+// matchScore ranks a match: our own id beats any provider id, a longer
+// provider id a shorter one.
+func matchScore(ours sql.NullBool, idLen sql.NullInt64) int64 {
+	if ours.Bool {
+		return 1 << 40
+	}
+	return idLen.Int64
+}
 
 // matchEventArgs are matchEventSQL's arguments for e.
 func matchEventArgs(e sendlog.Event) []any {
@@ -54,31 +64,48 @@ type EventResult struct {
 // handed to the provider (sendlog.Handed) is recorded and changes nothing,
 // so that it never stops the message's sending. An event time outside
 // webhook's bounds, or more than a day ahead, is recorded as the time it
-// was received.
+// was received; a time before the message was sent is recorded as its send
+// time.
 func (s *Store) ApplyEvents(ctx context.Context, events []sendlog.Event) (EventResult, error) {
 	var res EventResult
 	now := s.nowMs()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		hooks, err := newMessageHooks(ctx, tx, hookevent.MessageDelivered, hookevent.MessageFailed)
+		if err != nil {
+			return err
+		}
 		for _, e := range events {
-			// An event on a digest applies to every letter in it.
-			if ok, err := applyDigestEvent(ctx, tx, e, now, &res); err != nil {
+			// The longest known id wins, whether a digest's or a single
+			// letter's (our own id before any provider id); on a tie, the
+			// digest (its letters carry its provider id).
+			d, dok, err := matchDigest(ctx, tx, e)
+			if err != nil {
 				return err
-			} else if ok {
-				continue
 			}
 			var msgID int64
 			var status, targetID string
-			err := tx.QueryRowContext(ctx, matchEventSQL, matchEventArgs(e)...).Scan(&msgID, &status, &targetID)
-			if errors.Is(err, sql.ErrNoRows) {
+			var ours sql.NullBool
+			var idLen sql.NullInt64
+			var since int64 // when the message was sent (or queued, not yet recorded as sent)
+			err = tx.QueryRowContext(ctx, matchEventSQL, matchEventArgs(e)...).Scan(&msgID, &status, &targetID, &ours, &idLen, &since)
+			mok := err == nil
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("match event: %w", err)
+			}
+			if dok && (!mok || d.score >= matchScore(ours, idLen)) {
+				// An event on a digest applies to every letter in it.
+				if err := applyDigestEvent(ctx, tx, e, d, now, &res); err != nil {
+					return err
+				}
+				continue
+			}
+			if !mok {
 				res.Unmatched++
 				continue
 			}
-			if err != nil {
-				return fmt.Errorf("match event: %w", err)
-			}
 			r, err := tx.ExecContext(ctx, `INSERT INTO message_events (message_id, event_id, event, type, reason, occurred_at, received_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-				msgID, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now), now)
+				msgID, eventID(e), e.Event, e.Type, e.Reason, occurredAt(e.Timestamp, now, since), now)
 			if err != nil {
 				return fmt.Errorf("insert event: %w", err)
 			}
@@ -95,6 +122,15 @@ func (s *Store) ApplyEvents(ctx context.Context, events []sendlog.Event) (EventR
 					return fmt.Errorf("move message: %w", err)
 				}
 				res.Moved++
+				switch next {
+				case sendlog.Delivered:
+					err = hooks.append(ctx, tx, hookevent.MessageDelivered, msgID, string(next), "", now)
+				case sendlog.Bounced, sendlog.Dropped:
+					err = hooks.append(ctx, tx, hookevent.MessageFailed, msgID, string(next), e.Reason, now)
+				}
+				if err != nil {
+					return err
+				}
 			}
 			if sendlog.HardProblem(e) {
 				if err := flagTarget(ctx, tx, targetID, e, now); err != nil {
@@ -111,13 +147,14 @@ func (s *Store) ApplyEvents(ctx context.Context, events []sendlog.Event) (EventR
 }
 
 // occurredAt is an event's time in Unix ms: its timestamp, or now when it
-// has none or claims to be more than a day ahead.
-func occurredAt(ts, nowMs int64) int64 {
+// has none or claims to be more than a day ahead; never before since, the
+// time its message was sent (an event cannot come before its email).
+func occurredAt(ts, nowMs, since int64) int64 {
 	const day = 24 * 60 * 60 * 1000
 	if ts <= 0 || ts > sendlog.MaxTimestamp || ts*1000 > nowMs+day {
 		return nowMs
 	}
-	return ts * 1000
+	return max(ts*1000, min(since, nowMs))
 }
 
 // eventID is SendGrid's event id, or a digest of the event when it has none,

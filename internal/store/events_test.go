@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/outcry/outcry/internal/sendlog"
 )
@@ -269,5 +270,105 @@ func TestEventMatchUsesIndexes(t *testing.T) {
 		if strings.HasPrefix(detail, "SCAN messages") {
 			t.Fatalf("matching an event scans the messages table: %s", detail)
 		}
+	}
+}
+
+// Issue 27 item 7: a digest whose provider id is a prefix of a single
+// letter's must not take that letter's events: the longest known id wins,
+// whether a digest's or a letter's.
+func TestEventMatchesLongestIDOfDigestOrLetter(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for _, email := range []string{"a@x.org", "b@x.org", "c@x.org"} {
+		if _, err := s.CreateLetter(ctx, sup(email), msgs("t1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Letters 1 and 2 in a digest sent as "14c5d75ce93"; letter 3 alone as "14c5d75ce93.dfd".
+	var digest int64
+	if err := s.w.QueryRowContext(ctx, `INSERT INTO digests (campaign, target_id, public_id, status, letters, provider_message_id,
+			next_attempt_at, created_at, updated_at, sent_at) VALUES ('c', 't1', 'dabc', 'sent', 2, '14c5d75ce93', 1, 1, 1, 1) RETURNING id`).Scan(&digest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'sent', digest_id = ?, provider_message_id = '14c5d75ce93' WHERE id IN (1, 2)`, digest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'sent', provider_message_id = '14c5d75ce93.dfd' WHERE id = 3`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApplyEvents(ctx, []sendlog.Event{
+		{Event: "delivered", SGEventID: "e1", SGMessageID: "14c5d75ce93.dfd.filter0001.16648.5515E0B88.0", Timestamp: 1519267261},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := statusOf(t, s, 3); got != "delivered" {
+		t.Errorf("the single letter's own event: status %s, want delivered", got)
+	}
+	for _, id := range []int64{1, 2} {
+		if got := statusOf(t, s, id); got != "sent" {
+			t.Errorf("letter %d of the digest took another message's event: %s", id, got)
+		}
+	}
+	// The digest's own event still reaches its letters.
+	if _, err := s.ApplyEvents(ctx, []sendlog.Event{
+		{Event: "delivered", SGEventID: "e2", SGMessageID: "14c5d75ce93.filter0002.1.2.0", Timestamp: 1519267261},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{1, 2} {
+		if got := statusOf(t, s, id); got != "delivered" {
+			t.Errorf("letter %d of the digest: %s after the digest's event", id, got)
+		}
+	}
+}
+
+// Issue 27 item 11: an event time before its message was sent (timestamp 1:
+// 1970) is recorded as the send time, for a single letter and a digest.
+func TestEventTimeNotBeforeTheSend(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for _, email := range []string{"a@x.org", "b@x.org"} {
+		if _, err := s.CreateLetter(ctx, sup(email), msgs("t1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sentAt := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC).UnixMilli()
+	if _, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'sent', provider_message_id = 'ONE', sent_at = ? WHERE id = 1`, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO digests (campaign, target_id, public_id, status, letters, provider_message_id,
+			next_attempt_at, created_at, updated_at, sent_at) VALUES ('c', 't1', 'dabc', 'sent', 1, 'TWO', 1, 1, 1, ?)`, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE messages SET status = 'sent', digest_id = 1, provider_message_id = 'TWO', sent_at = ? WHERE id = 2`, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApplyEvents(ctx, []sendlog.Event{
+		{Event: "delivered", SGEventID: "e1", SGMessageID: "ONE.filter1", Timestamp: 1},
+		{Event: "delivered", SGEventID: "e2", SGMessageID: "TWO.filter1", Timestamp: 1},
+		{Event: "open", SGEventID: "e3", SGMessageID: "ONE.filter1", Timestamp: sentAt/1000 + 60},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT event_id, occurred_at FROM message_events ORDER BY event_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	want := map[string]int64{"e1": sentAt, "e2": sentAt, "e3": sentAt + 60000}
+	n := 0
+	for rows.Next() {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if at != want[id] {
+			t.Errorf("event %s at %s, want %s", id, time.UnixMilli(at).UTC(), time.UnixMilli(want[id]).UTC())
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d events recorded, want 3", n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -34,11 +35,15 @@ type NewSupporter struct {
 	ConsentVersion string
 	PrivacyVersion string
 	Status         string // SupporterConfirmed (default) or SupporterUnconfirmed
+	Source         string // the source code it came through (?source=), "" for none
 	// The letter, as the supporter wrote it: stored once, whatever the
 	// number of targets; each copy's greeting and signature are rendered
 	// when it is sent.
 	Subject string
 	Body    string
+	// Similarity is how much of Body is the campaign's letter, 0 to 1
+	// (internal/similar); nil when not measured.
+	Similarity *float64
 	// Area is the area that area matching addressed every message of the
 	// letter in, and AreasVersion the areas file's version that decided
 	// it (issue 21); both "" when the campaign writes to all its targets.
@@ -181,6 +186,10 @@ func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 		err = s.tx(ctx, func(tx *sql.Tx) error {
 			ins := s.letterStmts.in(ctx, tx)
 			defer ins.close()
+			var err error
+			if ins.hooks, err = hooksWanted(ctx, tx, hookevent.LetterCreated); err != nil {
+				return err
+			}
 			for _, i := range order {
 				j := batch[i]
 				id, err, fatal := ins.letter(ctx, tx, j.sup, j.targets, now)
@@ -211,6 +220,8 @@ func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 // path's CPU.
 type letterStmts struct {
 	supporter, message, savepoint, release, rollback, supporters, messages *sql.Stmt
+	// hooks: an endpoint wants letter.created (asked once per group).
+	hooks bool
 }
 
 type countKey struct{ campaign, target, status string }
@@ -230,8 +241,8 @@ func prepareLetterStmts(ctx context.Context, db *sql.DB) (*letterStmts, error) {
 	}{
 		{&st.supporter, `INSERT INTO supporters
 			(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at,
-			 subject, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 subject, body, similarity, source)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (campaign, email_key) DO NOTHING
 			RETURNING id`},
 		{&st.message, `INSERT INTO messages (supporter_id, campaign, target_id, status, next_attempt_at, queued_at, updated_at, area, areas_version)
@@ -318,7 +329,7 @@ func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter,
 	id, err = func() (int64, error) {
 		var id int64
 		err := st.supporter.QueryRowContext(ctx, sup.Campaign, sup.Email, sup.EmailKey, sup.FirstName, sup.LastName, sup.Postcode,
-			intFlag(sup.ConsentUpdates), sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now, sup.Subject, sup.Body).Scan(&id)
+			intFlag(sup.ConsentUpdates), sup.ConsentVersion, sup.PrivacyVersion, sup.Status, now, sup.Subject, sup.Body, sup.Similarity, sup.Source).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, nil // already written: a repeat creates nothing
 		}
@@ -328,6 +339,11 @@ func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter,
 		for _, t := range targets {
 			if _, err := st.message.ExecContext(ctx, id, sup.Campaign, t, msgStatus, now, now, now, sup.Area, sup.AreasVersion); err != nil {
 				return 0, fmt.Errorf("insert message for %s: %w", t, err)
+			}
+		}
+		if st.hooks {
+			if err := appendHook(ctx, tx, letterCreated(id, sup, targets, now), now); err != nil {
+				return 0, err
 			}
 		}
 		return id, nil
@@ -393,3 +409,15 @@ var finalStatusList = func() string {
 	}
 	return "(" + sendlog.SQLList(final...) + ")"
 }()
+
+// letterCreated is the letter.created event of a supporter just written.
+func letterCreated(id int64, sup NewSupporter, targets []string, now int64) hookevent.Event {
+	who := hookevent.Supporter{ID: id, ConsentUpdates: sup.ConsentUpdates, ConsentVersion: sup.ConsentVersion,
+		FirstName: sup.FirstName, LastName: sup.LastName, Email: sup.Email, Postcode: sup.Postcode}
+	if targets == nil {
+		targets = []string{}
+	}
+	return hookevent.Event{Type: hookevent.LetterCreated, Campaign: sup.Campaign, SupporterID: id, At: time.UnixMilli(now),
+		Personal: hookevent.Letter{Campaign: sup.Campaign, Supporter: who, Targets: targets, Source: sup.Source},
+		Public:   hookevent.Letter{Campaign: sup.Campaign, Supporter: who.Public(), Targets: targets, Source: sup.Source}}
+}

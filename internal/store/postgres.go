@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/outcry/outcry/internal/hookevent"
 )
 
 // PostgreSQL runs the same store as SQLite: the store's SQL is written once,
@@ -228,8 +230,9 @@ func pgStorageFailure(err error) bool {
 // the supporters written. It fills results by job; any error leaves the
 // transaction to be rolled back.
 func (s *Store) writeGroupBulk(ctx context.Context, tx *sql.Tx, batch []*letterJob, order []int, results []letterResult, now int64) error {
-	var campaign, email, key, first, last, postcode, consentVersion, privacyVersion, status, subject, body []string
+	var campaign, email, key, first, last, postcode, consentVersion, privacyVersion, status, subject, body, source []string
 	var consent []int64
+	var similarity []*float64
 	for _, i := range order {
 		sup := batch[i].sup
 		campaign = append(campaign, sup.Campaign)
@@ -239,18 +242,20 @@ func (s *Store) writeGroupBulk(ctx context.Context, tx *sql.Tx, batch []*letterJ
 		consent = append(consent, intFlag(sup.ConsentUpdates))
 		consentVersion, privacyVersion = append(consentVersion, sup.ConsentVersion), append(privacyVersion, sup.PrivacyVersion)
 		status, subject, body = append(status, sup.Status), append(subject, sup.Subject), append(body, sup.Body)
+		similarity = append(similarity, sup.Similarity)
+		source = append(source, sup.Source)
 	}
 	rows, err := tx.QueryContext(ctx, `INSERT INTO supporters
-			(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at, subject, body)
+			(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version, privacy_version, status, created_at, subject, body, similarity, source)
 		SELECT u.campaign, u.email, u.email_key, u.first_name, u.last_name, u.postcode, u.consent_updates, u.consent_version,
-			u.privacy_version, u.status, ?::bigint, u.subject, u.body
-		FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+			u.privacy_version, u.status, ?::bigint, u.subject, u.body, u.similarity, u.source
+		FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::text[])
 			WITH ORDINALITY AS u(campaign, email, email_key, first_name, last_name, postcode, consent_updates, consent_version,
-				privacy_version, status, subject, body, n)
+				privacy_version, status, subject, body, similarity, source, n)
 		ORDER BY u.n
 		ON CONFLICT (campaign, email_key) DO NOTHING
 		RETURNING id, campaign, email_key`,
-		now, campaign, email, key, first, last, postcode, consent, consentVersion, privacyVersion, status, subject, body)
+		now, campaign, email, key, first, last, postcode, consent, consentVersion, privacyVersion, status, subject, body, similarity, source)
 	if err != nil {
 		return fmt.Errorf("insert supporters: %w", err)
 	}
@@ -289,6 +294,17 @@ func (s *Store) writeGroupBulk(ctx context.Context, tx *sql.Tx, batch []*letterJ
 			FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS u(s, c, t, st, a, v)`,
 			now, now, now, supID, msgCampaign, target, msgStatus, msgArea, msgVersion); err != nil {
 			return fmt.Errorf("insert messages: %w", err)
+		}
+	}
+	hooks, err := hooksWanted(ctx, tx, hookevent.LetterCreated)
+	if err != nil {
+		return err
+	}
+	for _, i := range order {
+		if id := results[i].id; hooks && id != 0 {
+			if err := appendHook(ctx, tx, letterCreated(id, batch[i].sup, batch[i].targets, now), now); err != nil {
+				return err
+			}
 		}
 	}
 	ins := s.letterStmts.in(ctx, tx)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -65,6 +66,7 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 	if len(targets) == 0 || limit <= 0 {
 		return nil, nil
 	}
+	targets = slices.DeleteFunc(slices.Clone(targets), func(t ClaimTarget) bool { return t.Limit <= 0 })
 	now := s.nowMs()
 	var out []Claimed
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -72,7 +74,7 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 		if err != nil {
 			return err
 		}
-		queued, err := queuedCampaigns(ctx, tx)
+		queued, err := queuedCounts(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -91,38 +93,17 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, targets []Cl
 		}
 		defer stmt.Close()
 		var ids []int64
-		for _, t := range targets {
-			if len(ids) >= limit {
-				break
+		for _, a := range allocate(targets, held, queued, limit, s.claims.Add(1)) {
+			t := targets[a.target]
+			rows, err := stmt.QueryContext(ctx, owner, t.Email, t.Name, t.Title, t.Salutation, now, t.ID, a.campaign, now, a.n)
+			if err != nil {
+				return fmt.Errorf("lease for %s: %w", t.ID, err)
 			}
-			if t.Limit <= 0 || held[t.ID] {
-				continue
+			got, err := scanIDs(rows)
+			if err != nil {
+				return fmt.Errorf("lease for %s: %w", t.ID, err)
 			}
-			taken := 0
-			// Each claim starts with another campaign, so that one
-			// campaign's backlog never holds back another's letters.
-			cs := queued[t.ID]
-			if t.Campaigns != nil {
-				cs = slices.DeleteFunc(slices.Clone(cs), func(c string) bool { return !slices.Contains(t.Campaigns, c) })
-			}
-			first := int(s.claims.Add(1) % uint64(max(1, len(cs))))
-			for i := range cs {
-				campaign := cs[(first+i)%len(cs)]
-				n := min(t.Limit-taken, limit-len(ids))
-				if n <= 0 {
-					break
-				}
-				rows, err := stmt.QueryContext(ctx, owner, t.Email, t.Name, t.Title, t.Salutation, now, t.ID, campaign, now, n)
-				if err != nil {
-					return fmt.Errorf("lease for %s: %w", t.ID, err)
-				}
-				got, err := scanIDs(rows)
-				if err != nil {
-					return fmt.Errorf("lease for %s: %w", t.ID, err)
-				}
-				ids = append(ids, got...)
-				taken += len(got)
-			}
+			ids = append(ids, got...)
 		}
 		if len(ids) == 0 {
 			return nil
@@ -178,7 +159,7 @@ func readClaimed(ctx context.Context, tx *sql.Tx, ids []int64) ([]Claimed, error
 			s.email, m.attempts, s.subject, s.body, s.first_name, s.last_name, s.postcode,
 			m.target_title, m.salutation, COALESCE(m.rendered, '')
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id
-		WHERE m.id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY m.id`, anys(ids)...)
+		WHERE m.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, anys(ids)...)
 	if err != nil {
 		return nil, fmt.Errorf("read leased: %w", err)
 	}
@@ -197,7 +178,17 @@ func readClaimed(ctx context.Context, tx *sql.Tx, ids []int64) ([]Claimed, error
 		m.SupporterName = strings.TrimSpace(cp.FirstName + " " + cp.LastName)
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// In the order claimed: the claim takes turns, and the sender sends
+	// in this order.
+	pos := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		pos[id] = i
+	}
+	slices.SortFunc(out, func(a, b Claimed) int { return pos[a.ID] - pos[b.ID] })
+	return out, nil
 }
 
 // RenewLease records that owner's sender is alive for ttl more, returns to
@@ -324,6 +315,10 @@ func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []sendl
 			return err
 		}
 		defer stmt.Close()
+		hooks, err := newMessageHooks(ctx, tx, hookevent.MessageSent, hookevent.MessageFailed)
+		if err != nil {
+			return err
+		}
 		for _, o := range outcomes {
 			attempted := 0
 			if o.Attempted {
@@ -333,9 +328,21 @@ func (s *Store) FinishLeased(ctx context.Context, owner string, outcomes []sendl
 			if !o.Next.IsZero() {
 				next = o.Next.UnixMilli()
 			}
-			if _, err := stmt.ExecContext(ctx, o.Status, attempted, o.ProviderID, o.ProviderID, o.Error, next,
-				o.Status, now, now, o.ID, owner, owner, o.Status); err != nil {
+			res, err := stmt.ExecContext(ctx, o.Status, attempted, o.ProviderID, o.ProviderID, o.Error, next,
+				o.Status, now, now, o.ID, owner, owner, o.Status)
+			if err != nil {
 				return fmt.Errorf("message %d: %w", o.ID, err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				switch o.Status {
+				case sendlog.Sent:
+					err = hooks.append(ctx, tx, hookevent.MessageSent, o.ID, string(o.Status), "", now)
+				case sendlog.Failed:
+					err = hooks.append(ctx, tx, hookevent.MessageFailed, o.ID, string(o.Status), o.Error, now)
+				}
+				if err != nil {
+					return err
+				}
 			}
 		}
 		return nil

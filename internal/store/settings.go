@@ -11,6 +11,7 @@ import (
 // Settings keys used by the organizer console.
 const (
 	settingPause         = "campaign_pause"
+	settingPauseKey      = "campaign_pause_key" // the fingerprint of the API key the provider refused
 	settingLetterSubject = "letter_subject:"
 	settingLetterBody    = "letter_body:"
 )
@@ -77,11 +78,31 @@ func (s *Store) CampaignPause(ctx context.Context) (paused bool, reason string, 
 }
 
 // SetCampaignPause records (paused=true) or clears the organizer's pause.
+// Either way the pause is no longer the provider's (SetProviderPause).
 func (s *Store) SetCampaignPause(ctx context.Context, paused bool, reason string) error {
+	if err := s.deleteSetting(ctx, settingPauseKey); err != nil {
+		return err
+	}
 	if !paused {
 		return s.deleteSetting(ctx, settingPause)
 	}
 	return s.setSetting(ctx, settingPause, reason)
+}
+
+// SetProviderPause records a pause the sender decided because the provider
+// refused the API key (401/403), with that key's fingerprint, so that a
+// process that starts with another key can tell the pause is not its own.
+func (s *Store) SetProviderPause(ctx context.Context, reason, keyFingerprint string) error {
+	if err := s.setSetting(ctx, settingPause, reason); err != nil {
+		return err
+	}
+	return s.setSetting(ctx, settingPauseKey, keyFingerprint)
+}
+
+// PauseKey returns the fingerprint of the API key a provider pause is
+// about; ok is false for a pause set from the console (or no pause).
+func (s *Store) PauseKey(ctx context.Context) (fingerprint string, ok bool, err error) {
+	return s.setting(ctx, settingPauseKey)
 }
 
 // Secret returns the random key kept under name in the settings table,

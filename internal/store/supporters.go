@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/outcry/outcry/internal/hookevent"
 )
 
 // HourCount is the number of letters in one hour.
@@ -65,6 +67,7 @@ type SupporterRow struct {
 	ConsentVersion string
 	PrivacyVersion string
 	Status         string
+	Source         string
 	CreatedAt      time.Time
 }
 
@@ -72,7 +75,7 @@ type SupporterRow struct {
 // erased, in the order they wrote, reading row by row.
 func (s *Store) EachSupporter(ctx context.Context, campaign string, fn func(SupporterRow) error) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, email, first_name, last_name, postcode, consent_updates,
-			consent_version, privacy_version, status, created_at
+			consent_version, privacy_version, status, source, created_at
 		FROM supporters WHERE campaign = ? AND erased_at IS NULL ORDER BY id`, campaign)
 	if err != nil {
 		return fmt.Errorf("store: supporters: %w", err)
@@ -82,7 +85,7 @@ func (s *Store) EachSupporter(ctx context.Context, campaign string, fn func(Supp
 		var r SupporterRow
 		var created int64
 		if err := rows.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Postcode, &r.ConsentUpdates,
-			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &created); err != nil {
+			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &r.Source, &created); err != nil {
 			return fmt.Errorf("store: supporters: %w", err)
 		}
 		r.CreatedAt = time.UnixMilli(created).UTC()
@@ -155,6 +158,7 @@ type SupporterRecord struct {
 	ConsentVersion string          `json:"consent_version"`
 	PrivacyVersion string          `json:"privacy_version"`
 	Status         string          `json:"status"`
+	Source         string          `json:"source"`
 	CreatedAt      int64           `json:"created_at"` // unix ms; also when consent was given
 	ConfirmedAt    *int64          `json:"confirmed_at,omitempty"`
 	ErasedAt       *int64          `json:"erased_at,omitempty"`
@@ -203,7 +207,7 @@ func keyOr(key, email string) string {
 // deduplication key (key; "" = email), the variants of one mailbox.
 func (s *Store) SupporterRecords(ctx context.Context, email, key string) ([]SupporterRecord, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, campaign, email, first_name, last_name, postcode, consent_updates,
-			consent_version, privacy_version, status, created_at, confirmed_at, erased_at
+			consent_version, privacy_version, status, source, created_at, confirmed_at, erased_at
 		FROM supporters WHERE email = ? OR email_key = ? ORDER BY id`, email, keyOr(key, email))
 	if err != nil {
 		return nil, fmt.Errorf("store: supporter records: %w", err)
@@ -213,7 +217,7 @@ func (s *Store) SupporterRecords(ctx context.Context, email, key string) ([]Supp
 		var r SupporterRecord
 		var confirmed, erased sql.NullInt64
 		if err := rows.Scan(&r.ID, &r.Campaign, &r.Email, &r.FirstName, &r.LastName, &r.Postcode, &r.ConsentUpdates,
-			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &r.CreatedAt, &confirmed, &erased); err != nil {
+			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &r.Source, &r.CreatedAt, &confirmed, &erased); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: supporter records: %w", err)
 		}
@@ -318,6 +322,18 @@ func (s *Store) EraseSupporter(ctx context.Context, email, key string) (int, err
 			return err
 		}
 		for _, id := range ids {
+			// The event is read before the row is erased: a receiver
+			// marked for personal data learns whose record to erase.
+			ev, err := supporterEvent(ctx, tx, hookevent.SupporterErased, id, now)
+			if err != nil {
+				return err
+			}
+			if err := dropHooksOf(ctx, tx, id); err != nil {
+				return err
+			}
+			if err := appendHook(ctx, tx, ev, now); err != nil {
+				return err
+			}
 			for _, q := range []string{
 				`UPDATE message_events SET reason = '' WHERE message_id IN (SELECT id FROM messages WHERE supporter_id = ?)`,
 				`UPDATE messages SET status = ` + sqlCancelled + `, lease_owner = NULL

@@ -3,15 +3,20 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/letter"
+	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/targeting"
 )
@@ -32,8 +37,18 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	if err != nil {
 		return err
 	}
-	p.Form = letter.Submission{Subject: camp.Letter.Subject, Body: camp.Letter.Body}
 	s.campaignResponses(c.Request().Context(), p)
+	status := s.prepareForm(c, p, camp)
+	s.arm(c, p)
+	return s.render(c, status, "campaign", p)
+}
+
+// prepareForm fills the campaign's form as it is first shown, on the
+// campaign page and in the embed: the letter, the area step (issue 21),
+// and a prefilled link's values. Its status is 422 when the area step has
+// a problem to show.
+func (s *Server) prepareForm(c echo.Context, p *page, camp *campaign.Campaign) int {
+	p.Form = prefill(c.QueryParams(), letter.Submission{Subject: s.subjectFor(c, camp), Body: camp.Letter.Body})
 	status := http.StatusOK
 	if camp.Targeting.ByArea() {
 		// The postcode step without JavaScript: GET ?postcode=…[&area=…].
@@ -45,12 +60,37 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	if p.Pick.Resolved() {
 		l := targeting.Letter(camp, p.Pick.Res.Matched)
 		p.Form.Subject, p.Form.Body = l.Subject, l.Body
+		if l.Subject == camp.Letter.Subject {
+			p.Form.Subject = s.subjectFor(c, camp) // the campaign's letter: one of its subject lines (issue 24)
+		}
 		if camp.Targeting.Choose && len(p.Pick.Res.Matched) <= p.Pick.Hi {
 			p.Form.Targets = p.Pick.Res.IDs() // all ticked when all may be
 		}
 	}
-	s.arm(c, p)
-	return s.render(c, status, "campaign", p)
+	return status
+}
+
+// prefill fills the form from a prefilled link (?first_name=&last_name=
+// &email=&postcode=&source=): it only fills, never sends. A value longer
+// than its field allows is left out, and so is a source that is not a
+// source code (docs/source-codes.md).
+func prefill(q url.Values, f letter.Submission) letter.Submission {
+	for _, p := range []struct {
+		key string
+		max int
+		dst *string
+	}{
+		{"first_name", letter.MaxName, &f.FirstName}, {"last_name", letter.MaxName, &f.LastName},
+		{"email", letter.MaxEmail, &f.Email}, {"postcode", letter.MaxPostcode, &f.Postcode},
+	} {
+		if v := strings.TrimSpace(q.Get(p.key)); utf8.RuneCountInString(v) <= p.max && utf8.ValidString(v) {
+			*p.dst = v
+		}
+	}
+	if v := strings.TrimSpace(q.Get("source")); letter.ValidSource(v) {
+		f.Source = v
+	}
+	return f
 }
 
 // homePage is GET /: the campaign itself when one takes letters, else the
@@ -60,7 +100,7 @@ func (s *Server) homePage(c echo.Context) error {
 	if len(listed) == 1 {
 		return s.showCampaign(c, listed[0])
 	}
-	p := &page{Campaign: s.site(), BaseURL: s.d.BaseURL}
+	p := &page{Campaign: s.site(), BaseURL: s.d.BaseURL, DryRun: s.d.DryRun}
 	for _, camp := range listed {
 		n, err := s.d.Store.SupporterCount(c.Request().Context(), camp.Slug)
 		if err != nil {
@@ -69,6 +109,19 @@ func (s *Server) homePage(c echo.Context) error {
 		p.Campaigns = append(p.Campaigns, campaignItem{Campaign: camp, Count: n})
 	}
 	return s.render(c, http.StatusOK, "home", p)
+}
+
+// subjectFor draws the subject line a supporter's form starts with: one of
+// the campaign's variants, at random but the same for the whole session
+// (the form's CSRF cookie names the session).
+func (s *Server) subjectFor(c echo.Context, camp *campaign.Campaign) string {
+	v := camp.Letter.Variants()
+	if len(v) == 1 {
+		return v[0]
+	}
+	h := fnv.New32a()
+	h.Write([]byte(camp.Slug + "\x00" + s.csrfToken(c)))
+	return v[h.Sum32()%uint32(len(v))]
 }
 
 // closedAnswer is the answer to a letter for a campaign that takes none:
@@ -88,6 +141,12 @@ func closedAnswer(camp *campaign.Campaign, now time.Time) (int, string) {
 // (autofill, a quick typist): it is shown again, everything kept, to check
 // and send, so that nobody is thanked for a letter that was dropped.
 func (s *Server) submitForm(c echo.Context) error {
+	return s.takeForm(c, "/thanks")
+}
+
+// takeForm takes a letter from the campaign's form or the embed's,
+// redirecting to the campaign's thanksPath on success.
+func (s *Server) takeForm(c echo.Context, thanksPath string) error {
 	camp, err := s.campaignFor(c)
 	if err != nil {
 		return err
@@ -97,11 +156,16 @@ func (s *Server) submitForm(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read. Please reload the page and try again.")
 	}
 	sub := letter.FromForm(form)
+	if !letter.ValidSource(strings.TrimSpace(sub.Source)) {
+		// A source is the page's hidden field, never typed: one that was
+		// tampered with is dropped, and never costs the letter.
+		sub.Source = ""
+	}
 	if !camp.TakesLetters(s.now()) {
 		status, msg := closedAnswer(camp, s.now())
 		return s.reRender(c, camp, status, sub, nil, msg)
 	}
-	thanks := camp.Path() + "/thanks"
+	thanks := camp.Path() + thanksPath
 	if form.Get("website") != "" {
 		s.log.Info("form: honeypot filled in; nothing stored")
 		return c.Redirect(http.StatusSeeOther, thanks)
@@ -131,10 +195,14 @@ func (s *Server) submitForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// What the meter says of the letter, for a page seen without
+	// JavaScript (the same for a repeat: nobody learns who has written).
 	if res.SupporterID != 0 {
 		// The writer's private receipt, carried to the thank-you page.
-		thanks += "?r=" + s.d.Receipts.Token(res.SupporterID)
+		thanks = addQuery(thanks, "r", s.d.Receipts.Token(res.SupporterID))
+		s.markWriter(c, camp.Path(), res.SupporterID)
 	}
+	thanks = addQuery(thanks, "m", string(res.Level))
 	return c.Redirect(http.StatusSeeOther, thanks)
 }
 
@@ -147,12 +215,18 @@ func (s *Server) reRender(c echo.Context, camp *campaign.Campaign, status int, t
 	p.Form, p.Errors, p.Notice = typed, fe, notice
 	s.fillPick(p, camp, typed.Postcode, typed.Area)
 	s.arm(c, p)
+	if isEmbedRoute(c.Path()) {
+		s.embedView(c, p)
+		return s.render(c, status, "embed", p)
+	}
 	return s.render(c, status, "campaign", p)
 }
 
 // arm fills the form's CSRF token and signed render time.
 func (s *Server) arm(c echo.Context, p *page) {
-	p.CSRF = s.csrfToken(c)
+	if !isEmbedRoute(c.Path()) { // the embed's posts are guarded without a cookie (embed.go)
+		p.CSRF = s.csrfToken(c)
+	}
 	p.FormStamp = s.stamp(s.now())
 }
 
@@ -168,16 +242,59 @@ func (s *Server) csrfFailed(err error, c echo.Context) error {
 		"This form has expired, please reload: we kept your letter below, check it and send it again.")
 }
 
-// confirmPage is GET /c/{slug}/confirm?t=… from the confirmation email.
-func (s *Server) confirmPage(c echo.Context) error {
+// confirmAction is the confirmation link, /c/{slug}/confirm?t=… from the
+// confirmation email: its GET shows a button, and only the button's POST
+// confirms (linkAction), so a mail gateway that opens the link confirms nothing.
+func (s *Server) confirmAction() linkAction {
+	return linkAction{Name: "confirm", TokenField: "t",
+		Show: func(c echo.Context, tok string, b actionButton) error {
+			camp, err := s.confirmable(c)
+			if err != nil {
+				return err
+			}
+			if err := confirmError(s.d.Confirm.Check(tok)); err != nil {
+				return err
+			}
+			p, err := s.newPage(c.Request().Context(), camp)
+			if err != nil {
+				return err
+			}
+			p.Button = &b
+			return s.render(c, http.StatusOK, "confirm", p)
+		},
+		Act: func(c echo.Context, tok string) error {
+			camp, err := s.confirmable(c)
+			if err != nil {
+				return err
+			}
+			outcome, err := s.d.Confirm.Confirm(c.Request().Context(), camp.Slug, tok)
+			if err := confirmError(err); err != nil {
+				return err
+			}
+			p, err := s.newPage(c.Request().Context(), camp)
+			if err != nil {
+				return err
+			}
+			p.Confirmed = outcome == confirm.Confirmed
+			return s.render(c, http.StatusOK, "confirm", p)
+		},
+	}
+}
+
+// confirmable is the campaign of a confirmation link, when confirmation is on.
+func (s *Server) confirmable(c echo.Context) (*campaign.Campaign, error) {
 	camp, err := s.campaignFor(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if s.d.Confirm == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "There is nothing to confirm here.")
+		return nil, echo.NewHTTPError(http.StatusNotFound, "There is nothing to confirm here.")
 	}
-	outcome, err := s.d.Confirm.Confirm(c.Request().Context(), camp.Slug, c.QueryParam("t"))
+	return camp, nil
+}
+
+// confirmError is the page for a link that is not valid or has expired.
+func confirmError(err error) error {
 	switch {
 	case errors.Is(err, confirm.ErrInvalid):
 		return echo.NewHTTPError(http.StatusBadRequest,
@@ -185,15 +302,8 @@ func (s *Server) confirmPage(c echo.Context) error {
 	case errors.Is(err, confirm.ErrExpired):
 		return echo.NewHTTPError(http.StatusGone,
 			"This confirmation link has expired and the letter was not sent. You are welcome to write again.")
-	case err != nil:
-		return err
 	}
-	p, err := s.newPage(c.Request().Context(), camp)
-	if err != nil {
-		return err
-	}
-	p.Confirmed = outcome == confirm.Confirmed
-	return s.render(c, http.StatusOK, "confirm", p)
+	return err
 }
 
 // thanksPage is GET /c/{slug}/thanks[?r=<receipt token>]: thanks, a
@@ -209,6 +319,10 @@ func (s *Server) thanksPage(c echo.Context) error {
 		return err
 	}
 	p.Wrote = true
+	switch m := similar.Level(c.QueryParam("m")); m {
+	case similar.Mostly, similar.Partly, similar.Own:
+		p.Meter = string(m)
+	}
 	if tok := c.QueryParam("r"); tok != "" && s.d.Receipts.Valid(tok) {
 		path := camp.Path() + "/receipt/" + tok
 		p.ReceiptURL = s.d.BaseURL + path
@@ -222,7 +336,7 @@ func (s *Server) thanksPage(c echo.Context) error {
 
 func (s *Server) privacyPage(c echo.Context) error {
 	camp := s.pageCampaign(c)
-	p := &page{Campaign: camp, BaseURL: s.d.BaseURL, RetentionDays: s.d.RetentionDays, ConfirmOn: s.d.Confirm != nil}
+	p := &page{Campaign: camp, BaseURL: s.d.BaseURL, RetentionDays: s.d.RetentionDays, ConfirmOn: s.d.Confirm != nil, DryRun: s.d.DryRun}
 	return s.render(c, http.StatusOK, "privacy", p)
 }
 
@@ -290,6 +404,7 @@ type (
 		Status       campaign.Status `json:"status"`
 		Story        []string        `json:"story"`
 		Subject      string          `json:"subject"`
+		Subjects     []string        `json:"subjects"` // the subject lines a form may start with (issue 24); subject is the first
 		Summary      string          `json:"summary"`
 		// Targeting is how the campaign picks each letter's targets (issue 21).
 		Targeting campaign.Targeting `json:"targeting"`
@@ -328,6 +443,7 @@ func (s *Server) apiCampaign(c echo.Context) error {
 		Image:        camp.Image,
 		Goal:         camp.Goal,
 		Subject:      camp.Letter.Subject,
+		Subjects:     camp.Letter.Variants(),
 		Body:         camp.Letter.Body,
 		Count:        count,
 		URL:          s.d.BaseURL + camp.Path(),

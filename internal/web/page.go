@@ -12,6 +12,7 @@ import (
 
 // page is what every page template sees.
 type page struct {
+	DryRun        bool // no email leaves the server: a trial
 	Campaign      *campaign.Campaign
 	Count         int
 	Targets       []target.Target
@@ -30,20 +31,24 @@ type page struct {
 	Notice    string // a message above the form (expired form, check again)
 	// Pick is who the letter goes to (issue 21): the postcode step, the
 	// targets matched, the choice.
-	Pick *pick
+	Pick    *pick
+	Similar float64 // OUTCRY_SIMILAR, for the meter
 
-	// The confirmation page.
+	// The confirmation page: the button (GET) or what it did (POST).
 	Confirmed bool
+	Button    *actionButton
 
 	// The thank-you page: the writer's private receipt link ("" for a
 	// repeat or a bot), and the share text says "I just wrote".
 	ReceiptURL string
 	Wrote      bool
+	Meter      string // what the uniqueness meter said of the letter: mostly, partly or own ("": unknown)
 
 	// The receipt page.
 	Receipt       *store.Receipt
 	Copies        []receiptCopy
 	ReceiptNotice string
+	ReceiptWindow string // when letters waiting outside sending hours will go ("": not waiting for it)
 	EmailAction   string // where "Email me a copy" posts ("": not offered)
 	Replies       []receiptReply
 
@@ -52,6 +57,16 @@ type page struct {
 
 	// The campaign page with show_responses.
 	Responses []targetResponse
+
+	// A target's reading page (issue 24).
+	Reading *readingView
+	// The embeddable form (/c/{slug}/embed): the origin of the page
+	// framing it, when it is allowed ("": no height messages), and the
+	// embed's own paths.
+	Embed        bool
+	ParentOrigin string
+	FormAction   string
+	ThanksStep   bool
 
 	// Error pages.
 	Status  int
@@ -107,11 +122,24 @@ func (p *page) PreviewAlt() string {
 // ShareText is the text of a share link, unescaped: html/template escapes
 // it once for the URL it goes into. After writing, it is a ready-made
 // message asking a friend to write too.
-func (p *page) ShareText() string {
-	if p.Wrote && p.Messages != nil {
-		return p.Messages.T("share.message", "title", p.Campaign.Title, "url", p.CampaignURL())
+func (p *page) ShareText() string { return p.ShareTextFor("") }
+
+// ShareURL is the campaign's address as shared on a network: it carries
+// source=share-<network>, so that the supporters a share brings are
+// counted by source (docs/source-codes.md). network "": the bare address.
+func (p *page) ShareURL(network string) string {
+	if network == "" || p.Campaign.Slug == "" {
+		return p.CampaignURL()
 	}
-	return p.Campaign.Title + " " + p.CampaignURL()
+	return p.CampaignURL() + "?source=share-" + network
+}
+
+// ShareTextFor is ShareText with the address of ShareURL(network).
+func (p *page) ShareTextFor(network string) string {
+	if p.Wrote && p.Messages != nil {
+		return p.Messages.T("share.message", "title", p.Campaign.Title, "url", p.ShareURL(network))
+	}
+	return p.Campaign.Title + " " + p.ShareURL(network)
 }
 
 // receiptCopy is one row of the receipt's table.

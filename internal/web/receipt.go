@@ -3,11 +3,15 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/sendlog"
+	"github.com/outcry/outcry/internal/token"
 )
 
 // privatePage keeps a page that carries a receipt token out of caches and
@@ -54,16 +58,32 @@ func (s *Server) receiptPage(c echo.Context) error {
 	if err := s.receiptResponses(c.Request().Context(), p, r.SupporterID, names); err != nil {
 		return err
 	}
+	// Outside the campaign's sending hours, say when waiting copies go.
+	if w := camp.Window(); !w.Open(time.Now()) {
+		for _, m := range r.Messages {
+			if m.Status == string(sendlog.Queued) {
+				p.ReceiptWindow = s.d.Messages.T("receipt.window", "when", w.Describe(time.Now()))
+				break
+			}
+		}
+	}
 	if s.d.Receipts.CanEmail() {
 		p.EmailAction = c.Request().URL.Path + "/email"
 	}
 	switch c.QueryParam("emailed") {
 	case "1":
 		p.ReceiptNotice = s.d.Messages.T("receipt.emailed")
+		if s.d.DryRun {
+			p.ReceiptNotice = s.d.Messages.T("layout.trial")
+		}
 	case "soon":
 		p.ReceiptNotice = s.d.Messages.T("receipt.too_soon")
 	case "failed":
 		p.ReceiptNotice = s.d.Messages.T("receipt.email_failed")
+	case "busy":
+		p.ReceiptNotice = s.d.Messages.T("receipt.busy")
+	case "unproven":
+		p.ReceiptNotice = s.d.Messages.T("receipt.not_proven")
 	}
 	return s.render(c, http.StatusOK, "receipt", p)
 }
@@ -78,13 +98,17 @@ func (s *Server) emailReceipt(c echo.Context) error {
 	}
 	privatePage(c)
 	tok := c.Param("token")
-	err = s.d.Receipts.EmailCopy(c.Request().Context(), camp.Slug, tok)
+	err = s.d.Receipts.EmailCopy(c.Request().Context(), camp.Slug, tok, s.isWriter(c, tok))
 	back := camp.Path() + "/receipt/" + tok + "?emailed="
 	switch {
 	case err == nil:
 		back += "1"
 	case errors.Is(err, receipt.ErrTooSoon):
 		back += "soon"
+	case errors.Is(err, receipt.ErrBusy):
+		back += "busy"
+	case errors.Is(err, receipt.ErrNotProven):
+		back += "unproven"
 	case errors.Is(err, receipt.ErrInvalid), errors.Is(err, receipt.ErrGone), errors.Is(err, receipt.ErrNoMail):
 		return receiptError(err)
 	default:
@@ -106,4 +130,52 @@ func receiptError(err error) error {
 		return echo.NewHTTPError(http.StatusNotFound, "Emailing a copy is not available.")
 	}
 	return err
+}
+
+// The writer's mark: the browser that wrote a letter may ask for one copy of
+// it by email for receipt.FreshFor without confirming its address. The mark
+// is a cookie, set with the thank-you redirect, signed with the form secret:
+// "<supporter id>.<written unix ms>.<hash of the form's CSRF cookie>", so it
+// counts only beside the same form cookie. It is SameSite=Strict and
+// HttpOnly, kept to the campaign's path, and lives as long as it counts.
+const (
+	writerCookie  = "outcry_wrote"
+	writerPurpose = "outcry wrote"
+)
+
+func (s *Server) markWriter(c echo.Context, campaignPath string, supporterID int64) {
+	k, err := c.Cookie(csrfCookie)
+	if err != nil || k.Value == "" {
+		return
+	}
+	v := token.Sign(s.d.Security.FormSecret, writerPurpose,
+		strconv.FormatInt(supporterID, 10)+"."+strconv.FormatInt(s.now().UnixMilli(), 10)+"."+linkHash(k.Value))
+	c.SetCookie(&http.Cookie{Name: writerCookie, Value: v, Path: campaignPath + "/", MaxAge: int(receipt.FreshFor / time.Second),
+		Secure: s.secureCookies(), HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// isWriter reports whether this request comes from the browser that wrote
+// the receipt tok's letter less than receipt.FreshFor ago, with the form's
+// cookie it wrote with.
+func (s *Server) isWriter(c echo.Context, tok string) bool {
+	id, err := s.d.Receipts.ID(tok)
+	if err != nil {
+		return false
+	}
+	mark, err1 := c.Cookie(writerCookie)
+	form, err2 := c.Cookie(csrfCookie)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	payload, ok := token.Verify(s.d.Security.FormSecret, writerPurpose, mark.Value)
+	parts := strings.Split(payload, ".")
+	if !ok || len(parts) != 3 || parts[0] != strconv.FormatInt(id, 10) || parts[2] != linkHash(form.Value) {
+		return false
+	}
+	ms, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return false
+	}
+	age := s.now().Sub(time.UnixMilli(ms))
+	return age >= -time.Minute && age < receipt.FreshFor
 }

@@ -2,13 +2,16 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"github.com/outcry/outcry/internal/testkit"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/receipt"
 )
 
@@ -112,20 +115,48 @@ func TestRepeatGetsNoReceipt(t *testing.T) {
 	}
 }
 
+// writeInBrowser writes a letter as a browser does and returns the receipt
+// path and the cookies the browser then holds (the form's, the writer's mark).
+func (a *testApp) writeInBrowser(t *testing.T, email, body string) (string, []*http.Cookie) {
+	t.Helper()
+	f := goodForm()
+	f.Set("email", email)
+	f.Set("body", body)
+	cookie, tok := a.csrf(t)
+	f.Set("csrf", tok)
+	f.Set("ts", a.srv.stamp(time.Now().Add(-time.Minute)))
+	status, h, _ := a.doWith(t, "POST", "/c/netflix-baby", "application/x-www-form-urlencoded", f.Encode(), func(r *http.Request) { r.AddCookie(cookie) })
+	if status != http.StatusSeeOther {
+		t.Fatalf("submit: %d", status)
+	}
+	_, _, page := a.do(t, "GET", h.Get("Location"), "", "")
+	m := receiptHref.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no receipt link")
+	}
+	return m[1], append((&http.Response{Header: h}).Cookies(), cookie)
+}
+
+func withCookies(cs []*http.Cookie) func(*http.Request) {
+	return func(r *http.Request) {
+		for _, c := range cs {
+			r.AddCookie(c)
+		}
+	}
+}
+
 // "Email me a copy" sends the letter and the link to the writer's own
-// address, from templates/receipt.txt, at most once in a while.
+// address, from templates/receipt.txt: once, from the browser that wrote it.
 func TestReceiptEmailCopy(t *testing.T) {
 	box := &testkit.Mailbox{}
 	a := newTestApp(t, withReceiptMail(box))
 	a.write(t, "bob@example.org", "Bob's letter, not Ann's.")
-	thanks, path := a.write(t, "ann@example.org", "Ann's own letter.")
-	if path == "" {
-		t.Fatal("no receipt link")
-	}
+	path, cookies := a.writeInBrowser(t, "ann@example.org", "Ann's own letter.")
+	_, _, thanks := a.doWith(t, "GET", "/c/netflix-baby/thanks?r="+strings.TrimPrefix(path, "/c/netflix-baby/receipt/"), "", "", nil)
 	if !strings.Contains(thanks, `action="`+path+`/email"`) {
 		t.Fatal("the thank-you page does not offer to email a copy")
 	}
-	status, h, _ := a.do(t, "POST", path+"/email", "", "")
+	status, h, _ := a.doWith(t, "POST", path+"/email", "", "", withCookies(cookies))
 	if status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=1" {
 		t.Fatalf("email a copy: %d %s", status, h.Get("Location"))
 	}
@@ -148,11 +179,69 @@ func TestReceiptEmailCopy(t *testing.T) {
 	if !strings.Contains(page, "We have emailed you a copy") {
 		t.Error("no confirmation on the receipt page")
 	}
-	// Again at once: not sent, and the page says why.
-	if status, h, _ := a.do(t, "POST", path+"/email", "", ""); status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=soon" || len(box.Sent()) != 1 {
-		t.Fatalf("second copy at once: %d %s, %d emails", status, h.Get("Location"), len(box.Sent()))
+	// Again: an address nobody confirmed has had its one copy; the page says why.
+	if status, h, _ := a.doWith(t, "POST", path+"/email", "", "", withCookies(cookies)); status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=unproven" || len(box.Sent()) != 1 {
+		t.Fatalf("second copy: %d %s, %d emails", status, h.Get("Location"), len(box.Sent()))
+	}
+	if _, _, page := a.do(t, "GET", path+"?emailed=unproven", "", ""); !strings.Contains(page, "after you confirm your address") {
+		t.Error("the receipt page does not say why no copy was sent")
 	}
 	if status, _, _ := a.do(t, "POST", "/c/netflix-baby/receipt/1.forged/email", "", ""); status != http.StatusNotFound || len(box.Sent()) != 1 {
 		t.Fatalf("a forged link emails: %d", status)
+	}
+}
+
+// Issue 27 item 2, the probe's copy bomb: letters written with victims'
+// addresses, then "Email me a copy" on each receipt link by a script. No
+// victim gets the attacker's text: the script is not the writer's browser
+// with its form cookie (or its mark is from another letter, or old).
+func TestReceiptCopyBombSendsNothing(t *testing.T) {
+	box := &testkit.Mailbox{}
+	var now time.Time
+	a := newTestApp(t, withReceiptMail(box), func(d *Deps) { d.Security.Now = func() time.Time { return now } })
+	now = time.Now()
+	spam := "Hello Win a prize at http://spam.example " + strings.Repeat("http://spam.example/x ", 200)
+	var paths []string
+	var marks [][]*http.Cookie
+	for i := 0; i < 12; i++ {
+		p, c := a.writeInBrowser(t, fmt.Sprintf("victim%d@example.org", i), spam)
+		paths, marks = append(paths, p), append(marks, c)
+	}
+	for i, p := range paths {
+		// No cookies: the receipt link alone.
+		a.doWith(t, "POST", p+"/email", "", "", nil)
+		// The form cookie of another letter and its mark.
+		a.doWith(t, "POST", p+"/email", "", "", withCookies(marks[(i+1)%len(marks)]))
+		// Only the form cookie, without the mark.
+		a.doWith(t, "POST", p+"/email", "", "", withCookies(marks[i][len(marks[i])-1:]))
+	}
+	// The writer's own browser, but 15 minutes later.
+	now = now.Add(16 * time.Minute)
+	a.doWith(t, "POST", paths[0]+"/email", "", "", withCookies(marks[0]))
+	if sent := box.Sent(); len(sent) != 0 {
+		t.Fatalf("%d copies went to addresses nobody proved, first to %s", len(sent), sent[0].TargetEmail)
+	}
+}
+
+// Outside the campaign's sending hours the receipt says when the waiting
+// copies will go; inside them it says nothing of it.
+func TestReceiptSaysWhenTheSendingWindowOpens(t *testing.T) {
+	a := newTestApp(t)
+	_, path := a.write(t, "win@example.org", "My letter.")
+	if path == "" {
+		t.Fatal("no receipt link")
+	}
+	if _, _, page := a.do(t, "GET", path, "", ""); strings.Contains(page, `id="receipt-window"`) {
+		t.Fatal("a campaign that sends at any time shows a sending window")
+	}
+	tomorrow := time.Now().UTC().Add(48 * time.Hour) // the day after: closed now even across midnight
+	days := []string{strings.ToLower(tomorrow.Weekday().String()[:3])}
+	if _, err := a.srv.d.Campaigns.Update(context.Background(), "netflix-baby", campaign.Input{SendingDays: &days}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, page := a.do(t, "GET", path, "", "")
+	want := "the next sending window opens " + tomorrow.Weekday().String() + " 00:00 UTC."
+	if !strings.Contains(page, want) {
+		t.Fatalf("the receipt does not say %q", want)
 	}
 }

@@ -31,6 +31,10 @@ type Security struct {
 	TrustedProxies []*net.IPNet
 	// CORSOrigins may call /api/v1 from a browser (none: no CORS headers).
 	CORSOrigins []string
+	// EmbedOrigins may frame the embeddable form, /c/{slug}/embed
+	// (Content-Security-Policy: frame-ancestors); every other page, and
+	// the embed too when none is set, refuses to be framed.
+	EmbedOrigins []string
 	// FormSecret signs the form's render time (required).
 	FormSecret []byte
 	// FormMinTime is the least time between rendering the form and a
@@ -64,26 +68,40 @@ func (s *Server) securityHeaders() echo.MiddlewareFunc {
 	if strings.HasPrefix(s.d.BaseURL, "https://") {
 		hsts = 31536000
 	}
-	secure := func(img string) echo.MiddlewareFunc {
+	ancestors := "'none'"
+	if len(s.d.Security.EmbedOrigins) > 0 {
+		ancestors = strings.Join(s.d.Security.EmbedOrigins, " ")
+	}
+	secure := func(img string, embed bool) echo.MiddlewareFunc {
+		xfo, fa := "DENY", "'none'"
+		if embed {
+			// X-Frame-Options cannot name several sites: frame-ancestors
+			// alone decides for the embed.
+			xfo, fa = "", ancestors
+		}
 		return middleware.SecureWithConfig(middleware.SecureConfig{
 			ContentTypeNosniff: "nosniff",
-			XFrameOptions:      "DENY",
+			XFrameOptions:      xfo,
 			HSTSMaxAge:         hsts,
 			ReferrerPolicy:     "strict-origin-when-cross-origin",
 			ContentSecurityPolicy: "default-src 'self'; img-src " + img + "; style-src 'self'; script-src 'self'; " +
-				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+				"form-action 'self'; frame-ancestors " + fa + "; base-uri 'none'; object-src 'none'",
 		})
 	}
-	local := secure("'self' data:")
+	local, localEmbed := secure("'self' data:", false), secure("'self' data:", true)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		plain := local(next)
+		plain, plainEmbed := local(next), localEmbed(next)
 		return func(c echo.Context) error {
+			embed := isEmbedRoute(c.Path())
 			// A campaign image hosted elsewhere is allowed on that
 			// campaign's pages only.
 			if camp, ok := s.d.Campaigns.Get(c.Param("slug")); ok {
 				if u, err := url.Parse(camp.Image.Src); err == nil && u.Scheme == "https" && u.Host != "" {
-					return secure("'self' data: https://" + u.Host)(next)(c)
+					return secure("'self' data: https://"+u.Host, embed)(next)(c)
 				}
+			}
+			if embed {
+				return plainEmbed(c)
 			}
 			return plain(c)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/outcry/outcry/internal/testkit"
+	"html"
 	"net"
 	"net/http"
 	"net/url"
@@ -483,13 +484,13 @@ func TestConfirmationThroughTheSite(t *testing.T) {
 	if counts, _ := a.store.StatusCounts(context.Background(), "netflix-baby"); counts["unconfirmed"] != 4 {
 		t.Fatalf("bad links changed something: %v", counts)
 	}
-	if status, _, body := a.do(t, "GET", path, "", ""); status != 200 || !strings.Contains(body, "your letter is confirmed") {
+	if status, _, body := a.pressConfirm(t, path); status != 200 || !strings.Contains(body, "your letter is confirmed") {
 		t.Fatalf("valid link: %d", status)
 	}
 	if counts, _ := a.store.StatusCounts(context.Background(), "netflix-baby"); counts["queued"] != 4 {
 		t.Fatalf("after confirmation: %v", counts)
 	}
-	if status, _, body := a.do(t, "GET", path, "", ""); status != 200 || !strings.Contains(body, "Already confirmed") {
+	if status, _, body := a.pressConfirm(t, path); status != 200 || !strings.Contains(body, "Already confirmed") {
 		t.Fatalf("reused link: %d", status)
 	}
 	// Without confirmation configured there is no confirm page.
@@ -535,5 +536,90 @@ func TestCSRFWithFetchMetadata(t *testing.T) {
 	}
 	if status := post("same-origin"); status != http.StatusSeeOther || a.supporters(t) != 1 {
 		t.Fatalf("same-origin post: %d", status)
+	}
+}
+
+var confirmForm = regexp.MustCompile(`<form method="post" action="([^"]+)">\s*<input type="hidden" name="t" value="([^"]+)">\s*<input type="hidden" name="stamp" value="([^"]+)">`)
+
+// pressConfirm opens a confirmation link as a person does, with no cookie:
+// the page, then its button.
+func (a *testApp) pressConfirm(t *testing.T, path string) (int, http.Header, string) {
+	t.Helper()
+	status, _, page := a.do(t, "GET", path, "", "")
+	m := confirmForm.FindStringSubmatch(page)
+	if status != 200 || m == nil {
+		t.Fatalf("GET %s: %d, no button in %s", path, status, page)
+	}
+	f := url.Values{"t": {html.UnescapeString(m[2])}, "stamp": {html.UnescapeString(m[3])}}
+	return a.do(t, "POST", m[1], "application/x-www-form-urlencoded", f.Encode())
+}
+
+// Issue 27 item 1: mail gateways open every link on arrival (HEAD, GET with
+// a scanner's user agent, no cookie); that must confirm nothing. Only the
+// button's POST with the page's stamp does.
+func TestConfirmationLinkScannersConfirmNothing(t *testing.T) {
+	box := &testkit.Mailbox{}
+	a := newTestApp(t, func(d *Deps) {
+		svc := &confirm.Service{Store: d.Store.(*store.Store), Mailer: box, Secret: []byte("s"), TTL: 48 * time.Hour, BaseURL: d.BaseURL}
+		d.Confirm = svc
+		d.Letters.Confirm = svc
+	})
+	for _, email := range []string{"ann@example.org", "bob@example.org"} {
+		if status, _, _ := a.do(t, "POST", apiLetters, "application/json", apiLetter(email)); status != 202 {
+			t.Fatalf("sign %s: %d", email, status)
+		}
+	}
+	linkRE := regexp.MustCompile(`http://outcry\.test(/c/netflix-baby/confirm\?t=\S+)`)
+	ann, bob := linkRE.FindStringSubmatch(box.Sent()[0].Body)[1], linkRE.FindStringSubmatch(box.Sent()[1].Body)[1]
+	unconfirmed := func() int {
+		counts, _ := a.store.StatusCounts(context.Background(), "netflix-baby")
+		return counts["unconfirmed"]
+	}
+	scanners := map[string]func(*http.Request){
+		"HEAD":       func(r *http.Request) { r.Method = "HEAD" },
+		"Safe Links": func(r *http.Request) { r.Header.Set("User-Agent", "Mozilla/5.0 (compatible; Microsoft Safe Links)") },
+		"Proofpoint": func(r *http.Request) { r.Header.Set("User-Agent", "Proofpoint URL Defense") },
+	}
+	for name, edit := range scanners {
+		for i := 0; i < 3; i++ {
+			if status, _, _ := a.doWith(t, "GET", ann, "", "", edit); status != 200 {
+				t.Fatalf("%s: %d", name, status)
+			}
+		}
+		if n := unconfirmed(); n != 8 {
+			t.Fatalf("%s confirmed a letter: %d unconfirmed, want 8", name, n)
+		}
+	}
+	_, _, page := a.do(t, "GET", ann, "", "")
+	m := confirmForm.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no button on %s", page)
+	}
+	annTok, annStamp := html.UnescapeString(m[2]), html.UnescapeString(m[3])
+	_, _, page = a.do(t, "GET", bob, "", "")
+	bobTok := html.UnescapeString(confirmForm.FindStringSubmatch(page)[2])
+	post := func(tok, stamp string, edit func(*http.Request)) (int, string) {
+		f := url.Values{"t": {tok}}
+		if stamp != "" {
+			f.Set("stamp", stamp)
+		}
+		status, _, body := a.doWith(t, "POST", "/c/netflix-baby/confirm", "application/x-www-form-urlencoded", f.Encode(), edit)
+		return status, body
+	}
+	// A bare POST of the link (no stamp) is shown the button again.
+	if status, body := post(annTok, "", nil); status != 200 || !confirmForm.MatchString(body) || unconfirmed() != 8 {
+		t.Fatalf("post without stamp: %d, %d unconfirmed", status, unconfirmed())
+	}
+	// Ann's page's stamp does nothing for Bob's link.
+	if status, _ := post(bobTok, annStamp, nil); status != http.StatusForbidden || unconfirmed() != 8 {
+		t.Fatalf("another link's stamp: %d, %d unconfirmed", status, unconfirmed())
+	}
+	// A post that says it is cross-site is refused.
+	if status, _ := post(annTok, annStamp, func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") }); status != http.StatusForbidden || unconfirmed() != 8 {
+		t.Fatalf("cross-site post: %d, %d unconfirmed", status, unconfirmed())
+	}
+	// The button, with no cookie at all, confirms Ann's letter only.
+	if status, body := post(annTok, annStamp, nil); status != 200 || !strings.Contains(body, "your letter is confirmed") || unconfirmed() != 4 {
+		t.Fatalf("button: %d, %d unconfirmed", status, unconfirmed())
 	}
 }

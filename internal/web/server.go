@@ -3,11 +3,15 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -26,6 +30,7 @@ import (
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/preview"
+	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/reply"
 	"github.com/outcry/outcry/internal/sendlog"
@@ -59,13 +64,19 @@ type Deps struct {
 	Campaigns *campaign.Service
 	// Organizer runs the site: the privacy notice and pages outside any
 	// campaign name it.
-	Organizer     campaign.Organizer
-	Letters       *letter.Service
-	Store         Store
-	Targets       *target.Registry
-	Areas         *area.Registry // OUTCRY_AREAS (nil: none)
-	Templates     fs.FS          // page templates (layout.html, campaign.html…)
-	Static        fs.FS          // served under /static/
+	Organizer campaign.Organizer
+	Letters   *letter.Service
+	Store     Store
+	Targets   *target.Registry
+	Areas     *area.Registry // OUTCRY_AREAS (nil: none)
+	Templates fs.FS          // page templates (layout.html, campaign.html…)
+	Static    fs.FS          // served under /static/
+	// SeeRequest, when set, is shown every request before it is handled
+	// (golive.Readiness notes a proxy that OUTCRY_TRUSTED_PROXIES misses).
+	SeeRequest func(*http.Request)
+	// DryRun: no SENDGRID_API_KEY, nothing leaves the machine; every public
+	// page and the receipt say so.
+	DryRun        bool
 	BaseURL       string
 	RetentionDays int
 	// WebhookPublicKey verifies SendGrid's signed Event Webhook. Without
@@ -91,6 +102,10 @@ type Deps struct {
 	Replies       *reply.Service
 	Followups     *reply.Followups
 	Responses     Responses
+	// Reading checks the links of the targets' reading pages and
+	// ReadingStore reads them (issue 24); nil: no reading pages.
+	Reading      *reading.Links
+	ReadingStore ReadingPages
 }
 
 // Server is the HTTP server's routes and templates.
@@ -102,10 +117,10 @@ type Server struct {
 	// The campaigns' link-preview PNGs, each drawn on its first request
 	// and kept by the words drawn on it (an edit draws a new one).
 	previewMu sync.Mutex
-	previews  map[[2]string][]byte
+	previews  map[[3]string][]byte
 
 	counts       sync.Map      // campaign slug -> its last supporter count, shown while the database is out of reach
-	webhookSlots chan struct{} // webhook bodies being read (webhook.go)
+	webhookReads webhookReads  // webhook bodies being read (webhook_read.go)
 	inboundSlots chan struct{} // Inbound Parse posts being read (replies.go)
 	probe        struct {      // the last write probe of /healthz
 		mu  sync.Mutex
@@ -114,7 +129,7 @@ type Server struct {
 	}
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "followup"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "reading", "embed", "followup"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -147,7 +162,7 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger,
-		webhookSlots: make(chan struct{}, webhookConcurrency), inboundSlots: make(chan struct{}, inboundConcurrency)}
+		inboundSlots: make(chan struct{}, inboundConcurrency)}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(d.Messages.Funcs()).Funcs(pageFuncs).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
@@ -163,7 +178,16 @@ func New(d Deps) (*Server, error) {
 	e.Pre(headAsGet)
 	e.Use(middleware.Recover())
 	e.Use(s.requestLog())
+	if d.SeeRequest != nil {
+		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				d.SeeRequest(c.Request())
+				return next(c)
+			}
+		})
+	}
 	e.Use(s.securityHeaders())
+	e.Use(compress())
 	if cors := s.cors(); cors != nil {
 		e.Use(cors)
 	}
@@ -179,14 +203,21 @@ func (s *Server) routes() {
 	e.GET("/", s.homePage, csrf)
 	e.GET("/c/:slug", s.campaignPage, csrf)
 	e.POST("/c/:slug", s.submitForm, slices.Concat(submit, []echo.MiddlewareFunc{csrf})...)
-	e.GET("/c/:slug/confirm", s.confirmPage)
+	e.GET("/embed.js", s.embedScript)
+	e.GET("/c/:slug/embed", s.embedPage)
+	e.POST("/c/:slug/embed", s.submitEmbed, slices.Concat(submit, []echo.MiddlewareFunc{s.sameOrigin})...)
+	e.GET("/c/:slug/embed/thanks", s.embedThanks)
+	s.linkActionRoutes("/c/:slug/confirm", s.confirmAction())
 	e.GET("/c/:slug/thanks", s.thanksPage)
 	e.GET("/c/:slug/preview.png", s.previewImage)
+	e.GET("/c/:slug/image", s.campaignImage)
 	e.GET("/c/:slug/receipt/:token", s.receiptPage)
+	e.GET("/c/:slug/for/:token", s.readingPage)
+	e.GET("/c/:slug/for/:token/letters.csv", s.readingCSV)
 	e.POST("/c/:slug/receipt/:token/email", s.emailReceipt, middleware.BodyLimit("1K"))
 	e.GET("/privacy", s.privacyPage)
 	e.GET("/healthz", s.healthz)
-	e.StaticFS("/static", s.d.Static)
+	e.Group("/static", staticCache).StaticFS("/", s.d.Static)
 
 	e.POST("/webhooks/sendgrid", s.sendgridWebhook)
 	e.POST("/webhooks/sendgrid/inbound/:secret", s.inboundMail)
@@ -194,11 +225,34 @@ func (s *Server) routes() {
 		s.linkActionRoutes("/c/:slug/followup", s.followupAction())
 	}
 
+	e.GET("/api/openapi.json", s.openAPI)
 	api := e.Group("/api/v1")
 	api.GET("/campaigns", s.apiCampaigns)
 	api.GET("/campaigns/:slug", s.apiCampaign)
 	api.GET("/campaigns/:slug/targets", s.apiTargets, chain(s.lookupLimit())...)
 	api.POST("/campaigns/:slug/letters", s.apiSign, slices.Concat(submit, []echo.MiddlewareFunc{requireJSON})...)
+}
+
+// compress gzips answers of 1 KB and more (pages, CSS, JSON, CSV) with
+// echo's middleware; images, already compressed, go as they are, and
+// /metrics compresses itself (promhttp).
+func compress() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024,
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			return p == "/metrics" || strings.HasSuffix(p, "/image") || strings.HasSuffix(p, ".png") || strings.HasSuffix(p, ".jpg") ||
+				strings.HasSuffix(p, ".webp")
+		}})
+}
+
+// staticCache lets browsers and proxies keep /static/ files for a day: they
+// change only with a new binary (pages, which carry form tokens, are not
+// cached).
+func staticCache(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+		return next(c)
+	}
 }
 
 // chain drops the middlewares that are off (nil).
@@ -285,6 +339,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		return nil, err
 	}
 	return &page{
+		DryRun:        s.d.DryRun,
 		Campaign:      camp,
 		Count:         count,
 		Targets:       letter.TargetsOf(camp, s.d.Targets.Current()),
@@ -293,6 +348,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		RetentionDays: s.d.RetentionDays,
 		ConfirmOn:     s.d.Confirm != nil,
 		Messages:      s.d.Messages,
+		Similar:       s.d.Letters.Threshold(),
 	}, nil
 }
 
@@ -366,7 +422,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if !m.Has(key + ".heading") {
 		key = "error.other"
 	}
-	p := &page{Campaign: s.pageCampaign(c), BaseURL: s.d.BaseURL, Status: status,
+	p := &page{Campaign: s.pageCampaign(c), BaseURL: s.d.BaseURL, Status: status, DryRun: s.d.DryRun,
 		Heading: m.T(key + ".heading"), Message: m.T(key + ".message")}
 	if rerr := s.render(c, status, "error", p); rerr != nil {
 		s.log.Error("render error page", "err", rerr)
@@ -390,23 +446,68 @@ func (s *Server) previewImage(c echo.Context) error {
 		return err
 	}
 	h, b := previewWords(camp)
-	key := [2]string{h, b}
+	// The campaign's own image, when it has one, is the background.
+	etag := ""
+	if strings.HasPrefix(camp.Image.Src, camp.Path()+"/image") {
+		if _, v, ok := strings.Cut(camp.Image.Src, "?v="); ok {
+			etag = v
+		}
+	}
+	key := [3]string{h, b, etag}
 	s.previewMu.Lock()
 	png, ok := s.previews[key]
 	s.previewMu.Unlock()
 	if !ok {
-		if png, err = preview.PNG(h, b); err != nil {
+		var photo image.Image
+		if etag != "" {
+			img, found, err := s.d.Campaigns.Image(c.Request().Context(), camp.Slug)
+			if err != nil {
+				return err
+			}
+			if found {
+				if photo, _, err = image.Decode(bytes.NewReader(img.Data)); err != nil {
+					return fmt.Errorf("web: decode the image of %s: %w", camp.Slug, err)
+				}
+			}
+		}
+		if png, err = preview.PNGOver(photo, h, b); err != nil {
 			return err
 		}
 		s.previewMu.Lock()
 		if s.previews == nil || len(s.previews) > 100 {
-			s.previews = map[[2]string][]byte{}
+			s.previews = map[[3]string][]byte{}
 		}
 		s.previews[key] = png
 		s.previewMu.Unlock()
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	return c.Blob(http.StatusOK, "image/png", png)
+}
+
+// campaignImage is GET /c/{slug}/image: the campaign's uploaded image,
+// cached for a year (its address changes with each upload: ?v=) and named
+// by an ETag.
+func (s *Server) campaignImage(c echo.Context) error {
+	camp, err := s.campaignFor(c)
+	if err != nil {
+		return err
+	}
+	img, ok, err := s.d.Campaigns.Image(c.Request().Context(), camp.Slug)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	etag := `"` + img.ETag + `"`
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if match := c.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, img.ContentType, img.Data)
 }
 
 // pageFuncs are the pages' functions beside the catalog's: the send log's

@@ -21,12 +21,8 @@ type WebhookEvents interface {
 // webhookMaxAge is how old a signed webhook post may be.
 const webhookMaxAge = 10 * time.Minute
 
-// Webhook posts read at once (bodies of up to webhook.MaxBodyBytes each):
-// more wait for SendGrid's retry, answered 503 with Retry-After.
-const (
-	webhookConcurrency = 4
-	webhookRetryAfter  = 30 // seconds
-)
+// webhookRetryAfter is the Retry-After of a 503 (seconds).
+const webhookRetryAfter = 30
 
 // sendgridWebhook is POST /webhooks/sendgrid: SendGrid's Event Webhook.
 //
@@ -34,7 +30,8 @@ const (
 // over its timestamp and raw body: missing → 401 (before the body is read),
 // bad or stale → 403, and nothing changes. Without a key the route is off
 // (404) unless OUTCRY_WEBHOOK_UNSIGNED opts into unsigned posts. Bodies are
-// bounded (413), and so is how many are read at once (503).
+// bounded (413), must arrive within 5 s (408), one at a time per client, and
+// the bytes being read at once are bounded (503; webhook_read.go).
 func (s *Server) sendgridWebhook(c echo.Context) error {
 	signed := s.d.WebhookPublicKey != ""
 	if !signed && !s.d.WebhookUnsigned {
@@ -49,18 +46,17 @@ func (s *Server) sendgridWebhook(c echo.Context) error {
 	if req.ContentLength > webhook.MaxBodyBytes {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "webhook body too large")
 	}
-	select {
-	case s.webhookSlots <- struct{}{}:
-		defer func() { <-s.webhookSlots }()
-	default:
-		c.Response().Header().Set("Retry-After", strconv.Itoa(webhookRetryAfter))
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "busy: too many webhook posts at once")
-	}
-	body, err := webhook.ReadBody(req.Body)
-	if errors.Is(err, webhook.ErrTooLarge) {
+	body, err := s.webhookReads.read(c.RealIP(), c.Response().Writer, req.Body)
+	switch {
+	case errors.Is(err, webhook.ErrTooLarge):
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "webhook body too large")
-	}
-	if err != nil {
+	case errors.Is(err, errWebhookBusy), errors.Is(err, errWebhookSameHost):
+		c.Response().Header().Set("Retry-After", strconv.Itoa(webhookRetryAfter))
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "busy: "+err.Error())
+	case errors.Is(err, errWebhookSlow):
+		c.Response().Header().Set("Connection", "close")
+		return echo.NewHTTPError(http.StatusRequestTimeout, "the webhook body did not arrive within 5 s")
+	case err != nil:
 		return echo.NewHTTPError(http.StatusBadRequest, "cannot read webhook body")
 	}
 	if signed {

@@ -1,15 +1,20 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/outcry/outcry/internal/sgfake"
 	"github.com/outcry/outcry/internal/webhook"
@@ -90,34 +95,54 @@ func TestWebhookBoundsReading(t *testing.T) {
 	}
 }
 
-// Issue 16, item 1: at most webhookConcurrency bodies are read at once; the
-// next post is answered 503 with Retry-After and its body is not read.
+// Issue 16 item 1, as issue 27 item 3 changed it: what the bodies being read
+// hold together is bounded in bytes; a post beyond the bound is answered
+// 503 with Retry-After and its body is not read. A client reads one body at
+// a time.
 func TestWebhookConcurrencyBounded(t *testing.T) {
 	a := newTestApp(t, func(d *Deps) { d.WebhookUnsigned = true })
+	from := func(ip string) map[string]string { return map[string]string{"X-Test-Remote": ip} }
+	a.srv.Echo.IPExtractor = func(r *http.Request) string { return r.Header.Get("X-Test-Remote") }
+	a.srv.webhookReads.readTime = time.Minute // 8 MB through pipes under -race on a loaded machine
 	var writers []*io.PipeWriter
 	var wg sync.WaitGroup
-	codes := make(chan int, webhookConcurrency)
-	for range webhookConcurrency {
+	n := webhookBufferBytes / (webhook.MaxBodyBytes + 1)
+	codes := make(chan int, n)
+	for i := range n {
 		pr, pw := io.Pipe()
 		writers = append(writers, pw)
 		b := newCountingBody(pr)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes <- postWebhook(a, b, -1, nil).Code
+			codes <- postWebhook(a, b, -1, from(fmt.Sprintf("192.0.2.%d", i+1))).Code
 		}()
-		<-b.started // this post holds a slot and is reading
+		// This post holds nearly the most one body may.
+		pw.Write(append([]byte(`[`), bytes.Repeat([]byte(" "), webhook.MaxBodyBytes-2)...))
+	}
+	for { // each is waiting for more, with its next read's room reserved
+		a.srv.webhookReads.mu.Lock()
+		full := a.srv.webhookReads.bytes == webhookBufferBytes
+		a.srv.webhookReads.mu.Unlock()
+		if full {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
 	extra := newCountingBody(strings.NewReader(`[]`))
-	rec := postWebhook(a, extra, 2, nil)
+	rec := postWebhook(a, extra, 2, from("198.51.100.1"))
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("post beyond the bound: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
 	if n := extra.n.Load(); n != 0 {
 		t.Errorf("read %d bytes of a post beyond the bound", n)
 	}
+	same := newCountingBody(strings.NewReader(`[]`))
+	if rec := postWebhook(a, same, 2, from("192.0.2.1")); rec.Code != http.StatusServiceUnavailable || same.n.Load() != 0 {
+		t.Fatalf("a second post of a client that is sending one: %d, %d bytes read", rec.Code, same.n.Load())
+	}
 	for _, pw := range writers {
-		pw.Write([]byte(`[]`))
+		pw.Write([]byte(`]`))
 		pw.Close()
 	}
 	wg.Wait()
@@ -127,8 +152,79 @@ func TestWebhookConcurrencyBounded(t *testing.T) {
 			t.Errorf("a post within the bound: %d", c)
 		}
 	}
-	if rec := postWebhook(a, strings.NewReader(`[]`), 2, nil); rec.Code != http.StatusOK {
-		t.Fatalf("after the others finished: %d (a slot leaked)", rec.Code)
+	if rec := postWebhook(a, strings.NewReader(`[]`), 2, from("192.0.2.1")); rec.Code != http.StatusOK {
+		t.Fatalf("after the others finished: %d (bytes or a client leaked)", rec.Code)
+	}
+}
+
+// Issue 27 item 3: eight connections from eight addresses trickle bodies
+// with fake signature headers; correctly signed posts still get through
+// while they are pending, and each slow post is cut off (408).
+func TestWebhookSlowPostsDoNotBlockSignedOnes(t *testing.T) {
+	signer, err := sgfake.NewWebhookSigner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+	a := newTestApp(t, func(d *Deps) {
+		d.WebhookPublicKey = signer.PublicKey()
+		d.Security.TrustedProxies = []*net.IPNet{loopback}
+	})
+	addr := strings.TrimPrefix(a.http.URL, "http://")
+	stop := make(chan struct{})
+	results := make(chan string, 8)
+	for i := range 8 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /webhooks/sendgrid HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.%d\r\n"+
+			"X-Twilio-Email-Event-Webhook-Signature: MEUCIQDfake\r\nX-Twilio-Email-Event-Webhook-Timestamp: %d\r\n"+
+			"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n[", i+1, time.Now().Unix())
+		go func() { // one byte every 100 ms, until the server answers
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+					if _, err := conn.Write([]byte(" ")); err != nil {
+						return
+					}
+				}
+			}
+		}()
+		go func() {
+			line, _ := bufio.NewReader(conn).ReadString('\n')
+			results <- line
+		}()
+	}
+	defer close(stop)
+	time.Sleep(300 * time.Millisecond) // the slow posts are all being read
+	for i := range 5 {
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		body := []byte(`[]`)
+		sig, err := signer.Sign(ts, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", a.http.URL+"/webhooks/sendgrid", bytes.NewReader(body))
+		req.Header.Set(webhook.SignatureHeader, sig)
+		req.Header.Set(webhook.TimestampHeader, ts)
+		req.Header.Set("X-Forwarded-For", "198.51.100.7") // SendGrid
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("signed post %d while slow ones are pending: %d", i, resp.StatusCode)
+		}
+	}
+	for range 8 {
+		if line := <-results; !strings.Contains(line, " 408 ") {
+			t.Errorf("a slow post was answered %q, want 408", strings.TrimSpace(line))
+		}
 	}
 }
 

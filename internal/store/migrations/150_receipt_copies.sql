@@ -1,0 +1,12 @@
+-- Receipt copies (issue 27): how many copies of their letter a supporter
+-- was emailed and when the last went, so that an address that has not
+-- proven itself gets at most one, ever, counted across instances; and the
+-- site-wide budget of copies per minute (mail_budget, one row per kind of
+-- supporter mail, made on first use).
+ALTER TABLE supporters ADD COLUMN copies_sent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE supporters ADD COLUMN copy_sent_at INTEGER;
+CREATE TABLE mail_budget (
+    kind         TEXT    PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    used         INTEGER NOT NULL
+);
