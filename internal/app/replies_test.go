@@ -40,6 +40,8 @@ func replyVars(fake *sgfake.Server, extra map[string]string) map[string]string {
 		"OUTCRY_SENDGRID_URL":   fake.URL(),
 		"OUTCRY_FROM_EMAIL":     "letters@campaign.example",
 		"OUTCRY_SEND_RATE":      "0",
+		"OUTCRY_SPREAD":         "off",  // issue 28: letters go at once, not spread over the hour
+		"OUTCRY_READINESS":      "warn", // issue 26: the example targets do not hold sending
 		"OUTCRY_REPLY_DOMAIN":   replyDomain,
 		"OUTCRY_INBOUND_SECRET": inboundSecret,
 		"OUTCRY_FOLLOWUP_AFTER": "10s",
