@@ -41,6 +41,21 @@ type Store interface {
 	Supporters
 	SendingPause
 	Reading
+	Responses
+}
+
+// Responses are what came back (issue 22): replies listed on the Replies
+// page, response figures per target (dashboard, stats API).
+type Responses interface {
+	Replies(ctx context.Context, f store.ReplyFilter) ([]store.Reply, error)
+	ResponseStats(ctx context.Context, campaign string) (map[string]*store.Responses, error)
+}
+
+// ReplyDesk is the organizer's actions on replies (internal/reply).
+type ReplyDesk interface {
+	Accept(ctx context.Context, id int64) (bool, error)
+	Drop(ctx context.Context, id int64) (bool, error)
+	Publish(ctx context.Context, id int64) (bool, error)
 }
 
 // Sessions records console logins server-side, so that logging out ends one (login, every page).
@@ -120,6 +135,7 @@ type Deps struct {
 	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
 	Webhooks  *outhook.Service // outgoing webhooks' endpoints (nil: one on Store)
 	Templates fs.FS            // the templates folder; pages are read from admin/*.html
+	Replies   ReplyDesk        // nil: the Replies page lists, but offers no action
 	// Reading makes, revokes and reissues the targets' reading links (nil:
 	// none shown); Similar is OUTCRY_SIMILAR (issue 24).
 	Reading *reading.Links
@@ -158,7 +174,7 @@ type Console struct {
 	log   *slog.Logger
 }
 
-var pageNames = []string{"areas", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
+var pageNames = []string{"areas", "replies", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
 	"campaigns", "campaign", "digests", "webhooks"}
 
 // Register adds the console's routes to e. Without a password the console
@@ -231,6 +247,8 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/pause", c.pause)
 	g.POST("/resume", c.resume)
 	g.GET("/digests", c.digestsPage)
+	g.GET("/replies", c.repliesPage)
+	g.POST("/replies/:id/:action", c.replyAction)
 	g.GET("/reading", c.readingPage)
 	g.POST("/reading/:id/:action", c.readingAction)
 	g.GET("/campaigns", c.campaignsPage)

@@ -32,6 +32,10 @@ type view struct {
 }
 
 var flashes = map[string]string{
+	"published":     "The reply is published: every writer of that digest sees it on their receipt, and those who agreed to updates get one email about it.",
+	"accepted":      "The reply is accepted: a reply to one letter is forwarded to its writer; one to a digest can now be published.",
+	"declined":      "The reply is kept here and goes no further.",
+	"undecided":     "That reply was decided already (here or on another instance); nothing changed.",
 	"link-revoked":  "The reading link is revoked: it no longer opens the page. Reissue it to give the target a new one.",
 	"link-reissued": "A new reading link is issued; every earlier link no longer works. New digests carry the new one.",
 	"targeting":     "Targeting saved; it is in force now.",

@@ -39,6 +39,10 @@ type TargetFigures struct {
 	AttentionNote  string         `json:"attention_note,omitempty"`
 	Counts         map[string]int `json:"counts"`
 	InFile         bool           `json:"in_file"` // false: only in the send log (removed from the file)
+	// Responses are what came back from this target in the campaign of
+	// the figures (issue 22): letters sent and delivered, replies and
+	// acknowledgements captured, follow-up answers.
+	Responses store.Responses `json:"responses"`
 }
 
 // Stats is the dashboard and GET /admin/api/stats.
@@ -63,6 +67,8 @@ type Stats struct {
 	LettersPending int   `json:"letters_pending"`
 	MaxPending     int   `json:"max_pending"`
 	LettersShed    int64 `json:"letters_shed"`
+	// Responses are the campaign's response figures, all targets together.
+	Responses store.Responses `json:"responses"`
 	// PersonalShare is the share of the campaign's letters in their
 	// writers' own words (similarity below OUTCRY_SIMILAR), of those
 	// measured; null when none was (issue 24).
@@ -172,7 +178,25 @@ func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
+	resp, err := s.d.Store.ResponseStats(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ts {
+		if r := resp[ts[i].ID]; r != nil {
+			ts[i].Responses = *r
+		}
+	}
 	st := &Stats{Totals: totals, Supporters: sup, SendRate: s.d.SendRate, HourlyCap: s.d.HourlyCap, Targets: ts}
+	for _, r := range resp {
+		st.Responses.Sent += r.Sent
+		st.Responses.Delivered += r.Delivered
+		st.Responses.Replies += r.Replies
+		st.Responses.Acknowledgements += r.Acknowledgements
+		st.Responses.Followup.Yes += r.Followup.Yes
+		st.Responses.Followup.Acknowledgement += r.Followup.Acknowledgement
+		st.Responses.Followup.No += r.Followup.No
+	}
 	if st.Sources, err = s.d.Store.SourceCounts(ctx, slug); err != nil {
 		return nil, err
 	}

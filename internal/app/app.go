@@ -38,6 +38,7 @@ import (
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/receipt"
+	"github.com/outcry/outcry/internal/reply"
 	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -58,7 +59,9 @@ type App struct {
 	Confirm   *confirm.Service  // nil unless OUTCRY_CONFIRM=on
 	Web       *web.Server
 	Console   *admin.Console
-	Reading   *reading.Links // the targets' reading page links (issue 24)
+	Replies   *reply.Service   // inbound replies (issue 22)
+	Followups *reply.Followups // the follow-up (issue 22)
+	Reading   *reading.Links   // the targets' reading page links (issue 24)
 	// Hooks sends the outgoing webhooks (issue 23) while this process is
 	// the elected sender; HookEndpoints manages their endpoints.
 	Hooks         *outhook.Sender
@@ -178,6 +181,14 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		conf.Templates = templates
 		letters.Confirm = conf
 	}
+	receipts := &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer, ConfirmOn: cfg.Confirm,
+		Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log}
+	replies, followups, err := buildReplies(cfg, st, campaigns, templates, receipts, security.FormSecret, sender, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	queue.Relay = replies
 	// Each target's private reading page (issue 24); digests link to it.
 	readingLinks := &reading.Links{Store: st, Key: security.FormSecret, BaseURL: cfg.BaseURL}
 	queue.Delivery.ReadingURL = readingLinks.URL
@@ -210,8 +221,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		// proved itself; 1 a second at most here and receipt.CopiesPerMinute
 		// a minute for the whole site, apart from the confirmations' own
 		// limiter, so that copies never hold a confirmation back.
-		Receipts: &receipt.Service{Store: st, Secret: security.FormSecret, BaseURL: cfg.BaseURL, Mailer: mailer, ConfirmOn: cfg.Confirm,
-			Templates: templates, Messages: messages, FromName: camp.Organizer.Name, ReplyTo: organizerReplyTo(cfg, camp.Organizer), Limiter: rate.NewLimiter(1, 10), Logger: log},
+		Receipts:      receipts,
+		InboundSecret: cfg.InboundSecret,
+		Replies:       replies,
+		Followups:     followups,
+		Responses:     st,
 	})
 	if err != nil {
 		st.Close()
@@ -231,13 +245,42 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return out
 	}, sender.DomainCap())
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Readiness: ready})
+		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Readiness: ready, Replies: replies})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return &App{Reading: readingLinks, Config: cfg, Log: log, Store: st, Targets: targets, Areas: areas, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
-		Web: srv, Console: console, Hooks: hooks, HookEndpoints: endpoints}, nil
+		Web: srv, Console: console, Hooks: hooks, HookEndpoints: endpoints, Replies: replies, Followups: followups}, nil
+}
+
+// buildReplies builds what comes back (issue 22): the reply relay and its
+// inbound endpoint's service, and the follow-up. The follow-up's links are
+// signed with the form secret under their own purpose.
+func buildReplies(cfg config.Config, st *store.Store, campaigns *campaign.Service, templates fs.FS, receipts *receipt.Service,
+	secret []byte, sender *delivery.Sender, log *slog.Logger) (*reply.Service, *reply.Followups, error) {
+	replies := &reply.Service{Store: st, Domain: cfg.ReplyDomain, Campaign: campaigns.Get, Templates: templates,
+		ReceiptLink: receipts.Link, Logger: log}
+	if err := replies.Check(); err != nil {
+		return nil, nil, err
+	}
+	followups := &reply.Followups{Store: st, After: cfg.FollowupAfter, Campaigns: campaigns.All, Templates: templates,
+		BaseURL: cfg.BaseURL, Secret: secret, ReceiptLink: receipts.Link, Logger: log,
+		Ready: func() bool { return sender.Leading() }}
+	if err := followups.Check(); err != nil {
+		return nil, nil, err
+	}
+	relay := false
+	for _, c := range campaigns.All() {
+		relay = relay || c.Relay()
+	}
+	switch {
+	case relay && cfg.ReplyDomain == "":
+		log.Warn("a campaign has replies: relay but OUTCRY_REPLY_DOMAIN is not set: its emails keep the direct Reply-To until it is")
+	case cfg.ReplyDomain != "" && cfg.InboundSecret == "":
+		log.Warn("OUTCRY_REPLY_DOMAIN is set but OUTCRY_INBOUND_SECRET is not: /webhooks/sendgrid/inbound/… is off (404) and replies to relay addresses are lost")
+	}
+	return replies, followups, nil
 }
 
 // deliveryPolicy is how letters become emails (issue 12): the process
@@ -430,6 +473,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer func() { cancel(); <-hooksDone }()
 	go a.maintain(ctx)
 	go a.follow(ctx)
+	go a.Followups.Run(ctx, followupEvery(a.Config.FollowupAfter))
 	if a.Confirm != nil {
 		go a.sendConfirmations(ctx)
 	}
@@ -594,6 +638,12 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 		}
 		fn()
 	}
+}
+
+// followupEvery is how often due follow-ups are looked for: a tenth of
+// OUTCRY_FOLLOWUP_AFTER, between 1 second and 10 minutes.
+func followupEvery(after time.Duration) time.Duration {
+	return min(max(after/10, time.Second), 10*time.Minute)
 }
 
 // followEvery is how often an instance reads what the console may have

@@ -52,6 +52,18 @@ type Campaign struct {
 	// internal/outbox/policy.go.
 	Delivery string `yaml:"delivery" json:"delivery,omitempty"`
 	Drip     *bool  `yaml:"drip" json:"drip,omitempty"`
+	// Replies is where a decision-maker's answer goes (issue 22): direct
+	// ("" or "direct": Reply-To is the supporter, or the campaign for a
+	// digest) or relay (Reply-To is an opaque address at
+	// OUTCRY_REPLY_DOMAIN, and outcry captures the reply). See
+	// internal/reply.
+	Replies string `yaml:"replies" json:"replies,omitempty"`
+	// Followup: each supporter is asked, OUTCRY_FOLLOWUP_AFTER after their
+	// letters were sent, whether each decision-maker answered.
+	Followup bool `yaml:"followup" json:"followup,omitempty"`
+	// ShowResponses: the campaign page shows, per decision-maker, how many
+	// of the supporters who answered the follow-up got a reply.
+	ShowResponses bool `yaml:"show_responses" json:"show_responses,omitempty"`
 	// When its letters may go to targets (issue 28): an IANA time zone
 	// ("" = UTC), office hours "08:00-19:00" ("" = all day) and days
 	// [mon, tue, …] (none = every day); the daily digest's time,
@@ -275,6 +287,15 @@ func validDelivery(d string) bool {
 	return d == "" || d == "individual" || d == "overflow" || d == "digest"
 }
 
+// Replies settings.
+const (
+	RepliesDirect = "direct"
+	RepliesRelay  = "relay"
+)
+
+// Relay reports whether the campaign's replies go through outcry's relay.
+func (c *Campaign) Relay() bool { return c.Replies == RepliesRelay }
+
 // ValidSlug reports whether s is lower-case letters, digits and single
 // hyphens, at most MaxSlugLen characters.
 func ValidSlug(s string) bool { return checkSlug(s) == nil }
@@ -323,6 +344,9 @@ func Parse(name string, data []byte) (*Campaign, error) {
 	need(c.Goal >= 0, "goal (zero or more)")
 	if !validDelivery(c.Delivery) {
 		problems = append(problems, fmt.Errorf("%s: delivery must be individual, overflow or digest (or left out for OUTCRY_DELIVERY)", name))
+	}
+	if c.Replies != "" && c.Replies != RepliesDirect && c.Replies != RepliesRelay {
+		problems = append(problems, fmt.Errorf("%s: replies must be direct or relay (or left out for direct)", name))
 	}
 	if err := c.checkSending(); err != nil {
 		problems = append(problems, fmt.Errorf("%s: %w", name, err))

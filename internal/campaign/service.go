@@ -239,6 +239,10 @@ type Input struct {
 	EndsAt       *time.Time `json:"ends_at"`
 	Delivery     *string    `json:"delivery"` // individual, overflow, digest or "" (the default)
 	Drip         *bool      `json:"drip"`
+	// What comes back (issue 22).
+	Replies       *string `json:"replies"` // direct, relay or "" (direct)
+	Followup      *bool   `json:"followup"`
+	ShowResponses *bool   `json:"show_responses"`
 	// The organizer the pages, the link preview and the digest's "Sent
 	// by" name ("" keeps the site's organizer, OUTCRY's campaign file).
 	OrganizerName    *string   `json:"organizer_name"`
@@ -313,6 +317,7 @@ func (in Input) contentChanged() bool {
 	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil || in.Subjects != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
 		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil || in.Targeting != nil || in.Versions != nil ||
+		in.Replies != nil || in.Followup != nil || in.ShowResponses != nil ||
 		in.OrganizerName != nil || in.OrganizerContact != nil ||
 		in.Timezone != nil || in.SendingHours != nil || in.SendingDays != nil || in.DigestEvery != nil
 }
@@ -440,6 +445,19 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	if in.Drip != nil {
 		c.Drip = in.Drip
 	}
+	if in.Replies != nil {
+		if r := strings.TrimSpace(*in.Replies); r == "" || r == RepliesDirect || r == RepliesRelay {
+			c.Replies = r
+		} else {
+			fe["replies"] = `must be "direct" or "relay"`
+		}
+	}
+	if in.Followup != nil {
+		c.Followup = *in.Followup
+	}
+	if in.ShowResponses != nil {
+		c.ShowResponses = *in.ShowResponses
+	}
 	if in.Targeting != nil {
 		c.Targeting = *in.Targeting
 		c.Targeting.Fallback = slices.Clone(c.Targeting.Fallback)
@@ -458,32 +476,36 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 
 // doc is the stored content of a campaign (store.CampaignRow.Doc).
 type doc struct {
-	Title        string          `json:"title"`
-	Summary      string          `json:"summary"`
-	Image        Image           `json:"image"`
-	Story        string          `json:"story"`
-	CallToAction string          `json:"call_to_action"`
-	Goal         int             `json:"goal"`
-	Subject      string          `json:"subject"`
-	Subjects     []string        `json:"subjects,omitempty"`
-	Body         string          `json:"body"`
-	Organizer    Organizer       `json:"organizer"`
-	Targets      []string        `json:"targets"`
-	Delivery     string          `json:"delivery,omitempty"`
-	Drip         *bool           `json:"drip,omitempty"`
-	Targeting    *Targeting      `json:"targeting,omitempty"`
-	Versions     []LetterVersion `json:"versions,omitempty"`
-	Timezone     string          `json:"timezone,omitempty"`
-	SendingHours string          `json:"sending_hours,omitempty"`
-	SendingDays  []string        `json:"sending_days,omitempty"`
-	DigestEvery  string          `json:"digest_every,omitempty"`
+	Title         string          `json:"title"`
+	Summary       string          `json:"summary"`
+	Image         Image           `json:"image"`
+	Story         string          `json:"story"`
+	CallToAction  string          `json:"call_to_action"`
+	Goal          int             `json:"goal"`
+	Subject       string          `json:"subject"`
+	Subjects      []string        `json:"subjects,omitempty"`
+	Body          string          `json:"body"`
+	Organizer     Organizer       `json:"organizer"`
+	Targets       []string        `json:"targets"`
+	Delivery      string          `json:"delivery,omitempty"`
+	Drip          *bool           `json:"drip,omitempty"`
+	Targeting     *Targeting      `json:"targeting,omitempty"`
+	Versions      []LetterVersion `json:"versions,omitempty"`
+	Timezone      string          `json:"timezone,omitempty"`
+	SendingHours  string          `json:"sending_hours,omitempty"`
+	SendingDays   []string        `json:"sending_days,omitempty"`
+	DigestEvery   string          `json:"digest_every,omitempty"`
+	Replies       string          `json:"replies,omitempty"`
+	Followup      bool            `json:"followup,omitempty"`
+	ShowResponses bool            `json:"show_responses,omitempty"`
 }
 
 func toRow(c *Campaign) store.CampaignRow {
 	b, _ := json.Marshal(doc{Title: c.Title, Summary: c.Summary, Image: c.Image, Story: c.Story, CallToAction: c.CallToAction,
 		Goal: c.Goal, Subject: c.Letter.Subject, Subjects: c.Letter.Subjects, Body: c.Letter.Body, Organizer: c.Organizer, Targets: c.Targets,
 		Delivery: c.Delivery, Drip: c.Drip, Targeting: storedTargeting(c.Targeting), Versions: c.Letter.Versions,
-		Timezone: c.Timezone, SendingHours: c.SendingHours, SendingDays: c.SendingDays, DigestEvery: c.DigestEvery})
+		Timezone: c.Timezone, SendingHours: c.SendingHours, SendingDays: c.SendingDays, DigestEvery: c.DigestEvery,
+		Replies: c.Replies, Followup: c.Followup, ShowResponses: c.ShowResponses})
 	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
 }
@@ -521,7 +543,7 @@ func fromRow(r store.CampaignRow) (*Campaign, error) {
 		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Subjects: d.Subjects, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
 		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
 		Delivery: d.Delivery, Drip: d.Drip, Timezone: d.Timezone, SendingHours: d.SendingHours, SendingDays: d.SendingDays,
-		DigestEvery: d.DigestEvery}
+		DigestEvery: d.DigestEvery, Replies: d.Replies, Followup: d.Followup, ShowResponses: d.ShowResponses}
 	c.Letter.Versions = d.Versions
 	if d.Targeting != nil {
 		c.Targeting = *d.Targeting

@@ -73,6 +73,11 @@ type Config struct {
 	Similar float64
 	Drip    bool // OUTCRY_DRIP: space single letters 1h/cap apart
 
+	// What comes back (issue 22; see internal/reply).
+	ReplyDomain   string        // OUTCRY_REPLY_DOMAIN: relay addresses are <token>@this domain
+	InboundSecret string        // OUTCRY_INBOUND_SECRET: path secret of /webhooks/sendgrid/inbound/{secret} ("" = off, 404)
+	FollowupAfter time.Duration // OUTCRY_FOLLOWUP_AFTER: follow-up this long after the letters were sent (0 = off)
+
 	// Trust and safety (see safety.go).
 	Safety
 
@@ -109,6 +114,7 @@ func Default() Config {
 		Delivery:        "overflow",
 		Readiness:       "hold",
 		DigestAfter:     time.Hour,
+		FollowupAfter:   14 * 24 * time.Hour,
 		DigestEvery:     24 * time.Hour,
 		DigestAt:        9 * time.Hour,
 		DigestMax:       500,
@@ -176,6 +182,9 @@ func Load(getenv func(string) string) (Config, error) {
 	p.int("OUTCRY_DIGEST_MAX_BYTES", &c.DigestMaxBytes)
 	p.float("OUTCRY_SIMILAR", &c.Similar)
 	p.bool("OUTCRY_DRIP", &c.Drip)
+	p.str("OUTCRY_REPLY_DOMAIN", &c.ReplyDomain)
+	p.str("OUTCRY_INBOUND_SECRET", &c.InboundSecret)
+	p.days("OUTCRY_FOLLOWUP_AFTER", &c.FollowupAfter)
 	p.str("OUTCRY_ADMIN_PASSWORD", &c.AdminPassword)
 	p.str("OUTCRY_ADMIN_PASSWORD_HASH", &c.AdminPasswordHash)
 	p.str("OUTCRY_ADMIN_TOKEN", &c.AdminToken)
@@ -212,6 +221,11 @@ func Load(getenv func(string) string) (Config, error) {
 		p.fail("OUTCRY_TARGET_HOURLY_CAP", p.getenv("OUTCRY_TARGET_HOURLY_CAP"),
 			"must be 0 (no cap) or at least 2 with OUTCRY_DELIVERY=overflow: one email an hour leaves no room for single letters beside the digests (set 2 or more, or OUTCRY_DELIVERY=digest)")
 	}
+	c.ReplyDomain = strings.ToLower(strings.TrimSpace(c.ReplyDomain))
+	p.check("OUTCRY_REPLY_DOMAIN", c.ReplyDomain == "" || domainRe.MatchString(c.ReplyDomain), "must be a domain name such as reply.example.org (its MX record points at SendGrid Inbound Parse)")
+	p.check("OUTCRY_INBOUND_SECRET", c.InboundSecret == "" || (len(c.InboundSecret) >= 16 && pathSafe(c.InboundSecret)),
+		"must be at least 16 characters of letters, digits, '-' and '_' (it is part of the Inbound Parse URL)")
+	p.check("OUTCRY_FOLLOWUP_AFTER", c.FollowupAfter == 0 || c.FollowupAfter >= 10*time.Second, "must be 0 (off) or a duration of at least 10s, such as 14d or 36h")
 	if c.WebhookPublicKey != "" {
 		p.check("SENDGRID_WEBHOOK_PUBLIC_KEY", ecdsaPublicKey(c.WebhookPublicKey), "must be the base64 ECDSA public key SendGrid shows for the signed Event Webhook")
 	}
@@ -331,6 +345,40 @@ func (p *parser) duration(name string, dst *time.Duration) {
 		return
 	}
 	*dst = d
+}
+
+// days reads a duration that may also be written in days ("14d"); "0" is 0.
+func (p *parser) days(name string, dst *time.Duration) {
+	v, ok := p.lookup(name)
+	if !ok {
+		return
+	}
+	if n, found := strings.CutSuffix(v, "d"); found {
+		if d, err := strconv.Atoi(n); err == nil && d >= 0 && d <= 3650 {
+			*dst = time.Duration(d) * 24 * time.Hour
+			return
+		}
+	} else if v == "0" {
+		*dst = 0
+		return
+	} else if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		*dst = d
+		return
+	}
+	p.fail(name, v, "must be a duration such as 14d, 36h or 10s (0 = off)")
+}
+
+// domainRe is a DNS name of two labels or more.
+var domainRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+
+// pathSafe reports whether s is only letters, digits, '-' and '_'.
+func pathSafe(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // schedule reads "<duration>" or "<duration>@HH:MM" (a time of day, UTC).

@@ -31,6 +31,8 @@ type Store interface {
 	StatusCounts(ctx context.Context, campaign string) (map[string]int, error)
 	SupporterCount(ctx context.Context, campaign string) (int, error)
 	WriteFailures() int64
+	// ReplyCounts: inbound email by kind, follow-up answers by answer.
+	ReplyCounts(ctx context.Context, campaign string) (kinds, answers map[string]int, err error)
 }
 
 // New builds the metrics over st, for the campaigns campaigns lists.
@@ -108,9 +110,15 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 var (
-	messagesDesc  = prometheus.NewDesc("outcry_messages", "Messages in the send log by campaign and status.", []string{"campaign", "status"}, nil)
-	queueDesc     = prometheus.NewDesc("outcry_queue_depth", "Messages waiting to be sent (queued or being sent), all campaigns.", nil, nil)
-	supDesc       = prometheus.NewDesc("outcry_supporters", "Supporters who have written, by campaign.", []string{"campaign"}, nil)
+	messagesDesc = prometheus.NewDesc("outcry_messages", "Messages in the send log by campaign and status.", []string{"campaign", "status"}, nil)
+	queueDesc    = prometheus.NewDesc("outcry_queue_depth", "Messages waiting to be sent (queued or being sent), all campaigns.", nil, nil)
+	supDesc      = prometheus.NewDesc("outcry_supporters", "Supporters who have written, by campaign.", []string{"campaign"}, nil)
+	repliesDesc  = prometheus.NewDesc("outcry_replies_total",
+		"Replies written by a person received through the reply relay, by campaign, held ones included (automatic answers: outcry_acknowledgements_total).", []string{"campaign"}, nil)
+	acksDesc = prometheus.NewDesc("outcry_acknowledgements_total",
+		"Automatic answers (out-of-office, acknowledgements) captured through the reply relay, by campaign.", []string{"campaign"}, nil)
+	answersDesc = prometheus.NewDesc("outcry_followup_answers_total",
+		"Supporters' answers to the follow-up (did the decision-maker reply?), by campaign and answer (yes, acknowledgement, no).", []string{"campaign", "answer"}, nil)
 	writeFailDesc = prometheus.NewDesc("outcry_store_write_failures_total",
 		"Database writes that failed for a storage reason (locked, disk full, I/O error, read-only) since start.", nil, nil)
 )
@@ -126,6 +134,9 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- queueDesc
 	ch <- supDesc
 	ch <- writeFailDesc
+	ch <- repliesDesc
+	ch <- acksDesc
+	ch <- answersDesc
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -145,6 +156,15 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		depth += counts[string(sendlog.Queued)] + counts[string(sendlog.Sending)]
 		if n, err := c.st.SupporterCount(ctx, camp); err == nil {
 			ch <- prometheus.MustNewConstMetric(supDesc, prometheus.GaugeValue, float64(n), camp)
+		}
+		// Counted in the database, so that every instance and a restart
+		// agree; they only grow (an erased supporter's reply keeps its row).
+		if kinds, answers, err := c.st.ReplyCounts(ctx, camp); err == nil {
+			ch <- prometheus.MustNewConstMetric(repliesDesc, prometheus.CounterValue, float64(kinds["reply"]), camp)
+			ch <- prometheus.MustNewConstMetric(acksDesc, prometheus.CounterValue, float64(kinds["acknowledgement"]), camp)
+			for _, a := range []string{"yes", "acknowledgement", "no"} {
+				ch <- prometheus.MustNewConstMetric(answersDesc, prometheus.CounterValue, float64(answers[a]), camp, a)
+			}
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(depth))

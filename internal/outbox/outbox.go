@@ -41,6 +41,38 @@ type Outbox struct {
 	// Delivery, when set, decides which letters go alone and which in
 	// digests (delivery.go); nil sends every letter alone.
 	Delivery *Policy
+
+	// Relay, when set, gives the emails of campaigns whose replies are
+	// relayed (campaign replies: relay) their relay Reply-To (issue 22,
+	// internal/reply).
+	Relay Relay
+}
+
+// Relay gives relayed campaigns' emails their Reply-To.
+type Relay interface {
+	// Relayed reports whether a campaign's replies go through the relay.
+	Relayed(campaign string) bool
+	// ReplyTo is the relay address of one message or digest.
+	ReplyTo(ctx context.Context, ref store.ReplyRef) (string, error)
+}
+
+// relayReplyTo sets m's Reply-To to its relay address when its campaign
+// relays replies; a single letter keeps its writer's name as the display
+// name. An address that cannot be made leaves the message for a minute.
+func (o *Outbox) relayReplyTo(ctx context.Context, m *delivery.Message) error {
+	if o.Relay == nil || !o.Relay.Relayed(m.Campaign) {
+		return nil
+	}
+	ref := store.ReplyRef{Campaign: m.Campaign, TargetID: m.TargetID, MessageID: m.ID}
+	if m.DigestID != 0 {
+		ref = store.ReplyRef{Campaign: m.Campaign, TargetID: m.TargetID, DigestID: m.DigestID}
+	}
+	addr, err := o.Relay.ReplyTo(ctx, ref)
+	if err != nil {
+		return err
+	}
+	m.SupporterEmail = addr
+	return nil
 }
 
 // NewOutbox returns the outbox of one sender process.
@@ -108,6 +140,11 @@ func (o *Outbox) claimSingles(ctx context.Context, limit int, want []store.Claim
 			continue
 		}
 		m.Body = body
+		if err := o.relayReplyTo(ctx, &m); err != nil {
+			failed = append(failed, delivery.Outcome{ID: m.ID, Status: sendlog.Queued, Error: err.Error(),
+				Next: time.Now().Add(time.Minute)})
+			continue
+		}
 		out = append(out, m)
 	}
 	if len(failed) > 0 {

@@ -422,6 +422,11 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 		}
 		m.Subject, m.Body, m.Letters = subject, body, len(d.Letters)
 		m.SupporterName, m.SupporterEmail = info.Organizer, replyTo
+		if err := o.relayReplyTo(ctx, &m); err != nil {
+			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: sendlog.Queued, Error: err.Error(),
+				Next: time.Now().Add(time.Minute)})
+			continue
+		}
 		out = append(out, m)
 	}
 	if len(back) > 0 {

@@ -91,6 +91,31 @@ func copySource(t *testing.T) (*Store, string) {
 		Subject: "News", Body: "b", Headers: map[string]string{"List-Unsubscribe": "<https://example.org/u>"}, DedupeKey: "update:1"}); err != nil {
 		t.Fatal(err)
 	}
+	// What came back (issue 22): relay addresses, a reply, a follow-up and an answer.
+	tok, err := src.ReplyToken(ctx, ReplyRef{Campaign: "c", TargetID: sent[3].TargetID, MessageID: sent[3].ID}, func() string { return "tokm" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.ReplyToken(ctx, ReplyRef{Campaign: "c", TargetID: "t1", DigestID: 1}, func() string { return "tokd" }); err != nil {
+		t.Fatal(err)
+	}
+	match, _, err := src.MatchReplyToken(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	score := 1.5
+	if _, err := src.RecordReply(ctx, NewReply{Campaign: "c", TargetID: sent[3].TargetID, MessageID: sent[3].ID, SupporterID: match.SupporterID,
+		Kind: KindReply, State: StateForwarded, FromEmail: "t@example.com", Subject: "Re", Body: "Thanks «for» it", SpamScore: &score,
+		Attachments: []Attachment{{Name: "a.pdf", Size: 10}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.QueueFollowup(ctx, match.SupporterID, "c", NewMail{Campaign: "c", SupporterID: match.SupporterID, Kind: "followup",
+		ToEmail: "x@example.com", Subject: "Did they?", Body: "b", DedupeKey: "followup:x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.RecordFollowupAnswer(ctx, match.SupporterID, sent[3].TargetID, AnswerNo); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := src.EraseSupporter(ctx, "a7@example.com", ""); err != nil {
 		t.Fatal(err)
 	}

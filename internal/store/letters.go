@@ -385,7 +385,15 @@ func (s *Store) PurgeLetterText(ctx context.Context, cutoff time.Time) (int64, e
 		}
 		m, _ := res.RowsAffected()
 		n += m
-		return nil
+		// What came back (issue 22) is kept as long as letters are: the
+		// text of replies, and of supporter mails no longer waiting to go.
+		if _, err := tx.ExecContext(ctx, `UPDATE replies SET subject = '', body = '', from_name = ''
+			WHERE received_at < ? AND (body <> '' OR subject <> '')`, cutoff.UnixMilli()); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE mails SET body = '' WHERE created_at < ? AND body <> ''
+			AND status NOT IN (`+sendlog.SQLList(sendlog.Queued, sendlog.Sending)+`)`, cutoff.UnixMilli())
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: purge letter text: %w", err)

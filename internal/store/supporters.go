@@ -347,6 +347,9 @@ func (s *Store) EraseSupporter(ctx context.Context, email, key string) (int, err
 			if _, err := tx.ExecContext(ctx, `UPDATE messages SET updated_at = ? WHERE supporter_id = ?`, now, id); err != nil {
 				return err
 			}
+			if err := eraseReplies(ctx, tx, id); err != nil {
+				return err
+			}
 			// A row stored under the key keeps the key hashed; a row found
 			// by its address alone (stored before keys) its address hashed,
 			// so that two rows of one campaign never share a key.

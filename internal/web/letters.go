@@ -37,6 +37,7 @@ func (s *Server) showCampaign(c echo.Context, camp *campaign.Campaign) error {
 	if err != nil {
 		return err
 	}
+	s.campaignResponses(c.Request().Context(), p)
 	status := s.prepareForm(c, p, camp)
 	s.arm(c, p)
 	return s.render(c, status, "campaign", p)

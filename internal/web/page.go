@@ -50,6 +50,13 @@ type page struct {
 	ReceiptNotice string
 	ReceiptWindow string // when letters waiting outside sending hours will go ("": not waiting for it)
 	EmailAction   string // where "Email me a copy" posts ("": not offered)
+	Replies       []receiptReply
+
+	// The follow-up answer page.
+	Followup *followupQuestion
+
+	// The campaign page with show_responses.
+	Responses []targetResponse
 
 	// A target's reading page (issue 24).
 	Reading *readingView
@@ -137,7 +144,9 @@ func (p *page) ShareTextFor(network string) string {
 
 // receiptCopy is one row of the receipt's table.
 type receiptCopy struct {
+	TargetID   string
 	TargetName string
+	Answer     string // the writer's follow-up answer about this target ("" none)
 	Status     string // the send log's status (a CSS class)
 	Words      string // the status in the supporter's words
 	Since      time.Time

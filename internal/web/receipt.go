@@ -48,8 +48,15 @@ func (s *Server) receiptPage(c echo.Context) error {
 		if m.Status == string(sendlog.Queued) || m.Status == string(sendlog.Unconfirmed) {
 			since = m.QueuedAt
 		}
-		p.Copies = append(p.Copies, receiptCopy{TargetName: m.TargetName, Status: m.Status,
+		p.Copies = append(p.Copies, receiptCopy{TargetID: m.TargetID, TargetName: m.TargetName, Status: m.Status,
 			Words: receipt.StatusWords(s.d.Messages, m.Status), Since: since})
+	}
+	names := map[string]string{}
+	for _, m := range r.Messages {
+		names[m.TargetID] = m.TargetName
+	}
+	if err := s.receiptResponses(c.Request().Context(), p, r.SupporterID, names); err != nil {
+		return err
 	}
 	// Outside the campaign's sending hours, say when waiting copies go.
 	if w := camp.Window(); !w.Open(time.Now()) {

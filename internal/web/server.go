@@ -32,6 +32,7 @@ import (
 	"github.com/outcry/outcry/internal/preview"
 	"github.com/outcry/outcry/internal/reading"
 	"github.com/outcry/outcry/internal/receipt"
+	"github.com/outcry/outcry/internal/reply"
 	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -95,6 +96,15 @@ type Deps struct {
 	// MaxRequests bounds the requests being handled at once; one more is
 	// refused at once with 503 (overload.go). 0: no bound.
 	MaxRequests int
+
+	// What comes back (issue 22). InboundSecret is OUTCRY_INBOUND_SECRET
+	// ("" = /webhooks/sendgrid/inbound/… is off); Replies takes inbound
+	// email; Followups checks and records follow-up answers; Responses
+	// reads replies and answers for the receipt and the campaign page.
+	InboundSecret string
+	Replies       *reply.Service
+	Followups     *reply.Followups
+	Responses     Responses
 	// Reading checks the links of the targets' reading pages and
 	// ReadingStore reads them (issue 24); nil: no reading pages.
 	Reading      *reading.Links
@@ -112,16 +122,17 @@ type Server struct {
 	previewMu sync.Mutex
 	previews  map[[3]string][]byte
 
-	counts       sync.Map     // campaign slug -> its last supporter count, shown while the database is out of reach
-	webhookReads webhookReads // webhook bodies being read (webhook_read.go)
-	probe        struct {     // the last write probe of /healthz
+	counts       sync.Map      // campaign slug -> its last supporter count, shown while the database is out of reach
+	webhookReads webhookReads  // webhook bodies being read (webhook_read.go)
+	inboundSlots chan struct{} // Inbound Parse posts being read (replies.go)
+	probe        struct {      // the last write probe of /healthz
 		mu  sync.Mutex
 		at  time.Time
 		err error
 	}
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "reading", "embed"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "reading", "embed", "followup"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -153,7 +164,8 @@ func New(d Deps) (*Server, error) {
 			return id
 		}
 	}
-	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger}
+	s := &Server{d: d, pages: map[string]*template.Template{}, log: d.Logger,
+		inboundSlots: make(chan struct{}, inboundConcurrency)}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(d.Messages.Funcs()).Funcs(pageFuncs).ParseFS(d.Templates, "layout.html", name+".html")
 		if err != nil {
@@ -216,6 +228,10 @@ func (s *Server) routes() {
 	e.Group("/static", staticCache).StaticFS("/", s.d.Static)
 
 	e.POST("/webhooks/sendgrid", s.sendgridWebhook)
+	e.POST("/webhooks/sendgrid/inbound/:secret", s.inboundMail)
+	if s.d.Followups != nil {
+		s.linkActionRoutes("/c/:slug/followup", s.followupAction())
+	}
 
 	e.GET("/api/openapi.json", s.openAPI)
 	api := e.Group("/api/v1")
