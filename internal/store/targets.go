@@ -97,34 +97,22 @@ func (s *Store) ClearNeedsAttention(ctx context.Context, targetID string) error 
 // CampaignTargetStatusCounts is TargetStatusCounts for one campaign's
 // messages only.
 func (s *Store) CampaignTargetStatusCounts(ctx context.Context, campaign string) (map[string]map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT target_id, status, SUM(n) FROM message_counts
-		WHERE n > 0 AND campaign = ? GROUP BY target_id, status`, campaign)
-	if err != nil {
-		return nil, fmt.Errorf("store: campaign target status counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]map[string]int{}
-	for rows.Next() {
-		var id, st string
-		var n int
-		if err := rows.Scan(&id, &st, &n); err != nil {
-			return nil, fmt.Errorf("store: campaign target status counts: %w", err)
-		}
-		if out[id] == nil {
-			out[id] = map[string]int{}
-		}
-		out[id][st] = n
-	}
-	return out, rows.Err()
+	return s.targetStatusCounts(ctx, "campaign target status counts", ` AND campaign = ?`, campaign)
 }
 
 // TargetStatusCounts returns, per target, the number of messages in each
 // status, read from message_counts (kept exact by triggers: migration 005).
 func (s *Store) TargetStatusCounts(ctx context.Context) (map[string]map[string]int, error) {
+	return s.targetStatusCounts(ctx, "target status counts", "")
+}
+
+// targetStatusCounts reads message_counts per target and status, with an
+// optional extra condition (and its arguments) on the rows counted.
+func (s *Store) targetStatusCounts(ctx context.Context, what, where string, args ...any) (map[string]map[string]int, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT target_id, status, SUM(n) FROM message_counts
-		WHERE n > 0 GROUP BY target_id, status`)
+		WHERE n > 0`+where+` GROUP BY target_id, status`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: target status counts: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	out := map[string]map[string]int{}
@@ -132,7 +120,7 @@ func (s *Store) TargetStatusCounts(ctx context.Context) (map[string]map[string]i
 		var id, st string
 		var n int
 		if err := rows.Scan(&id, &st, &n); err != nil {
-			return nil, fmt.Errorf("store: target status counts: %w", err)
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		if out[id] == nil {
 			out[id] = map[string]int{}
