@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -37,10 +38,14 @@ const (
 
 // checkpointer runs the checkpoints of a SQLite store.
 type checkpointer struct {
-	wal    string // path of the -wal file
-	db     *sql.DB
-	stop   context.CancelFunc
-	done   chan struct{}
+	wal  string // path of the -wal file
+	db   *sql.DB
+	stop context.CancelFunc
+	done chan struct{}
+	// mu is held during a checkpoint, so that the erasure's own TRUNCATE
+	// (supporters.go) never meets this loop's and reads SQLite's "busy"
+	// as readers in the way.
+	mu     sync.Mutex
 	groups atomic.Int64 // group commits made (letters.go); letters arriving
 	size   atomic.Int64 // the WAL's size at the last look, bytes
 	runs   atomic.Int64 // checkpoints made
@@ -100,7 +105,9 @@ func (cp *checkpointer) run(ctx context.Context) {
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		var busy, logPages, done int
+		cp.mu.Lock()
 		err = cp.db.QueryRowContext(cctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logPages, &done)
+		cp.mu.Unlock()
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {

@@ -146,6 +146,15 @@ func copySource(t *testing.T) (*Store, string) {
 	if err := src.CreateAdminSession(ctx, "session", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	// The campaign's own image (issue 26): bytes that must arrive unchanged.
+	if err := src.SaveCampaignImage(ctx, CampaignImage{Campaign: "c", ContentType: "image/png",
+		Data: []byte{0x89, 'P', 'N', 'G', 0, 0xff, 0x00, 0x7f}, ETag: "e1", Width: 1, Height: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// A receipt copy (issue 27), which fills the site's budget of copies.
+	if c, err := src.ClaimReceiptCopy(ctx, match.SupporterID, ReceiptCopyRules{Fresh: true, Every: time.Hour, PerMinute: 10}); err != nil || c != CopyGranted {
+		t.Fatalf("a receipt copy: %v, %v", c, err)
+	}
 	return src, file
 }
 

@@ -388,14 +388,29 @@ func (s *Store) checkpoint(ctx context.Context) error {
 		}
 		return nil
 	}
-	var busy, logFrames, done int
-	if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+	if s.cp != nil {
+		s.cp.mu.Lock()
+		defer s.cp.mu.Unlock()
 	}
-	if busy != 0 {
-		return errors.New("checkpoint: readers kept the WAL busy (the rows are erased; their old versions leave the WAL at the next checkpoint)")
+	// A reader that began before the erasure may still need the WAL's old
+	// pages: try again for a little while before reporting it.
+	for try := 0; ; try++ {
+		var busy, logFrames, done int
+		if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if try == 4 {
+			return errors.New("checkpoint: readers kept the WAL busy (the rows are erased; their old versions leave the WAL at the next checkpoint)")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("checkpoint: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	return nil
 }
 
 // erasedCheckEvery is how long "nobody was erased from this campaign" is
