@@ -99,6 +99,11 @@ type SendLog interface {
 type DigestLog interface {
 	Digests(ctx context.Context, campaign string, limit int) ([]store.DigestRow, error)
 	DigestMessages(ctx context.Context, digest int64) ([]int64, error)
+	// One digest, the letters it carried, and the next one a target would
+	// receive (the digest's page and the previews, issue 26).
+	Digest(ctx context.Context, id int64) (store.DigestRow, error)
+	DigestLettersOf(ctx context.Context, digest int64) ([]store.DigestLetter, error)
+	PendingDigest(ctx context.Context, campaign, targetID string, max int) (store.PendingDigest, error)
 }
 
 // Supporters are a campaign's supporters for export, and a data request's records and erasure (supporters page, API).
@@ -175,7 +180,7 @@ type Console struct {
 }
 
 var pageNames = []string{"areas", "replies", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
-	"campaigns", "campaign", "digests", "webhooks"}
+	"campaigns", "campaign", "digests", "webhooks", "preview"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -247,6 +252,7 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/pause", c.pause)
 	g.POST("/resume", c.resume)
 	g.GET("/digests", c.digestsPage)
+	g.GET("/preview", c.previewPage)
 	g.GET("/replies", c.repliesPage)
 	g.POST("/replies/:id/:action", c.replyAction)
 	g.GET("/reading", c.readingPage)
