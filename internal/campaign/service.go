@@ -375,8 +375,17 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 	}
 	// A part edited here stays the console's; the file still changes the
 	// others (a campaign made in the console is the console's already).
+	// A part that did not change keeps its stored text exactly (a form
+	// sends every field back, with CRLF line ends), so that the file is
+	// not taken for changed at the next start.
 	if in.contentChanged() && c.Source == FromFile {
-		c.addParts(changedParts(cur, &c))
+		changed := changedParts(cur, &c)
+		for _, p := range parts {
+			if !slices.Contains(changed, p.Part) {
+				p.take(&c, cur)
+			}
+		}
+		c.addParts(changed)
 	}
 	if err := s.store.UpdateCampaign(ctx, toRow(&c)); err != nil {
 		return nil, fmt.Errorf("campaign: update %s: %w", slug, err)

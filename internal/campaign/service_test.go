@@ -158,6 +158,12 @@ func TestConsoleLetterEditLeavesTheRestToTheFile(t *testing.T) {
 	if want := []Part{PartLetter, PartOrganizer}; !slices.Equal(c.ConsoleParts, want) {
 		t.Errorf("console parts %v, want %v", c.ConsoleParts, want)
 	}
+	// The same file at the next start is not taken for a changed one (nor
+	// for an old copy) because the form sent the story back with CRLF.
+	if _, c3, log := start(&v2); c3.Organizer.Name != org || c3.Story != c.Story || strings.Contains(log, "was in force before") ||
+		strings.Contains(log, "campaign file applied") {
+		t.Errorf("the same file after a form save: organizer %q; log: %s", c3.Organizer.Name, log)
+	}
 
 	// Back to the file's letter: the letter follows the file again, the
 	// organizer stays the console's, and a new title still applies.
