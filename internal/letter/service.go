@@ -75,10 +75,6 @@ func (s *Service) Admit() (release func(), err error) {
 	return s.Gate.Leave, nil
 }
 
-// Busy reports whether letters are in the sign path now (the sender then
-// yields: delivery.Options.SignBusy).
-func (s *Service) Busy() bool { return s.Gate != nil && s.Gate.Pending() > 0 }
-
 // Confirmer sends confirmation emails (internal/confirm).
 type Confirmer interface {
 	Request(ctx context.Context, campaign, email string) error
