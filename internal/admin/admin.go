@@ -128,16 +128,20 @@ type Deps struct {
 	BaseURL      string
 	// Delivery is the delivery policy (modes, digests, drip): the
 	// dashboard's estimate per target. nil: no estimate.
-	Delivery  *outbox.Policy
-	Store     Store
-	Targets   *target.Registry
-	Areas     *area.Registry // OUTCRY_AREAS (nil or Current nil: none)
-	Renderer  *letter.Renderer
-	Sender    *delivery.Sender
-	Gate      *letter.Gate     // the sign path's bound (OUTCRY_MAX_PENDING); nil: none shown
-	Metrics   *metrics.Metrics // nil: no /metrics
-	Privacy   *privacy.Service // nil: one on Store
-	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
+	Delivery *outbox.Policy
+	Store    Store
+	Targets  *target.Registry
+	Areas    *area.Registry // OUTCRY_AREAS (nil or Current nil: none)
+	Renderer *letter.Renderer
+	Sender   *delivery.Sender
+	Gate     *letter.Gate     // the sign path's bound (OUTCRY_MAX_PENDING); nil: none shown
+	Metrics  *metrics.Metrics // nil: no /metrics
+	Privacy  *privacy.Service // nil: one on Store
+	Confirm  *confirm.Service // nil: confirmation off (no dry-run links to show)
+	// Receipts and Followups render the copy and follow-up emails for
+	// the previews page (nil: shown as not sent).
+	Receipts  ReceiptPreview
+	Followups FollowupPreview
 	Webhooks  *outhook.Service // outgoing webhooks' endpoints (nil: one on Store)
 	Templates fs.FS            // the templates folder; pages are read from admin/*.html
 	Replies   ReplyDesk        // nil: the Replies page lists, but offers no action
