@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/png"
@@ -14,6 +15,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/outcry/outcry"
+	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/sendlog"
+	"github.com/outcry/outcry/internal/store"
 )
 
 // TestConsoleBuildsACampaignFromStartToEnd is issue 26's walk through the
@@ -27,7 +31,8 @@ import (
 //     still applied at the next start, the console's letter staying;
 //  4. the digest a target would receive is previewed, from the real
 //     queue, and nothing is sent meanwhile;
-//  5. the campaign is opened and the letter is sent;
+//  5. the campaign is opened and the letter is sent (Ted Sarandos's copy
+//     in a digest, whose page shows the one email and the letter inside);
 //  6. the campaign is closed and its page shows no form.
 //
 // The previews page passes axe-core with 0 violations.
@@ -159,6 +164,18 @@ func TestConsoleBuildsACampaignFromStartToEnd(t *testing.T) {
 		t.Fatalf("after the previews: %d queued, %d sent; want 4 and 0", q, s)
 	}
 
+	// Ted Sarandos's copy is put in a digest, left waiting as after a
+	// failed attempt: opening the campaign sends it whole.
+	ctx := context.Background()
+	ds, err := a.Store.ClaimDigests(ctx, "walk", []store.DigestRequest{{Campaign: slug, Max: 10, Target: store.ClaimTarget{
+		ID: "ted-sarandos", Name: "Ted Sarandos", Email: "ted.sarandos@example.com", Salutation: "Mr. Sarandos", Limit: 1}}})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("form a digest: %d (%v)", len(ds), err)
+	}
+	if err := a.Store.FinishDigests(ctx, []delivery.Outcome{{ID: ds[0].ID, Digest: true, Status: sendlog.Queued, Error: "left waiting by the test"}}); err != nil {
+		t.Fatal(err)
+	}
+
 	// 5. Open: the letter is sent (by the dry-run mailer).
 	run(t, ct, chromedp.Navigate(a.URL+page))
 	clickAndLoad(t, ct, `button[value="open"]`)
@@ -169,8 +186,22 @@ func TestConsoleBuildsACampaignFromStartToEnd(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// The send log shows the digest as one row; its page shows the one
+	// email and the letter inside, whose page links back to it.
+	run(t, ct, chromedp.Navigate(a.URL+"/admin/messages?target=ted-sarandos"))
+	clickAndLoad(t, ct, `tr.digest a[href^="/admin/digests?id="]`)
+	checkA11y(t, ct, "digest")
+	if body := text(t, ct, "#email pre"); !strings.Contains(body, "Dear Mr. Sarandos,") || !strings.Contains(body, "Ann Lee") {
+		t.Errorf("the digest's page shows the email:\n%s", body)
+	}
+	clickAndLoad(t, ct, "#inside a")
+	checkA11y(t, ct, "message in a digest")
+	if got := text(t, ct, "#in-digest"); !strings.Contains(got, "not sent as its own email") {
+		t.Errorf("the letter's page says %q", got)
+	}
 
 	// 6. Close: the page shows the end, and no form.
+	run(t, ct, chromedp.Navigate(a.URL+page))
 	clickAndLoad(t, ct, `button[value="closed"]`)
 	run(t, sup, chromedp.Navigate(a.URL+"/c/"+slug))
 	if n := eval[int](t, sup, `document.querySelectorAll('form[action="/c/`+slug+`"]').length`); n != 0 {
