@@ -10,6 +10,7 @@ import (
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/outbox"
+	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 )
@@ -206,7 +207,7 @@ func (c *Console) previewMails(camp *campaign.Campaign, list *target.List) []pre
 		if len(camp.Targets) > 0 && !slices.Contains(camp.Targets, t.ID) {
 			continue
 		}
-		msgs = append(msgs, store.ReceiptMessage{TargetID: t.ID, TargetName: t.Name, Status: "delivered", QueuedAt: now})
+		msgs = append(msgs, store.ReceiptMessage{TargetID: t.ID, TargetName: t.Name, Status: string(sendlog.Delivered), QueuedAt: now})
 		fts = append(fts, store.FollowupTarget{ID: t.ID, Name: t.Name})
 	}
 	rec := previewEmail{ID: "receipt", Heading: "Copy of the letter (receipt)", To: to,
