@@ -144,7 +144,7 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		Postcode: sub.Postcode, Area: sub.Area, Chosen: sub.Targets, Supporter: key})
 	var tfe targeting.FieldErrors
 	if errors.As(err, &tfe) {
-		return Result{}, FieldErrors(tfe)
+		return Result{}, FieldErrors(tfe.In(lang.T))
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
