@@ -81,3 +81,53 @@ func TestSupporterWritesToTheirOwnRepresentative(t *testing.T) {
 		})
 	}
 }
+
+// The meter measures against the letter the supporter's targets receive:
+// the postcode 94103 writes to a representative with stance: supporter,
+// who gets the campaign's thank-you version. Sent unchanged it is "mostly
+// the campaign's words" on the page and after it, with and without
+// JavaScript, as the server measures it.
+func TestMeterFollowsTheLettersVersion(t *testing.T) {
+	t.Parallel()
+	for _, js := range []bool{true, false} {
+		name := "with JavaScript"
+		if !js {
+			name = "without JavaScript"
+		}
+		t.Run(name, func(t *testing.T) {
+			a := newApp(t, withCongress)
+			ctx := tab(t)
+			if !js {
+				noScript(t, ctx)
+			}
+			run(t, ctx, chromedp.Navigate(a.URL+"/c/fund-libraries"))
+			run(t, ctx, chromedp.SendKeys(chromedp.ID("f-lookup-postcode"), "94103"))
+			if js {
+				run(t, ctx, chromedp.WaitVisible(chromedp.ID("letter-form")))
+			} else {
+				clickAndLoad(t, ctx, "#lookup-submit")
+			}
+			ref := eval[string](t, ctx, `document.getElementById("f-body").getAttribute("data-reference")`)
+			body := eval[string](t, ctx, `document.getElementById("f-body").value`)
+			if !strings.Contains(ref, "thank you for supporting") || strings.TrimSpace(ref) != strings.TrimSpace(body) {
+				t.Fatalf("the meter's reference %q, want the thank-you version shown in the letter (%q)", ref, body)
+			}
+			if js {
+				meter := func() string { return eval[string](t, ctx, `document.getElementById("f-body-meter").getAttribute("data-level") || ""`) }
+				if got := waitText(t, ctx, meter, func(s string) bool { return s == "mostly" }); got != "mostly" {
+					t.Errorf("meter on the version unchanged = %q, want mostly", got)
+				}
+			}
+			run(t, ctx,
+				chromedp.SendKeys(chromedp.ID("f-first_name"), "Rosa"),
+				chromedp.SendKeys(chromedp.ID("f-last_name"), "Parks"),
+				chromedp.SendKeys(chromedp.ID("f-email"), "rosa@example.org"),
+				chromedp.Click(chromedp.ID("f-accept_privacy")),
+			)
+			clickAndLoad(t, ctx, "#letter-form button[type=submit]")
+			if got := text(t, ctx, "#meter-after"); !strings.Contains(strings.ToLower(got), "campaign's words") {
+				t.Errorf("thank-you page says %q, want the campaign's words (the version was sent unchanged)", got)
+			}
+		})
+	}
+}
