@@ -113,7 +113,9 @@ func TestMeterFollowsTheLettersVersion(t *testing.T) {
 				t.Fatalf("the meter's reference %q, want the thank-you version shown in the letter (%q)", ref, body)
 			}
 			if js {
-				meter := func() string { return eval[string](t, ctx, `document.getElementById("f-body-meter").getAttribute("data-level") || ""`) }
+				meter := func() string {
+					return eval[string](t, ctx, `document.getElementById("f-body-meter").getAttribute("data-level") || ""`)
+				}
 				if got := waitText(t, ctx, meter, func(s string) bool { return s == "mostly" }); got != "mostly" {
 					t.Errorf("meter on the version unchanged = %q, want mostly", got)
 				}
