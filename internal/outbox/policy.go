@@ -63,6 +63,11 @@ type CampaignInfo struct {
 	// digest_every); nil takes Every and At. Either way the time of day is
 	// in Window's zone.
 	Digest *sendwindow.Schedule
+	// LetterFor, when set, is the letter a target receives when it is not
+	// Subject and Body: a version of it for targets of some fields
+	// (campaign.yaml's letter.versions). Its digests show that letter once
+	// and group the letters near it.
+	LetterFor func(targetID string) (subject, body string)
 }
 
 // Policy is how letters become emails: the process defaults and each
@@ -396,7 +401,7 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: sendlog.Cancelled})
 			continue
 		}
-		info, replyTo := p.digestInfo(m.Campaign)
+		info, replyTo := p.digestInfo(m.Campaign, m.TargetID)
 		readURL := ""
 		if p.ReadingURL != nil {
 			u, err := p.ReadingURL(ctx, m.Campaign, m.TargetID)
@@ -430,14 +435,17 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 	return out, nil
 }
 
-// digestInfo is what a campaign's digests are rendered from, and their
-// Reply-To: the campaign's address, else OUTCRY_FROM_EMAIL.
-func (p *Policy) digestInfo(slug string) (info CampaignInfo, replyTo string) {
+// digestInfo is what a campaign's digests to a target are rendered from,
+// and their Reply-To: the campaign's address, else OUTCRY_FROM_EMAIL.
+func (p *Policy) digestInfo(slug, targetID string) (info CampaignInfo, replyTo string) {
 	if p.Campaign != nil {
 		info, _ = p.Campaign(slug)
 	}
 	if info.Title == "" {
 		info.Title = slug
+	}
+	if info.LetterFor != nil { // the letter version for the target's fields
+		info.Subject, info.Body = info.LetterFor(targetID)
 	}
 	replyTo = info.ReplyTo
 	if replyTo == "" {

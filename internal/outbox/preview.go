@@ -35,7 +35,7 @@ func (p *Policy) RenderDigest(ctx context.Context, slug string, t target.Target,
 	if p.Digests == nil {
 		return DigestEmail{}, fmt.Errorf("outbox: render digest: no digest template")
 	}
-	info, replyTo := p.digestInfo(slug)
+	info, replyTo := p.digestInfo(slug, t.ID)
 	readURL := ""
 	if p.ReadingURL != nil {
 		var err error
