@@ -55,7 +55,7 @@ func TestPlan(t *testing.T) {
 		{TargetID: "t1", Campaign: "a", Queued: 10_000, QueuedAt: now},
 		{TargetID: "t1", Campaign: "b", Queued: 3, QueuedAt: now},
 		{TargetID: "t2", Campaign: "a", Queued: 5, QueuedAt: now},
-	}, 5, now)
+	}, 5, now, false)
 	if len(plan) != 2 || plan[0].TargetID != "t1" || plan[0].Estimate.Digests != 20 ||
 		!plan[0].NextDigestAt.Equal(now.Add(time.Hour)) || plan[0].NextDigestFor != 500 {
 		t.Fatalf("plan %+v", plan)
