@@ -118,3 +118,28 @@ func TestEstimateInsideSendingHours(t *testing.T) {
 		t.Errorf("next digest %s, want Monday 08:00", at.In(loc))
 	}
 }
+
+// While sending is paused or held the estimate and the next digest say the
+// same thing (issue 26, item 8); running, letters that all go alone announce
+// no digest.
+func TestPlanWhileHeld(t *testing.T) {
+	now := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+	p := &Policy{Cap: 30, Mode: delivery.Overflow, After: time.Hour, Max: 500}
+	fresh := []store.QueueHead{{TargetID: "t", Campaign: "c", Queued: 3, Due: true, QueuedAt: now.Add(-10 * time.Minute)}}
+	run := p.Plan(fresh, 5, now, false)[0]
+	if run.Estimate.String() != "all letters delivered within about a minute, each as its own email" || !run.NextDigestAt.IsZero() {
+		t.Errorf("running: %q, next digest %s", run.Estimate, run.NextDigestAt)
+	}
+	held := p.Plan(fresh, 5, now, true)[0]
+	if got := held.Estimate.String(); got != "none until sending resumes; then all letters delivered within about a minute, each as its own email, if it resumes before 14:50 UTC (after that, in 1 digest)" {
+		t.Errorf("held: %q", got)
+	}
+	if !held.Held || held.DigestDue || !held.NextDigestAt.Equal(now.Add(50*time.Minute)) || held.NextDigestFor != 3 {
+		t.Errorf("held: next digest %+v", held)
+	}
+	old := []store.QueueHead{{TargetID: "t", Campaign: "c", Queued: 3, Due: true, QueuedAt: now.Add(-2 * time.Hour)}}
+	aged := p.Plan(old, 5, now, true)[0]
+	if got := aged.Estimate.String(); got != "none until sending resumes; then all letters delivered within about a minute, in 1 digest" || !aged.DigestDue {
+		t.Errorf("held, waited 2 h: %q, due %v", got, aged.DigestDue)
+	}
+}
