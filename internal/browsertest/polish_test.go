@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -77,34 +78,28 @@ func TestConsoleAt360(t *testing.T) {
 func TestReceiptLinkCopyButton(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	for _, js := range []bool{true, false} {
-		t.Run(map[bool]string{true: "with JavaScript", false: "without JavaScript"}[js], func(t *testing.T) {
-			ctx := tab(t)
-			if !js {
-				noScript(t, ctx)
-			}
-			run(t, ctx, chromedp.Navigate(a.URL+"/"), writeLetter(newAddress()))
-			if url := eval[string](t, ctx, `document.getElementById("receipt-url").value`); !strings.Contains(url, "/receipt/") {
-				t.Fatalf("receipt link field = %q", url)
-			}
-			has := eval[bool](t, ctx, `!!document.getElementById("receipt-copy")`)
-			if has != js {
-				t.Fatalf("receipt copy button present = %v with JavaScript %v", has, js)
-			}
-			if !js {
-				return
-			}
-			if name := text(t, ctx, "#receipt-copy"); name != "Copy receipt link" {
-				t.Errorf("the button says %q", name)
-			}
-			// Before the click: after a pointer click Chromium shows no
-			// focus ring on the elements a11y.js focuses from script.
-			checkA11y(t, ctx, "thank-you page with the copy button")
-			run(t, ctx, chromedp.Click(chromedp.ID("receipt-copy")))
-			got, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("receipt-copied").textContent || null`))
-			if err != nil || got != "Receipt link copied" {
-				t.Errorf("after the click the status says %q (%v)", got, err)
-			}
-		})
-	}
+	withAndWithoutJS(t, func(t *testing.T, ctx context.Context, js bool) {
+		run(t, ctx, chromedp.Navigate(a.URL+"/"), writeLetter(newAddress()))
+		if url := eval[string](t, ctx, `document.getElementById("receipt-url").value`); !strings.Contains(url, "/receipt/") {
+			t.Fatalf("receipt link field = %q", url)
+		}
+		has := eval[bool](t, ctx, `!!document.getElementById("receipt-copy")`)
+		if has != js {
+			t.Fatalf("receipt copy button present = %v with JavaScript %v", has, js)
+		}
+		if !js {
+			return
+		}
+		if name := text(t, ctx, "#receipt-copy"); name != "Copy receipt link" {
+			t.Errorf("the button says %q", name)
+		}
+		// Before the click: after a pointer click Chromium shows no
+		// focus ring on the elements a11y.js focuses from script.
+		checkA11y(t, ctx, "thank-you page with the copy button")
+		run(t, ctx, chromedp.Click(chromedp.ID("receipt-copy")))
+		got, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("receipt-copied").textContent || null`))
+		if err != nil || got != "Receipt link copied" {
+			t.Errorf("after the click the status says %q (%v)", got, err)
+		}
+	})
 }
