@@ -612,6 +612,8 @@ func TestConsoleScreenshots(t *testing.T) {
 		{"console-sendlog-360.png", 360, true, "/admin/messages"},
 		{"console-letter-desktop.png", 1280, false, "/admin/letter?target=greg-peters"},
 		{"console-targets-360.png", 360, true, "/admin/targets"},
+		{"console-campaign-desktop.png", 1280, false, "/admin/campaigns/netflix-baby"},
+		{"console-campaigns-360.png", 360, true, "/admin/campaigns"},
 	}
 	ctx := tab(t)
 	login(t, ctx, a, consolePassword)
