@@ -96,6 +96,10 @@ func TestConsoleBuildsACampaignFromStartToEnd(t *testing.T) {
 	if p := path(t, ct); p != page+"?ok=csaved" {
 		t.Fatalf("after saving the organizer the browser is at %s: %s", p, text(t, ct, "main"))
 	}
+	// The form sends every field back; only what changed is the console's.
+	if w := text(t, ct, "#console-parts"); w != "the image and the organizer" {
+		t.Errorf("after setting the organizer, the console's parts are %q", w)
+	}
 
 	// 3. The letter, edited in the console.
 	run(t, ct, chromedp.Navigate(a.URL+"/admin/letter"),

@@ -37,6 +37,15 @@ type part struct {
 // line break).
 func text(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }
 
+// list is ss as an edit is compared: none is nil (a form sends an empty
+// list where the file has none).
+func list[T any](ss []T) []T {
+	if len(ss) == 0 {
+		return nil
+	}
+	return ss
+}
+
 func instant(t *time.Time) int64 {
 	if t == nil {
 		return -1
@@ -49,7 +58,9 @@ var parts = []part{
 		func(c *Campaign) any {
 			ts := slices.Clone(c.Targets)
 			slices.Sort(ts)
-			return []any{text(c.Title), text(c.Summary), text(c.Story), text(c.CallToAction), c.Goal, ts, storedTargeting(c.Targeting)}
+			tg := c.Targeting
+			tg.Fallback = list(tg.Fallback)
+			return []any{text(c.Title), text(c.Summary), text(c.Story), text(c.CallToAction), c.Goal, list(ts), storedTargeting(tg)}
 		},
 		func(dst, src *Campaign) {
 			dst.Title, dst.Summary, dst.Story, dst.CallToAction, dst.Goal = src.Title, src.Summary, src.Story, src.CallToAction, src.Goal
@@ -58,7 +69,12 @@ var parts = []part{
 		}},
 	{PartLetter, "the letter",
 		func(c *Campaign) any {
-			return []any{text(c.Letter.Subject), c.Letter.Subjects, text(c.Letter.Body), c.Letter.Versions}
+			var vs []LetterVersion
+			for _, v := range c.Letter.Versions {
+				v.Subject, v.Body = text(v.Subject), text(v.Body)
+				vs = append(vs, v)
+			}
+			return []any{text(c.Letter.Subject), list(c.Letter.Subjects), text(c.Letter.Body), vs}
 		},
 		func(dst, src *Campaign) {
 			dst.Letter = src.Letter
@@ -73,7 +89,7 @@ var parts = []part{
 	{PartSettings, "the start and end and the sending settings",
 		func(c *Campaign) any {
 			return []any{instant(c.StartsAt), instant(c.EndsAt), c.Delivery, c.Drip, c.Replies, c.Followup, c.ShowResponses,
-				c.Timezone, c.SendingHours, c.SendingDays, c.DigestEvery}
+				c.Timezone, c.SendingHours, list(c.SendingDays), c.DigestEvery}
 		},
 		func(dst, src *Campaign) {
 			dst.StartsAt, dst.EndsAt, dst.Delivery, dst.Drip = src.StartsAt, src.EndsAt, src.Delivery, src.Drip
