@@ -20,6 +20,9 @@ type Receipt struct {
 	Status      string // SupporterConfirmed or SupporterUnconfirmed
 	CreatedAt   time.Time
 	Erased      bool
+	// UnsubscribedAt is when they unsubscribed from updates (issue 26);
+	// nil while they have not.
+	UnsubscribedAt *time.Time
 	// The letter as the supporter wrote it ("" once its text is deleted
 	// after the retention period).
 	Subject, Body string
@@ -40,17 +43,18 @@ type ReceiptMessage struct {
 // such supporter (never written, or an unconfirmed letter purged).
 func (s *Store) Receipt(ctx context.Context, supporterID int64) (r Receipt, ok bool, err error) {
 	var created int64
-	var erased sql.NullInt64
-	err = s.r.QueryRowContext(ctx, `SELECT id, campaign, first_name, last_name, email, status, created_at, erased_at, subject, body
+	var erased, unsub sql.NullInt64
+	err = s.r.QueryRowContext(ctx, `SELECT id, campaign, first_name, last_name, email, status, created_at, erased_at, subject, body,
+			unsubscribed_at
 		FROM supporters WHERE id = ?`, supporterID).Scan(&r.SupporterID, &r.Campaign, &r.FirstName, &r.LastName,
-		&r.Email, &r.Status, &created, &erased, &r.Subject, &r.Body)
+		&r.Email, &r.Status, &created, &erased, &r.Subject, &r.Body, &unsub)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Receipt{}, false, nil
 	}
 	if err != nil {
 		return Receipt{}, false, fmt.Errorf("store: receipt %d: %w", supporterID, err)
 	}
-	r.CreatedAt, r.Erased = time.UnixMilli(created).UTC(), erased.Valid
+	r.CreatedAt, r.Erased, r.UnsubscribedAt = time.UnixMilli(created).UTC(), erased.Valid, msToTime(unsub)
 	// A message's target name is recorded when it is claimed; before, the
 	// caller names the target from targets.yaml. A message queued before
 	// letters were stored once kept its whole copy (rendered).
