@@ -416,6 +416,7 @@ var consolePages = []struct{ name, path string }{
 	{"message", "/admin/messages/1"},
 	{"supporters", "/admin/supporters"},
 	{"webhooks", "/admin/webhooks"},
+	{"updates", "/admin/updates"},
 }
 
 // newBusyConsole is a console app with letters in several states.
