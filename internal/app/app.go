@@ -42,6 +42,7 @@ import (
 	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
+	"github.com/outcry/outcry/internal/targeting"
 	"github.com/outcry/outcry/internal/update"
 	"github.com/outcry/outcry/internal/web"
 )
@@ -128,20 +129,20 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	if cfg.Instance != "" {
 		queue.NameMachine(cfg.Instance)
 	}
-	if queue.Delivery, err = deliveryPolicy(cfg, templates, campaigns); err != nil {
+	if queue.Delivery, err = deliveryPolicy(cfg, templates, campaigns, targets); err != nil {
 		st.Close()
 		return nil, err
 	}
 	log.Info("delivery", "mode", cfg.Delivery, "digest_after", cfg.DigestAfter.String(), "digest_every", cfg.DigestEvery.String(),
 		"digest_at_utc", time.Time{}.Add(cfg.DigestAt).Format("15:04"), "digest_max", cfg.DigestMax, "drip", cfg.Drip)
 	// The sign path's bound (OUTCRY_MAX_PENDING): letters past it get 503;
-	// while letters are in it, the sender yields (delivery.Options.SignBusy).
+	// while letters arrive, the sender yields (delivery.Options.SignBusy).
 	gate := letter.NewGate(cfg.MaxPending)
 	meter.SignPath(gate.Pending, gate.Max(), gate.Shed)
 	meter.WAL(st.WALBytes)
 	ready := &golive.Readiness{Config: cfg, Targets: func() []target.Target { return targets.Current().All }, Hold: cfg.Readiness != "warn"}
 	sender := delivery.NewSender(queue, mailer, delivery.Options{
-		SignBusy:  func() bool { return gate.Pending() > 0 },
+		SignBusy:  gate.Busy,
 		Held:      ready.Held,
 		Workers:   cfg.SendWorkers,
 		Rate:      cfg.SendRate,
@@ -299,7 +300,7 @@ func buildReplies(cfg config.Config, st *store.Store, campaigns *campaign.Servic
 // deliveryPolicy is how letters become emails (issue 12): the process
 // defaults from the configuration, each campaign's own setting, and the
 // digest template.
-func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Service) (*outbox.Policy, error) {
+func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Service, targets *target.Registry) (*outbox.Policy, error) {
 	digests, err := outbox.NewDigestRenderer(templates)
 	if err != nil {
 		return nil, err
@@ -328,6 +329,13 @@ func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Serv
 			}
 			if a, err := mail.ParseAddress(c.Organizer.Contact); err == nil && a.Address == c.Organizer.Contact {
 				info.ReplyTo = a.Address
+			}
+			if len(c.Letter.Versions) > 0 {
+				info.LetterFor = func(id string) (string, string) {
+					t, _ := targets.Current().ByID(id)
+					l := targeting.Letter(c, []target.Target{t})
+					return l.Subject, l.Body
+				}
 			}
 			return info, true
 		},
