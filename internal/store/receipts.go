@@ -27,6 +27,9 @@ type Receipt struct {
 	// after the retention period).
 	Subject, Body string
 	Messages      []ReceiptMessage
+	// CopySentAt is when a copy was last emailed to the supporter (nil:
+	// never): the page says how long ago when another is asked too soon.
+	CopySentAt *time.Time
 }
 
 // ReceiptMessage is one decision-maker's copy of the letter.
@@ -43,18 +46,18 @@ type ReceiptMessage struct {
 // such supporter (never written, or an unconfirmed letter purged).
 func (s *Store) Receipt(ctx context.Context, supporterID int64) (r Receipt, ok bool, err error) {
 	var created int64
-	var erased, unsub sql.NullInt64
-	err = s.r.QueryRowContext(ctx, `SELECT id, campaign, first_name, last_name, email, status, created_at, erased_at, subject, body,
+	var erased, copySent, unsub sql.NullInt64
+	err = s.r.QueryRowContext(ctx, `SELECT id, campaign, first_name, last_name, email, status, created_at, erased_at, subject, body, copy_sent_at,
 			unsubscribed_at
 		FROM supporters WHERE id = ?`, supporterID).Scan(&r.SupporterID, &r.Campaign, &r.FirstName, &r.LastName,
-		&r.Email, &r.Status, &created, &erased, &r.Subject, &r.Body, &unsub)
+		&r.Email, &r.Status, &created, &erased, &r.Subject, &r.Body, &copySent, &unsub)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Receipt{}, false, nil
 	}
 	if err != nil {
 		return Receipt{}, false, fmt.Errorf("store: receipt %d: %w", supporterID, err)
 	}
-	r.CreatedAt, r.Erased, r.UnsubscribedAt = time.UnixMilli(created).UTC(), erased.Valid, msToTime(unsub)
+	r.CreatedAt, r.Erased, r.CopySentAt, r.UnsubscribedAt = time.UnixMilli(created).UTC(), erased.Valid, msToTime(copySent), msToTime(unsub)
 	// A message's target name is recorded when it is claimed; before, the
 	// caller names the target from targets.yaml. A message queued before
 	// letters were stored once kept its whole copy (rendered).
