@@ -145,6 +145,7 @@ type Deps struct {
 	Webhooks  *outhook.Service // outgoing webhooks' endpoints (nil: one on Store)
 	Templates fs.FS            // the templates folder; pages are read from admin/*.html
 	Replies   ReplyDesk        // nil: the Replies page lists, but offers no action
+	Updates   UpdateDesk       // the organizer's updates to supporters (issue 26); nil: off
 	// Reading makes, revokes and reissues the targets' reading links (nil:
 	// none shown); Similar is OUTCRY_SIMILAR (issue 24).
 	Reading *reading.Links
@@ -184,7 +185,7 @@ type Console struct {
 }
 
 var pageNames = []string{"areas", "replies", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
-	"campaigns", "campaign", "digests", "webhooks", "preview"}
+	"campaigns", "campaign", "digests", "webhooks", "updates", "preview"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -241,6 +242,8 @@ func (c *Console) routes(e *echo.Echo) {
 	api.POST("/campaigns", c.apiCreateCampaign)
 	api.PATCH("/campaigns/:slug", c.apiPatchCampaign)
 	api.PUT("/campaigns/:slug/image", c.apiPutImage)
+	api.GET("/campaigns/:slug/updates", c.apiUpdates)
+	api.POST("/campaigns/:slug/updates", c.apiSendUpdate)
 	api.POST("/supporters/erase", c.apiSupporterErase)
 	api.GET("/webhooks", c.apiWebhooks)
 	api.POST("/webhooks", c.apiCreateWebhook)
@@ -259,6 +262,8 @@ func (c *Console) routes(e *echo.Echo) {
 	g.GET("/preview", c.previewPage)
 	g.GET("/replies", c.repliesPage)
 	g.POST("/replies/:id/:action", c.replyAction)
+	g.GET("/updates", c.updatesPage)
+	g.POST("/updates", c.updatesPost)
 	g.GET("/reading", c.readingPage)
 	g.POST("/reading/:id/:action", c.readingAction)
 	g.GET("/campaigns", c.campaignsPage)

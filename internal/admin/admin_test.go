@@ -600,7 +600,7 @@ func TestCSVExports(t *testing.T) {
 		t.Fatalf("filtered export: %d records", len(got))
 	}
 	sups := readCSV("/admin/supporters.csv")
-	if len(sups) != 3 || strings.Join(sups[0], ",") != "id,email,first_name,last_name,postcode,consent_updates,consent_version,privacy_version,status,created_at,source" {
+	if len(sups) != 3 || strings.Join(sups[0], ",") != "id,email,first_name,last_name,postcode,consent_updates,consent_version,privacy_version,status,created_at,source,updates_received,unsubscribed_at" {
 		t.Fatalf("supporters.csv: %v", sups)
 	}
 	bob := sups[2]

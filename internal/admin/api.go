@@ -189,13 +189,19 @@ func (c *Console) messagesCSV(ctx echo.Context) error {
 	return nil
 }
 
-// supportersCSV exports supporters with their consent, row by row.
+// supportersCSV exports supporters with their consent, the updates the
+// provider took for each and when they unsubscribed, row by row.
 func (c *Console) supportersCSV(ctx echo.Context) error {
 	cw := startCSV(ctx, "outcry-supporters.csv", []string{"id", "email", "first_name", "last_name", "postcode",
-		"consent_updates", "consent_version", "privacy_version", "status", "created_at", "source"})
+		"consent_updates", "consent_version", "privacy_version", "status", "created_at", "source", "updates_received", "unsubscribed_at"})
 	err := c.d.Store.EachSupporter(ctx.Request().Context(), c.current(ctx).Slug, func(s store.SupporterRow) error {
+		unsub := ""
+		if s.UnsubscribedAt != nil {
+			unsub = rfc3339(*s.UnsubscribedAt)
+		}
 		return cw.row(strconv.FormatInt(s.ID, 10), s.Email, s.FirstName, s.LastName, s.Postcode,
-			strconv.FormatBool(s.ConsentUpdates), s.ConsentVersion, s.PrivacyVersion, s.Status, rfc3339(s.CreatedAt), s.Source)
+			strconv.FormatBool(s.ConsentUpdates), s.ConsentVersion, s.PrivacyVersion, s.Status, rfc3339(s.CreatedAt), s.Source,
+			strconv.Itoa(s.UpdatesReceived), unsub)
 	})
 	if err == nil {
 		err = cw.end()

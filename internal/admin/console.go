@@ -69,6 +69,8 @@ var flashes = map[string]string{
 	"whdisabled":    "The webhook endpoint is disabled: it receives no new events.",
 	"whdeleted":     "The webhook endpoint is deleted, with its deliveries.",
 	"cimage":        "Image saved: the page and its link preview show it now.",
+	"usent":         "The update is sent: its emails are queued for every supporter who asked for updates, and go out at the supporter mail rate (OUTCRY_MAIL_RATE). The list below shows how many have gone.",
+	"urepeat":       "This update was sent before (the same subject and text): nobody gets it twice. Change the text to send a new update.",
 }
 
 func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {

@@ -195,6 +195,10 @@ type apiSupporter struct {
 	Status         string `json:"status"`
 	Source         string `json:"source"`
 	CreatedAt      string `json:"created_at"`
+	// Updates (issue 26): how many the provider took for them, and when
+	// they unsubscribed (null: they have not).
+	UpdatesReceived int     `json:"updates_received"`
+	UnsubscribedAt  *string `json:"unsubscribed_at"`
 }
 
 // apiSupporters is GET /admin/api/supporters?campaign=&after=&limit=: a
@@ -233,7 +237,11 @@ func (c *Console) apiSupporters(ctx echo.Context) error {
 	for i, s := range rows {
 		out[i] = apiSupporter{ID: s.ID, Email: s.Email, FirstName: s.FirstName, LastName: s.LastName, Postcode: s.Postcode,
 			ConsentUpdates: s.ConsentUpdates, ConsentVersion: s.ConsentVersion, PrivacyVersion: s.PrivacyVersion, Status: s.Status,
-			Source: s.Source, CreatedAt: rfc3339(s.CreatedAt)}
+			Source: s.Source, CreatedAt: rfc3339(s.CreatedAt), UpdatesReceived: s.UpdatesReceived}
+		if s.UnsubscribedAt != nil {
+			at := rfc3339(*s.UnsubscribedAt)
+			out[i].UnsubscribedAt = &at
+		}
 	}
 	var next *int64
 	if len(rows) == limit {

@@ -43,6 +43,7 @@ import (
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/targeting"
+	"github.com/outcry/outcry/internal/update"
 	"github.com/outcry/outcry/internal/web"
 )
 
@@ -63,6 +64,7 @@ type App struct {
 	Replies   *reply.Service   // inbound replies (issue 22)
 	Followups *reply.Followups // the follow-up (issue 22)
 	Reading   *reading.Links   // the targets' reading page links (issue 24)
+	Updates   *update.Service  // the organizer's updates to supporters (issue 26)
 	// Hooks sends the outgoing webhooks (issue 23) while this process is
 	// the elected sender; HookEndpoints manages their endpoints.
 	Hooks         *outhook.Sender
@@ -190,6 +192,16 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	queue.Relay = replies
+	// Updates to supporters (issue 26): their mails are queued by the
+	// elected sender, into the supporter mail queue; the unsubscribe links
+	// are signed with the form secret under their own purpose.
+	updates := &update.Service{Store: st, Campaign: campaigns.Get, Templates: templates, BaseURL: cfg.BaseURL,
+		Secret: security.FormSecret, ReplyTo: cfg.FromEmail, ReceiptLink: receipts.Link, MailRate: cfg.MailRate,
+		Ready: sender.Leading, Logger: log}
+	if err := updates.Check(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	// Each target's private reading page (issue 24); digests link to it.
 	readingLinks := &reading.Links{Store: st, Key: security.FormSecret, BaseURL: cfg.BaseURL}
 	queue.Delivery.ReadingURL = readingLinks.URL
@@ -227,6 +239,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		Replies:       replies,
 		Followups:     followups,
 		Responses:     st,
+		Updates:       updates,
 	})
 	if err != nil {
 		st.Close()
@@ -246,13 +259,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return out
 	}, sender.DomainCap())
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Receipts: receipts, Followups: followups, Privacy: &privacy.Service{Store: st}, Readiness: ready, Replies: replies})
+		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Receipts: receipts, Followups: followups, Privacy: &privacy.Service{Store: st}, Readiness: ready, Replies: replies, Updates: updates})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return &App{Reading: readingLinks, Config: cfg, Log: log, Store: st, Targets: targets, Areas: areas, Campaigns: campaigns, Letters: letters, Sender: sender, Mails: mails, Confirm: conf,
-		Web: srv, Console: console, Hooks: hooks, HookEndpoints: endpoints, Replies: replies, Followups: followups}, nil
+		Web: srv, Console: console, Hooks: hooks, HookEndpoints: endpoints, Replies: replies, Followups: followups, Updates: updates}, nil
 }
 
 // buildReplies builds what comes back (issue 22): the reply relay and its
@@ -482,6 +495,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go a.maintain(ctx)
 	go a.follow(ctx)
 	go a.Followups.Run(ctx, followupEvery(a.Config.FollowupAfter))
+	go a.Updates.Run(ctx, updatesEvery)
 	if a.Confirm != nil {
 		go a.sendConfirmations(ctx)
 	}
@@ -653,6 +667,10 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 func followupEvery(after time.Duration) time.Duration {
 	return min(max(after/10, time.Second), 10*time.Minute)
 }
+
+// updatesEvery is how often the sender process looks for update mails to
+// queue (sooner when an update is sent on that instance: update.Kick).
+const updatesEvery = 5 * time.Second
 
 // followEvery is how often an instance reads what the console may have
 // changed on another instance sharing the database (the campaigns): a

@@ -10,6 +10,7 @@ import (
 	"github.com/outcry/outcry/internal/privacy"
 	"github.com/outcry/outcry/internal/receipt"
 	"github.com/outcry/outcry/internal/store"
+	"github.com/outcry/outcry/internal/update"
 	"github.com/outcry/outcry/internal/web"
 )
 
@@ -26,6 +27,7 @@ var (
 	_ confirm.Store      = (*store.Store)(nil)
 	_ receipt.Store      = (*store.Store)(nil)
 	_ privacy.Store      = (*store.Store)(nil)
+	_ update.Store       = (*store.Store)(nil)
 
 	// web.Store is the union of the public site's ports.
 	_ web.Store            = (*store.Store)(nil)

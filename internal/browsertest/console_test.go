@@ -429,6 +429,7 @@ var consolePages = []struct{ name, path string }{
 	{"supporters", "/admin/supporters"},
 	{"webhooks", "/admin/webhooks"},
 	{"previews", "/admin/preview"},
+	{"updates", "/admin/updates"},
 	// Last: choosing it makes it the console's campaign for later pages.
 	{"dashboard of the second campaign", "/admin?campaign=save-the-park"},
 }

@@ -300,7 +300,7 @@ func (s *Service) Publish(ctx context.Context, id int64) (bool, error) {
 			}
 			if m, ok := s.render("reply_published.txt", r.Campaign, map[string]any{"FirstName": d.FirstName, "TargetName": targetName,
 				"Subject": r.Subject, "Body": strings.TrimSpace(r.Body), "Link": s.receiptLink(r.Campaign, d.SupporterID)}); ok {
-				m.SupporterID, m.Kind, m.ToEmail, m.ToName = d.SupporterID, "reply-published", d.Email, oneLine(d.FirstName+" "+d.LastName)
+				m.SupporterID, m.Kind, m.ToEmail, m.ToName = d.SupporterID, store.MailKindReplyPublished, d.Email, oneLine(d.FirstName+" "+d.LastName)
 				m.DedupeKey = "reply:" + strconv.FormatInt(r.ID, 10) + ":" + strconv.FormatInt(d.SupporterID, 10)
 				out = append(out, m)
 			}

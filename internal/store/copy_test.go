@@ -88,8 +88,19 @@ func copySource(t *testing.T) (*Store, string) {
 	mustExec(t, src, `INSERT INTO message_events (message_id, event_id, event, type, reason, occurred_at, received_at, digest_id)
 		VALUES (?, 'ev1', 'delivered', '', '', 1, 2, NULL), (NULL, 'ev2', 'open', '', '', 3, 4, 1)`, sent[2].ID)
 	if _, _, err := src.EnqueueMail(ctx, NewMail{Campaign: "c", SupporterID: sent[2].ID, Kind: "update", ToEmail: "a1@example.com",
-		Subject: "News", Body: "b", Headers: map[string]string{"List-Unsubscribe": "<https://example.org/u>"}, DedupeKey: "update:1"}); err != nil {
+		Subject: "News", Body: "b", Headers: map[string]string{"List-Unsubscribe": "<https://example.org/u>"}, DedupeKey: "update:1", UpdateID: 1}); err != nil {
 		t.Fatal(err)
+	}
+	// An update (issue 26), and a supporter who unsubscribed.
+	if _, _, err := src.CreateUpdate(ctx, NewUpdate{Campaign: "c", Subject: "News", Body: "We «won»", SentBy: "api"}); err != nil {
+		t.Fatal(err)
+	}
+	var unsub int64
+	if err := src.r.QueryRow(`SELECT id FROM supporters WHERE email = 'a5@example.com'`).Scan(&unsub); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := src.Unsubscribe(ctx, unsub, "c"); err != nil || !ok {
+		t.Fatalf("unsubscribe: %v %v", ok, err)
 	}
 	// What came back (issue 22): relay addresses, a reply, a follow-up and an answer.
 	tok, err := src.ReplyToken(ctx, ReplyRef{Campaign: "c", TargetID: sent[3].TargetID, MessageID: sent[3].ID}, func() string { return "tokm" })

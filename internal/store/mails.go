@@ -30,6 +30,9 @@ type NewMail struct {
 	// same key is not queued (across restarts and instances).
 	DedupeKey string
 	DueAt     time.Time // zero: now
+	// UpdateID is the update (issue 26, table updates) the mail carries;
+	// 0 for the other kinds.
+	UpdateID int64
 }
 
 // Mail is a queued mail as the drain sees it.
@@ -78,11 +81,11 @@ func EnqueueMailTx(ctx context.Context, tx *sql.Tx, now int64, m NewMail) (id in
 		due = m.DueAt.UnixMilli()
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO mails (campaign, supporter_id, kind, to_email, to_name, from_name, reply_to,
-			subject, body, headers, dedupe_key, status, due_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			subject, body, headers, dedupe_key, status, due_at, created_at, update_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
 		m.Campaign, sql.NullInt64{Int64: m.SupporterID, Valid: m.SupporterID != 0}, m.Kind, m.ToEmail, m.ToName, m.FromName, m.ReplyTo,
-		m.Subject, m.Body, string(headers), sql.NullString{String: m.DedupeKey, Valid: m.DedupeKey != ""}, sendlog.Queued, due, now).Scan(&id)
+		m.Subject, m.Body, string(headers), sql.NullString{String: m.DedupeKey, Valid: m.DedupeKey != ""}, sendlog.Queued, due, now, nullID(m.UpdateID)).Scan(&id)
 	if err == nil {
 		return id, true, nil
 	}

@@ -20,6 +20,9 @@ type Receipt struct {
 	Status      string // SupporterConfirmed or SupporterUnconfirmed
 	CreatedAt   time.Time
 	Erased      bool
+	// UnsubscribedAt is when they unsubscribed from updates (issue 26);
+	// nil while they have not.
+	UnsubscribedAt *time.Time
 	// The letter as the supporter wrote it ("" once its text is deleted
 	// after the retention period).
 	Subject, Body string
@@ -43,17 +46,18 @@ type ReceiptMessage struct {
 // such supporter (never written, or an unconfirmed letter purged).
 func (s *Store) Receipt(ctx context.Context, supporterID int64) (r Receipt, ok bool, err error) {
 	var created int64
-	var erased, copySent sql.NullInt64
-	err = s.r.QueryRowContext(ctx, `SELECT id, campaign, first_name, last_name, email, status, created_at, erased_at, subject, body, copy_sent_at
+	var erased, copySent, unsub sql.NullInt64
+	err = s.r.QueryRowContext(ctx, `SELECT id, campaign, first_name, last_name, email, status, created_at, erased_at, subject, body, copy_sent_at,
+			unsubscribed_at
 		FROM supporters WHERE id = ?`, supporterID).Scan(&r.SupporterID, &r.Campaign, &r.FirstName, &r.LastName,
-		&r.Email, &r.Status, &created, &erased, &r.Subject, &r.Body, &copySent)
+		&r.Email, &r.Status, &created, &erased, &r.Subject, &r.Body, &copySent, &unsub)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Receipt{}, false, nil
 	}
 	if err != nil {
 		return Receipt{}, false, fmt.Errorf("store: receipt %d: %w", supporterID, err)
 	}
-	r.CreatedAt, r.Erased, r.CopySentAt = time.UnixMilli(created).UTC(), erased.Valid, msToTime(copySent)
+	r.CreatedAt, r.Erased, r.CopySentAt, r.UnsubscribedAt = time.UnixMilli(created).UTC(), erased.Valid, msToTime(copySent), msToTime(unsub)
 	// A message's target name is recorded when it is claimed; before, the
 	// caller names the target from targets.yaml. A message queued before
 	// letters were stored once kept its whole copy (rendered).

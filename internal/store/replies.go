@@ -349,7 +349,9 @@ func (s *Store) DecideReply(ctx context.Context, id int64, from, to ReplyState,
 		}
 		var readers []DigestReader
 		if r.DigestID != 0 {
-			rows, err := tx.QueryContext(ctx, `SELECT s.id, s.email, s.first_name, s.last_name, s.consent_updates
+			// Who unsubscribed from updates (issue 26) no longer consents.
+			rows, err := tx.QueryContext(ctx, `SELECT s.id, s.email, s.first_name, s.last_name,
+					CASE WHEN s.unsubscribed_at IS NULL THEN s.consent_updates ELSE 0 END
 				FROM messages m JOIN supporters s ON s.id = m.supporter_id
 				WHERE m.digest_id = ? AND s.erased_at IS NULL ORDER BY s.id`, r.DigestID)
 			if err != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // Source codes (issue 23): the ?source= a supporter came through, kept on
@@ -40,22 +39,18 @@ func (s *Store) SourceCounts(ctx context.Context, campaign string) ([]SourceCoun
 // the order they wrote, after the id after (0: from the first), at most
 // limit.
 func (s *Store) Supporters(ctx context.Context, campaign string, after int64, limit int) ([]SupporterRow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, email, first_name, last_name, postcode, consent_updates,
-			consent_version, privacy_version, status, source, created_at
-		FROM supporters WHERE campaign = ? AND erased_at IS NULL AND id > ? ORDER BY id LIMIT ?`, campaign, after, limit)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+supporterRowCols+`
+		FROM supporters s WHERE s.campaign = ? AND s.erased_at IS NULL AND s.id > ? ORDER BY s.id LIMIT ?`, campaign, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: supporters: %w", err)
 	}
 	defer rows.Close()
 	var out []SupporterRow
 	for rows.Next() {
-		var r SupporterRow
-		var created int64
-		if err := rows.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Postcode, &r.ConsentUpdates,
-			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &r.Source, &created); err != nil {
+		r, err := scanSupporterRow(rows)
+		if err != nil {
 			return nil, fmt.Errorf("store: supporters: %w", err)
 		}
-		r.CreatedAt = time.UnixMilli(created).UTC()
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/hookevent"
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // HourCount is the number of letters in one hour.
@@ -69,26 +70,44 @@ type SupporterRow struct {
 	Status         string
 	Source         string
 	CreatedAt      time.Time
+	// Updates (issue 26): how many updates the provider took for them,
+	// and when they unsubscribed (nil: they have not).
+	UpdatesReceived int
+	UnsubscribedAt  *time.Time
+}
+
+// supporterRowCols are the columns scanSupporterRow reads, of supporters s.
+const supporterRowCols = `s.id, s.email, s.first_name, s.last_name, s.postcode, s.consent_updates,
+	s.consent_version, s.privacy_version, s.status, s.source, s.created_at, s.unsubscribed_at,
+	(SELECT COUNT(*) FROM mails m WHERE m.supporter_id = s.id AND m.update_id IS NOT NULL AND m.status = '` + string(sendlog.Sent) + `')`
+
+func scanSupporterRow(sc interface{ Scan(...any) error }) (SupporterRow, error) {
+	var r SupporterRow
+	var created int64
+	var unsub sql.NullInt64
+	if err := sc.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Postcode, &r.ConsentUpdates,
+		&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &r.Source, &created, &unsub, &r.UpdatesReceived); err != nil {
+		return r, err
+	}
+	r.CreatedAt = time.UnixMilli(created).UTC()
+	r.UnsubscribedAt = msToTime(unsub)
+	return r, nil
 }
 
 // EachSupporter calls fn for each supporter of a campaign who has not been
 // erased, in the order they wrote, reading row by row.
 func (s *Store) EachSupporter(ctx context.Context, campaign string, fn func(SupporterRow) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, email, first_name, last_name, postcode, consent_updates,
-			consent_version, privacy_version, status, source, created_at
-		FROM supporters WHERE campaign = ? AND erased_at IS NULL ORDER BY id`, campaign)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+supporterRowCols+`
+		FROM supporters s WHERE s.campaign = ? AND s.erased_at IS NULL ORDER BY s.id`, campaign)
 	if err != nil {
 		return fmt.Errorf("store: supporters: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r SupporterRow
-		var created int64
-		if err := rows.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Postcode, &r.ConsentUpdates,
-			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &r.Source, &created); err != nil {
+		r, err := scanSupporterRow(rows)
+		if err != nil {
 			return fmt.Errorf("store: supporters: %w", err)
 		}
-		r.CreatedAt = time.UnixMilli(created).UTC()
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -162,6 +181,7 @@ type SupporterRecord struct {
 	CreatedAt      int64           `json:"created_at"` // unix ms; also when consent was given
 	ConfirmedAt    *int64          `json:"confirmed_at,omitempty"`
 	ErasedAt       *int64          `json:"erased_at,omitempty"`
+	UnsubscribedAt *int64          `json:"unsubscribed_at,omitempty"` // from updates (issue 26)
 	Messages       []MessageRecord `json:"messages"`
 }
 
@@ -207,7 +227,7 @@ func keyOr(key, email string) string {
 // deduplication key (key; "" = email), the variants of one mailbox.
 func (s *Store) SupporterRecords(ctx context.Context, email, key string) ([]SupporterRecord, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, campaign, email, first_name, last_name, postcode, consent_updates,
-			consent_version, privacy_version, status, source, created_at, confirmed_at, erased_at
+			consent_version, privacy_version, status, source, created_at, confirmed_at, erased_at, unsubscribed_at
 		FROM supporters WHERE email = ? OR email_key = ? ORDER BY id`, email, keyOr(key, email))
 	if err != nil {
 		return nil, fmt.Errorf("store: supporter records: %w", err)
@@ -215,13 +235,13 @@ func (s *Store) SupporterRecords(ctx context.Context, email, key string) ([]Supp
 	var out []SupporterRecord
 	for rows.Next() {
 		var r SupporterRecord
-		var confirmed, erased sql.NullInt64
+		var confirmed, erased, unsub sql.NullInt64
 		if err := rows.Scan(&r.ID, &r.Campaign, &r.Email, &r.FirstName, &r.LastName, &r.Postcode, &r.ConsentUpdates,
-			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &r.Source, &r.CreatedAt, &confirmed, &erased); err != nil {
+			&r.ConsentVersion, &r.PrivacyVersion, &r.Status, &r.Source, &r.CreatedAt, &confirmed, &erased, &unsub); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: supporter records: %w", err)
 		}
-		r.ConfirmedAt, r.ErasedAt = nullPtr(confirmed), nullPtr(erased)
+		r.ConfirmedAt, r.ErasedAt, r.UnsubscribedAt = nullPtr(confirmed), nullPtr(erased), nullPtr(unsub)
 		out = append(out, r)
 	}
 	if err := rows.Close(); err != nil {

@@ -58,6 +58,9 @@ type page struct {
 	// The follow-up answer page.
 	Followup *followupQuestion
 
+	// The unsubscribe page of the organizer's updates (issue 26).
+	Unsubscribe *unsubscribeView
+
 	// The campaign page with show_responses.
 	Responses []targetResponse
 

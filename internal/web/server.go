@@ -105,6 +105,10 @@ type Deps struct {
 	Replies       *reply.Service
 	Followups     *reply.Followups
 	Responses     Responses
+	// Updates unsubscribes supporters from the organizer's updates
+	// through the one-click link of each update (issue 26); nil: no
+	// unsubscribe page.
+	Updates Unsubscriber
 	// Reading checks the links of the targets' reading pages and
 	// ReadingStore reads them (issue 24); nil: no reading pages.
 	Reading      *reading.Links
@@ -132,7 +136,7 @@ type Server struct {
 	}
 }
 
-var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "reading", "embed", "followup"}
+var pageNames = []string{"campaign", "thanks", "error", "privacy", "confirm", "receipt", "home", "reading", "embed", "followup", "unsubscribe"}
 
 // New builds the server and parses every page template (a broken template
 // stops start-up, not a request).
@@ -231,6 +235,9 @@ func (s *Server) routes() {
 	e.POST("/webhooks/sendgrid/inbound/:secret", s.inboundMail)
 	if s.d.Followups != nil {
 		s.linkActionRoutes("/c/:slug/followup", s.followupAction())
+	}
+	if s.d.Updates != nil {
+		s.linkActionRoutes("/c/:slug/unsubscribe", s.unsubscribeAction())
 	}
 
 	e.GET("/api/openapi.json", s.openAPI)
