@@ -99,6 +99,11 @@ type SendLog interface {
 type DigestLog interface {
 	Digests(ctx context.Context, campaign string, limit int) ([]store.DigestRow, error)
 	DigestMessages(ctx context.Context, digest int64) ([]int64, error)
+	// One digest, the letters it carried, and the next one a target would
+	// receive (the digest's page and the previews, issue 26).
+	Digest(ctx context.Context, id int64) (store.DigestRow, error)
+	DigestLettersOf(ctx context.Context, digest int64) ([]store.DigestLetter, error)
+	PendingDigest(ctx context.Context, campaign, targetID string, max int) (store.PendingDigest, error)
 }
 
 // Supporters are a campaign's supporters for export, and a data request's records and erasure (supporters page, API).
@@ -123,16 +128,20 @@ type Deps struct {
 	BaseURL      string
 	// Delivery is the delivery policy (modes, digests, drip): the
 	// dashboard's estimate per target. nil: no estimate.
-	Delivery  *outbox.Policy
-	Store     Store
-	Targets   *target.Registry
-	Areas     *area.Registry // OUTCRY_AREAS (nil or Current nil: none)
-	Renderer  *letter.Renderer
-	Sender    *delivery.Sender
-	Gate      *letter.Gate     // the sign path's bound (OUTCRY_MAX_PENDING); nil: none shown
-	Metrics   *metrics.Metrics // nil: no /metrics
-	Privacy   *privacy.Service // nil: one on Store
-	Confirm   *confirm.Service // nil: confirmation off (no dry-run links to show)
+	Delivery *outbox.Policy
+	Store    Store
+	Targets  *target.Registry
+	Areas    *area.Registry // OUTCRY_AREAS (nil or Current nil: none)
+	Renderer *letter.Renderer
+	Sender   *delivery.Sender
+	Gate     *letter.Gate     // the sign path's bound (OUTCRY_MAX_PENDING); nil: none shown
+	Metrics  *metrics.Metrics // nil: no /metrics
+	Privacy  *privacy.Service // nil: one on Store
+	Confirm  *confirm.Service // nil: confirmation off (no dry-run links to show)
+	// Receipts and Followups render the copy and follow-up emails for
+	// the previews page (nil: shown as not sent).
+	Receipts  ReceiptPreview
+	Followups FollowupPreview
 	Webhooks  *outhook.Service // outgoing webhooks' endpoints (nil: one on Store)
 	Templates fs.FS            // the templates folder; pages are read from admin/*.html
 	Replies   ReplyDesk        // nil: the Replies page lists, but offers no action
@@ -176,7 +185,7 @@ type Console struct {
 }
 
 var pageNames = []string{"areas", "replies", "login", "disabled", "expired", "dashboard", "targets", "target", "remove", "letter", "messages", "message", "supporters",
-	"campaigns", "campaign", "digests", "webhooks", "updates"}
+	"campaigns", "campaign", "digests", "webhooks", "updates", "preview"}
 
 // Register adds the console's routes to e. Without a password the console
 // answers every page with how to enable it; without a token the API and
@@ -250,6 +259,7 @@ func (c *Console) routes(e *echo.Echo) {
 	g.POST("/pause", c.pause)
 	g.POST("/resume", c.resume)
 	g.GET("/digests", c.digestsPage)
+	g.GET("/preview", c.previewPage)
 	g.GET("/replies", c.repliesPage)
 	g.POST("/replies/:id/:action", c.replyAction)
 	g.GET("/updates", c.updatesPage)

@@ -76,7 +76,8 @@ func (c *Console) letterPost(ctx echo.Context) error {
 		if _, err := c.d.Campaigns.Update(rc, c.current(ctx).Slug, campaign.Input{Subject: &subject, Body: &body}); err != nil {
 			return err
 		}
-		c.log.Info("admin: default letter saved")
+		c.log.Info("admin: default letter saved (for the campaign file's campaign: the file's letter is no longer applied, its other parts still are)",
+			"campaign", c.current(ctx).Slug)
 		return c.redirect(ctx, "/admin/letter", "letter")
 	case "test":
 		res, err := c.svc.testSend(rc, c.current(ctx).Slug, d.TestEmail, subject, body)

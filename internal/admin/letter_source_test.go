@@ -20,7 +20,7 @@ func TestLetterPageSaysWhereTheTextComesFromAndReverts(t *testing.T) {
 		t.Fatalf("save: %d", r.status)
 	}
 	r = e.get("/admin/letter")
-	if !strings.Contains(r.body, "the letter saved in this console") || !strings.Contains(r.body, "overrides the campaign in <code>/srv/campaign.yaml</code>") ||
+	if !strings.Contains(r.body, "the letter saved in this console") || !strings.Contains(r.body, "overrides the letter in <code>/srv/campaign.yaml</code>") ||
 		!strings.Contains(r.body, `value="revert"`) {
 		t.Fatalf("after saving, the page does not say the console's letter overrides the file:\n%s", r.body)
 	}

@@ -26,6 +26,36 @@ type messagesData struct {
 	Query   string // the filter without the cursor, for links
 	Older   int64  // a name search stopped before the page filled: the cursor to search on
 	Window  int64  // supporters one name search covers
+	// Entries are Rows as the page lists them: a letter sent alone is
+	// one entry, and the letters of one digest on this page are one entry
+	// (one email), at the place of its newest letter (issue 26).
+	Entries []logEntry
+}
+
+// logEntry is one line of the send log: a message, or a digest with its
+// letters on this page.
+type logEntry struct {
+	store.MessageRow                    // the message; for a digest, its newest letter on the page
+	Letters          []store.MessageRow // a digest's letters on this page (nil: a single message)
+}
+
+// groupDigests makes the send log's entries of rows.
+func groupDigests(rows []store.MessageRow) []logEntry {
+	out := make([]logEntry, 0, len(rows))
+	at := map[int64]int{}
+	for _, r := range rows {
+		if r.DigestID == 0 {
+			out = append(out, logEntry{MessageRow: r})
+			continue
+		}
+		if i, ok := at[r.DigestID]; ok {
+			out[i].Letters = append(out[i].Letters, r)
+			continue
+		}
+		at[r.DigestID] = len(out)
+		out = append(out, logEntry{MessageRow: r, Letters: []store.MessageRow{r}})
+	}
+	return out
 }
 
 // filterFrom reads the send log filter; the campaign is the console's
@@ -74,6 +104,7 @@ func (c *Console) messagesPage(ctx echo.Context) error {
 			return err
 		}
 		d.Rows, d.Older = rows, older
+		d.Entries = groupDigests(rows)
 		if len(rows) == pageSize {
 			d.Next = rows[len(rows)-1].ID
 		}

@@ -259,7 +259,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		return out
 	}, sender.DomainCap())
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
-		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Readiness: ready, Replies: replies, Updates: updates})
+		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Receipts: receipts, Followups: followups, Privacy: &privacy.Service{Store: st}, Readiness: ready, Replies: replies, Updates: updates})
 	if err != nil {
 		st.Close()
 		return nil, err

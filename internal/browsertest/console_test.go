@@ -428,6 +428,7 @@ var consolePages = []struct{ name, path string }{
 	{"letters read", "/admin/reading"},
 	{"supporters", "/admin/supporters"},
 	{"webhooks", "/admin/webhooks"},
+	{"previews", "/admin/preview"},
 	{"updates", "/admin/updates"},
 	// Last: choosing it makes it the console's campaign for later pages.
 	{"dashboard of the second campaign", "/admin?campaign=save-the-park"},

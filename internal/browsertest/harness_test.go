@@ -150,6 +150,10 @@ type app struct {
 	// withConsole (it runs only with withSender).
 	Sender *delivery.Sender
 	DryRun *delivery.DryRun
+	// stop stops the server, the sender and the store before the test
+	// ends (a restart: newApp again on the same OUTCRY_DB); it runs at
+	// the end of the test otherwise.
+	stop func()
 }
 
 // appOptions choose what newApp adds to the public pages.
@@ -245,7 +249,17 @@ func newApp(t *testing.T, options ...appOption) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { built.Store.Close() })
+	var stops []func() // in reverse order
+	var stopOnce sync.Once
+	stop := func() {
+		stopOnce.Do(func() {
+			for i := len(stops) - 1; i >= 0; i-- {
+				stops[i]()
+			}
+		})
+	}
+	t.Cleanup(stop)
+	stops = append(stops, func() { built.Store.Close() })
 	camp, _ := built.Campaigns.Get(slug)
 	a := &app{Store: built.Store, DBPath: env["OUTCRY_DB"], TargetsPath: tpath, Campaign: camp, Campaigns: built.Campaigns, Letters: built.Letters, Reading: built.Reading}
 	if o.console {
@@ -256,12 +270,12 @@ func newApp(t *testing.T, options ...appOption) *app {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { built.Sender.Run(ctx); close(done) }()
-		t.Cleanup(func() { cancel(); <-done })
+		stops = append(stops, func() { cancel(); <-done })
 	}
 	hs.Config.Handler = built.Web.Echo
 	hs.Start()
-	t.Cleanup(hs.Close)
-	a.URL = hs.URL
+	stops = append(stops, hs.Close)
+	a.URL, a.stop = hs.URL, stop
 	return a
 }
 

@@ -79,8 +79,11 @@ type Campaign struct {
 	// Status is what the organizer set (open, paused, closed); State says
 	// what is in force at a time, with the start and end.
 	Status Status `yaml:"-" json:"-"`
-	// Source is where the content in force comes from.
-	Source Source `yaml:"-" json:"-"`
+	// Source is where the content in force comes from; with FromFile,
+	// ConsoleParts are the parts edited in the console since, which stay
+	// the console's (parts.go).
+	Source       Source `yaml:"-" json:"-"`
+	ConsoleParts []Part `yaml:"-" json:"-"`
 
 	paragraphs []string // the story split once, by Parse
 }

@@ -137,9 +137,10 @@ func (s *Service) Listed() []*Campaign {
 
 // Seed makes the campaign read from the campaign file one of the stored
 // campaigns: created when new; its content replaced by the file's while its
-// source is the file, unless this file is an old copy (below); left alone
-// once the organizer has edited it in the console (the console shows that,
-// and can go back to the file's).
+// source is the file, unless this file is an old copy (below). A part the
+// organizer edited in the console (the letter, say) stays the console's
+// and the file still changes the others (parts.go); the console shows
+// which, and can go back to the file's.
 //
 // Several instances share the stored campaign, each with its own file. A
 // file that was in force once and is not now is an older copy than the
@@ -163,6 +164,10 @@ func (s *Service) Seed(ctx context.Context, file *Campaign) error {
 		}
 		if err != nil && !errors.Is(err, store.ErrExists) {
 			return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+		}
+	case cur.Mixed():
+		if err := s.seedMixed(ctx, cur, &c, hash); err != nil {
+			return err
 		}
 	case cur.Source == FromFile:
 		inForce := fileHash(cur)
@@ -191,15 +196,66 @@ func (s *Service) Seed(ctx context.Context, file *Campaign) error {
 			}
 		}
 		s.Logger.Info("campaign file applied: a new version of the campaign's text is in force (on every instance sharing the database)", "slug", file.Slug)
-	default:
-		s.Logger.Info("campaign file not applied: the campaign was edited in the console, where it can go back to the file's text", "slug", file.Slug)
+	case fileHash(cur) != hash:
+		// Edited in the console before each part kept its own source.
+		s.Logger.Warn("campaign file not applied: the whole campaign was edited in the console, so the file changes none of it; "+
+			"its page in the console can go back to the file's text", "slug", file.Slug)
 	}
 	return s.Refresh(ctx)
 }
 
+// seedMixed applies the file to a campaign from the file whose parts
+// edited in the console stay the console's: the file's other parts are put
+// in force, unless this file is an old copy (as Seed). What the file can
+// no longer change is said at WARN, when it differs.
+func (s *Service) seedMixed(ctx context.Context, cur, file *Campaign, hash string) error {
+	merged := *file
+	merged.Status, merged.Source, merged.ConsoleParts = cur.Status, FromFile, slices.Clone(cur.ConsoleParts)
+	var kept []Part
+	for _, p := range cur.ConsoleParts {
+		if x, ok := partOf(p); ok {
+			if x.differ(file, cur) {
+				kept = append(kept, p)
+			}
+			x.take(&merged, cur)
+		}
+	}
+	warnKept := func() {
+		if len(kept) > 0 {
+			s.Logger.Warn("campaign file: what it says of "+words(kept)+" is not applied: edited in the console, that stays the console's "+
+				"(the rest of the file is applied); the console's campaign and letter pages can go back to the file's", "slug", file.Slug,
+				"parts", joinParts(kept))
+		}
+	}
+	if fileHash(&merged) == fileHash(cur) {
+		warnKept()
+		return nil
+	}
+	old, err := s.store.CampaignFileApplied(ctx, file.Slug, hash)
+	if err != nil {
+		return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+	}
+	if old {
+		s.Logger.Warn("campaign file not applied: this version of the campaign file was in force before and a newer one "+
+			"replaced it (on several instances: another instance's file); copy the newer file here", "slug", file.Slug)
+		return nil
+	}
+	if err := s.store.UpdateCampaign(ctx, toRow(&merged)); err != nil {
+		return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+	}
+	if err := s.store.RecordCampaignFile(ctx, file.Slug, hash); err != nil {
+		return fmt.Errorf("campaign: seed %s: %w", file.Slug, err)
+	}
+	s.Logger.Info("campaign file applied: a new version of the campaign's text is in force (on every instance sharing the database), "+
+		"but for the parts edited in the console", "slug", file.Slug, "console_parts", joinParts(cur.ConsoleParts))
+	warnKept()
+	return nil
+}
+
 // RevertToFile puts the file's content back in force for a campaign edited
-// in the console; its status stays.
-func (s *Service) RevertToFile(ctx context.Context, file *Campaign) error {
+// in the console; its status stays. With parts, only those go back to the
+// file's (the letter page: the letter), and the others keep their source.
+func (s *Service) RevertToFile(ctx context.Context, file *Campaign, only ...Part) error {
 	s.mu.Lock()
 	cur, ok := s.Get(file.Slug)
 	if !ok {
@@ -208,8 +264,25 @@ func (s *Service) RevertToFile(ctx context.Context, file *Campaign) error {
 	}
 	c := *file
 	c.Status, c.Source = cur.Status, FromFile
+	if len(only) > 0 {
+		c = *cur
+		c.Targets, c.Letter.Versions = slices.Clone(cur.Targets), slices.Clone(cur.Letter.Versions)
+		c.ConsoleParts = slices.Clone(cur.ConsoleParts)
+		if c.Source == FromConsole { // every part was the console's
+			c.Source, c.ConsoleParts = FromFile, nil
+			for _, p := range parts {
+				c.ConsoleParts = append(c.ConsoleParts, p.Part)
+			}
+		}
+		for _, p := range only {
+			if x, ok := partOf(p); ok {
+				x.take(&c, file)
+				c.ConsoleParts = slices.DeleteFunc(c.ConsoleParts, func(q Part) bool { return q == p })
+			}
+		}
+	}
 	err := s.store.UpdateCampaign(ctx, toRow(&c))
-	if err == nil {
+	if err == nil && len(c.ConsoleParts) == 0 {
 		err = s.store.RecordCampaignFile(ctx, file.Slug, fileHash(&c))
 	}
 	s.mu.Unlock()
@@ -307,8 +380,19 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 	if fe := s.apply(&c, in, false); len(fe) > 0 {
 		return nil, fe
 	}
-	if in.contentChanged() {
-		c.Source = FromConsole
+	// A part edited here stays the console's; the file still changes the
+	// others (a campaign made in the console is the console's already).
+	// A part that did not change keeps its stored text exactly (a form
+	// sends every field back, with CRLF line ends), so that the file is
+	// not taken for changed at the next start.
+	if in.contentChanged() && c.Source == FromFile {
+		changed := changedParts(cur, &c)
+		for _, p := range parts {
+			if !slices.Contains(changed, p.Part) {
+				p.take(&c, cur)
+			}
+		}
+		c.addParts(changed)
 	}
 	if err := s.store.UpdateCampaign(ctx, toRow(&c)); err != nil {
 		return nil, fmt.Errorf("campaign: update %s: %w", slug, err)
@@ -361,8 +445,8 @@ const (
 func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	fe := FieldErrors{}
 	text := func(field string, src *string, dst *string, max int, required bool) {
-		if src != nil {
-			*dst = strings.TrimSpace(*src)
+		if src != nil { // a browser's textarea sends CRLF line ends
+			*dst = strings.TrimSpace(strings.ReplaceAll(*src, "\r\n", "\n"))
 		}
 		switch {
 		case required && *dst == "":
@@ -539,7 +623,7 @@ func toRow(c *Campaign) store.CampaignRow {
 		Timezone: c.Timezone, SendingHours: c.SendingHours, SendingDays: c.SendingDays, DigestEvery: c.DigestEvery,
 		Replies: c.Replies, Followup: c.Followup, ShowResponses: c.ShowResponses})
 	return store.CampaignRow{Slug: c.Slug, Doc: string(b), Status: string(c.Status), Source: string(c.Source),
-		StartsAt: c.StartsAt, EndsAt: c.EndsAt}
+		ConsoleParts: joinParts(c.ConsoleParts), StartsAt: c.StartsAt, EndsAt: c.EndsAt}
 }
 
 // storedTargeting leaves today's behaviour out of the stored document, so
@@ -573,7 +657,7 @@ func fromRow(r store.CampaignRow) (*Campaign, error) {
 	}
 	c := &Campaign{Slug: r.Slug, Title: d.Title, Summary: d.Summary, Image: d.Image, Story: d.Story, CallToAction: d.CallToAction,
 		Goal: d.Goal, Letter: Letter{Subject: d.Subject, Subjects: d.Subjects, Body: d.Body}, Organizer: d.Organizer, Targets: d.Targets,
-		Status: Status(r.Status), Source: Source(r.Source), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
+		Status: Status(r.Status), Source: Source(r.Source), ConsoleParts: splitParts(r.ConsoleParts), StartsAt: r.StartsAt, EndsAt: r.EndsAt,
 		Delivery: d.Delivery, Drip: d.Drip, Timezone: d.Timezone, SendingHours: d.SendingHours, SendingDays: d.SendingDays,
 		DigestEvery: d.DigestEvery, Replies: d.Replies, Followup: d.Followup, ShowResponses: d.ShowResponses}
 	c.Letter.Versions = d.Versions

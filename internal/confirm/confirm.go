@@ -234,18 +234,7 @@ func (s *Service) limiter() *rate.Limiter {
 func (s *Service) send(ctx context.Context, sup store.PendingSupporter, link string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	msg := delivery.Message{
-		PublicID:       "confirm-" + rand.Text(),
-		Campaign:       sup.Campaign,
-		TargetID:       "confirm",
-		TargetName:     strings.TrimSpace(sup.FirstName + " " + sup.LastName),
-		TargetEmail:    sup.Email,
-		SupporterName:  s.FromName,
-		SupporterEmail: s.ReplyTo,
-	}
-	var err error
-	msg.Subject, msg.Body, err = s.render(confirmData{FirstName: sup.FirstName, Campaign: s.title(sup.Campaign), Link: link,
-		Until: time.UnixMilli(sup.CreatedAt).Add(s.TTL).UTC().Format("2 January 2006 15:04 MST")})
+	msg, err := s.compose(sup, link)
 	if err != nil {
 		return err
 	}
@@ -260,6 +249,32 @@ func (s *Service) send(ctx context.Context, sup store.PendingSupporter, link str
 		s.log().Info("confirmation email sent", "supporter", sup.ID)
 	}
 	return nil
+}
+
+// compose builds the confirmation email of sup with its link.
+func (s *Service) compose(sup store.PendingSupporter, link string) (delivery.Message, error) {
+	msg := delivery.Message{
+		PublicID:       "confirm-" + rand.Text(),
+		Campaign:       sup.Campaign,
+		TargetID:       "confirm",
+		TargetName:     strings.TrimSpace(sup.FirstName + " " + sup.LastName),
+		TargetEmail:    sup.Email,
+		SupporterName:  s.FromName,
+		SupporterEmail: s.ReplyTo,
+	}
+	var err error
+	msg.Subject, msg.Body, err = s.render(confirmData{FirstName: sup.FirstName, Campaign: s.title(sup.Campaign), Link: link,
+		Until: time.UnixMilli(sup.CreatedAt).Add(s.TTL).UTC().Format("2 January 2006 15:04 MST")})
+	return msg, err
+}
+
+// Preview is the confirmation email a supporter writing for campaign now
+// would get, rendered from the real template with a sample supporter (the
+// console's preview, issue 26). Nothing is sent or recorded; its link
+// names no supporter (id 0) and opens nothing.
+func (s *Service) Preview(campaign, firstName, lastName, email string, now time.Time) (delivery.Message, error) {
+	sup := store.PendingSupporter{Campaign: campaign, FirstName: firstName, LastName: lastName, Email: email, CreatedAt: now.UnixMilli()}
+	return s.compose(sup, s.Link(campaign, 0, now.Add(s.TTL)))
 }
 
 // ConfirmTemplate is the confirmation email's file in the templates folder.

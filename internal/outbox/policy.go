@@ -401,17 +401,7 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 			back = append(back, delivery.Outcome{ID: m.ID, Digest: true, Status: sendlog.Cancelled})
 			continue
 		}
-		info, _ := p.Campaign(m.Campaign)
-		if info.Title == "" {
-			info.Title = m.Campaign
-		}
-		if info.LetterFor != nil {
-			info.Subject, info.Body = info.LetterFor(m.TargetID)
-		}
-		replyTo := info.ReplyTo
-		if replyTo == "" {
-			replyTo = p.ReplyTo
-		}
+		info, replyTo := p.digestInfo(m.Campaign, m.TargetID)
 		readURL := ""
 		if p.ReadingURL != nil {
 			u, err := p.ReadingURL(ctx, m.Campaign, m.TargetID)
@@ -443,6 +433,25 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 		}
 	}
 	return out, nil
+}
+
+// digestInfo is what a campaign's digests to a target are rendered from,
+// and their Reply-To: the campaign's address, else OUTCRY_FROM_EMAIL.
+func (p *Policy) digestInfo(slug, targetID string) (info CampaignInfo, replyTo string) {
+	if p.Campaign != nil {
+		info, _ = p.Campaign(slug)
+	}
+	if info.Title == "" {
+		info.Title = slug
+	}
+	if info.LetterFor != nil { // the letter version for the target's fields
+		info.Subject, info.Body = info.LetterFor(targetID)
+	}
+	replyTo = info.ReplyTo
+	if replyTo == "" {
+		replyTo = p.ReplyTo
+	}
+	return info, replyTo
 }
 
 // domainBudget is what is left, within one claim, of each receiving

@@ -264,6 +264,11 @@ func StatusWords(m *i18n.Catalog, status string) string {
 	return m.T("receipt.status.other")
 }
 
+// Preview is the copy email r's writer would get, rendered from the real
+// template (the console's preview of a sample supporter, issue 26).
+// Nothing is sent or recorded.
+func (s *Service) Preview(r store.Receipt) (delivery.Message, error) { return s.compose(r) }
+
 func (s *Service) compose(r store.Receipt) (delivery.Message, error) {
 	s.once.Do(func() {
 		s.email, s.err = template.ParseFS(s.Templates, "receipt.txt")

@@ -171,6 +171,16 @@ func (f *Followups) Tick(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// Preview is the follow-up d's supporter would get for campaign c,
+// rendered from the real template (the console's preview of a sample
+// supporter, issue 26). Nothing is queued or recorded.
+func (f *Followups) Preview(c *campaign.Campaign, d store.FollowupCandidate) (store.NewMail, error) {
+	if err := f.parse(); err != nil {
+		return store.NewMail{}, err
+	}
+	return f.email(c, d)
+}
+
 // email renders one supporter's follow-up.
 func (f *Followups) email(c *campaign.Campaign, d store.FollowupCandidate) (store.NewMail, error) {
 	type tgt struct{ Name, Yes, Ack, No string }

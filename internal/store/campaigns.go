@@ -13,14 +13,17 @@ import (
 // CampaignRow is a campaign as stored: its content is a document owned by
 // internal/campaign.
 type CampaignRow struct {
-	Slug      string
-	Doc       string
-	Status    string
-	Source    string // "file" or "console"
-	StartsAt  *time.Time
-	EndsAt    *time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Slug   string
+	Doc    string
+	Status string
+	Source string // "file" or "console"
+	// ConsoleParts are the parts of a campaign from the file that were
+	// edited in the console, comma-separated (internal/campaign.Part).
+	ConsoleParts string
+	StartsAt     *time.Time
+	EndsAt       *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // ErrExists is returned when a row with the same key already exists.
@@ -28,7 +31,7 @@ var ErrExists = errors.New("store: already exists")
 
 // Campaigns returns every campaign, oldest first.
 func (s *Store) Campaigns(ctx context.Context) ([]CampaignRow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT slug, doc, status, source, starts_at, ends_at, created_at, updated_at
+	rows, err := s.r.QueryContext(ctx, `SELECT slug, doc, status, source, console_parts, starts_at, ends_at, created_at, updated_at
 		FROM campaigns ORDER BY created_at, slug`)
 	if err != nil {
 		return nil, fmt.Errorf("store: campaigns: %w", err)
@@ -39,7 +42,7 @@ func (s *Store) Campaigns(ctx context.Context) ([]CampaignRow, error) {
 		var c CampaignRow
 		var starts, ends sql.NullInt64
 		var created, updated int64
-		if err := rows.Scan(&c.Slug, &c.Doc, &c.Status, &c.Source, &starts, &ends, &created, &updated); err != nil {
+		if err := rows.Scan(&c.Slug, &c.Doc, &c.Status, &c.Source, &c.ConsoleParts, &starts, &ends, &created, &updated); err != nil {
 			return nil, fmt.Errorf("store: campaigns: %w", err)
 		}
 		c.StartsAt, c.EndsAt = msToTime(starts), msToTime(ends)
@@ -52,8 +55,8 @@ func (s *Store) Campaigns(ctx context.Context) ([]CampaignRow, error) {
 // CreateCampaign stores a new campaign; ErrExists when the slug is taken.
 func (s *Store) CreateCampaign(ctx context.Context, c CampaignRow) error {
 	now := s.nowMs()
-	_, err := s.w.ExecContext(ctx, `INSERT INTO campaigns (slug, doc, status, source, starts_at, ends_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Slug, c.Doc, c.Status, c.Source, timeToMs(c.StartsAt), timeToMs(c.EndsAt), now, now)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO campaigns (slug, doc, status, source, console_parts, starts_at, ends_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Slug, c.Doc, c.Status, c.Source, c.ConsoleParts, timeToMs(c.StartsAt), timeToMs(c.EndsAt), now, now)
 	if isUniqueViolation(err) {
 		return ErrExists
 	}
@@ -69,8 +72,8 @@ func (s *Store) UpdateCampaign(ctx context.Context, c CampaignRow) error {
 	now := s.nowMs()
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET doc = ?, status = ?, source = ?, starts_at = ?, ends_at = ?, updated_at = ?
-		WHERE slug = ?`, c.Doc, c.Status, c.Source, timeToMs(c.StartsAt), timeToMs(c.EndsAt), now, c.Slug)
+		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET doc = ?, status = ?, source = ?, console_parts = ?, starts_at = ?, ends_at = ?, updated_at = ?
+		WHERE slug = ?`, c.Doc, c.Status, c.Source, c.ConsoleParts, timeToMs(c.StartsAt), timeToMs(c.EndsAt), now, c.Slug)
 		if err != nil {
 			return err
 		}

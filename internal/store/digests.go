@@ -295,14 +295,24 @@ func newPublicID() string {
 
 // digestLetters reads the letters of a digest still to be sent in it (an
 // erased supporter's letter was cancelled meanwhile and is left out).
-func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLetter, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, ''), s.similarity,
+func digestLetters(ctx context.Context, q queryer, digest int64) ([]DigestLetter, error) {
+	rows, err := q.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, ''), s.similarity,
 			COALESCE(m.target_name, ''), COALESCE(m.target_title, ''), COALESCE(m.salutation, '')
 		FROM messages m JOIN supporters s ON s.id = m.supporter_id
 		WHERE m.digest_id = ? AND m.status = `+sqlSending+` ORDER BY m.id`, digest)
 	if err != nil {
 		return nil, fmt.Errorf("digest %d letters: %w", digest, err)
 	}
+	out, err := scanDigestLetters(rows)
+	if err != nil {
+		return nil, fmt.Errorf("digest %d letters: %w", digest, err)
+	}
+	return out, nil
+}
+
+// scanDigestLetters reads rows of (id, subject, body, first name, last
+// name, postcode, rendered, similarity, target name, title, salutation).
+func scanDigestLetters(rows *sql.Rows) ([]DigestLetter, error) {
 	defer rows.Close()
 	var out []DigestLetter
 	for rows.Next() {
@@ -310,7 +320,7 @@ func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLette
 		var sim sql.NullFloat64
 		if err := rows.Scan(&l.MessageID, &l.Subject, &l.Body, &l.FirstName, &l.LastName, &l.Postcode, &l.Rendered, &sim,
 			&l.TargetName, &l.Title, &l.Salutation); err != nil {
-			return nil, fmt.Errorf("digest %d letters: %w", digest, err)
+			return nil, err
 		}
 		if sim.Valid {
 			l.Similarity = &sim.Float64
@@ -318,6 +328,60 @@ func digestLetters(ctx context.Context, tx *sql.Tx, digest int64) ([]DigestLette
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// PendingDigest is what the next digest of one (campaign, target) would
+// carry now: the letters of a digest formed earlier and waiting to be
+// (re)sent, else the oldest due letters, as ClaimDigests would take them.
+type PendingDigest struct {
+	Letters []DigestLetter
+	Formed  bool // Letters are those of a digest formed earlier, waiting
+	Waiting int  // letters queued for the pair and in no digest yet, due or not
+}
+
+// PendingDigest reads the next digest of (campaign, target) of at most max
+// letters (0: 500) without claiming, forming or changing anything: the
+// console's preview. The letters' target fields are empty unless the
+// digest was formed (the sender fills them from the target as it is then).
+func (s *Store) PendingDigest(ctx context.Context, campaign, targetID string, max int) (PendingDigest, error) {
+	if max <= 0 {
+		max = 500
+	}
+	var out PendingDigest
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM message_counts
+		WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ?`, targetID, campaign).Scan(&out.Waiting); err != nil {
+		return out, fmt.Errorf("store: pending digest: %w", err)
+	}
+	now := s.nowMs()
+	var formed int64
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM `+s.d.indexedBy("digests", "digests_queue")+`
+		WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
+		ORDER BY next_attempt_at LIMIT 1`, targetID, campaign, now).Scan(&formed)
+	switch {
+	case err == nil:
+		out.Formed = true
+		out.Letters, err = digestLetters(ctx, s.r, formed)
+		if err != nil {
+			return out, fmt.Errorf("store: pending digest: %w", err)
+		}
+		return out, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return out, fmt.Errorf("store: pending digest: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, ''), s.similarity,
+			'', '', ''
+		FROM messages m JOIN supporters s ON s.id = m.supporter_id
+		WHERE m.id IN (SELECT id FROM `+s.d.indexedBy("messages", "messages_queue")+`
+			WHERE status = `+sqlQueued+` AND target_id = ? AND campaign = ? AND next_attempt_at <= ?
+			ORDER BY next_attempt_at LIMIT ?)
+		ORDER BY m.id`, targetID, campaign, now, max)
+	if err != nil {
+		return out, fmt.Errorf("store: pending digest: %w", err)
+	}
+	if out.Letters, err = scanDigestLetters(rows); err != nil {
+		return out, fmt.Errorf("store: pending digest: %w", err)
+	}
+	return out, nil
 }
 
 // requeueDigests puts back in the queue, whole, the digests held by a
@@ -522,10 +586,53 @@ type DigestRow struct {
 	SentAt            *time.Time
 }
 
+const digestCols = `id, campaign, target_id, status, letters, attempts, last_error, provider_message_id, created_at, sent_at`
+
+func scanDigestRow(sc interface{ Scan(...any) error }) (DigestRow, error) {
+	var d DigestRow
+	var created int64
+	var sent sql.NullInt64
+	if err := sc.Scan(&d.ID, &d.Campaign, &d.TargetID, &d.Status, &d.Letters, &d.Attempts, &d.LastError,
+		&d.ProviderMessageID, &created, &sent); err != nil {
+		return d, err
+	}
+	d.CreatedAt, d.SentAt = time.UnixMilli(created).UTC(), msToTime(sent)
+	return d, nil
+}
+
+// Digest returns one digest; ErrNotFound when there is none.
+func (s *Store) Digest(ctx context.Context, id int64) (DigestRow, error) {
+	d, err := scanDigestRow(s.r.QueryRowContext(ctx, `SELECT `+digestCols+` FROM digests WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("store: digest %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// DigestLettersOf returns every letter a digest carries or carried,
+// whatever their status now, with the target's fields recorded when it
+// was formed (the console's digest page renders the email from them).
+func (s *Store) DigestLettersOf(ctx context.Context, digest int64) ([]DigestLetter, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT m.id, s.subject, s.body, s.first_name, s.last_name, s.postcode, COALESCE(m.rendered, ''), s.similarity,
+			COALESCE(m.target_name, ''), COALESCE(m.target_title, ''), COALESCE(m.salutation, '')
+		FROM messages m JOIN supporters s ON s.id = m.supporter_id
+		WHERE m.digest_id = ? ORDER BY m.id`, digest)
+	if err != nil {
+		return nil, fmt.Errorf("store: digest %d letters: %w", digest, err)
+	}
+	out, err := scanDigestLetters(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: digest %d letters: %w", digest, err)
+	}
+	return out, nil
+}
+
 // Digests returns a campaign's digests, newest first, at most limit.
 func (s *Store) Digests(ctx context.Context, campaign string, limit int) ([]DigestRow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, campaign, target_id, status, letters, attempts, last_error,
-			provider_message_id, created_at, sent_at
+	rows, err := s.r.QueryContext(ctx, `SELECT `+digestCols+`
 		FROM digests WHERE campaign = ? ORDER BY id DESC LIMIT ?`, campaign, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: digests: %w", err)
@@ -533,14 +640,10 @@ func (s *Store) Digests(ctx context.Context, campaign string, limit int) ([]Dige
 	defer rows.Close()
 	var out []DigestRow
 	for rows.Next() {
-		var d DigestRow
-		var created int64
-		var sent sql.NullInt64
-		if err := rows.Scan(&d.ID, &d.Campaign, &d.TargetID, &d.Status, &d.Letters, &d.Attempts, &d.LastError,
-			&d.ProviderMessageID, &created, &sent); err != nil {
+		d, err := scanDigestRow(rows)
+		if err != nil {
 			return nil, fmt.Errorf("store: digests: %w", err)
 		}
-		d.CreatedAt, d.SentAt = time.UnixMilli(created).UTC(), msToTime(sent)
 		out = append(out, d)
 	}
 	return out, rows.Err()
