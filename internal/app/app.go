@@ -154,6 +154,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 			}
 			return delivery.Domain(t.Email)
 		},
+		// The back-off of targets whose servers push back (issue 28 §4),
+		// kept in the database: every instance and a restart agree.
+		Pushback:    st.StepPushback,
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      log,
 		Observer:    meter.ObserveSend,
@@ -246,6 +249,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		}
 		return out
 	}, sender.DomainCap())
+	meter.WatchPushback(st, cfg.TargetHourlyCap)
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Privacy: &privacy.Service{Store: st}, Readiness: ready, Replies: replies})
 	if err != nil {
