@@ -43,8 +43,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if IsPostgres(path) {
 		return openPostgresStore(ctx, path)
 	}
-	// The writer never checkpoints: checkpoint.go does, on its own connection.
-	w, err := sql.Open("sqlite", dsn(path, false, "wal_autocheckpoint(0)"))
+	// The writer checkpoints as SQLite does by default (every 1,000 pages of
+	// WAL); checkpoint.go truncates the WAL when letters stop (issue 29).
+	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
