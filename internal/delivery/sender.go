@@ -313,6 +313,11 @@ func (s *Sender) renew(ctx context.Context) {
 	s.mu.Lock()
 	wasLeading, first := s.leading, s.renewedAt.IsZero()
 	s.mu.Unlock()
+	if l.Leader {
+		// The back-off's due steps, and each target's allowance now
+		// (before a takeover spaces the spread by it).
+		s.stepPushback(ctx)
+	}
 	switch {
 	case l.Leader && !wasLeading:
 		// Taking over (or starting, or restarting): the cap windows
@@ -356,9 +361,6 @@ func (s *Sender) renew(ctx context.Context) {
 	s.leading = l.Leader
 	s.mu.Unlock()
 	s.followPause(l)
-	if l.Leader {
-		s.stepPushback(ctx)
-	}
 	if l.Requeued > 0 {
 		s.log.Info("sender: messages of a stopped sender back in the queue", "count", l.Requeued)
 	}
