@@ -52,6 +52,10 @@ func outcryEnvWith(addr, db, dir, sgURL string, sender []string) []string {
 		"SENDGRID_API_KEY=SG.bench-not-a-key",
 		"OUTCRY_SENDGRID_URL=" + sgURL,
 		"SENDGRID_WEBHOOK_PUBLIC_KEY=",
+		// The bundled example's placeholder targets and a loopback base
+		// URL would hold live sending (issue 26's readiness): the fake
+		// SendGrid on loopback is the point here, so they only warn.
+		"OUTCRY_READINESS=warn",
 		// The load comes from loopback with a new X-Forwarded-For client
 		// address per request: the per-IP submission limit stays on (at
 		// its default) and sees a crowd, not one client.

@@ -134,13 +134,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	log.Info("delivery", "mode", cfg.Delivery, "digest_after", cfg.DigestAfter.String(), "digest_every", cfg.DigestEvery.String(),
 		"digest_at_utc", time.Time{}.Add(cfg.DigestAt).Format("15:04"), "digest_max", cfg.DigestMax, "drip", cfg.Drip)
 	// The sign path's bound (OUTCRY_MAX_PENDING): letters past it get 503;
-	// while letters are in it, the sender yields (delivery.Options.SignBusy).
+	// while letters arrive, the sender yields (delivery.Options.SignBusy).
 	gate := letter.NewGate(cfg.MaxPending)
 	meter.SignPath(gate.Pending, gate.Max(), gate.Shed)
 	meter.WAL(st.WALBytes)
 	ready := &golive.Readiness{Config: cfg, Targets: func() []target.Target { return targets.Current().All }, Hold: cfg.Readiness != "warn"}
 	sender := delivery.NewSender(queue, mailer, delivery.Options{
-		SignBusy:  func() bool { return gate.Pending() > 0 },
+		SignBusy:  gate.Busy,
 		Held:      ready.Held,
 		Workers:   cfg.SendWorkers,
 		Rate:      cfg.SendRate,

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/outcry/outcry/internal/filewatch"
 )
 
 // Registry holds the areas file in force and swaps in a new one only when
@@ -85,68 +86,29 @@ type WatchOptions struct {
 	OnReload func(error) // after each reload attempt (tests)
 }
 
-// Watch reloads the file whenever its size, time or identity changes, until
-// ctx ends. It polls the file rather than watching its folder (a folder
-// watch wakes on every write of a database beside it). A file with a bad
-// line is refused, its line logged, and the index in force stays.
+// Watch reloads the file whenever it changes (internal/filewatch), until
+// ctx ends. A file with a bad line is refused, its line logged, and the
+// index in force stays.
 func (r *Registry) Watch(ctx context.Context, opt WatchOptions) error {
 	if r.path == "" {
 		return nil
 	}
-	if opt.Interval <= 0 {
-		opt.Interval = time.Second
-	}
-	if opt.Debounce <= 0 {
-		opt.Debounce = 200 * time.Millisecond
-	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	last, _ := os.Stat(r.path)
-	go func() {
-		tick := time.NewTicker(opt.Interval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			cur, err := os.Stat(r.path)
-			if err != nil || (last != nil && sameFile(cur, last)) {
-				continue
-			}
-			for { // wait until it stays the same for the debounce
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(opt.Debounce):
-				}
-				next, err := os.Stat(r.path)
-				if err == nil && sameFile(next, cur) {
-					break
-				}
-				if err == nil {
-					cur = next
-				}
-			}
-			last = cur
-			err = r.Reload()
-			if err != nil {
-				opt.Logger.Error("areas file changed but is invalid; the previous areas stay in force", "err", err)
-			} else {
-				ix := r.Current()
-				opt.Logger.Info("areas file changed: reloaded", "rows", ix.Version.Rows, "keys", ix.Keys(), "areas", len(ix.Areas()),
-					"version", ix.Version.String())
-			}
-			if opt.OnReload != nil {
-				opt.OnReload(err)
-			}
+	f, _ := filewatch.Stat(r.path)
+	go f.Poll(ctx, filewatch.Options{Interval: opt.Interval, Debounce: opt.Debounce}, nil, func() {
+		err := r.Reload()
+		if err != nil {
+			opt.Logger.Error("areas file changed but is invalid; the previous areas stay in force", "err", err)
+		} else {
+			ix := r.Current()
+			opt.Logger.Info("areas file changed: reloaded", "rows", ix.Version.Rows, "keys", ix.Keys(), "areas", len(ix.Areas()),
+				"version", ix.Version.String())
 		}
-	}()
+		if opt.OnReload != nil {
+			opt.OnReload(err)
+		}
+	})
 	return nil
-}
-
-func sameFile(a, b os.FileInfo) bool {
-	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }

@@ -3,6 +3,7 @@ package letter
 import (
 	"errors"
 	"sync/atomic"
+	"time"
 )
 
 // ErrOverloaded says a letter was refused because OUTCRY_MAX_PENDING
@@ -31,7 +32,15 @@ const DefaultMaxPending = 1000
 type Gate struct {
 	slots chan struct{}
 	shed  atomic.Int64
+	last  atomic.Int64 // when a letter last entered, Unix ns
 }
+
+// busyFor is how long after a letter arrives the sign path counts as busy
+// (Busy). Letters arriving at 1,000 a second are each in the path for a
+// millisecond or two: between two of them it is empty most of the time,
+// and a sender that looked only at Pending took full batches in those
+// gaps (2,300 messages/s beside the letters, p99 37 ms).
+const busyFor = 250 * time.Millisecond
 
 // NewGate is a gate of max slots (max < 1: DefaultMaxPending).
 func NewGate(max int) *Gate {
@@ -43,6 +52,7 @@ func NewGate(max int) *Gate {
 
 // Enter takes a slot, or returns false and counts the letter as shed.
 func (g *Gate) Enter() bool {
+	g.last.Store(time.Now().UnixNano())
 	select {
 	case g.slots <- struct{}{}:
 		return true
@@ -57,6 +67,13 @@ func (g *Gate) Leave() { <-g.slots }
 
 // Pending is how many letters are in the sign path now.
 func (g *Gate) Pending() int { return len(g.slots) }
+
+// Busy reports whether letters are arriving: one is in the sign path now,
+// or one arrived within busyFor (the sender then yields:
+// delivery.Options.SignBusy).
+func (g *Gate) Busy() bool {
+	return g.Pending() > 0 || time.Since(time.Unix(0, g.last.Load())) < busyFor
+}
 
 // Max is the bound (OUTCRY_MAX_PENDING).
 func (g *Gate) Max() int { return cap(g.slots) }

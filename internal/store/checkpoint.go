@@ -95,10 +95,16 @@ func (cp *checkpointer) run(ctx context.Context) {
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		var busy, logPages, done int
+		began := time.Now()
 		cp.mu.Lock()
 		err = cp.db.QueryRowContext(cctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logPages, &done)
 		cp.mu.Unlock()
 		cancel()
+		if !idle {
+			// Letters wait while this runs: say so, with how long.
+			slog.Warn("store: the WAL passed its limit under load and was truncated", "wal_bytes", size,
+				"limit", walLimit, "took", time.Since(began).Round(time.Millisecond), "busy", busy != 0)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				slog.Warn("store: WAL checkpoint", "err", err)

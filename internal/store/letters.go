@@ -187,9 +187,11 @@ func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 			ins := s.letterStmts.in(ctx, tx)
 			defer ins.close()
 			var err error
-			if ins.hooks, err = hooksWanted(ctx, tx, hookevent.LetterCreated); err != nil {
-				return err
+			var n int
+			if err = ins.wanted.QueryRowContext(ctx, hooksPattern(hookevent.LetterCreated)).Scan(&n); err != nil {
+				return fmt.Errorf("webhook endpoints: %w", err)
 			}
+			ins.hooks = n > 0
 			for _, i := range order {
 				j := batch[i]
 				id, err, fatal := ins.letter(ctx, tx, j.sup, j.targets, now)
@@ -216,13 +218,12 @@ func (s *Store) writeGroup(ctx context.Context, batch []*letterJob) {
 	}
 }
 
-// letterStmts are the batch's prepared inserts.
 // letterStmts are the sign path's statements, prepared once on the writer
 // connection (Open) and bound to each group's transaction: parsing the SQL
 // again for every letter, savepoint and count was an eighth of the sign
 // path's CPU.
 type letterStmts struct {
-	supporter, message, savepoint, release, rollback, supporters, messages *sql.Stmt
+	supporter, message, savepoint, release, rollback, supporters, messages, wanted *sql.Stmt
 	// hooks: an endpoint wants letter.created (asked once per group).
 	hooks bool
 }
@@ -257,6 +258,7 @@ func prepareLetterStmts(ctx context.Context, db *sql.DB) (*letterStmts, error) {
 			ON CONFLICT (campaign) DO UPDATE SET supporters = counters.supporters + excluded.supporters`},
 		{&st.messages, `INSERT INTO message_counts (campaign, target_id, status, n) VALUES (?, ?, ?, ?)
 			ON CONFLICT (campaign, target_id, status) DO UPDATE SET n = message_counts.n + excluded.n`},
+		{&st.wanted, hooksWantedSQL},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -273,11 +275,11 @@ func (st *letterStmts) in(ctx context.Context, tx *sql.Tx) *letterStmts {
 	return &letterStmts{supporter: tx.StmtContext(ctx, st.supporter), message: tx.StmtContext(ctx, st.message),
 		savepoint: tx.StmtContext(ctx, st.savepoint), release: tx.StmtContext(ctx, st.release),
 		rollback: tx.StmtContext(ctx, st.rollback), supporters: tx.StmtContext(ctx, st.supporters),
-		messages: tx.StmtContext(ctx, st.messages)}
+		messages: tx.StmtContext(ctx, st.messages), wanted: tx.StmtContext(ctx, st.wanted)}
 }
 
 func (st *letterStmts) close() {
-	for _, s := range []*sql.Stmt{st.supporter, st.message, st.savepoint, st.release, st.rollback, st.supporters, st.messages} {
+	for _, s := range []*sql.Stmt{st.supporter, st.message, st.savepoint, st.release, st.rollback, st.supporters, st.messages, st.wanted} {
 		if s != nil {
 			s.Close()
 		}

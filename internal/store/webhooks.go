@@ -188,12 +188,16 @@ type execer interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
+const hooksWantedSQL = `SELECT COUNT(*) FROM webhook_endpoints WHERE disabled_at IS NULL AND events LIKE ?`
+
+// hooksPattern matches an endpoint's comma-framed list of events holding t.
+func hooksPattern(t hookevent.Type) string { return "%," + string(t) + ",%" }
+
 // hooksWanted reports whether any enabled endpoint subscribes to t: the
 // sign path asks once per group transaction and builds no event otherwise.
 func hooksWanted(ctx context.Context, tx execer, t hookevent.Type) (bool, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_endpoints WHERE disabled_at IS NULL AND events LIKE ?`, "%,"+string(t)+",%").Scan(&n)
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, hooksWantedSQL, hooksPattern(t)).Scan(&n); err != nil {
 		return false, fmt.Errorf("webhook endpoints: %w", err)
 	}
 	return n > 0, nil
@@ -216,7 +220,7 @@ func appendHook(ctx context.Context, tx execer, e hookevent.Event, now int64) er
 			CASE WHEN personal_data = 1 THEN CAST(? AS TEXT) ELSE CAST(? AS TEXT) END, 'pending', CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
 		FROM webhook_endpoints
 		WHERE disabled_at IS NULL AND events LIKE ? AND (campaign = '' OR campaign = ?)`,
-		newMsgID(), string(e.Type), sup, string(personal), string(public), now, now, now, "%,"+string(e.Type)+",%", e.Campaign); err != nil {
+		newMsgID(), string(e.Type), sup, string(personal), string(public), now, now, now, hooksPattern(e.Type), e.Campaign); err != nil {
 		return fmt.Errorf("webhook %s: %w", e.Type, err)
 	}
 	return nil

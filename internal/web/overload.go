@@ -42,8 +42,12 @@ func (s *Server) admitLetter(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// shedKey marks a request whose letter was shed, for the request log.
+const shedKey = "outcry.shed"
+
 // shed answers a letter refused because the sign path is full.
 func (s *Server) shed(c echo.Context) error {
+	c.Set(shedKey, true)
 	c.Response().Header().Set("Retry-After", retryAfter())
 	if camp, sub, ok := s.typedForm(c); ok {
 		return s.reRender(c, camp, http.StatusServiceUnavailable, sub, nil, s.d.Messages.T("form.overloaded"))

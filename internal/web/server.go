@@ -281,7 +281,10 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelDebug
-			if v.Status >= 500 {
+			if v.Status >= 500 && c.Get(shedKey) == nil {
+				// A letter shed by the sign path's bound is no error of
+				// the server: it is counted (/metrics), and logging each
+				// would cost the most when the server has least to spare.
 				level = slog.LevelError
 			}
 			s.log.Log(c.Request().Context(), level, "http", "method", v.Method, "path", v.URIPath,
