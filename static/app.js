@@ -25,7 +25,18 @@
   // much of it is the campaign's text, announced politely. It never stops
   // the letter being sent. The measure is static/similar.js, the server's.
   if (body && body.getAttribute("data-reference") && window.outcrySimilarityMeasure) {
-    var measure = window.outcrySimilarityMeasure(body.getAttribute("data-reference"));
+    // The reference changes when the postcode picks a version of the
+    // letter (below): the measure follows it.
+    var reference = null;
+    var measureOf = null;
+    var measure = function (text) {
+      var r = body.getAttribute("data-reference");
+      if (r !== reference) {
+        reference = r;
+        measureOf = window.outcrySimilarityMeasure(r);
+      }
+      return measureOf(text);
+    };
     var threshold = parseFloat(body.getAttribute("data-similar")) || 0.9;
     var meter = document.createElement("p");
     meter.className = "meter";
@@ -174,9 +185,19 @@
         }
         if (j.sample > 0 && j.targets.length > j.sample) { who.appendChild(el("p", { id: "recipients-sample" }, t("sample").replace("{n}", j.sample))); }
         if (j.greeting) { who.appendChild(el("p", { id: "recipients-greeting" }, t("greeting").replace("{salutation}", j.greeting))); }
+        if (j.letter && bodyField) {
+          // The meter measures against the letter these targets receive,
+          // as the server does, whether or not the supporter has edited.
+          bodyField.setAttribute("data-reference", j.letter.body);
+        }
         if (j.letter && !edited) {
           if (subject) { subject.value = j.letter.subject; }
-          if (bodyField) { bodyField.value = j.letter.body; bodyField.dispatchEvent(new Event("input")); edited = false; }
+          if (bodyField) { bodyField.value = j.letter.body; }
+        }
+        if (j.letter && bodyField) {
+          var wasEdited = edited;
+          bodyField.dispatchEvent(new Event("input"));
+          edited = wasEdited;
         }
         letterForm.hidden = false;
       }).catch(function () { /* the button still works: the server's two steps */ });

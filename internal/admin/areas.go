@@ -11,6 +11,7 @@ import (
 
 	"github.com/outcry/outcry/internal/area"
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/target"
 	"github.com/outcry/outcry/internal/targeting"
 )
@@ -62,7 +63,7 @@ func (c *Console) renderAreas(ctx echo.Context, status int, camp *campaign.Campa
 		d.Test = res
 		var tfe targeting.FieldErrors
 		if errors.As(err, &tfe) {
-			d.TestErr = tfe
+			d.TestErr = tfe.In(i18n.Default().T)
 		} else if err != nil {
 			return err
 		}

@@ -43,6 +43,7 @@ import (
 	"github.com/outcry/outcry/internal/sendwindow"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
+	"github.com/outcry/outcry/internal/targeting"
 	"github.com/outcry/outcry/internal/web"
 )
 
@@ -127,7 +128,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	if cfg.Instance != "" {
 		queue.NameMachine(cfg.Instance)
 	}
-	if queue.Delivery, err = deliveryPolicy(cfg, templates, campaigns); err != nil {
+	if queue.Delivery, err = deliveryPolicy(cfg, templates, campaigns, targets); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -312,7 +313,7 @@ func replyReceived(st *store.Store, notify func(), log *slog.Logger) func(contex
 // deliveryPolicy is how letters become emails (issue 12): the process
 // defaults from the configuration, each campaign's own setting, and the
 // digest template.
-func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Service) (*outbox.Policy, error) {
+func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Service, targets *target.Registry) (*outbox.Policy, error) {
 	digests, err := outbox.NewDigestRenderer(templates)
 	if err != nil {
 		return nil, err
@@ -341,6 +342,13 @@ func deliveryPolicy(cfg config.Config, templates fs.FS, campaigns *campaign.Serv
 			}
 			if a, err := mail.ParseAddress(c.Organizer.Contact); err == nil && a.Address == c.Organizer.Contact {
 				info.ReplyTo = a.Address
+			}
+			if len(c.Letter.Versions) > 0 {
+				info.LetterFor = func(id string) (string, string) {
+					t, _ := targets.Current().ByID(id)
+					l := targeting.Letter(c, []target.Target{t})
+					return l.Subject, l.Body
+				}
 			}
 			return info, true
 		},

@@ -377,3 +377,21 @@ func (a *app) campaignMessages(t *testing.T) []struct{ Campaign, Target, Subject
 	}
 	return out
 }
+
+// withAndWithoutJS runs f as two subtests: in a tab with JavaScript, and in
+// one without (every supporter's page must work both ways).
+func withAndWithoutJS(t *testing.T, f func(t *testing.T, ctx context.Context, js bool)) {
+	for _, js := range []bool{true, false} {
+		name := "with JavaScript"
+		if !js {
+			name = "without JavaScript"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := tab(t)
+			if !js {
+				noScript(t, ctx)
+			}
+			f(t, ctx, js)
+		})
+	}
+}

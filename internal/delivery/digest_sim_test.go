@@ -623,3 +623,41 @@ func TestDigestRefusedAlone(t *testing.T) {
 		t.Fatalf("a 400 naming a field: %v after %d requests, want 4 failed after 1", c, fake2.Count())
 	}
 }
+
+// A target who receives a version of the letter (campaign.yaml's
+// letter.versions) gets digests that show that version once, with the
+// names of those who sent it: the letters are grouped against the letter
+// they were given, not the campaign's main one (issue 24 with issue 21).
+func TestDigestGroupsAgainstTheTargetsVersion(t *testing.T) {
+	const versionSubject, versionBody = "Thank you for saving the bees", "Thank you for voting to ban the pesticides that kill bees. Please keep it up."
+	s := newSim(t, simStart, 30, outbox.Policy{Mode: delivery.Digest, Every: 24 * time.Hour, At: 9 * time.Hour, Max: 500})
+	main := s.policy.Campaign
+	s.policy.Campaign = func(slug string) (outbox.CampaignInfo, bool) {
+		info, ok := main(slug)
+		info.LetterFor = func(id string) (string, string) {
+			if id == "t2" {
+				return versionSubject, versionBody
+			}
+			return simSubject, simBody
+		}
+		return info, ok
+	}
+	for i := range 20 {
+		if _, _, err := s.st.WriteLetter(context.Background(), store.NewSupporter{Campaign: simCampaign,
+			Email: fmt.Sprintf("v%d@example.org", i), FirstName: "Writer", LastName: fmt.Sprint(i),
+			Subject: versionSubject, Body: versionBody}, []string{"t2"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.runUntil(simStart.Add(2*time.Hour+5*time.Minute), time.Minute)
+	if len(s.mail.mails) != 1 {
+		t.Fatalf("%d emails, want one digest to t2", len(s.mail.mails))
+	}
+	body := s.mail.mails[0].m.Body
+	if got := strings.Count(body, versionBody); got != 1 {
+		t.Errorf("the version appears %d times in the digest, want once with its 20 signers:\n%s", got, body)
+	}
+	if !strings.Contains(body, "20 signed the campaign's letter") || !strings.Contains(body, "Subject: "+versionSubject) {
+		t.Errorf("the digest does not group the letters under the version:\n%s", body)
+	}
+}

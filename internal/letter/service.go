@@ -144,7 +144,7 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 		Postcode: sub.Postcode, Area: sub.Area, Chosen: sub.Targets, Supporter: key})
 	var tfe targeting.FieldErrors
 	if errors.As(err, &tfe) {
-		return Result{}, FieldErrors(tfe)
+		return Result{}, FieldErrors(tfe.In(lang.T))
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
@@ -154,10 +154,12 @@ func (s *Service) Sign(ctx context.Context, camp *campaign.Campaign, sub *Submis
 	if err != nil {
 		return Result{}, fmt.Errorf("letter: sign: %w", err)
 	}
+	// The letter is measured against the one the page showed: the
+	// campaign's, or its version for these targets.
+	sim := s.measures.of(targeting.Letter(camp, picked.Matched).Body).Of(sub.Body)
 	if erased { // this address wrote and was erased since: a repeat creates nothing
-		return Result{Messages: len(targets), Targets: targets, Level: similar.LevelOf(s.measures.of(camp.Letter.Body).Of(sub.Body), s.Threshold())}, nil
+		return Result{Messages: len(targets), Targets: targets, Level: similar.LevelOf(sim, s.Threshold())}, nil
 	}
-	sim := s.measures.of(camp.Letter.Body).Of(sub.Body)
 	level := similar.LevelOf(sim, s.Threshold())
 	status := store.SupporterConfirmed
 	if s.Confirm != nil {

@@ -63,6 +63,11 @@ type CampaignInfo struct {
 	// digest_every); nil takes Every and At. Either way the time of day is
 	// in Window's zone.
 	Digest *sendwindow.Schedule
+	// LetterFor, when set, is the letter a target receives when it is not
+	// Subject and Body: a version of it for targets of some fields
+	// (campaign.yaml's letter.versions). Its digests show that letter once
+	// and group the letters near it.
+	LetterFor func(targetID string) (subject, body string)
 }
 
 // Policy is how letters become emails: the process defaults and each
@@ -399,6 +404,9 @@ func (o *Outbox) renderDigests(ctx context.Context, claimed []store.ClaimedDiges
 		info, _ := p.Campaign(m.Campaign)
 		if info.Title == "" {
 			info.Title = m.Campaign
+		}
+		if info.LetterFor != nil {
+			info.Subject, info.Body = info.LetterFor(m.TargetID)
 		}
 		replyTo := info.ReplyTo
 		if replyTo == "" {

@@ -7,7 +7,6 @@
 package targeting
 
 import (
-	"fmt"
 	"hash/fnv"
 	"slices"
 	"sort"
@@ -75,24 +74,40 @@ func (r Result) AreaOf(t target.Target) area.Area {
 
 // FieldErrors maps a field of the form or the API (postcode, area,
 // targets) to what is wrong with it.
-type FieldErrors map[string]string
+type FieldErrors map[string]Problem
+
+// Problem is what is wrong with a field: a message of the site's language
+// (templates/messages, under validation.targeting) and its values.
+type Problem struct {
+	Key  string
+	Args []any // name, value pairs, as i18n.Catalog.T takes them
+}
 
 func (fe FieldErrors) Error() string {
 	parts := make([]string, 0, len(fe))
 	for k, v := range fe {
-		parts = append(parts, k+": "+v)
+		parts = append(parts, k+": "+v.Key)
 	}
 	sort.Strings(parts)
 	return "targeting: " + strings.Join(parts, "; ")
 }
 
-// Messages shown to supporters.
-const (
-	MsgPostcodeRequired = "Enter your postcode: it tells us who represents you."
-	MsgPostcodeForm     = "This does not look like a postcode or ZIP code: use letters and digits only (spaces and dashes are fine)."
-	MsgPostcodeUnknown  = "We could not find who represents this postcode. Please check it."
-	MsgAreaRequired     = "Your postcode lies in more than one area: choose yours."
-	MsgAreaNotOfPC      = "This area is not one of your postcode's areas: choose one of those shown."
+// In is the errors in words: t is the site's catalog's T.
+func (fe FieldErrors) In(t func(key string, args ...any) string) map[string]string {
+	out := make(map[string]string, len(fe))
+	for k, v := range fe {
+		out[k] = t(v.Key, v.Args...)
+	}
+	return out
+}
+
+// Messages shown to supporters (keys of templates/messages).
+var (
+	MsgPostcodeRequired = Problem{Key: "validation.targeting.postcode_required"}
+	MsgPostcodeForm     = Problem{Key: "validation.targeting.postcode_form"}
+	MsgPostcodeUnknown  = Problem{Key: "validation.targeting.postcode_unknown"}
+	MsgAreaRequired     = Problem{Key: "validation.targeting.area_required"}
+	MsgAreaNotOfPC      = Problem{Key: "validation.targeting.area_not_of_postcode"}
 )
 
 // Base is the campaign's active targets: those it names, or every active
@@ -233,16 +248,16 @@ func choose(tg campaign.Targeting, matched []target.Target, chosen []string) ([]
 			continue
 		}
 		if !slices.ContainsFunc(matched, func(t target.Target) bool { return t.ID == id }) {
-			return nil, FieldErrors{"targets": fmt.Sprintf("%q is not one of the people you can write to here.", id)}
+			return nil, FieldErrors{"targets": {Key: "validation.targeting.not_listed", Args: []any{"id", id}}}
 		}
 		want[id] = true
 	}
 	lo, hi := Bounds(tg, len(matched))
 	switch {
 	case len(want) < lo:
-		return nil, FieldErrors{"targets": fmt.Sprintf("Choose at least %d of the people you can write to.", lo)}
+		return nil, FieldErrors{"targets": {Key: "validation.targeting.at_least", Args: []any{"n", lo}}}
 	case len(want) > hi:
-		return nil, FieldErrors{"targets": fmt.Sprintf("Choose at most %d of the people you can write to.", hi)}
+		return nil, FieldErrors{"targets": {Key: "validation.targeting.at_most", Args: []any{"n", hi}}}
 	}
 	var out []target.Target
 	for _, t := range matched {

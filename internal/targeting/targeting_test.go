@@ -8,6 +8,7 @@ import (
 
 	"github.com/outcry/outcry/internal/area"
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -155,5 +156,36 @@ func TestLetterVersionByField(t *testing.T) {
 	}
 	if l := Letter(camp, []target.Target{south}); l.Subject != "Default" {
 		t.Errorf("other target got %q", l.Subject)
+	}
+}
+
+// Every problem a supporter can be told is a message of the site's
+// language, with its values filled in.
+func TestProblemsAreInTheCatalog(t *testing.T) {
+	cat := i18n.Default()
+	for _, p := range []Problem{MsgPostcodeRequired, MsgPostcodeForm, MsgPostcodeUnknown, MsgAreaRequired, MsgAreaNotOfPC} {
+		if !cat.Has(p.Key) {
+			t.Errorf("%s is not in templates/messages", p.Key)
+		}
+	}
+	list, _ := fixture(t)
+	camp := &campaign.Campaign{Slug: "c", Targeting: campaign.Targeting{Choose: true, Min: 1, Max: 1}}
+	matched := Base(camp, list)
+	for _, tc := range []struct {
+		chosen []string
+		want   string
+	}{
+		{[]string{"nobody-here"}, "“nobody-here” is not one of the people you can write to here."},
+		{nil, "Choose at least 1 of the people you can write to."},
+		{ids(matched[:2]), "Choose at most 1 of the people you can write to."},
+	} {
+		_, err := choose(camp.Targeting, matched, tc.chosen)
+		var fe FieldErrors
+		if !errors.As(err, &fe) {
+			t.Fatalf("%v: %v, want field errors", tc.chosen, err)
+		}
+		if got := fe.In(cat.T)["targets"]; got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.chosen, got, tc.want)
+		}
 	}
 }

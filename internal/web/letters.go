@@ -60,6 +60,7 @@ func (s *Server) prepareForm(c echo.Context, p *page, camp *campaign.Campaign) i
 	if p.Pick.Resolved() {
 		l := targeting.Letter(camp, p.Pick.Res.Matched)
 		p.Form.Subject, p.Form.Body = l.Subject, l.Body
+		p.Reference = l.Body
 		if l.Subject == camp.Letter.Subject {
 			p.Form.Subject = s.subjectFor(c, camp) // the campaign's letter: one of its subject lines (issue 24)
 		}

@@ -33,6 +33,9 @@ type page struct {
 	// targets matched, the choice.
 	Pick    *pick
 	Similar float64 // OUTCRY_SIMILAR, for the meter
+	// Reference is the letter the meter measures against: the campaign's,
+	// or the version of it that the supporter's targets receive.
+	Reference string
 
 	// The confirmation page: the button (GET) or what it did (POST).
 	Confirmed bool

@@ -360,6 +360,7 @@ func (s *Server) newPage(ctx context.Context, camp *campaign.Campaign) (*page, e
 		ConfirmOn:     s.d.Confirm != nil,
 		Messages:      s.d.Messages,
 		Similar:       s.d.Letters.Threshold(),
+		Reference:     camp.Letter.Body,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"net/http"
 	"strconv"
@@ -39,7 +40,7 @@ func (s *Server) apiTargets(c echo.Context) error {
 	res, err := s.lookup(camp, c.QueryParam("postcode"), c.QueryParam("area"))
 	var fe targeting.FieldErrors
 	if errors.As(err, &fe) {
-		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": fe})
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": fe.In(s.d.Messages.T)})
 	}
 	if err != nil {
 		return err
@@ -167,9 +168,7 @@ func (s *Server) fillPick(p *page, camp *campaign.Campaign, postcode, area strin
 			if p.Errors == nil {
 				p.Errors = map[string]string{}
 			}
-			for k, v := range fe {
-				p.Errors[k] = v
-			}
+			maps.Copy(p.Errors, fe.In(s.d.Messages.T))
 			refused = true
 		}
 	}
