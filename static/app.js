@@ -65,20 +65,31 @@
     show();
   }
 
-  // "Copy link" button next to the read-only link field.
-  var url = document.getElementById("share-url");
-  if (url && navigator.clipboard || url && document.queryCommandSupported && document.queryCommandSupported("copy")) {
+  // A "Copy" button next to each read-only link field: the campaign's
+  // share link and, on the thank-you page, the private receipt link. The
+  // button is added here, so without JavaScript there is none and the
+  // field is still there to copy by hand.
+  ["share", "receipt"].forEach(function (name) {
+    var url = document.getElementById(name + "-url");
+    if (!url) { return; }
+    url.addEventListener("focus", function () { url.select(); });
+    if (!url.getAttribute("data-copy") || !(navigator.clipboard || document.queryCommandSupported && document.queryCommandSupported("copy"))) { return; }
     var btn = document.createElement("button");
     btn.type = "button";
-    btn.id = "share-copy";
+    btn.id = name + "-copy";
     btn.className = "secondary";
     btn.textContent = url.getAttribute("data-copy");
     var status = document.createElement("span");
     status.className = "copied";
+    status.id = name + "-copied";
     status.setAttribute("role", "status");
     url.parentNode.appendChild(btn);
     url.parentNode.parentNode.appendChild(status);
     var done = function () { status.textContent = url.getAttribute("data-copied"); };
+    var legacy = function () {
+      url.select();
+      try { if (document.execCommand("copy")) { done(); } } catch (e) { /* the field stays selected to copy by hand */ }
+    };
     btn.addEventListener("click", function () {
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(url.value).then(done, function () { legacy(); });
@@ -86,14 +97,7 @@
         legacy();
       }
     });
-    var legacy = function () {
-      url.select();
-      try { if (document.execCommand("copy")) { done(); } } catch (e) { /* the field stays selected to copy by hand */ }
-    };
-  }
-  if (url) {
-    url.addEventListener("focus", function () { url.select(); });
-  }
+  });
 
   // Postcode first (a campaign that writes to each supporter's own
   // representatives): look the postcode up as it is typed, show who the

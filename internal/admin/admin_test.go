@@ -50,6 +50,7 @@ type env struct {
 	mailer  *testkit.Mailbox
 	letters *letter.Service
 	camp    *campaign.Campaign
+	camps   *campaign.Service
 	metrics *metrics.Metrics
 	client  *http.Client
 	csrf    string
@@ -120,7 +121,7 @@ func newEnv(t *testing.T, o ...opts) *env {
 	// Answers of /admin/api are checked against the OpenAPI document.
 	client := &http.Client{Jar: jar, Transport: oatest.Transport(t, nil), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &env{t: t, http: hs, store: st, dbPath: dbPath, targets: reg, tfile: tfile, sender: sender, mailer: mailer,
-		letters: letters, camp: camp, metrics: meter, client: client}
+		letters: letters, camp: camp, camps: campaigns, metrics: meter, client: client}
 }
 
 // run starts the sender until the test ends.

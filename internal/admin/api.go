@@ -61,7 +61,7 @@ func (c *Console) apiMessages(ctx echo.Context) error {
 	}
 	out := make([]apiMessage, len(rows))
 	for i, m := range rows {
-		out[i] = apiMessage{ID: m.ID, Campaign: m.Campaign, TargetID: m.TargetID, TargetEmail: m.TargetEmail, SupporterEmail: m.SupporterEmail,
+		out[i] = apiMessage{ID: m.ID, Campaign: m.Campaign, TargetID: m.TargetID, TargetEmail: c.targetEmail(m), SupporterEmail: m.SupporterEmail,
 			Status: m.Status, Attempts: m.Attempts, LastError: m.LastError, ProviderMessageID: m.ProviderMessageID,
 			QueuedAt: rfc3339(m.QueuedAt), UpdatedAt: rfc3339(m.UpdatedAt)}
 		if m.SentAt != nil {
@@ -176,7 +176,7 @@ func (c *Console) messagesCSV(ctx echo.Context) error {
 		if m.SentAt != nil {
 			sent = rfc3339(*m.SentAt)
 		}
-		return cw.row(strconv.FormatInt(m.ID, 10), m.TargetID, m.TargetEmail, m.SupporterEmail, m.Status,
+		return cw.row(strconv.FormatInt(m.ID, 10), m.TargetID, c.targetEmail(m), m.SupporterEmail, m.Status,
 			strconv.Itoa(m.Attempts), m.LastError, m.ProviderMessageID, rfc3339(m.QueuedAt), sent, rfc3339(m.UpdatedAt), m.Campaign,
 			digestCell(m.DigestID), m.Area, m.AreasVersion)
 	})
@@ -204,6 +204,20 @@ func (c *Console) supportersCSV(ctx echo.Context) error {
 		c.log.Error("admin: supporters export cut short", "err", err)
 	}
 	return nil
+}
+
+// targetEmail is the address of a message's target: the one recorded when
+// the sender claimed it, else (queued, not claimed yet) the target's
+// address now, which it will be sent to; "" for a target no longer in the
+// file. (The export left it empty for queued rows: issue 26.)
+func (c *Console) targetEmail(m store.MessageRow) string {
+	if m.TargetEmail != "" {
+		return m.TargetEmail
+	}
+	if t, ok := c.d.Targets.Current().ByID(m.TargetID); ok {
+		return t.Email
+	}
+	return ""
 }
 
 // digestCell is a digest id in the CSV ("" for a letter sent alone).

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -48,10 +45,11 @@ func (c *Console) current(ctx echo.Context) *campaign.Campaign {
 // --- pages ------------------------------------------------------------------
 
 type campaignsData struct {
-	Rows    []campaignFigures
-	Form    campaignForm
-	Errors  campaign.FieldErrors
-	Targets []target.Target
+	Rows     []campaignFigures
+	Form     campaignForm
+	Errors   formErrors
+	Targets  []target.Target
+	Defaults formDefaults
 }
 
 type campaignFigures struct {
@@ -60,47 +58,12 @@ type campaignFigures struct {
 	Count int
 }
 
-// campaignForm is what the create and edit forms show.
-type campaignForm struct {
-	Slug, Title, Summary, Story, CallToAction, Subject, Body string
-	Goal                                                     string
-	Targets                                                  []string
-	OrganizerName, OrganizerContact                          string
-}
-
-func (f campaignForm) HasTarget(id string) bool { return slices.Contains(f.Targets, id) }
-
-func formOf(c *campaign.Campaign) campaignForm {
-	return campaignForm{Slug: c.Slug, Title: c.Title, Summary: c.Summary, Story: c.Story, CallToAction: c.CallToAction,
-		Subject: c.Letter.Subject, Body: c.Letter.Body, Goal: strconv.Itoa(c.Goal), Targets: c.Targets,
-		OrganizerName: c.Organizer.Name, OrganizerContact: c.Organizer.Contact}
-}
-
-func readCampaignForm(ctx echo.Context) (campaignForm, campaign.Input, campaign.FieldErrors) {
-	form, _ := ctx.FormParams()
-	f := campaignForm{Slug: strings.TrimSpace(form.Get("slug")), Title: form.Get("title"), Summary: form.Get("summary"),
-		Story: form.Get("story"), CallToAction: form.Get("call_to_action"), Subject: form.Get("subject"),
-		Body: form.Get("body"), Goal: strings.TrimSpace(form.Get("goal")), Targets: form["targets"],
-		OrganizerName: form.Get("organizer_name"), OrganizerContact: form.Get("organizer_contact")}
-	in := campaign.Input{Slug: &f.Slug, Title: &f.Title, Summary: &f.Summary, Story: &f.Story, CallToAction: &f.CallToAction,
-		Subject: &f.Subject, Body: &f.Body, Targets: &f.Targets, OrganizerName: &f.OrganizerName, OrganizerContact: &f.OrganizerContact}
-	fe := campaign.FieldErrors{}
-	if f.Goal != "" {
-		n, err := strconv.Atoi(f.Goal)
-		if err != nil {
-			fe["goal"] = "must be a whole number"
-		}
-		in.Goal = &n
-	}
-	return f, in, fe
-}
-
 func (c *Console) campaignsPage(ctx echo.Context) error {
-	return c.renderCampaigns(ctx, http.StatusOK, campaignForm{Goal: "0"}, nil)
+	return c.renderCampaigns(ctx, http.StatusOK, newCampaignForm(), nil)
 }
 
 func (c *Console) renderCampaigns(ctx echo.Context, status int, form campaignForm, fe campaign.FieldErrors) error {
-	d := campaignsData{Form: form, Errors: fe, Targets: c.d.Targets.Current().All}
+	d := campaignsData{Form: form, Errors: formErrors(fe), Targets: c.d.Targets.Current().All, Defaults: c.formDefaults()}
 	now := time.Now()
 	for _, camp := range c.d.Campaigns.All() {
 		n, err := c.d.Store.SupporterCount(ctx.Request().Context(), camp.Slug)
@@ -109,13 +72,17 @@ func (c *Console) renderCampaigns(ctx echo.Context, status int, form campaignFor
 		}
 		d.Rows = append(d.Rows, campaignFigures{C: camp, State: camp.State(now), Count: n})
 	}
-	return c.render(ctx, status, "campaigns", c.newView(ctx, "Campaigns", "campaigns", d))
+	v := c.newView(ctx, "Campaigns", "campaigns", d)
+	if len(fe) > 0 {
+		v.Error = refusedSummary(fe)
+	}
+	return c.render(ctx, status, "campaigns", v)
 }
 
 func (c *Console) createCampaign(ctx echo.Context) error {
 	form, in, fe := readCampaignForm(ctx)
 	if len(fe) > 0 {
-		return c.renderCampaigns(ctx, http.StatusUnprocessableEntity, form, fe)
+		return c.renderCampaigns(ctx, http.StatusUnprocessableEntity, form, withChecks(fe, c.d.Campaigns.Check("", in)))
 	}
 	camp, err := c.d.Campaigns.Create(ctx.Request().Context(), in)
 	if errors.As(err, &fe) {
@@ -132,12 +99,13 @@ func (c *Console) createCampaign(ctx echo.Context) error {
 }
 
 type campaignData struct {
-	C       *campaign.Campaign
-	State   campaign.Status
-	Form    campaignForm
-	Errors  campaign.FieldErrors
-	Targets []target.Target
-	InFile  bool // the campaign file holds this campaign (it can go back to it)
+	C        *campaign.Campaign
+	State    campaign.Status
+	Form     campaignForm
+	Errors   formErrors
+	Targets  []target.Target
+	Defaults formDefaults
+	InFile   bool // the campaign file holds this campaign (it can go back to it)
 }
 
 func (c *Console) campaignPage(ctx echo.Context) error {
@@ -149,9 +117,13 @@ func (c *Console) campaignPage(ctx echo.Context) error {
 }
 
 func (c *Console) renderCampaign(ctx echo.Context, status int, camp *campaign.Campaign, form campaignForm, fe campaign.FieldErrors) error {
-	d := campaignData{C: camp, State: camp.State(time.Now()), Form: form, Errors: fe, Targets: c.d.Targets.Current().All,
-		InFile: c.d.CampaignFile != nil && c.d.CampaignFile.Slug == camp.Slug}
-	return c.render(ctx, status, "campaign", c.newView(ctx, camp.Title, "campaigns", d))
+	d := campaignData{C: camp, State: camp.State(time.Now()), Form: form, Errors: formErrors(fe), Targets: c.d.Targets.Current().All,
+		Defaults: c.formDefaults(), InFile: c.d.CampaignFile != nil && c.d.CampaignFile.Slug == camp.Slug}
+	v := c.newView(ctx, camp.Title, "campaigns", d)
+	if len(fe) > 0 {
+		v.Error = refusedSummary(fe)
+	}
+	return c.render(ctx, status, "campaign", v)
 }
 
 // campaignPost is POST /admin/campaigns/{slug}: save the content, or set
@@ -184,7 +156,7 @@ func (c *Console) campaignPost(ctx echo.Context) error {
 	in.Slug = nil
 	form.Slug = camp.Slug
 	if len(fe) > 0 {
-		return c.renderCampaign(ctx, http.StatusUnprocessableEntity, camp, form, fe)
+		return c.renderCampaign(ctx, http.StatusUnprocessableEntity, camp, form, withChecks(fe, c.d.Campaigns.Check(camp.Slug, in)))
 	}
 	_, err := c.d.Campaigns.Update(rc, camp.Slug, in)
 	if errors.As(err, &fe) {

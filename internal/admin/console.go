@@ -77,6 +77,9 @@ func (c *Console) newView(ctx echo.Context, title, nav string, d any) *view {
 		v.CSRF = c.auth.csrf(sid)
 	}
 	v.Paused, v.PauseWhy = c.d.Sender.Paused()
+	if v.Paused && ctx.QueryParam("ok") == "paused" && nav != "" {
+		v.Flash = "" // the paused banner says it, once (issue 26)
+	}
 	v.Mode = c.modeBanner()
 	return v
 }

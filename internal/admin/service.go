@@ -495,7 +495,9 @@ func (s *service) plans(ctx context.Context, slug string) ([]targetPlan, error) 
 		}
 	}
 	var out []targetPlan
-	for _, p := range s.d.Delivery.Plan(mine, s.d.SendRate, time.Now()) {
+	paused, _ := s.d.Sender.Paused()
+	held, _ := s.d.Sender.Held()
+	for _, p := range s.d.Delivery.Plan(mine, s.d.SendRate, time.Now(), paused || held) {
 		name := p.TargetID
 		if t, ok := list.ByID(p.TargetID); ok {
 			name = t.Name

@@ -89,7 +89,11 @@ func TestMeterFollowsTheLettersVersion(t *testing.T) {
 		} else {
 			clickAndLoad(t, ctx, "#lookup-submit")
 		}
-		ref := eval[string](t, ctx, `document.getElementById("f-body").getAttribute("data-reference")`)
+		// Under load the page may first show the answer for a postcode
+		// typed in part (the fallback's letter): wait for the whole one's.
+		ref := waitText(t, ctx, func() string {
+			return eval[string](t, ctx, `document.getElementById("f-body").getAttribute("data-reference")`)
+		}, func(s string) bool { return strings.Contains(s, "thank you for supporting") })
 		body := eval[string](t, ctx, `document.getElementById("f-body").value`)
 		if !strings.Contains(ref, "thank you for supporting") || strings.TrimSpace(ref) != strings.TrimSpace(body) {
 			t.Fatalf("the meter's reference %q, want the thank-you version shown in the letter (%q)", ref, body)

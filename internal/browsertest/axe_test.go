@@ -71,8 +71,35 @@ const axeRun = `(async function () {
   return out;
 })()`
 
-// axeProblems runs axe-core in the tab's page.
+// axeRunAll runs every rule axe-core enables by default: the WCAG rules
+// and all the best practices ("region", "landmark-unique"…), for the
+// console (issue 26: "0 violations of any kind").
+const axeRunAll = `(async function () {
+  const res = await axe.run(document, { resultTypes: ["violations"] });
+  const out = [];
+  for (const v of res.violations) {
+    for (const n of v.nodes) {
+      out.push(v.id + " (" + v.impact + "): " + v.help + " at " + n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " ").slice(0, 300));
+    }
+  }
+  return out;
+})()`
+
+// axeProblems runs axe-core in the tab's page (WCAG A and AA and the
+// best practices named in axeRun).
 func axeProblems(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	return axeProblemsOf(t, ctx, axeRun)
+}
+
+// allA11yProblems is what every default rule of axe-core and our own
+// checks (a11y.js) find in the tab's page.
+func allA11yProblems(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	return append(axeProblemsOf(t, ctx, axeRunAll), eval[[]string](t, ctx, a11yJS)...)
+}
+
+func axeProblemsOf(t *testing.T, ctx context.Context, script string) []string {
 	t.Helper()
 	src := axeSource(t)
 	if !eval[bool](t, ctx, `typeof window.axe === "object"`) {
@@ -82,7 +109,7 @@ func axeProblems(t *testing.T, ctx context.Context) []string {
 			t.Fatalf("load axe-core: %v", err)
 		}
 	}
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](axeRun, chromedp.EvalAwaitPromise))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](script, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("run axe-core: %v", err)
 	}
@@ -117,6 +144,22 @@ func TestAxeFindsProblems(t *testing.T) {
 		"page-has-heading-one", "color-contrast", "link-name", "button-name"} {
 		if !strings.Contains(problems, rule+" (") {
 			t.Errorf("axe missed %s; it found:\n%s", rule, problems)
+		}
+	}
+}
+
+// The console's check (axeRunAll) includes the best practices: content
+// outside every landmark, two landmarks of one name.
+func TestAxeAllFindsBestPractices(t *testing.T) {
+	t.Parallel()
+	ctx := tab(t)
+	bad := `<html lang="en"><head><title>x</title></head><body><form class="switcher"><label for="s">Campaign</label><select id="s"><option>a</option></select></form>
+<main><h1>x</h1><section aria-label="Per target"><p>a</p></section><section aria-label="Per target"><p>b</p></section></main></body></html>`
+	run(t, ctx, chromedp.Navigate("data:text/html,"+url.PathEscape(bad)))
+	problems := strings.Join(axeProblemsOf(t, ctx, axeRunAll), "\n")
+	for _, rule := range []string{"region", "landmark-unique"} {
+		if !strings.Contains(problems, rule+" (") {
+			t.Errorf("axe (all rules) missed %s; it found:\n%s", rule, problems)
 		}
 	}
 }

@@ -143,6 +143,7 @@ type app struct {
 	DBPath      string
 	TargetsPath string
 	Campaign    *campaign.Campaign
+	Campaigns   *campaign.Service
 	Letters     *letter.Service
 	Reading     *reading.Links
 	// Sender is the real sender with the dry-run mailer, set with
@@ -246,7 +247,7 @@ func newApp(t *testing.T, options ...appOption) *app {
 	}
 	t.Cleanup(func() { built.Store.Close() })
 	camp, _ := built.Campaigns.Get(slug)
-	a := &app{Store: built.Store, DBPath: env["OUTCRY_DB"], TargetsPath: tpath, Campaign: camp, Letters: built.Letters, Reading: built.Reading}
+	a := &app{Store: built.Store, DBPath: env["OUTCRY_DB"], TargetsPath: tpath, Campaign: camp, Campaigns: built.Campaigns, Letters: built.Letters, Reading: built.Reading}
 	if o.console {
 		a.Sender = built.Sender
 		a.DryRun, _ = built.Sender.Mailer().(*delivery.DryRun)

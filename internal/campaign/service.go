@@ -255,6 +255,13 @@ type Input struct {
 	// letter versions.
 	Targeting *Targeting       `json:"targeting"`
 	Versions  *[]LetterVersion `json:"versions"`
+
+	// What JSON cannot say with a missing field (null leaves a field as it
+	// is): the console's form clears the start and end times and puts
+	// drip back to the process default (OUTCRY_DRIP) with these.
+	ClearStartsAt bool `json:"-"`
+	ClearEndsAt   bool `json:"-"`
+	DripDefault   bool `json:"-"`
 }
 
 // Create validates and stores a new campaign, in force at once.
@@ -313,13 +320,32 @@ func (s *Service) Update(ctx context.Context, slug string, in Input) (*Campaign,
 	return out, nil
 }
 
+// Check says what Create (slug "") or Update (of slug) would refuse in
+// in, storing nothing: the console names every refused field at once, also
+// when some of its fields could not even be read.
+func (s *Service) Check(slug string, in Input) FieldErrors {
+	c := &Campaign{Status: Open, Source: FromConsole, Organizer: s.Organizer}
+	if slug != "" {
+		cur, ok := s.Get(slug)
+		if !ok {
+			return nil
+		}
+		cp := *cur
+		cp.Targets = slices.Clone(cur.Targets)
+		cp.Letter.Versions = slices.Clone(cur.Letter.Versions)
+		c, in.Slug = &cp, nil
+	}
+	return s.apply(c, in, slug == "")
+}
+
 func (in Input) contentChanged() bool {
 	return in.Title != nil || in.Summary != nil || in.Story != nil || in.CallToAction != nil || in.Subject != nil || in.Subjects != nil ||
 		in.Body != nil || in.Targets != nil || in.Goal != nil || in.ImageSrc != nil || in.ImageAlt != nil ||
 		in.StartsAt != nil || in.EndsAt != nil || in.Delivery != nil || in.Drip != nil || in.Targeting != nil || in.Versions != nil ||
 		in.Replies != nil || in.Followup != nil || in.ShowResponses != nil ||
 		in.OrganizerName != nil || in.OrganizerContact != nil ||
-		in.Timezone != nil || in.SendingHours != nil || in.SendingDays != nil || in.DigestEvery != nil
+		in.Timezone != nil || in.SendingHours != nil || in.SendingDays != nil || in.DigestEvery != nil ||
+		in.ClearStartsAt || in.ClearEndsAt || in.DripDefault
 }
 
 // Limits on what an organizer may enter, in characters.
@@ -428,9 +454,13 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	}
 	if in.StartsAt != nil {
 		c.StartsAt = in.StartsAt
+	} else if in.ClearStartsAt {
+		c.StartsAt = nil
 	}
 	if in.EndsAt != nil {
 		c.EndsAt = in.EndsAt
+	} else if in.ClearEndsAt {
+		c.EndsAt = nil
 	}
 	if c.StartsAt != nil && c.EndsAt != nil && !c.EndsAt.After(*c.StartsAt) {
 		fe["ends_at"] = "must be after starts_at"
@@ -444,6 +474,8 @@ func (s *Service) apply(c *Campaign, in Input, create bool) FieldErrors {
 	}
 	if in.Drip != nil {
 		c.Drip = in.Drip
+	} else if in.DripDefault {
+		c.Drip = nil
 	}
 	if in.Replies != nil {
 		if r := strings.TrimSpace(*in.Replies); r == "" || r == RepliesDirect || r == RepliesRelay {

@@ -24,6 +24,12 @@ type Estimate struct {
 	// next opens, when it is closed now ("Monday 08:00 Europe/London").
 	Hours string
 	Opens string
+	// Held: sending is paused or held, so nothing goes until it resumes;
+	// the rest counts from then. DigestFrom (overflow mode) is when the
+	// letters waiting turn into digests if sending is still held then.
+	Held       bool
+	DigestFrom time.Time
+	digestsAt  int // the digests they would then make
 }
 
 // String says it in words for an organizer.
@@ -31,6 +37,18 @@ func (e Estimate) String() string {
 	if e.Letters == 0 {
 		return "no letters waiting"
 	}
+	if e.Held {
+		s := "none until sending resumes; then " + e.sending()
+		if !e.DigestFrom.IsZero() {
+			s += fmt.Sprintf(", if it resumes before %s (after that, in %s)", e.DigestFrom.UTC().Format("15:04 UTC"), inDigests(e.digestsAt))
+		}
+		return s
+	}
+	return e.sending()
+}
+
+// sending says how the letters go once they may.
+func (e Estimate) sending() string {
 	within := "about " + roundDuration(e.Within)
 	opens := ""
 	if e.Hours != "" {
@@ -43,9 +61,16 @@ func (e Estimate) String() string {
 	case e.Digests == 0:
 		return fmt.Sprintf("all letters delivered within %s, each as its own email", within) + opens
 	case e.Singles == 0:
-		return fmt.Sprintf("all letters delivered within %s, in %d digests", within, e.Digests) + opens
+		return fmt.Sprintf("all letters delivered within %s, in %s", within, inDigests(e.Digests)) + opens
 	}
-	return fmt.Sprintf("all letters delivered within %s: %d individually, the rest in %d digests", within, e.Singles, e.Digests) + opens
+	return fmt.Sprintf("all letters delivered within %s: %d individually, the rest in %s", within, e.Singles, inDigests(e.Digests)) + opens
+}
+
+func inDigests(n int) string {
+	if n == 1 {
+		return "1 digest"
+	}
+	return fmt.Sprintf("%d digests", n)
 }
 
 func roundDuration(d time.Duration) string {
@@ -189,13 +214,22 @@ type TargetPlan struct {
 	Estimate      Estimate  // the slowest of its campaigns
 	NextDigestAt  time.Time // zero: none coming
 	NextDigestFor int       // letters the next digest will carry
+	// Held: sending is paused or held. NextDigestAt is then when the
+	// letters become a digest if it still is (a digest goes only once
+	// sending resumes); DigestDue says they already are one.
+	Held      bool
+	DigestDue bool
 }
 
 // Plan summarizes, per target, the queue heads read with
 // store.QueueHeads: the console's "all letters delivered within about 1 h:
 // 29 individually, the rest in 20 digests" and "next digest at 10:00, 500
-// letters".
-func (p *Policy) Plan(heads []store.QueueHead, rate float64, now time.Time) []TargetPlan {
+// letters". held says sending is paused or held now: nothing goes until it
+// resumes, and letters that wait long enough meanwhile go in digests. The
+// estimate and the next digest say the same thing: in overflow mode a
+// digest is named only when letters will still be waiting when it falls
+// due (issue 26: "each as its own email" beside "next digest 14:30").
+func (p *Policy) Plan(heads []store.QueueHead, rate float64, now time.Time, held bool) []TargetPlan {
 	var out []TargetPlan
 	idx := map[string]int{}
 	for _, h := range heads {
@@ -203,14 +237,33 @@ func (p *Policy) Plan(heads []store.QueueHead, rate float64, now time.Time) []Ta
 		if !ok {
 			i = len(out)
 			idx[h.TargetID] = i
-			out = append(out, TargetPlan{TargetID: h.TargetID})
+			out = append(out, TargetPlan{TargetID: h.TargetID, Held: held})
 		}
 		tp := &out[i]
-		if e := p.Estimate(h.Campaign, h.Queued, rate, now); e.Within >= tp.Estimate.Within || tp.Estimate.Letters == 0 {
+		e := p.Estimate(h.Campaign, h.Queued, rate, now)
+		e.Held = held && e.Letters > 0
+		at, n, digest := p.NextDigest(h, now)
+		if mode, _ := p.For(h.Campaign); mode == delivery.Overflow && h.Queued > 0 {
+			max := max(1, p.Max)
+			aged := h.Digests > 0 || now.Sub(h.QueuedAt) >= p.After
+			switch {
+			case aged:
+				// The oldest letter has waited After: everything waiting
+				// goes in digests.
+				e.Singles, e.Digests = 0, (h.Queued+max-1)/max
+				e.Within = capWait(e.Digests, p.Cap)
+			case held:
+				e.DigestFrom, e.digestsAt = h.QueuedAt.Add(p.After), (h.Queued+max-1)/max
+			case e.Digests == 0:
+				digest = false // every letter leaves alone before a digest falls due
+			}
+		}
+		if e.Within >= tp.Estimate.Within || tp.Estimate.Letters == 0 {
 			tp.Estimate = e
 		}
-		if at, n, ok := p.NextDigest(h, now); ok && (tp.NextDigestAt.IsZero() || at.Before(tp.NextDigestAt)) {
+		if digest && (tp.NextDigestAt.IsZero() || at.Before(tp.NextDigestAt)) {
 			tp.NextDigestAt, tp.NextDigestFor = at, n
+			tp.DigestDue = !at.After(now)
 		}
 	}
 	return out

@@ -55,7 +55,7 @@ func TestPlan(t *testing.T) {
 		{TargetID: "t1", Campaign: "a", Queued: 10_000, QueuedAt: now},
 		{TargetID: "t1", Campaign: "b", Queued: 3, QueuedAt: now},
 		{TargetID: "t2", Campaign: "a", Queued: 5, QueuedAt: now},
-	}, 5, now)
+	}, 5, now, false)
 	if len(plan) != 2 || plan[0].TargetID != "t1" || plan[0].Estimate.Digests != 20 ||
 		!plan[0].NextDigestAt.Equal(now.Add(time.Hour)) || plan[0].NextDigestFor != 500 {
 		t.Fatalf("plan %+v", plan)
@@ -116,5 +116,30 @@ func TestEstimateInsideSendingHours(t *testing.T) {
 	h := store.QueueHead{Campaign: "c", Queued: 700, QueuedAt: sat.Add(-2 * time.Hour)}
 	if at, _, ok := p.NextDigest(h, sat); !ok || !at.Equal(time.Date(2026, 3, 9, 8, 0, 0, 0, loc)) {
 		t.Errorf("next digest %s, want Monday 08:00", at.In(loc))
+	}
+}
+
+// While sending is paused or held the estimate and the next digest say the
+// same thing (issue 26, item 8); running, letters that all go alone announce
+// no digest.
+func TestPlanWhileHeld(t *testing.T) {
+	now := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+	p := &Policy{Cap: 30, Mode: delivery.Overflow, After: time.Hour, Max: 500}
+	fresh := []store.QueueHead{{TargetID: "t", Campaign: "c", Queued: 3, Due: true, QueuedAt: now.Add(-10 * time.Minute)}}
+	run := p.Plan(fresh, 5, now, false)[0]
+	if run.Estimate.String() != "all letters delivered within about a minute, each as its own email" || !run.NextDigestAt.IsZero() {
+		t.Errorf("running: %q, next digest %s", run.Estimate, run.NextDigestAt)
+	}
+	held := p.Plan(fresh, 5, now, true)[0]
+	if got := held.Estimate.String(); got != "none until sending resumes; then all letters delivered within about a minute, each as its own email, if it resumes before 14:50 UTC (after that, in 1 digest)" {
+		t.Errorf("held: %q", got)
+	}
+	if !held.Held || held.DigestDue || !held.NextDigestAt.Equal(now.Add(50*time.Minute)) || held.NextDigestFor != 3 {
+		t.Errorf("held: next digest %+v", held)
+	}
+	old := []store.QueueHead{{TargetID: "t", Campaign: "c", Queued: 3, Due: true, QueuedAt: now.Add(-2 * time.Hour)}}
+	aged := p.Plan(old, 5, now, true)[0]
+	if got := aged.Estimate.String(); got != "none until sending resumes; then all letters delivered within about a minute, in 1 digest" || !aged.DigestDue {
+		t.Errorf("held, waited 2 h: %q, due %v", got, aged.DigestDue)
 	}
 }

@@ -24,6 +24,9 @@ type Receipt struct {
 	// after the retention period).
 	Subject, Body string
 	Messages      []ReceiptMessage
+	// CopySentAt is when a copy was last emailed to the supporter (nil:
+	// never): the page says how long ago when another is asked too soon.
+	CopySentAt *time.Time
 }
 
 // ReceiptMessage is one decision-maker's copy of the letter.
@@ -40,17 +43,17 @@ type ReceiptMessage struct {
 // such supporter (never written, or an unconfirmed letter purged).
 func (s *Store) Receipt(ctx context.Context, supporterID int64) (r Receipt, ok bool, err error) {
 	var created int64
-	var erased sql.NullInt64
-	err = s.r.QueryRowContext(ctx, `SELECT id, campaign, first_name, last_name, email, status, created_at, erased_at, subject, body
+	var erased, copySent sql.NullInt64
+	err = s.r.QueryRowContext(ctx, `SELECT id, campaign, first_name, last_name, email, status, created_at, erased_at, subject, body, copy_sent_at
 		FROM supporters WHERE id = ?`, supporterID).Scan(&r.SupporterID, &r.Campaign, &r.FirstName, &r.LastName,
-		&r.Email, &r.Status, &created, &erased, &r.Subject, &r.Body)
+		&r.Email, &r.Status, &created, &erased, &r.Subject, &r.Body, &copySent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Receipt{}, false, nil
 	}
 	if err != nil {
 		return Receipt{}, false, fmt.Errorf("store: receipt %d: %w", supporterID, err)
 	}
-	r.CreatedAt, r.Erased = time.UnixMilli(created).UTC(), erased.Valid
+	r.CreatedAt, r.Erased, r.CopySentAt = time.UnixMilli(created).UTC(), erased.Valid, msToTime(copySent)
 	// A message's target name is recorded when it is claimed; before, the
 	// caller names the target from targets.yaml. A message queued before
 	// letters were stored once kept its whole copy (rendered).

@@ -77,7 +77,7 @@ func (s *Server) receiptPage(c echo.Context) error {
 			p.ReceiptNotice = s.d.Messages.T("layout.trial")
 		}
 	case "soon":
-		p.ReceiptNotice = s.d.Messages.T("receipt.too_soon")
+		p.ReceiptNotice = s.tooSoon(r.CopySentAt, time.Now())
 	case "failed":
 		p.ReceiptNotice = s.d.Messages.T("receipt.email_failed")
 	case "busy":
@@ -86,6 +86,23 @@ func (s *Server) receiptPage(c echo.Context) error {
 		p.ReceiptNotice = s.d.Messages.T("receipt.not_proven")
 	}
 	return s.render(c, http.StatusOK, "receipt", p)
+}
+
+// tooSoon says when the last copy went and when another may, from the
+// time it was recorded (issue 26: the page said "a few minutes ago"
+// seconds after the click).
+func (s *Server) tooSoon(sent *time.Time, now time.Time) string {
+	m := s.d.Messages
+	if sent == nil {
+		return m.T("receipt.too_soon", "ago", m.T("receipt.ago.unknown"), "next", m.T("receipt.next.unknown"))
+	}
+	ago := m.T("receipt.ago.now")
+	if mins := int(now.Sub(*sent) / time.Minute); mins >= 1 {
+		ago = m.N("receipt.ago.minutes", mins)
+	}
+	// Rounded up: "in 1 minute" while less than a minute is left.
+	left := max(1, int((sent.Add(receipt.EmailEvery).Sub(now)+time.Minute-1)/time.Minute))
+	return m.T("receipt.too_soon", "ago", ago, "next", m.N("receipt.next.minutes", left))
 }
 
 // emailReceipt is POST /c/{slug}/receipt/{token}/email: a copy of the

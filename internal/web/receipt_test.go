@@ -245,3 +245,38 @@ func TestReceiptSaysWhenTheSendingWindowOpens(t *testing.T) {
 		t.Fatalf("the receipt does not say %q", want)
 	}
 }
+
+// Asked again right after a copy went, the receipt says when it went and
+// when another can, from the time recorded (issue 26: it said "a few
+// minutes ago" seconds after the click).
+func TestReceiptTooSoonSaysWhen(t *testing.T) {
+	box := &testkit.Mailbox{}
+	a := newTestApp(t, withReceiptMail(box))
+	path, cookies := a.writeInBrowser(t, "ann@example.org", "Ann's own letter.")
+	if status, h, _ := a.doWith(t, "POST", path+"/email", "", "", withCookies(cookies)); status != http.StatusSeeOther || h.Get("Location") != path+"?emailed=1" {
+		t.Fatalf("email a copy: %d %s", status, h.Get("Location"))
+	}
+	_, _, page := a.do(t, "GET", path+"?emailed=soon", "", "")
+	if !strings.Contains(page, "A copy was emailed to you less than a minute ago.") || !strings.Contains(page, "another can be sent in 10 minutes") {
+		t.Errorf("the receipt page says:\n%s", noticeOf(page))
+	}
+	if strings.Contains(page, "a few minutes ago") {
+		t.Error(`"a few minutes ago" seconds after the copy went`)
+	}
+	// Minutes later (the same words from the recorded time).
+	sent := time.Now().Add(-3 * time.Minute)
+	if got := a.srv.tooSoon(&sent, time.Now()); !strings.Contains(got, "emailed to you 3 minutes ago") || !strings.Contains(got, "in 7 minutes") {
+		t.Errorf("3 minutes later: %q", got)
+	}
+	sent = time.Now().Add(-9*time.Minute - 30*time.Second)
+	if got := a.srv.tooSoon(&sent, time.Now()); !strings.Contains(got, "9 minutes ago") || !strings.Contains(got, "in 1 minute.") {
+		t.Errorf("9½ minutes later: %q", got)
+	}
+}
+
+func noticeOf(page string) string {
+	if i := strings.Index(page, `id="receipt-notice"`); i >= 0 {
+		return page[i:min(len(page), i+400)]
+	}
+	return "(no notice)"
+}

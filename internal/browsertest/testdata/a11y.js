@@ -15,6 +15,9 @@
     var s = getComputedStyle(el);
     if (s.display === "none" || s.visibility === "hidden") return false;
     if (el.closest("[aria-hidden=true]")) return false;
+    // Inside a closed <details> (not its summary) nothing can take focus.
+    var d = el.closest("details");
+    if (d && !d.open && !el.closest("summary")) return false;
     var r = el.getBoundingClientRect();
     return r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0;
   };
@@ -34,7 +37,7 @@
 
   // A visible focus indicator on everything focusable.
   var before = document.activeElement;
-  document.querySelectorAll("a[href], input:not([type=hidden]), textarea, select, button").forEach(function (el) {
+  document.querySelectorAll("a[href], input:not([type=hidden]), textarea, select, button, summary").forEach(function (el) {
     if (!visible(el) || el.tabIndex < 0) return;
     el.focus({ preventScroll: true });
     var s = getComputedStyle(el);
