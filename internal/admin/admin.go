@@ -26,6 +26,7 @@ import (
 	"github.com/outcry/outcry/internal/outbox"
 	"github.com/outcry/outcry/internal/outhook"
 	"github.com/outcry/outcry/internal/privacy"
+	"github.com/outcry/outcry/internal/pushback"
 	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/target"
@@ -83,6 +84,9 @@ type TargetsState interface {
 	RetryFailed(ctx context.Context, targetID string) (int, error)
 	RecordRemovedTarget(ctx context.Context, id, name string) error
 	TargetIDUsed(ctx context.Context, id string) (used bool, what string, err error)
+	// The back-off of targets whose servers push back (issue 28 §4).
+	TargetPushbacks(ctx context.Context) (map[string]pushback.State, error)
+	PushbackSteps(ctx context.Context, targetID string, limit int) ([]pushback.Step, error)
 }
 
 // SendLog is the messages: listed, searched, exported, shown, retried and cancelled (messages pages, API).

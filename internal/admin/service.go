@@ -16,6 +16,7 @@ import (
 	"github.com/outcry/outcry/internal/golive"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/outbox"
+	"github.com/outcry/outcry/internal/pushback"
 	"github.com/outcry/outcry/internal/sendlog"
 	"github.com/outcry/outcry/internal/similar"
 	"github.com/outcry/outcry/internal/store"
@@ -43,6 +44,10 @@ type TargetFigures struct {
 	// the figures (issue 22): letters sent and delivered, replies and
 	// acknowledgements captured, follow-up answers.
 	Responses store.Responses `json:"responses"`
+	// Allowance is the target's hourly allowance when the back-off
+	// reduces it (issue 28 §4; 0: the full cap), and Pushback why.
+	Allowance int            `json:"-"`
+	Pushback  pushback.State `json:"-"`
 }
 
 // Stats is the dashboard and GET /admin/api/stats.
@@ -133,6 +138,10 @@ func (s *service) figures(ctx context.Context, counts map[string]map[string]int,
 	if err != nil {
 		return nil, err
 	}
+	backoff, err := s.d.Store.TargetPushbacks(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []TargetFigures
 	seen := map[string]bool{}
 	add := func(t target.Target, inFile bool) {
@@ -141,8 +150,12 @@ func (s *service) figures(ctx context.Context, counts map[string]map[string]int,
 		if c == nil {
 			c = map[string]int{}
 		}
-		out = append(out, TargetFigures{Target: t, Paused: st.Paused, NeedsAttention: st.NeedsAttention,
-			AttentionNote: st.AttentionNote, Counts: c, InFile: inFile})
+		f := TargetFigures{Target: t, Paused: st.Paused, NeedsAttention: st.NeedsAttention,
+			AttentionNote: st.AttentionNote, Counts: c, InFile: inFile}
+		if b, ok := backoff[t.ID]; ok && b.Level > 0 && s.d.HourlyCap > 0 {
+			f.Allowance, f.Pushback = pushback.Allowance(s.d.HourlyCap, b.Level), b
+		}
+		out = append(out, f)
 		seen[t.ID] = true
 	}
 	for _, t := range list {
@@ -163,6 +176,24 @@ func (s *service) figures(ctx context.Context, counts map[string]map[string]int,
 		add(target.Target{ID: id, Name: id}, false)
 	}
 	return out, nil
+}
+
+// targetBackoffSteps is how many of a target's back-off steps its page lists.
+const targetBackoffSteps = 50
+
+// targetBackoff is a target's back-off for its page: its allowance now
+// and its latest steps.
+func (s *service) targetBackoff(ctx context.Context, id string) (targetData, error) {
+	d := targetData{Cap: s.d.HourlyCap}
+	all, err := s.d.Store.TargetPushbacks(ctx)
+	if err != nil {
+		return d, err
+	}
+	if b, ok := all[id]; ok && b.Level > 0 && d.Cap > 0 {
+		d.Allowance, d.Pushback = pushback.Allowance(d.Cap, b.Level), b
+	}
+	d.Steps, err = s.d.Store.PushbackSteps(ctx, id, targetBackoffSteps)
+	return d, err
 }
 
 func (s *service) stats(ctx context.Context, slug string) (*Stats, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/outcry/outcry/internal/delivery"
+	"github.com/outcry/outcry/internal/pushback"
 	"github.com/outcry/outcry/internal/target"
 )
 
@@ -24,6 +25,12 @@ type targetsData struct {
 type targetData struct {
 	T        target.Target
 	Problems []string
+	// The back-off (issue 28 §4): the hourly cap, the allowance when it
+	// is reduced (0: not), the state and the latest steps, newest first.
+	Cap       int
+	Allowance int
+	Pushback  pushback.State
+	Steps     []pushback.Step
 }
 
 func (c *Console) targetsPage(ctx echo.Context) error {
@@ -108,7 +115,12 @@ func (c *Console) targetPage(ctx echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no target with this id in the targets file.")
 	}
-	return c.render(ctx, http.StatusOK, "target", c.newView(ctx, "Edit "+t.Name, "targets", targetData{T: t}))
+	d, err := c.svc.targetBackoff(ctx.Request().Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	d.T = t
+	return c.render(ctx, http.StatusOK, "target", c.newView(ctx, "Edit "+t.Name, "targets", d))
 }
 
 func (c *Console) editTarget(ctx echo.Context) error {
@@ -121,8 +133,12 @@ func (c *Console) editTarget(ctx echo.Context) error {
 	}
 	if err != nil {
 		c.log.Warn("admin: target edit refused", "target", id, "err", err)
-		return c.render(ctx, http.StatusUnprocessableEntity, "target", c.newView(ctx, "Edit "+id, "targets",
-			targetData{T: t, Problems: problemList(err)}))
+		d, berr := c.svc.targetBackoff(ctx.Request().Context(), id)
+		if berr != nil {
+			return berr
+		}
+		d.T, d.Problems = t, problemList(err)
+		return c.render(ctx, http.StatusUnprocessableEntity, "target", c.newView(ctx, "Edit "+id, "targets", d))
 	}
 	c.log.Info("admin: target edited", "target", id)
 	return c.redirect(ctx, "/admin/targets", "saved")

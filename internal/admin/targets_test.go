@@ -1,12 +1,16 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/outcry/outcry/internal/sendlog"
 )
 
 // Remove asks first (a page, no JavaScript needed); only the confirmed
@@ -117,5 +121,44 @@ func TestTargetsPageActionsAndForm(t *testing.T) {
 	}
 	if strings.Contains(add[id:id+200], "required") {
 		t.Error("the id is required: it cannot be made from the name")
+	}
+}
+
+// A target whose server pushed back shows its reduced allowance and why on
+// the targets page, and the step in its page's history (issue 28 §4).
+func TestTargetPagesShowTheBackoff(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	e.run()
+	e.sign("ann@example.org")
+	var pub string
+	waitFor(t, "the letter to ted-sarandos sent", func() bool {
+		for _, m := range e.mailer.Sent() {
+			if m.TargetID == "ted-sarandos" {
+				pub = m.PublicID
+			}
+		}
+		return pub != ""
+	})
+	if r := e.get("/admin/targets/ted-sarandos"); r.status != http.StatusOK || !strings.Contains(r.body, "Full allowance: 30 emails an hour") ||
+		!strings.Contains(r.body, "never pushed back") {
+		t.Fatalf("before: %d\n%s", r.status, r.body)
+	}
+	ctx := context.Background()
+	if _, err := e.store.ApplyEvents(ctx, []sendlog.Event{{Event: "deferred", SGEventID: "d1", OutcryID: pub,
+		Response: "421 4.7.0 try again later"}}); err != nil {
+		t.Fatal(err)
+	}
+	// What the leading sender does at its renewal (this env's sender has no cap).
+	if _, steps, err := e.store.StepPushback(ctx, 30, time.Now()); err != nil || len(steps) != 1 {
+		t.Fatalf("step: %v %v", steps, err)
+	}
+	r := e.get("/admin/targets")
+	if !strings.Contains(r.body, "slowed to 15 an hour") || !strings.Contains(r.body, "deferred: 421 4.7.0 try again later") {
+		t.Fatalf("targets page:\n%s", r.body)
+	}
+	r = e.get("/admin/targets/ted-sarandos")
+	if !strings.Contains(r.body, "Slowed to 15 emails an hour") || !strings.Contains(r.body, "<td>halved</td><td>15 an hour</td>") {
+		t.Fatalf("target page:\n%s", r.body)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/outcry/outcry/internal/confirm"
 	"github.com/outcry/outcry/internal/delivery"
 	"github.com/outcry/outcry/internal/golive"
+	"github.com/outcry/outcry/internal/hookevent"
 	"github.com/outcry/outcry/internal/i18n"
 	"github.com/outcry/outcry/internal/letter"
 	"github.com/outcry/outcry/internal/metrics"
@@ -156,6 +157,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 			}
 			return delivery.Domain(t.Email)
 		},
+		// The back-off of targets whose servers push back (issue 28 §4),
+		// kept in the database: every instance and a restart agree.
+		Pushback:    st.StepPushback,
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      log,
 		Observer:    meter.ObserveSend,
@@ -248,6 +252,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 	hooks := outhook.NewSender(st, outhook.Options{Insecure: cfg.WebhooksInsecure, Leading: sender.Leading, Logger: log})
 	endpoints := &outhook.Service{Store: st, Insecure: cfg.WebhooksInsecure, Notify: hooks.Notify,
 		Campaign: func(slug string) bool { _, ok := campaigns.Get(slug); return ok }}
+	replies.OnReply = replyReceived(st, hooks.Notify, log)
 	if cfg.WebhooksInsecure {
 		log.Warn("OUTCRY_WEBHOOKS_INSECURE is on: outgoing webhooks may use plain http and reach loopback and private addresses")
 	}
@@ -258,6 +263,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, erro
 		}
 		return out
 	}, sender.DomainCap())
+	meter.WatchPushback(st, cfg.TargetHourlyCap)
 	console, err := buildAdmin(ctx, cfg, log, srv, st, admin.Deps{Webhooks: endpoints, Reading: readingLinks, Similar: cfg.Similar, Campaigns: campaigns, Areas: areas, CampaignFile: camp, BaseURL: cfg.BaseURL, Delivery: queue.Delivery, Store: st, Targets: targets, Renderer: renderer,
 		Sender: sender, Gate: gate, Metrics: meter, Templates: templates, Confirm: conf, Receipts: receipts, Followups: followups, Privacy: &privacy.Service{Store: st}, Readiness: ready, Replies: replies, Updates: updates})
 	if err != nil {
@@ -295,6 +301,26 @@ func buildReplies(cfg config.Config, st *store.Store, campaigns *campaign.Servic
 		log.Warn("OUTCRY_REPLY_DOMAIN is set but OUTCRY_INBOUND_SECRET is not: /webhooks/sendgrid/inbound/… is off (404) and replies to relay addresses are lost")
 	}
 	return replies, followups, nil
+}
+
+// replyReceived reports each recorded inbound email to the outgoing
+// webhooks as reply.received (issue 22 → 23): the sender, subject and text
+// only to endpoints marked for personal data. The deliveries are written
+// after the reply's own transaction; a failure is logged, and the reply
+// stays recorded.
+func replyReceived(st *store.Store, notify func(), log *slog.Logger) func(context.Context, reply.Event) {
+	return func(ctx context.Context, e reply.Event) {
+		d := hookevent.Reply{ID: e.ID, Campaign: e.Campaign, Target: e.TargetID, Kind: string(e.Kind), State: string(e.State),
+			Direction: e.Direction, SupporterID: e.SupporterID, ReceivedAt: e.ReceivedAt.UTC(),
+			FromEmail: e.FromEmail, FromName: e.FromName, Subject: e.Subject, Text: e.Text}
+		err := st.AppendHook(ctx, hookevent.Event{Type: hookevent.ReplyReceived, Campaign: e.Campaign, SupporterID: e.SupporterID,
+			At: e.ReceivedAt, Personal: d, Public: d.Public()})
+		if err != nil {
+			log.Error("webhook reply.received not queued", "reply", e.ID, "err", err)
+			return
+		}
+		notify()
+	}
 }
 
 // deliveryPolicy is how letters become emails (issue 12): the process

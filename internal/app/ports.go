@@ -21,6 +21,7 @@ import (
 var (
 	_ campaign.Store     = (*store.Store)(nil)
 	_ metrics.Store      = (*store.Store)(nil)
+	_ metrics.Pushback   = (*store.Store)(nil)
 	_ letter.SignStore   = (*store.Store)(nil)
 	_ outbox.OutboxStore = (*store.Store)(nil)
 	_ outbox.MailStore   = (*store.Store)(nil)

@@ -16,12 +16,13 @@ const mod = "github.com/outcry/outcry/internal/"
 // on, directly or through another package (go list -deps). "*" forbids every
 // internal package.
 var forbidden = map[string][]string{
-	"store":   {"delivery", "webhook", "outbox", "letter", "web", "admin", "app"},
-	"letter":  {"outbox", "delivery", "web", "admin", "app"},
-	"config":  {"webhook", "delivery", "outbox", "store"},
-	"metrics": {"delivery", "outbox", "web", "admin"},
-	"sendlog": {"*"},
-	"webhook": {"store", "delivery", "outbox", "web", "admin"},
+	"store":    {"delivery", "webhook", "outbox", "letter", "web", "admin", "app"},
+	"letter":   {"outbox", "delivery", "web", "admin", "app"},
+	"config":   {"webhook", "delivery", "outbox", "store"},
+	"metrics":  {"delivery", "outbox", "web", "admin"},
+	"sendlog":  {"*"},
+	"pushback": {"*"},
+	"webhook":  {"store", "delivery", "outbox", "web", "admin"},
 }
 
 type pkg struct {

@@ -108,7 +108,8 @@ type Lease = sendlog.Lease
 // sees it.
 type Room struct {
 	// Slots is how many more emails (single letters or digests) the target
-	// may be given now: its hourly cap less what it received in the past
+	// may be given now: its hourly allowance (the cap, or less while its
+	// server pushes back: pushback.go) less what it received in the past
 	// hour and what is claimed for it and not finished. With no cap it is
 	// math.MaxInt32.
 	Slots int

@@ -110,7 +110,8 @@ func (s *sim) newSender(m delivery.Mailer) *delivery.Sender {
 			t, _ := testTargets.Current().ByID(id)
 			return delivery.Domain(t.Email)
 		},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Pushback: s.st.StepPushback, // the back-off, kept in the store (issue 28 §4)
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))})
 	delivery.SetClock(snd, s.clock.now)
 	return snd
 }

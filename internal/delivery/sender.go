@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/outcry/outcry/internal/pushback"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -53,6 +54,12 @@ type Options struct {
 	// Held, when set, holds sending while it reports true (live sending
 	// that is not ready: package golive). Messages stay queued meanwhile.
 	Held func() (bool, string)
+	// Pushback, when set, is the back-off of targets whose receiving
+	// servers push back (issue 28 §4, package pushback): at each renewal
+	// the leading sender has it apply the steps due at now under
+	// HourlyCap, and it returns each pushed-back target's level; the cap
+	// checks then use that target's reduced allowance. See pushback.go.
+	Pushback func(ctx context.Context, cap int, now time.Time) (map[string]int, []pushback.Step, error)
 }
 
 func (o *Options) defaults() {
@@ -105,6 +112,7 @@ type Sender struct {
 	turn      map[string]time.Time   // per target: when its next email may be claimed (spread)
 	domains   map[string][]time.Time // per receiving domain: its sends in the past hour (DomainCap)
 	dclaimed  map[string]int         // per receiving domain: claimed and not yet finished
+	levels    map[string]int         // per pushed-back target: its back-off level (Options.Pushback)
 	renewedAt time.Time              // when the last renewal that succeeded was asked for
 	leading   bool                   // this sender is the one that sends (Lease.Leader at the last renewal)
 
@@ -137,6 +145,7 @@ func NewSender(q Queue, m Mailer, opt Options) *Sender {
 		turn:     map[string]time.Time{},
 		domains:  map[string][]time.Time{},
 		dclaimed: map[string]int{},
+		levels:   map[string]int{},
 	}
 	return s
 }
@@ -304,6 +313,11 @@ func (s *Sender) renew(ctx context.Context) {
 	s.mu.Lock()
 	wasLeading, first := s.leading, s.renewedAt.IsZero()
 	s.mu.Unlock()
+	if l.Leader {
+		// The back-off's due steps, and each target's allowance now
+		// (before a takeover spaces the spread by it).
+		s.stepPushback(ctx)
+	}
 	switch {
 	case l.Leader && !wasLeading:
 		// Taking over (or starting, or restarting): the cap windows
@@ -326,7 +340,7 @@ func (s *Sender) renew(ctx context.Context) {
 			}
 			if len(ts) > 0 {
 				s.single[id] = ts[len(ts)-1]
-				s.turn[id] = ts[len(ts)-1].Add(s.minGap())
+				s.turn[id] = ts[len(ts)-1].Add(s.minGap(id))
 			}
 		}
 		for d, ts := range s.domains {
@@ -485,7 +499,7 @@ func (s *Sender) noteClaimed(msgs []Message) {
 			s.single[m.TargetID] = now
 		}
 		if s.spreading() {
-			s.turn[m.TargetID] = now.Add(s.gap())
+			s.turn[m.TargetID] = now.Add(s.gap(m.TargetID))
 		}
 	}
 }
@@ -501,7 +515,7 @@ func (s *Sender) finished(target string) {
 		s.dclaimed[d]--
 	}
 	if s.spreading() {
-		if next := s.now().Add(s.minGap()); next.After(s.turn[target]) {
+		if next := s.now().Add(s.minGap(target)); next.After(s.turn[target]) {
 			s.turn[target] = next
 		}
 	}
@@ -523,7 +537,7 @@ func (s *Sender) targetRoom(target string) Room {
 	if s.opt.HourlyCap > 0 {
 		w := prune(s.window[target], now)
 		s.window[target] = w
-		r.Slots = s.opt.HourlyCap - len(w) - s.claimed[target]
+		r.Slots = s.allowance(target) - len(w) - s.claimed[target]
 	}
 	if d := s.domainOf(target); d != "" {
 		w := prune(s.domains[d], now)
@@ -748,7 +762,7 @@ func (s *Sender) reserve(target string) (time.Time, bool) {
 	}
 	if s.opt.HourlyCap > 0 {
 		w := prune(s.window[target], now)
-		if len(w) >= s.opt.HourlyCap {
+		if len(w) >= s.allowance(target) {
 			s.window[target] = w
 			return w[0].Add(time.Hour), false
 		}

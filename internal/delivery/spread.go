@@ -22,16 +22,19 @@ const (
 // when there is a cap.
 func (s *Sender) spreading() bool { return !s.opt.NoSpread && s.opt.HourlyCap > 0 }
 
-// minGap is the shortest time between two emails to a target.
-func (s *Sender) minGap() time.Duration {
+// minGap is the shortest time between two emails to a target: its
+// allowance (the cap, or less under back-off) spread the same way. Call
+// with s.mu held.
+func (s *Sender) minGap(target string) time.Duration {
 	if !s.spreading() {
 		return 0
 	}
-	return time.Duration(float64(spreadOver) / float64(s.opt.HourlyCap) * (1 - spreadJitter))
+	return time.Duration(float64(spreadOver) / float64(s.allowance(target)) * (1 - spreadJitter))
 }
 
-// gap is the time until a target's next turn: spreadOver / cap ± jitter.
-func (s *Sender) gap() time.Duration {
+// gap is the time until a target's next turn: spreadOver / allowance ±
+// jitter. Call with s.mu held.
+func (s *Sender) gap(target string) time.Duration {
 	j := 1 - spreadJitter + 2*spreadJitter*rand.Float64()
-	return time.Duration(float64(spreadOver) / float64(s.opt.HourlyCap) * j)
+	return time.Duration(float64(spreadOver) / float64(s.allowance(target)) * j)
 }

@@ -28,7 +28,7 @@ const (
 	MessageFailed      Type = "message.failed"
 	TargetFlagged      Type = "target.flagged"
 	CampaignUpdated    Type = "campaign.updated"
-	ReplyReceived      Type = "reply.received" // reserved: outcry records no replies yet, so none is sent
+	ReplyReceived      Type = "reply.received" // an inbound email was recorded (issue 22)
 	// Test is what the console's "send a test event" button sends, to one
 	// endpoint whatever it subscribed to.
 	Test Type = "webhook.test"
@@ -87,6 +87,33 @@ type Message struct {
 type Target struct {
 	ID     string `json:"id"`
 	Reason string `json:"reason"`
+}
+
+// Reply is the data of reply.received: one inbound email recorded at a
+// relay address (docs/replies.md). Kind is reply, acknowledgement or
+// unmatched; State is forwarded, pending, held or recorded; Direction is
+// from_target or from_supporter. The sender, the subject and the text go
+// only to endpoints marked for personal data (a supporter may be the
+// sender, and a reply may quote their letter).
+type Reply struct {
+	ID          int64     `json:"id"`
+	Campaign    string    `json:"campaign"`
+	Target      string    `json:"target"`
+	Kind        string    `json:"kind"`
+	State       string    `json:"state"`
+	Direction   string    `json:"direction"`
+	SupporterID int64     `json:"supporter_id,omitempty"`
+	ReceivedAt  time.Time `json:"received_at"`
+	FromEmail   string    `json:"from_email,omitempty"`
+	FromName    string    `json:"from_name,omitempty"`
+	Subject     string    `json:"subject,omitempty"`
+	Text        string    `json:"text,omitempty"`
+}
+
+// Public is r without the sender, the subject and the text.
+func (r Reply) Public() Reply {
+	r.FromEmail, r.FromName, r.Subject, r.Text = "", "", "", ""
+	return r
 }
 
 // Campaign is the data of campaign.updated.

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/outcry/outcry/internal/pushback"
 	"github.com/outcry/outcry/internal/sendlog"
 )
 
@@ -197,5 +198,58 @@ func (c *domainCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(domainCapDesc, prometheus.GaugeValue, float64(c.cap))
 	for d, n := range c.uses() {
 		ch <- prometheus.MustNewConstMetric(domainSentDesc, prometheus.GaugeValue, float64(n), d)
+	}
+}
+
+var (
+	allowanceDesc = prometheus.NewDesc("outcry_target_hourly_allowance",
+		"The hourly allowance of each target whose receiving server pushed back, as the back-off has reduced it (the cap halved per level, at least 1); targets at the full cap are not listed.", []string{"target"}, nil)
+	pushbackStepsDesc = prometheus.NewDesc("outcry_pushback_steps_total",
+		"Back-off steps taken for targets whose receiving servers pushed back, by step: down (allowance halved), up (climbed back), flag (a day at the floor: flagged).", []string{"step"}, nil)
+)
+
+// Pushback is what the back-off's metrics read from the database (issue
+// 28 §4), so that every instance shows the same.
+type Pushback interface {
+	TargetPushbacks(ctx context.Context) (map[string]pushback.State, error)
+	PushbackStepCounts(ctx context.Context) (map[string]int, error)
+}
+
+// WatchPushback adds each pushed-back target's allowance and the count of
+// back-off steps by kind, read at scrape time, under the hourly cap.
+func (m *Metrics) WatchPushback(st Pushback, cap int) {
+	m.reg.MustRegister(&pushbackCollector{st: st, cap: cap})
+}
+
+type pushbackCollector struct {
+	st  Pushback
+	cap int
+}
+
+func (c *pushbackCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- allowanceDesc
+	ch <- pushbackStepsDesc
+}
+
+func (c *pushbackCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.st.PushbackStepCounts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(pushbackStepsDesc, err)
+		return
+	}
+	for _, k := range []pushback.Kind{pushback.Down, pushback.Up, pushback.Flag} {
+		ch <- prometheus.MustNewConstMetric(pushbackStepsDesc, prometheus.CounterValue, float64(counts[string(k)]), string(k))
+	}
+	states, err := c.st.TargetPushbacks(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(allowanceDesc, err)
+		return
+	}
+	for id, s := range states {
+		if s.Level > 0 && c.cap > 0 {
+			ch <- prometheus.MustNewConstMetric(allowanceDesc, prometheus.GaugeValue, float64(pushback.Allowance(c.cap, s.Level)), id)
+		}
 	}
 }

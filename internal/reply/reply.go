@@ -51,16 +51,20 @@ type Store interface {
 }
 
 // Event is what happened to one inbound email, for OnReply (the outgoing
-// webhook's "reply.received", issue 23). It holds no supporter's data and
-// no text.
+// webhook's "reply.received", issue 23). FromEmail, FromName, Subject and
+// Text are personal (the sender may be a supporter, the text may quote
+// their letter): a consumer passes them on only where personal data may go.
 type Event struct {
-	ID         int64
-	Campaign   string
-	TargetID   string
-	Kind       store.ReplyKind
-	State      store.ReplyState
-	Direction  string
-	ReceivedAt time.Time
+	ID          int64
+	Campaign    string
+	TargetID    string
+	Kind        store.ReplyKind
+	State       store.ReplyState
+	Direction   string
+	SupporterID int64 // the writer of the letter replied to (0: none, or a digest)
+	ReceivedAt  time.Time
+
+	FromEmail, FromName, Subject, Text string
 }
 
 // Service captures replies.
@@ -216,7 +220,8 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (Outcome, error) {
 		"state", string(r.State), "direction", r.Direction, "automatic", why)
 	if s.OnReply != nil {
 		s.OnReply(ctx, Event{ID: id, Campaign: r.Campaign, TargetID: r.TargetID, Kind: r.Kind, State: r.State,
-			Direction: r.Direction, ReceivedAt: s.now()})
+			Direction: r.Direction, SupporterID: r.SupporterID, ReceivedAt: s.now(),
+			FromEmail: r.FromEmail, FromName: r.FromName, Subject: r.Subject, Text: r.Body})
 	}
 	return out, nil
 }

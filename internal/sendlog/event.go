@@ -1,6 +1,9 @@
 package sendlog
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // MaxTimestamp is the last Unix second an event may carry (the end of
 // year 9999); a timestamp outside 1..MaxTimestamp reads as 0 (unknown),
@@ -83,15 +86,16 @@ func Handed(s Status) bool {
 }
 
 // HardProblem reports whether e shows a problem with the target's address
-// itself — a hard bounce (type "bounce" or none), a spam report, or a drop
-// because the address is suppressed — so the target needs an operator's
-// attention. A "blocked" bounce is a refusal of this message or sender
-// (content, reputation), not of the address; neither is a drop for the
-// message's content or the account's quota.
+// itself — a hard bounce (type "bounce" or none, and not a temporary 4xx
+// status), a spam report, or a drop because the address is suppressed — so
+// the target needs an operator's attention. A "blocked" bounce is a refusal
+// of this message or sender (content, reputation), not of the address;
+// neither is a drop for the message's content or the account's quota, nor
+// a soft bounce (Pushback).
 func HardProblem(e Event) bool {
 	switch e.Event {
 	case "bounce":
-		return e.Type == "bounce" || e.Type == ""
+		return (e.Type == "bounce" || e.Type == "") && !Temporary(e.Status)
 	case "spamreport":
 		return true
 	case "dropped":
@@ -117,4 +121,50 @@ func SuppressedAddress(reason string) bool {
 		}
 	}
 	return false
+}
+
+// Pushback reports whether e is the target's receiving server pushing back:
+// a "deferred" event (it asked to try later) or a soft bounce (a "bounce"
+// whose SMTP status is a temporary failure, 4.x.x). Such events slow the
+// sending to the target (package pushback) rather than flag it at once.
+func Pushback(e Event) bool {
+	switch e.Event {
+	case "deferred":
+		return true
+	case "bounce":
+		return Temporary(e.Status)
+	}
+	return false
+}
+
+// Temporary reports whether an SMTP status ("4.2.2", "421", "4.7.0
+// Try again later") is a temporary failure: its first digit is 4.
+func Temporary(status string) bool {
+	status = strings.TrimSpace(status)
+	return status != "" && status[0] == '4'
+}
+
+// PushbackReason is what a push-back said, for the organizer: the event,
+// its SMTP status, and the server's words (reason, else response), at
+// most 200 bytes.
+func PushbackReason(e Event) string {
+	r := e.Event
+	if st := strings.TrimSpace(e.Status); st != "" {
+		r += " " + st
+	}
+	words := strings.TrimSpace(e.Reason)
+	if words == "" {
+		words = strings.TrimSpace(e.Response)
+	}
+	if words != "" {
+		r += ": " + words
+	}
+	if len(r) > 200 {
+		n := 200
+		for n > 0 && !utf8.RuneStart(r[n]) {
+			n--
+		}
+		r = r[:n] + "…"
+	}
+	return r
 }

@@ -46,6 +46,39 @@ func TestStatusForAndHardProblem(t *testing.T) {
 	}
 }
 
+// A soft bounce (a temporary 4.x.x status) and a deferral are push-backs,
+// which slow sending (package pushback); a soft bounce no longer flags the
+// target at once, a hard one still does.
+func TestPushback(t *testing.T) {
+	tests := []struct {
+		e          Event
+		push, hard bool
+	}{
+		{Event{Event: "deferred", Response: "400 try again later"}, true, false},
+		{Event{Event: "bounce", Type: "bounce", Status: "4.2.2", Reason: "mailbox full"}, true, false},
+		{Event{Event: "bounce", Status: " 421 "}, true, false},
+		{Event{Event: "bounce", Type: "blocked", Status: "4.7.0"}, true, false},
+		{Event{Event: "bounce", Type: "bounce", Status: "5.1.1"}, false, true},
+		{Event{Event: "bounce", Type: "bounce"}, false, true},
+		{Event{Event: "delivered"}, false, false},
+		{Event{Event: "dropped", Reason: "Bounced Address"}, false, true},
+	}
+	for _, tt := range tests {
+		if got := Pushback(tt.e); got != tt.push {
+			t.Errorf("Pushback(%+v) = %v, want %v", tt.e, got, tt.push)
+		}
+		if got := HardProblem(tt.e); got != tt.hard {
+			t.Errorf("HardProblem(%+v) = %v, want %v", tt.e, got, tt.hard)
+		}
+	}
+	if got := PushbackReason(Event{Event: "bounce", Status: "4.2.2", Reason: "mailbox full"}); got != "bounce 4.2.2: mailbox full" {
+		t.Errorf("reason %q", got)
+	}
+	if got := PushbackReason(Event{Event: "deferred", Response: "400 try again later"}); got != "deferred: 400 try again later" {
+		t.Errorf("reason %q", got)
+	}
+}
+
 func TestRank(t *testing.T) {
 	order := [][]Status{
 		{Queued, Sending},

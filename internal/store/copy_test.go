@@ -87,6 +87,14 @@ func copySource(t *testing.T) (*Store, string) {
 	mustExec(t, src, `UPDATE messages SET digest_id = 1 WHERE id IN (?, ?)`, sent[0].ID, sent[1].ID)
 	mustExec(t, src, `INSERT INTO message_events (message_id, event_id, event, type, reason, occurred_at, received_at, digest_id)
 		VALUES (?, 'ev1', 'delivered', '', '', 1, 2, NULL), (NULL, 'ev2', 'open', '', '', 3, 4, 1)`, sent[2].ID)
+	// A target whose server pushed back (issue 28 §4): its back-off and a step.
+	if _, err := src.ApplyEvents(ctx, []sendlog.Event{{Event: "deferred", SGEventID: "ev-push", OutcryID: sent[4].PublicID,
+		Response: "421 try again later"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, steps, err := src.StepPushback(ctx, 30, time.Now()); err != nil || len(steps) != 1 {
+		t.Fatalf("a back-off step: %v %v", steps, err)
+	}
 	if _, _, err := src.EnqueueMail(ctx, NewMail{Campaign: "c", SupporterID: sent[2].ID, Kind: "update", ToEmail: "a1@example.com",
 		Subject: "News", Body: "b", Headers: map[string]string{"List-Unsubscribe": "<https://example.org/u>"}, DedupeKey: "update:1", UpdateID: 1}); err != nil {
 		t.Fatal(err)

@@ -554,6 +554,9 @@ func applyDigestEvent(ctx context.Context, tx *sql.Tx, e sendlog.Event, d digest
 			return err
 		}
 	}
+	if sendlog.Pushback(e) {
+		return notePushback(ctx, tx, targetID, e, now)
+	}
 	return nil
 }
 
@@ -563,6 +566,12 @@ func flagTarget(ctx context.Context, tx *sql.Tx, targetID string, e sendlog.Even
 	if e.Reason != "" {
 		note += ": " + e.Reason
 	}
+	return flagTargetNote(ctx, tx, targetID, note, now)
+}
+
+// flagTargetNote marks a target as needing attention, with note, and
+// reports it to the target.flagged webhooks.
+func flagTargetNote(ctx context.Context, tx *sql.Tx, targetID, note string, now int64) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO target_state (target_id, needs_attention, attention_note, updated_at)
 		VALUES (?, 1, ?, ?)
 		ON CONFLICT (target_id) DO UPDATE SET needs_attention = 1, attention_note = excluded.attention_note, updated_at = excluded.updated_at`,

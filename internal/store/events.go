@@ -57,7 +57,8 @@ type EventResult struct {
 // message id; it is deduplicated by its event id; a late event never moves a
 // message backwards (sendlog.Status.Rank). A hard bounce, a spam report or a drop
 // of a suppressed address (sendlog.HardProblem) marks the target as needing
-// attention, which stops further sends to it.
+// attention, which stops further sends to it; a deferral or a soft bounce
+// (sendlog.Pushback) is noted for the target's back-off (StepPushback).
 //
 // An event for no message of ours is counted and dropped: kept, they would
 // let anyone who can post fill the disk. An event for a message not yet
@@ -134,6 +135,11 @@ func (s *Store) ApplyEvents(ctx context.Context, events []sendlog.Event) (EventR
 			}
 			if sendlog.HardProblem(e) {
 				if err := flagTarget(ctx, tx, targetID, e, now); err != nil {
+					return err
+				}
+			}
+			if sendlog.Pushback(e) {
+				if err := notePushback(ctx, tx, targetID, e, now); err != nil {
 					return err
 				}
 			}

@@ -84,10 +84,20 @@ func (s *Store) SetTargetPaused(ctx context.Context, targetID string, paused boo
 	return nil
 }
 
-// ClearNeedsAttention clears a target's needs-attention flag and note.
+// ClearNeedsAttention clears a target's needs-attention flag and note. A
+// target flagged after a day at the back-off's floor (StepPushback) is
+// watched afresh: flagged again after another day there.
 func (s *Store) ClearNeedsAttention(ctx context.Context, targetID string) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE target_state SET needs_attention = 0, attention_note = '', updated_at = ?
-		WHERE target_id = ?`, s.nowMs(), targetID)
+	now := s.nowMs()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE target_state SET needs_attention = 0, attention_note = '', updated_at = ?
+			WHERE target_id = ?`, now, targetID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE target_pushback SET flagged = 0, floor_since = ?, updated_at = ?
+			WHERE target_id = ? AND flagged = 1`, now, now, targetID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: clear attention %s: %w", targetID, err)
 	}
