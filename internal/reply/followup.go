@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/mailtext"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/token"
 )
@@ -212,14 +213,9 @@ func (f *Followups) email(c *campaign.Campaign, d store.FollowupCandidate) (stor
 
 func (f *Followups) parse() error {
 	f.once.Do(func() {
-		b, err := fs.ReadFile(f.Templates, "followup.txt")
-		if err != nil {
-			f.err = fmt.Errorf("reply: templates/followup.txt: %w", err)
-			return
-		}
-		f.tmpl, f.err = template.New("followup.txt").Parse(string(b))
-		if f.err == nil && f.tmpl.Lookup("subject") == nil {
-			f.err = errors.New(`reply: templates/followup.txt has no {{define "subject"}}`)
+		var err error
+		if f.tmpl, err = mailtext.Parse(f.Templates, "followup.txt"); err != nil {
+			f.err = fmt.Errorf("reply: %w", err)
 		}
 	})
 	return f.err

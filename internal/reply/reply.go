@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/mailtext"
 	"github.com/outcry/outcry/internal/store"
 )
 
@@ -418,18 +419,9 @@ func (s *Service) parse() error {
 	s.once.Do(func() {
 		s.tmpls = map[string]*template.Template{}
 		for _, n := range []string{"reply_forward.txt", "reply_to_target.txt", "reply_published.txt"} {
-			b, err := fs.ReadFile(s.Templates, n)
+			t, err := mailtext.Parse(s.Templates, n)
 			if err != nil {
-				s.err = fmt.Errorf("reply: templates/%s: %w", n, err)
-				return
-			}
-			t, err := template.New(n).Parse(string(b))
-			if err != nil {
-				s.err = fmt.Errorf("reply: templates/%s: %w", n, err)
-				return
-			}
-			if t.Lookup("subject") == nil {
-				s.err = fmt.Errorf("reply: templates/%s has no {{define \"subject\"}}", n)
+				s.err = fmt.Errorf("reply: %w", err)
 				return
 			}
 			s.tmpls[n] = t

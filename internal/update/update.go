@@ -26,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/outcry/outcry/internal/campaign"
+	"github.com/outcry/outcry/internal/mailtext"
 	"github.com/outcry/outcry/internal/store"
 	"github.com/outcry/outcry/internal/token"
 )
@@ -234,14 +235,9 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func (s *Service) parse() error {
 	s.once.Do(func() {
-		b, err := fs.ReadFile(s.Templates, "update.txt")
-		if err != nil {
-			s.err = fmt.Errorf("update: templates/update.txt: %w", err)
-			return
-		}
-		s.tmpl, s.err = template.New("update.txt").Parse(string(b))
-		if s.err == nil && s.tmpl.Lookup("subject") == nil {
-			s.err = errors.New(`update: templates/update.txt has no {{define "subject"}}`)
+		var err error
+		if s.tmpl, err = mailtext.Parse(s.Templates, "update.txt"); err != nil {
+			s.err = fmt.Errorf("update: %w", err)
 		}
 	})
 	return s.err
