@@ -365,44 +365,6 @@ func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter,
 	return id, err, nil
 }
 
-// PurgeLetterText empties the letters of supporters whose every message
-// reached a final state before cutoff (the subject and body, and the kept
-// copies of messages queued before letters were stored once). The rows
-// stay: the send log and the counts. It returns how many letters it emptied.
-func (s *Store) PurgeLetterText(ctx context.Context, cutoff time.Time) (int64, error) {
-	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE supporters SET subject = '', body = ''
-			WHERE created_at < ? AND (body <> '' OR subject <> '')
-			  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.supporter_id = supporters.id
-				AND (m.status NOT IN `+finalStatusList+` OR m.updated_at >= ?))`, cutoff.UnixMilli(), cutoff.UnixMilli())
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
-		res, err = tx.ExecContext(ctx, `UPDATE messages SET rendered = NULL
-			WHERE rendered IS NOT NULL AND status IN `+finalStatusList+` AND updated_at < ?`, cutoff.UnixMilli())
-		if err != nil {
-			return err
-		}
-		m, _ := res.RowsAffected()
-		n += m
-		// What came back (issue 22) is kept as long as letters are: the
-		// text of replies, and of supporter mails no longer waiting to go.
-		if _, err := tx.ExecContext(ctx, `UPDATE replies SET subject = '', body = '', from_name = ''
-			WHERE received_at < ? AND (body <> '' OR subject <> '')`, cutoff.UnixMilli()); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE mails SET body = '' WHERE created_at < ? AND body <> ''
-			AND status NOT IN (`+sendlog.SQLList(sendlog.Queued, sendlog.Sending)+`)`, cutoff.UnixMilli())
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: purge letter text: %w", err)
-	}
-	return n, nil
-}
-
 // finalStatusList are the statuses after which a message's text is no
 // longer needed to send it, as an SQL list.
 var finalStatusList = func() string {
