@@ -120,4 +120,3 @@ func (s *Store) ConfirmSupporter(ctx context.Context, campaign string, id int64)
 	}
 	return res, nil
 }
-
