@@ -365,18 +365,6 @@ func (st *letterStmts) letter(ctx context.Context, tx *sql.Tx, sup NewSupporter,
 	return id, err, nil
 }
 
-// finalStatusList are the statuses after which a message's text is no
-// longer needed to send it, as an SQL list.
-var finalStatusList = func() string {
-	var final []sendlog.Status
-	for _, s := range sendlog.All {
-		if s.Final() {
-			final = append(final, s)
-		}
-	}
-	return "(" + sendlog.SQLList(final...) + ")"
-}()
-
 // letterCreated is the letter.created event of a supporter just written.
 func letterCreated(id int64, sup NewSupporter, targets []string, now int64) hookevent.Event {
 	who := hookevent.Supporter{ID: id, ConsentUpdates: sup.ConsentUpdates, ConsentVersion: sup.ConsentVersion,
