@@ -13,7 +13,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
 
 	"github.com/outcry/outcry/internal/campaign"
 	"github.com/outcry/outcry/internal/letter"
@@ -132,9 +131,7 @@ func (s *Server) submitLimit() echo.MiddlewareFunc {
 	}
 	retryAfter := strconv.Itoa(int(math.Ceil(60 / float64(perMin))))
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(float64(perMin) / 60), Burst: burst, ExpiresIn: 3 * time.Minute,
-		}),
+		Store:               newClientLimits(float64(perMin)/60, burst, 3*time.Minute),
 		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", retryAfter)
