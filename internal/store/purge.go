@@ -53,16 +53,7 @@ func (s *Store) pickIDs(ctx context.Context, q string, args []any) ([]int64, err
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanIDs(rows)
 }
 
 // idIn is "id IN (?, …)" for n ids.
