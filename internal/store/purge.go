@@ -26,7 +26,8 @@ const purgeBatch = 500
 // table while every letter's group commit waited: 357 ms once 600,000
 // letters were in, growing with the table. Each pick reads an index of
 // the rows whose text is still kept (migration 190), so it costs nothing
-// while no row is due; each write changes at most purgeBatch rows by id.
+// while no row is due (the legacy message copies excepted: see
+// PurgeLetterText); each write changes at most purgeBatch rows by id.
 func (s *Store) inBatches(ctx context.Context, pick string, args []any, apply func(tx *sql.Tx, ids []int64) (int64, error)) (int64, error) {
 	var total int64
 	for {
@@ -107,6 +108,14 @@ func (s *Store) PurgeUnconfirmed(ctx context.Context, cutoff time.Time) (int, er
 	return int(n), nil
 }
 
+// purgeStep is one table's part of PurgeLetterText: set where where holds
+// (count: whether its rows count in what the purge returns).
+type purgeStep struct {
+	table, set, where string
+	args              []any
+	count             bool
+}
+
 // PurgeLetterText empties the letters of supporters whose every message
 // reached a final state before cutoff (the subject and body, and the kept
 // copies of messages queued before letters were stored once). The rows
@@ -116,11 +125,7 @@ func (s *Store) PurgeUnconfirmed(ctx context.Context, cutoff time.Time) (int, er
 // message copies it emptied.
 func (s *Store) PurgeLetterText(ctx context.Context, cutoff time.Time) (int64, error) {
 	at := cutoff.UnixMilli()
-	steps := []struct {
-		table, set, where string
-		args              []any
-		count             bool
-	}{
+	steps := []purgeStep{
 		{"supporters", `subject = '', body = ''`, `created_at < ? AND (body <> '' OR subject <> '')
 			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.supporter_id = supporters.id
 				AND (m.status IN ` + pendingStatusList + ` OR m.updated_at >= ?))`, []any{at, at}, true},
@@ -136,11 +141,7 @@ func (s *Store) PurgeLetterText(ctx context.Context, cutoff time.Time) (int64, e
 	// dropped: the overload runs of the binaries with it peaked at 310-353
 	// MiB RSS, those without at 212-261 (and once 405).
 	for _, f := range finalStatuses {
-		steps = append(steps, struct {
-			table, set, where string
-			args              []any
-			count             bool
-		}{"messages", `rendered = NULL`, `status = ? AND updated_at < ? AND rendered IS NOT NULL`, []any{string(f), at}, true})
+		steps = append(steps, purgeStep{"messages", `rendered = NULL`, `status = ? AND updated_at < ? AND rendered IS NOT NULL`, []any{string(f), at}, true})
 	}
 	var total int64
 	for _, st := range steps {
