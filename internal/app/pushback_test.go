@@ -17,16 +17,9 @@ import (
 func TestBackoffThroughTheEventWebhook(t *testing.T) {
 	fake := sgfake.New()
 	defer fake.Close()
-	_, base := start(t, map[string]string{
-		"SENDGRID_API_KEY":        "SG.test-key",
-		"OUTCRY_SENDGRID_URL":     fake.URL(),
-		"OUTCRY_FROM_EMAIL":       "letters@campaign.example",
-		"OUTCRY_SEND_RATE":        "0",
-		"OUTCRY_SPREAD":           "off",
-		"OUTCRY_READINESS":        "warn",
-		"OUTCRY_WEBHOOK_UNSIGNED": "on",
-		"OUTCRY_ADMIN_PASSWORD":   adminPassword,
-	})
+	vars := liveVars(fake)
+	vars["OUTCRY_WEBHOOK_UNSIGNED"] = "on"
+	_, base := start(t, vars)
 	if r := call(t, "POST", base+"/api/v1/campaigns/"+slug(t, base)+"/letters", "application/json", letterJSON("ann@example.org"), false); r.status != 202 {
 		t.Fatalf("letter: %d %s", r.status, r.body)
 	}

@@ -13,9 +13,9 @@ import (
 	"github.com/outcry/outcry/internal/sgfake"
 )
 
-// updateVars runs outcry live against the fake SendGrid, letters and
-// supporter mail going at once.
-func updateVars(fake *sgfake.Server) map[string]string {
+// liveVars runs outcry live against the fake SendGrid, letters and
+// supporter mail going at once, the console open with adminPassword.
+func liveVars(fake *sgfake.Server) map[string]string {
 	return map[string]string{
 		"SENDGRID_API_KEY":      "SG.test-key",
 		"OUTCRY_SENDGRID_URL":   fake.URL(),
@@ -105,7 +105,7 @@ func mailsWithSubject(fake *sgfake.Server, subject string) []sgfake.Mail {
 func TestUpdateReachesOnlyWhoAsked(t *testing.T) {
 	fake := sgfake.New()
 	defer fake.Close()
-	a, base := start(t, updateVars(fake))
+	a, base := start(t, liveVars(fake))
 	writeLetters(t, base, map[string]bool{"ann@example.org": true, "bob@example.org": false, "cay@example.org": true})
 
 	// The first update reaches the two who consented.
@@ -300,7 +300,7 @@ func TestUpdateAPIRefusals(t *testing.T) {
 func TestErasureCancelsQueuedUpdate(t *testing.T) {
 	fake := sgfake.New()
 	defer fake.Close()
-	a, base := start(t, updateVars(fake))
+	a, base := start(t, liveVars(fake))
 	writeLetters(t, base, map[string]bool{"ann@example.org": true, "dan@example.org": true})
 	c := signIn(t, base, adminPassword)
 	c.post("/admin/pause", url.Values{}, "/admin")
